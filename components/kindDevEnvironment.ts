@@ -1,0 +1,79 @@
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { KindDevEnvironmentArgs } from "./args";
+import { createCluster } from "./cluster";
+import { resolveConfig } from "./config";
+import { createRegistryHosting } from "./configMap";
+import { createNetwork } from "./network";
+import { createNodeConfig } from "./nodeConfig";
+import { createRegistries } from "./registry";
+
+export type { CacheArgs, KindDevEnvironmentArgs, PortMappingArgs } from "./args";
+
+/**
+ * A complete local Kubernetes dev environment on kind: the docker network, a push registry on
+ * `localhost:<registryPort>`, pull-through caches, the cluster, `hosts.toml` on every node so
+ * containerd finds the registry and the caches, and the KEP-1755 ConfigMap.
+ */
+export class KindDevEnvironment extends pulumi.ComponentResource {
+  /** Name of the kind cluster. */
+  public readonly clusterName: pulumi.Output<string>;
+  /** kubeconfig of the cluster for use from the host. Secret. */
+  public readonly kubeconfig: pulumi.Output<string>;
+  /** Kubernetes provider for the cluster, for the caller's own resources. */
+  public readonly provider: k8s.Provider;
+  /** Where to push and how pods name local images, e.g. `localhost:5001`. */
+  public readonly registryHost: pulumi.Output<string>;
+  /** The registry as pods reach it over the docker network, e.g. `kind-registry:5000`. */
+  public readonly registryHostFromClusterNetwork: pulumi.Output<string>;
+  /** Cached upstream host -> cache endpoint, e.g. `docker.io` -> `http://kind-cache-docker-io:5000`. */
+  public readonly mirrors: pulumi.Output<Record<string, string>>;
+  /** Docker container names of the nodes, control plane first. */
+  public readonly nodeNames: pulumi.Output<string[]>;
+  /** The docker network of the nodes, the registry and the caches. */
+  public readonly networkName: pulumi.Output<string>;
+
+  constructor(
+    name: string,
+    args: KindDevEnvironmentArgs = {},
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super("kind-dev:index:KindDevEnvironment", name, {}, opts);
+    const config = resolveConfig(args);
+
+    const network = createNetwork(name, config, this);
+    const registries = createRegistries(name, config, args.caches ?? [], network, this);
+    const cluster = createCluster(
+      name,
+      config,
+      [network, registries.registryReady, ...registries.caches.map((c) => c.container)],
+      this,
+    );
+    createNodeConfig(name, config, cluster.command, this);
+    const hosting = createRegistryHosting(name, config, cluster.command, cluster.kubeconfig, this);
+
+    this.clusterName = cluster.command.id.apply(() => config.clusterName);
+    this.kubeconfig = cluster.kubeconfig;
+    this.provider = hosting.provider;
+    this.registryHost = registries.registryReady.id.apply(() => config.registry.host);
+    this.registryHostFromClusterNetwork = registries.registryReady.id.apply(
+      () => config.registry.hostFromClusterNetwork,
+    );
+    this.mirrors = pulumi
+      .all(registries.caches.map((c) => c.container.id))
+      .apply(() => Object.fromEntries(config.caches.map((c) => [c.upstreamHost, c.endpoint])));
+    this.nodeNames = cluster.command.id.apply(() => config.nodes.map((n) => n.name));
+    this.networkName = network.id.apply(() => config.networkName);
+
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      kubeconfig: this.kubeconfig,
+      provider: this.provider,
+      registryHost: this.registryHost,
+      registryHostFromClusterNetwork: this.registryHostFromClusterNetwork,
+      mirrors: this.mirrors,
+      nodeNames: this.nodeNames,
+      networkName: this.networkName,
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import type * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { ResolvedConfig } from "./config";
+import { networkCommand } from "./render/scripts";
+import { shellCommand } from "./shellCommand";
+
+/**
+ * The docker network shared by the nodes, the registry and the caches. A command rather than a
+ * `docker.Network`: it must reuse a network that kind or an earlier stack already created, and
+ * creating a second network with the same name is never wanted.
+ */
+export function createNetwork(
+  name: string,
+  config: ResolvedConfig,
+  parent: pulumi.Resource,
+): command.local.Command {
+  return shellCommand(
+    `${name}-network`,
+    networkCommand(config.networkName, !config.retainOnDestroy),
+    { parent, retainOnDelete: config.retainOnDestroy },
+  );
+}

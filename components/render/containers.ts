@@ -1,0 +1,126 @@
+/**
+ * The registry and cache containers as plain data. The component maps a spec onto a
+ * `docker.Container`; the integration tests map the same spec onto `docker run`, so both run
+ * exactly the same container.
+ */
+
+/** Labels that mark a container as created by this package; adoption requires them. */
+export const LABEL_MANAGED = "dev.pulumi-kind-dev.managed";
+export const LABEL_ROLE = "dev.pulumi-kind-dev.role";
+export const LABEL_UPSTREAM = "dev.pulumi-kind-dev.upstream";
+
+/** Port every registry container listens on inside the docker network. */
+export const REGISTRY_CONTAINER_PORT = 5000;
+/** Where distribution keeps its data (`storage.filesystem.rootdirectory` of registry:2). */
+export const REGISTRY_DATA_PATH = "/var/lib/registry";
+
+export type RegistryRole = "registry" | "cache";
+
+export interface PublishedPort {
+  readonly hostIp: string;
+  readonly hostPort: number;
+  readonly containerPort: number;
+}
+
+export interface ContainerSpec {
+  readonly role: RegistryRole;
+  readonly name: string;
+  readonly image: string;
+  readonly network: string;
+  /** Named volume mounted at REGISTRY_DATA_PATH. */
+  readonly volume: string;
+  /** Non-secret environment, sorted by key. Credentials are added by the caller as secrets. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly ports: readonly PublishedPort[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly restart: "always";
+}
+
+export interface RegistrySpecInput {
+  readonly name: string;
+  readonly image: string;
+  readonly network: string;
+  readonly volume: string;
+  readonly hostIp: string;
+  readonly hostPort: number;
+}
+
+export function registryContainerSpec(input: RegistrySpecInput): ContainerSpec {
+  return {
+    role: "registry",
+    name: input.name,
+    image: input.image,
+    network: input.network,
+    volume: input.volume,
+    env: { REGISTRY_STORAGE_DELETE_ENABLED: "true" },
+    ports: [
+      { hostIp: input.hostIp, hostPort: input.hostPort, containerPort: REGISTRY_CONTAINER_PORT },
+    ],
+    labels: { [LABEL_MANAGED]: "true", [LABEL_ROLE]: "registry" },
+    restart: "always",
+  };
+}
+
+export interface CacheSpecInput {
+  readonly name: string;
+  readonly image: string;
+  readonly network: string;
+  readonly volume: string;
+  readonly upstreamHost: string;
+  readonly remoteUrl: string;
+  /** Go duration; distribution's default (168h) when absent. */
+  readonly ttl?: string;
+  /** Published on the host only when set. */
+  readonly hostIp: string;
+  readonly hostPort?: number;
+}
+
+export function cacheContainerSpec(input: CacheSpecInput): ContainerSpec {
+  const env: Record<string, string> = {
+    REGISTRY_PROXY_REMOTEURL: input.remoteUrl,
+    // Needed for the proxy's scheduler to expire blobs after the TTL.
+    REGISTRY_STORAGE_DELETE_ENABLED: "true",
+  };
+  if (input.ttl !== undefined) {
+    env["REGISTRY_PROXY_TTL"] = input.ttl;
+  }
+  return {
+    role: "cache",
+    name: input.name,
+    image: input.image,
+    network: input.network,
+    volume: input.volume,
+    env: sortKeys(env),
+    ports:
+      input.hostPort === undefined
+        ? []
+        : [
+            {
+              hostIp: input.hostIp,
+              hostPort: input.hostPort,
+              containerPort: REGISTRY_CONTAINER_PORT,
+            },
+          ],
+    labels: {
+      [LABEL_MANAGED]: "true",
+      [LABEL_ROLE]: "cache",
+      [LABEL_UPSTREAM]: input.upstreamHost,
+    },
+    restart: "always",
+  };
+}
+
+/** `KEY=value` lines in key order, as docker expects them. */
+export function envList(env: Readonly<Record<string, string>>): string[] {
+  return Object.keys(env)
+    .sort()
+    .map((key) => `${key}=${env[key] ?? ""}`);
+}
+
+function sortKeys(record: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(record).sort()) {
+    out[key] = record[key] ?? "";
+  }
+  return out;
+}

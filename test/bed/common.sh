@@ -1,0 +1,29 @@
+# Shared by every test-bed script: where results are cached and how steps report.
+# Sourced, never run. The cache lives outside the repo and is keyed by version, so a
+# second run of the test bed only checks what is already there.
+set -euo pipefail
+
+BED_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$BED_DIR/../.." && pwd)
+BED_CACHE=${KIND_DEV_BED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-kind-dev-bed}
+# Every binary the bed builds is linked here; tests put this directory first on PATH.
+BED_BIN=$BED_CACHE/bin
+mkdir -p "$BED_BIN"
+
+bed_log() { printf '[testbed] %s\n' "$*" >&2; }
+
+# Version of an npm package as pinned by package-lock.json.
+bed_lock_version() {
+  node -e 'const l=require(process.argv[1]);const p=l.packages["node_modules/"+process.argv[2]];if(!p){process.exit(1)}console.log(p.version)' \
+    "$REPO_DIR/package-lock.json" "$1"
+}
+
+# Runs a named step and prints how long it took.
+bed_step() {
+  local name=$1
+  shift
+  local start=$SECONDS
+  bed_log "step $name: start"
+  "$@"
+  bed_log "step $name: done in $((SECONDS - start))s"
+}

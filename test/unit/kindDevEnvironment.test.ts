@@ -1,0 +1,324 @@
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  FAKE_KUBECONFIG,
+  isSecret,
+  options,
+  promiseOf,
+  recordOptions,
+  registrations,
+  reset,
+  settle,
+} from "./mocks";
+
+type Env = typeof import("../../components");
+let lib: Env;
+
+beforeAll(async () => {
+  lib = await import("../../components");
+});
+
+const CMD = "command:local:Command";
+const CONTAINER = "docker:index/container:Container";
+const VOLUME = "docker:index/volume:Volume";
+
+async function build(args: import("../../components").KindDevEnvironmentArgs) {
+  reset();
+  const env = new lib.KindDevEnvironment("dev", args, { transformations: [recordOptions] });
+  await promiseOf(env.urn);
+  await promiseOf(pulumi.all([env.kubeconfig, env.nodeNames, env.mirrors, env.registryHost]));
+  await settle();
+  return env;
+}
+
+function names(): string[] {
+  return registrations.map((r) => `${r.type} ${r.name}`).sort();
+}
+
+function inputsOf(name: string): Record<string, unknown> {
+  const found = registrations.filter((r) => r.name === name);
+  expect(found, `registration of ${name}`).toHaveLength(1);
+  return found[0]!.inputs;
+}
+
+function optsOf(name: string): pulumi.CustomResourceOptions {
+  const found = options.filter((o) => o.name === name);
+  expect(found, `options of ${name}`).toHaveLength(1);
+  return found[0]!.opts as pulumi.CustomResourceOptions;
+}
+
+async function dependsOnNames(name: string): Promise<string[]> {
+  const deps = optsOf(name).dependsOn;
+  const list = (deps === undefined ? [] : Array.isArray(deps) ? deps : [deps]) as pulumi.Resource[];
+  const urns = await Promise.all(list.map((r) => promiseOf(r.urn)));
+  return urns.map((u) => u.split("::").pop()!).sort();
+}
+
+const SHARED = [
+  `${CMD} dev-cache-docker-io-adopt`,
+  `${CMD} dev-cluster`,
+  `${CMD} dev-network`,
+  `${CMD} dev-registry-adopt`,
+  `${CMD} dev-registry-ready`,
+  `${CONTAINER} dev-cache-docker-io`,
+  `${CONTAINER} dev-registry`,
+  `docker:index/remoteImage:RemoteImage dev-registry-image`,
+  `${VOLUME} dev-cache-docker-io-data`,
+  `${VOLUME} dev-registry-data`,
+  "kind-dev:index:KindDevEnvironment dev",
+  "kubernetes:core/v1:ConfigMap dev-local-registry-hosting",
+  "pulumi:providers:kubernetes dev-k8s",
+];
+
+describe("KindDevEnvironment under mocks", () => {
+  it("declares exactly the expected resources with no workers", async () => {
+    await build({ clusterName: "dev" });
+    expect(names()).toEqual(
+      [
+        ...SHARED,
+        `${CMD} dev-control-plane-hosts-docker-io`,
+        `${CMD} dev-control-plane-hosts-localhost-5001`,
+      ].sort(),
+    );
+  });
+
+  it("declares one hosts.toml command per node and host with two workers", async () => {
+    await build({ clusterName: "dev", workers: 2 });
+    const hostCommands = names().filter((n) => n.includes("-hosts-"));
+    expect(hostCommands).toEqual(
+      ["control-plane", "worker", "worker2"]
+        .flatMap((node) => [
+          `${CMD} dev-${node}-hosts-docker-io`,
+          `${CMD} dev-${node}-hosts-localhost-5001`,
+        ])
+        .sort(),
+    );
+    expect(names()).toHaveLength(SHARED.length + 6);
+    const w2 = inputsOf("dev-worker2-hosts-docker-io");
+    expect(w2["environment"]).toEqual({
+      NODE: "dev-worker2",
+      HOST_DIR: "docker.io",
+      HOSTS_TOML:
+        'server = "https://registry-1.docker.io"\n\n[host."http://kind-cache-docker-io:5000"]\n  capabilities = ["pull", "resolve"]\n',
+    });
+    expect(inputsOf("dev-control-plane-hosts-localhost-5001")["environment"]).toEqual({
+      NODE: "dev-control-plane",
+      HOST_DIR: "localhost:5001",
+      HOSTS_TOML: '[host."http://kind-registry:5000"]\n',
+    });
+  });
+
+  it("adds a cache, its volume and one hosts.toml command per node for each upstream", async () => {
+    await build({
+      clusterName: "dev",
+      workers: 1,
+      caches: [{ upstreamHost: "docker.io" }, { upstreamHost: "ghcr.io", hostPort: 5002 }],
+    });
+    for (const n of [
+      `${CONTAINER} dev-cache-ghcr-io`,
+      `${VOLUME} dev-cache-ghcr-io-data`,
+      `${CMD} dev-cache-ghcr-io-adopt`,
+      `${CMD} dev-control-plane-hosts-ghcr-io`,
+      `${CMD} dev-worker-hosts-ghcr-io`,
+    ]) {
+      expect(names()).toContain(n);
+    }
+    const ghcr = inputsOf("dev-cache-ghcr-io");
+    expect(ghcr["name"]).toBe("kind-cache-ghcr-io");
+    expect(ghcr["envs"]).toEqual([
+      "REGISTRY_PROXY_REMOTEURL=https://ghcr.io",
+      "REGISTRY_STORAGE_DELETE_ENABLED=true",
+    ]);
+    expect(ghcr["ports"]).toEqual([{ internal: 5000, external: 5002, ip: "127.0.0.1" }]);
+  });
+
+  it("declares no cache when caches is empty", async () => {
+    await build({ clusterName: "dev", caches: [] });
+    expect(names().filter((n) => n.includes("cache"))).toEqual([]);
+    expect(names().filter((n) => n.includes("-hosts-"))).toEqual([
+      `${CMD} dev-control-plane-hosts-localhost-5001`,
+    ]);
+  });
+
+  it("configures the push registry on loopback with a named volume and restart always", async () => {
+    await build({ clusterName: "dev" });
+    const registry = inputsOf("dev-registry");
+    expect(registry).toMatchObject({
+      name: "kind-registry",
+      image: `sha256:${"0".repeat(64)}`,
+      restart: "always",
+      envs: ["REGISTRY_STORAGE_DELETE_ENABLED=true"],
+      ports: [{ internal: 5000, external: 5001, ip: "127.0.0.1" }],
+      volumes: [{ volumeName: "kind-registry-data", containerPath: "/var/lib/registry" }],
+      networksAdvanced: [{ name: "kind" }],
+      labels: [
+        { label: "dev.pulumi-kind-dev.managed", value: "true" },
+        { label: "dev.pulumi-kind-dev.role", value: "registry" },
+      ],
+    });
+    const cache = inputsOf("dev-cache-docker-io");
+    expect(cache["ports"]).toEqual([]);
+    expect(cache["envs"]).toEqual([
+      "REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io",
+      "REGISTRY_STORAGE_DELETE_ENABLED=true",
+    ]);
+    expect(inputsOf("dev-registry-data")["name"]).toBe("kind-registry-data");
+    expect(inputsOf("dev-cache-docker-io-data")["name"]).toBe("kind-cache-docker-io-data");
+    expect(inputsOf("dev-registry-image")).toMatchObject({ name: "registry:2", keepLocally: true });
+    expect(inputsOf("dev-registry-ready")["environment"]).toEqual({
+      CONTAINER: "kind-registry",
+      URL: "http://127.0.0.1:5001/v2/",
+      ATTEMPTS: "60",
+    });
+  });
+
+  it("orders registries before the cluster and the cluster before node commands and the ConfigMap", async () => {
+    await build({ clusterName: "dev", workers: 1 });
+    expect(await dependsOnNames("dev-cluster")).toEqual(
+      ["dev-cache-docker-io", "dev-network", "dev-registry-ready"].sort(),
+    );
+    expect(await dependsOnNames("dev-registry-ready")).toEqual(["dev-registry"]);
+    expect(await dependsOnNames("dev-registry")).toEqual(["dev-network", "dev-registry-adopt"]);
+    expect(await dependsOnNames("dev-cache-docker-io")).toEqual([
+      "dev-cache-docker-io-adopt",
+      "dev-network",
+    ]);
+    for (const n of registrations.filter((r) => r.name.includes("-hosts-"))) {
+      expect(await dependsOnNames(n.name)).toEqual(["dev-cluster"]);
+      expect(optsOf(n.name).deleteBeforeReplace).toBe(true);
+      expect(n.inputs["triggers"]).toEqual(["dev-cluster-id"]);
+    }
+    expect(await dependsOnNames("dev-k8s")).toEqual(["dev-cluster"]);
+    expect(await dependsOnNames("dev-local-registry-hosting")).toEqual(["dev-cluster"]);
+    const provider = optsOf("dev-local-registry-hosting").provider as pulumi.ProviderResource;
+    expect(await promiseOf(provider.urn)).toMatch(/::dev-k8s$/);
+  });
+
+  it("runs kind with the rendered config and replaces the cluster on any change", async () => {
+    await build({ clusterName: "dev", workers: 1, nodeImage: "kindest/node:v1.34.0" });
+    const cluster = inputsOf("dev-cluster");
+    const config = lib.resolveConfig({
+      clusterName: "dev",
+      workers: 1,
+      nodeImage: "kindest/node:v1.34.0",
+    });
+    expect(cluster["environment"]).toEqual({ CLUSTER: "dev", KIND_CONFIG: config.kindConfig });
+    expect(cluster["logging"]).toBe("stderr");
+    expect(cluster["addPreviousOutputInEnv"]).toBe(false);
+    const opts = optsOf("dev-cluster") as pulumi.CustomResourceOptions;
+    expect(opts.replaceOnChanges).toContain("*");
+    expect(opts.deleteBeforeReplace).toBe(true);
+    expect(opts.additionalSecretOutputs).toEqual(["stdout"]);
+  });
+
+  it("points kind at a non-default network through KIND_EXPERIMENTAL_DOCKER_NETWORK", async () => {
+    await build({ clusterName: "dev", networkName: "devnet" });
+    expect(inputsOf("dev-cluster")["environment"]).toMatchObject({
+      KIND_EXPERIMENTAL_DOCKER_NETWORK: "devnet",
+    });
+    expect(inputsOf("dev-network")["environment"]).toEqual({ NETWORK: "devnet" });
+  });
+
+  it("retains network, registry, caches and volumes on destroy by default", async () => {
+    await build({ clusterName: "dev" });
+    const retained = options.filter((o) => o.opts.retainOnDelete === true).map((o) => o.name);
+    expect(retained.sort()).toEqual(
+      [
+        "dev-cache-docker-io",
+        "dev-cache-docker-io-data",
+        "dev-network",
+        "dev-registry",
+        "dev-registry-data",
+      ].sort(),
+    );
+    expect(inputsOf("dev-network")["delete"]).toBeUndefined();
+    for (const n of ["dev-registry", "dev-cache-docker-io"]) {
+      expect(optsOf(n).deleteBeforeReplace).toBe(true);
+    }
+  });
+
+  it("removes everything on destroy when retainOnDestroy is false", async () => {
+    await build({ clusterName: "dev", retainOnDestroy: false });
+    expect(options.filter((o) => o.opts.retainOnDelete === true)).toEqual([]);
+    expect(inputsOf("dev-network")["delete"]).toContain('docker network rm "$NETWORK"');
+  });
+
+  it("parents every child to the component", async () => {
+    const env = await build({ clusterName: "dev", workers: 1 });
+    expect(await promiseOf(env.urn)).toBe(
+      "urn:pulumi:unit::kind-dev-test::kind-dev:index:KindDevEnvironment::dev",
+    );
+    const children = options.filter((o) => o.type !== "kind-dev:index:KindDevEnvironment");
+    const childUrns = await Promise.all(children.map((o) => promiseOf(o.resource.urn)));
+    expect(childUrns).toHaveLength(registrations.length - 1);
+    for (const urn of childUrns) {
+      expect(urn).toMatch(
+        /^urn:pulumi:unit::kind-dev-test::kind-dev:index:KindDevEnvironment\$[^:]/,
+      );
+    }
+  });
+
+  it("exposes the documented outputs, with the kubeconfig secret", async () => {
+    const env = await build({ clusterName: "dev", workers: 2 });
+    expect(await promiseOf(env.clusterName)).toBe("dev");
+    expect(await promiseOf(env.kubeconfig)).toBe(FAKE_KUBECONFIG);
+    expect(await isSecret(env.kubeconfig)).toBe(true);
+    expect(await isSecret(env.registryHost)).toBe(false);
+    expect(await promiseOf(env.registryHost)).toBe("localhost:5001");
+    expect(await promiseOf(env.registryHostFromClusterNetwork)).toBe("kind-registry:5000");
+    expect(await promiseOf(env.mirrors)).toEqual({
+      "docker.io": "http://kind-cache-docker-io:5000",
+    });
+    expect(await promiseOf(env.nodeNames)).toEqual([
+      "dev-control-plane",
+      "dev-worker",
+      "dev-worker2",
+    ]);
+    expect(await promiseOf(env.networkName)).toBe("kind");
+    expect(env.provider).toBeInstanceOf(pulumi.ProviderResource);
+    const providerInputs = inputsOf("dev-k8s");
+    // Provider inputs reach the engine JSON-encoded.
+    expect(providerInputs["deleteUnreachable"]).toBe("true");
+  });
+
+  it("keeps upstream credentials secret and passes them as environment only", async () => {
+    await build({
+      clusterName: "dev",
+      caches: [{ upstreamHost: "docker.io", username: "bob", password: "hunter2" }],
+    });
+    const cache = registrations.find((r) => r.name === "dev-cache-docker-io")!;
+    // The whole env list reaches the engine wrapped as a secret value.
+    expect(cache.inputs["envs"]).toEqual({
+      [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+      value: [
+        "REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io",
+        "REGISTRY_STORAGE_DELETE_ENABLED=true",
+        "REGISTRY_PROXY_USERNAME=bob",
+        "REGISTRY_PROXY_PASSWORD=hunter2",
+      ],
+    });
+    for (const r of registrations.filter((x) => x.type === CMD)) {
+      expect(JSON.stringify(r.inputs)).not.toContain("hunter2");
+    }
+  });
+
+  it("writes the KEP-1755 ConfigMap in kube-public", async () => {
+    await build({ clusterName: "dev" });
+    expect(inputsOf("dev-local-registry-hosting")).toMatchObject({
+      metadata: { name: "local-registry-hosting", namespace: "kube-public" },
+      data: {
+        "localRegistryHosting.v1":
+          'host: "localhost:5001"\nhostFromContainerRuntime: "localhost:5001"\nhostFromClusterNetwork: "kind-registry:5000"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n',
+      },
+    });
+  });
+
+  it("creates nothing when an argument is invalid", async () => {
+    reset();
+    expect(() => new lib.KindDevEnvironment("bad", { registryPort: 70000 })).toThrow(
+      "KindDevEnvironment: invalid registryPort 70000: must be a whole number from 1 to 65535",
+    );
+    await settle();
+    expect(registrations.filter((r) => r.name !== "bad")).toEqual([]);
+  });
+});
