@@ -1,19 +1,21 @@
-import * as command from "@pulumi/command";
+import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedConfig } from "./config";
+import { readKubeconfig } from "./lookup";
 import { clusterCommand } from "./render/scripts";
 import { shellCommand } from "./shellCommand";
 
 export interface Cluster {
   readonly command: command.local.Command;
-  /** The kubeconfig kind writes for the host, secret. */
+  /** The kubeconfig kind keeps for the cluster, secret. */
   readonly kubeconfig: pulumi.Output<string>;
 }
 
 /**
  * The kind cluster, created only once the registry answers and the caches run. Any change to
  * its config replaces it: kind cannot reconfigure a running cluster, and the old one has to go
- * first because the new one takes the same name.
+ * first because the new one takes the same name. The kubeconfig is read by the program once the
+ * cluster exists, never printed by a command (the command provider logs what commands print).
  */
 export function createCluster(
   name: string,
@@ -24,18 +26,8 @@ export function createCluster(
   const cmd = shellCommand(
     `${name}-cluster`,
     clusterCommand(config.clusterName, config.networkName, config.kindConfig),
-    {
-      parent,
-      dependsOn,
-      replaceOnChanges: ["*"],
-      deleteBeforeReplace: true,
-      additionalSecretOutputs: ["stdout"],
-    },
-    {
-      // stdout is the kubeconfig: keep it out of the logs and out of the delete script's env.
-      logging: command.types.enums.local.Logging.Stderr,
-      addPreviousOutputInEnv: false,
-    },
+    { parent, dependsOn, replaceOnChanges: ["*"], deleteBeforeReplace: true },
   );
-  return { command: cmd, kubeconfig: pulumi.secret(cmd.stdout) };
+  const kubeconfig = pulumi.secret(cmd.id.apply(() => readKubeconfig(config.clusterName)));
+  return { command: cmd, kubeconfig };
 }

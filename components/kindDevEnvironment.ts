@@ -46,7 +46,7 @@ export class KindDevEnvironment extends pulumi.ComponentResource {
     const cluster = createCluster(
       name,
       config,
-      [network, registries.registryReady, ...registries.caches.map((c) => c.container)],
+      [network, registries.registry, ...registries.caches],
       this,
     );
     createNodeConfig(name, config, cluster.command, this);
@@ -55,12 +55,12 @@ export class KindDevEnvironment extends pulumi.ComponentResource {
     this.clusterName = cluster.command.id.apply(() => config.clusterName);
     this.kubeconfig = cluster.kubeconfig;
     this.provider = hosting.provider;
-    this.registryHost = registries.registryReady.id.apply(() => config.registry.host);
-    this.registryHostFromClusterNetwork = registries.registryReady.id.apply(
+    this.registryHost = registries.registry.id.apply(() => config.registry.host);
+    this.registryHostFromClusterNetwork = registries.registry.id.apply(
       () => config.registry.hostFromClusterNetwork,
     );
     this.mirrors = pulumi
-      .all(registries.caches.map((c) => c.container.id))
+      .all(registries.caches.map((c) => c.id))
       .apply(() => Object.fromEntries(config.caches.map((c) => [c.upstreamHost, c.endpoint])));
     this.nodeNames = cluster.command.id.apply(() => config.nodes.map((n) => n.name));
     this.networkName = network.id.apply(() => config.networkName);

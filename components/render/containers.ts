@@ -1,13 +1,16 @@
+import { createHash } from "node:crypto";
+
 /**
- * The registry and cache containers as plain data. The component maps a spec onto a
- * `docker.Container`; the integration tests map the same spec onto `docker run`, so both run
- * exactly the same container.
+ * The registry and cache containers as plain data, turned into `docker run` by
+ * scripts.containerCommand.
  */
 
 /** Labels that mark a container as created by this package; adoption requires them. */
 export const LABEL_MANAGED = "dev.pulumi-kind-dev.managed";
 export const LABEL_ROLE = "dev.pulumi-kind-dev.role";
 export const LABEL_UPSTREAM = "dev.pulumi-kind-dev.upstream";
+/** Fingerprint of the container's configuration: equal means the container can be kept as is. */
+export const LABEL_SPEC = "dev.pulumi-kind-dev.spec";
 
 /** Port every registry container listens on inside the docker network. */
 export const REGISTRY_CONTAINER_PORT = 5000;
@@ -108,6 +111,31 @@ export function cacheContainerSpec(input: CacheSpecInput): ContainerSpec {
     },
     restart: "always",
   };
+}
+
+/**
+ * A fingerprint of everything that defines the container, including the values of secret
+ * variables (which docker shows in `docker inspect` anyway), so that a changed credential also
+ * replaces the container.
+ */
+export function specHash(
+  spec: ContainerSpec,
+  secretEnv: Readonly<Record<string, string>> = {},
+): string {
+  const canonical = JSON.stringify([
+    spec.role,
+    spec.name,
+    spec.image,
+    spec.network,
+    spec.volume,
+    envList({ ...spec.env, ...secretEnv }),
+    spec.ports.map((p) => [p.hostIp, p.hostPort, p.containerPort]),
+    Object.keys(spec.labels)
+      .sort()
+      .map((k) => [k, spec.labels[k]]),
+    spec.restart,
+  ]);
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
 }
 
 /** `KEY=value` lines in key order, as docker expects them. */

@@ -1,11 +1,20 @@
 /**
  * Shell scripts run by `@pulumi/command` through `/bin/sh -c`. Every script is a constant: the
  * values it works on (names, TOML, kind config) arrive as environment variables and are only ever
- * expanded inside double quotes, so no argument can change what a script does. Scripts report on
- * stderr; only the cluster script writes to stdout, and only the kubeconfig.
+ * expanded inside double quotes, so no argument can change what a script does. The command
+ * provider logs everything a script prints, so scripts print progress and errors, never a secret.
  */
 import { CERTS_D } from "./containerd";
-import { LABEL_MANAGED } from "./containers";
+import {
+  type ContainerSpec,
+  LABEL_MANAGED,
+  LABEL_ROLE,
+  LABEL_SPEC,
+  LABEL_UPSTREAM,
+  type PublishedPort,
+  REGISTRY_DATA_PATH,
+} from "./containers";
+import { indent } from "./text";
 
 /** A script and the environment it reads. */
 export interface ShellCommand {
@@ -61,38 +70,11 @@ export function networkCommand(network: string, removeOnDelete: boolean): ShellC
   };
 }
 
-const ADOPT_CONTAINER = script(
-  REQUIRE_DOCKER,
-  `if ! image=$(docker container inspect --format '{{.Config.Image}}' "$CONTAINER" 2>/dev/null); then
-  exit 0
-fi
-managed=$(docker container inspect --format "{{index .Config.Labels \\"$LABEL\\"}}" "$CONTAINER")
-if [ "$managed" != "true" ]; then
-  echo "${PREFIX} a container named $CONTAINER already exists (image $image) and was not created by pulumi-kind-dev, so it is not adopted and its data is left alone. Remove it (docker rm -f $CONTAINER) or choose another container name." >&2
-  exit 1
-fi
-docker rm -f "$CONTAINER" >/dev/null
-echo "${PREFIX} adopting $CONTAINER: replaced the retained container; its data stays on volume $VOLUME" >&2`,
-);
-
-/**
- * Makes room for a registry or cache container that a previous `pulumi destroy` retained: a
- * container carrying this package's label is removed (its data lives on the named volume, which
- * is kept) so that Pulumi can create it again; any other container of that name is an error.
- */
-export function adoptContainerCommand(container: string, volume: string): ShellCommand {
-  return {
-    create: ADOPT_CONTAINER,
-    environment: { CONTAINER: container, VOLUME: volume, LABEL: LABEL_MANAGED },
-  };
-}
-
-const WAIT_FOR_REGISTRY = script(
-  `probe() {
+const PROBE = `probe() {
   if command -v curl >/dev/null 2>&1; then
-    curl -fsS -o /dev/null --max-time 2 "$URL" 2>/dev/null
+    curl -fsS -o /dev/null --max-time 2 "$PROBE_URL" 2>/dev/null
   elif command -v wget >/dev/null 2>&1; then
-    wget -q -O /dev/null -T 2 "$URL" 2>/dev/null
+    wget -q -O /dev/null -T 2 "$PROBE_URL" 2>/dev/null
   else
     echo "${PREFIX} neither curl nor wget is on PATH; one is needed to check that the registry answers" >&2
     exit 127
@@ -102,24 +84,130 @@ i=0
 until probe; do
   i=$((i + 1))
   if [ "$i" -ge "$ATTEMPTS" ]; then
-    echo "${PREFIX} the registry $CONTAINER did not answer GET $URL after $ATTEMPTS tries; see 'docker logs $CONTAINER'" >&2
+    echo "${PREFIX} the registry $CONTAINER did not answer GET $PROBE_URL after $ATTEMPTS tries; see 'docker logs $CONTAINER'" >&2
     exit 1
   fi
   sleep 1
 done
-echo "${PREFIX} registry $CONTAINER answers at $URL" >&2`,
+echo "${PREFIX} registry $CONTAINER answers at $PROBE_URL" >&2`;
+
+// distribution 2.8 exits at start when a proxy's upstream does not answer, and restarts forever.
+const CHECK_CACHE_STARTED = `if [ "$started" = 1 ]; then
+  sleep 2
+  if [ "$(inspect '{{.State.Running}} {{.RestartCount}}')" != "true 0" ]; then
+    echo "${PREFIX} warning: cache $CONTAINER is restarting: the registry exits at start while its upstream $UPSTREAM does not answer. Until it does, nodes pull from the upstream directly; see 'docker logs $CONTAINER'" >&2
+  fi
+fi`;
+
+const ENSURE_CONTAINER = script(
+  REQUIRE_DOCKER,
+  `inspect() { docker container inspect --format "$1" "$CONTAINER" 2>/dev/null; }
+started=1
+if inspect '{{.Id}}' >/dev/null; then
+  if [ "$(inspect '{{index .Config.Labels "${LABEL_MANAGED}"}}')" != "true" ]; then
+    echo "${PREFIX} a container named $CONTAINER already exists (image $(inspect '{{.Config.Image}}')) and was not created by pulumi-kind-dev, so it is not adopted and its data is left alone. Remove it (docker rm -f $CONTAINER) or choose another container name." >&2
+    exit 1
+  fi
+  if [ "$(inspect '{{index .Config.Labels "${LABEL_SPEC}"}}')" = "$SPEC" ]; then
+    started=0
+    if [ "$(inspect '{{.State.Running}}')" != "true" ]; then
+      docker start "$CONTAINER" >/dev/null
+    fi
+    echo "${PREFIX} using the existing $ROLE container $CONTAINER; data on volume $VOLUME" >&2
+  else
+    docker rm -f "$CONTAINER" >/dev/null
+    echo "${PREFIX} replacing the $ROLE container $CONTAINER, whose configuration changed; data stays on volume $VOLUME" >&2
+  fi
+fi
+if [ "$started" = 1 ]; then
+  docker volume create --label "${LABEL_MANAGED}=true" "$VOLUME" >/dev/null
+  set -- --detach --name "$CONTAINER" --restart always --network "$NETWORK" \\
+    --volume "$VOLUME:${REGISTRY_DATA_PATH}" --label "${LABEL_MANAGED}=true" \\
+    --label "${LABEL_ROLE}=$ROLE" --label "${LABEL_SPEC}=$SPEC"
+  if [ -n "$UPSTREAM" ]; then
+    set -- "$@" --label "${LABEL_UPSTREAM}=$UPSTREAM"
+  fi
+  if [ -n "$PUBLISH" ]; then
+    set -- "$@" --publish "$PUBLISH"
+  fi
+  # Values stay in the environment: 'docker run --env NAME' copies NAME from it.
+  for name in $ENV_NAMES; do
+    set -- "$@" --env "$name"
+  done
+  docker run "$@" "$IMAGE" >/dev/null
+  echo "${PREFIX} started the $ROLE container $CONTAINER; data on volume $VOLUME" >&2
+fi
+if [ -n "$PROBE_URL" ]; then
+${indent(PROBE, 2)}
+else
+${indent(CHECK_CACHE_STARTED, 2)}
+fi`,
 );
 
-/** Polls the registry's `GET /v2/` from the host until it answers. */
-export function waitForRegistryCommand(
-  container: string,
-  url: string,
-  attempts = 60,
-): ShellCommand {
+const REMOVE_CONTAINER = script(
+  `docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
+if docker volume rm "$VOLUME" >/dev/null 2>&1; then
+  echo "${PREFIX} removed $CONTAINER and its volume $VOLUME" >&2
+else
+  echo "${PREFIX} removed $CONTAINER; kept volume $VOLUME: it is still in use or already gone" >&2
+fi`,
+);
+
+/** Names of environment variables the container gets (values travel in the environment). */
+const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+export interface ContainerCommandInput {
+  readonly spec: ContainerSpec;
+  /** Fingerprint of the whole configuration, kept as a label to tell whether to keep a container. */
+  readonly specHash: string;
+  /** Registry URL polled from the host after start; caches are not probed. */
+  readonly probeUrl?: string;
+  readonly attempts?: number;
+  /** Names of extra (secret) variables the caller adds to the environment. */
+  readonly extraEnvNames?: readonly string[];
+  readonly removeOnDelete: boolean;
+}
+
+/**
+ * Makes one registry container exist as specified, on its named volume. A container of that name
+ * that carries this package's label and the same configuration fingerprint is kept as it is —
+ * this is how a container retained by `pulumi destroy` is adopted, without a restart (a cache
+ * whose upstream is unreachable could not start again). One with another fingerprint is replaced
+ * on the same volume; any other container of that name is an error.
+ */
+export function containerCommand(input: ContainerCommandInput): ShellCommand {
+  const { spec } = input;
+  const envNames = [...Object.keys(spec.env), ...(input.extraEnvNames ?? [])].sort();
+  for (const name of envNames) {
+    if (!ENV_NAME.test(name)) {
+      throw new Error(`invalid container environment variable name ${JSON.stringify(name)}`);
+    }
+  }
+  const port = spec.ports[0];
   return {
-    create: WAIT_FOR_REGISTRY,
-    environment: { CONTAINER: container, URL: url, ATTEMPTS: String(attempts) },
+    create: ENSURE_CONTAINER,
+    ...(input.removeOnDelete ? { delete: REMOVE_CONTAINER } : {}),
+    environment: {
+      ...spec.env,
+      CONTAINER: spec.name,
+      IMAGE: spec.image,
+      NETWORK: spec.network,
+      VOLUME: spec.volume,
+      ROLE: spec.role,
+      SPEC: input.specHash,
+      UPSTREAM: spec.labels[LABEL_UPSTREAM] ?? "",
+      PUBLISH: port === undefined ? "" : publishArg(port),
+      ENV_NAMES: envNames.join(" "),
+      PROBE_URL: input.probeUrl ?? "",
+      ATTEMPTS: String(input.attempts ?? 60),
+    },
   };
+}
+
+/** `docker run --publish` value; IPv6 addresses go in brackets. */
+export function publishArg(port: PublishedPort): string {
+  const ip = port.hostIp.includes(":") ? `[${port.hostIp}]` : port.hostIp;
+  return `${ip}:${port.hostPort}:${port.containerPort}`;
 }
 
 const CREATE_CLUSTER = script(
@@ -132,15 +220,14 @@ fi
 config=$(mktemp)
 trap 'rm -f "$config"' EXIT
 printf '%s' "$KIND_CONFIG" > "$config"
-kind create cluster --name "$CLUSTER" --config "$config" >&2
-kind get kubeconfig --name "$CLUSTER"`,
+kind create cluster --name "$CLUSTER" --config "$config" >&2`,
 );
 
 const DELETE_CLUSTER = script(REQUIRE_KIND, `kind delete cluster --name "$CLUSTER" >&2`);
 
 /**
- * Creates the kind cluster and prints its kubeconfig (the only thing on stdout); deletes it on
- * delete. kind uses the docker network named `kind` unless KIND_EXPERIMENTAL_DOCKER_NETWORK says
+ * Creates the kind cluster; deletes it on delete. Nothing secret is printed: the command
+ * provider logs all output, so the kubeconfig is read by the program itself (see kubeconfig.ts). kind uses the docker network named `kind` unless KIND_EXPERIMENTAL_DOCKER_NETWORK says
  * otherwise.
  */
 export function clusterCommand(cluster: string, network: string, kindConfig: string): ShellCommand {

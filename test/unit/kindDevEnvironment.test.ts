@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { specHash } from "../../components/render/containers";
+import { containerCommand } from "../../components/render/scripts";
 import {
   FAKE_KUBECONFIG,
   isSecret,
@@ -11,6 +13,24 @@ import {
   settle,
 } from "./mocks";
 
+// Program-time lookups run docker and kind; here they answer from this table.
+const lookups = vi.hoisted(() => ({
+  state: new Map<string, "present" | "missing" | "absent" | "unknown">(),
+  kubeconfigReads: [] as string[],
+}));
+vi.mock("../../components/lookup", () => ({
+  containerState: async (container: string) => lookups.state.get(container) ?? "absent",
+  readKubeconfig: async (cluster: string) => {
+    lookups.kubeconfigReads.push(cluster);
+    return FAKE_KUBECONFIG;
+  },
+}));
+
+beforeEach(() => {
+  lookups.state.clear();
+  lookups.kubeconfigReads.length = 0;
+});
+
 type Env = typeof import("../../components");
 let lib: Env;
 
@@ -19,8 +39,6 @@ beforeAll(async () => {
 });
 
 const CMD = "command:local:Command";
-const CONTAINER = "docker:index/container:Container";
-const VOLUME = "docker:index/volume:Volume";
 
 async function build(args: import("../../components").KindDevEnvironmentArgs) {
   reset();
@@ -55,16 +73,10 @@ async function dependsOnNames(name: string): Promise<string[]> {
 }
 
 const SHARED = [
-  `${CMD} dev-cache-docker-io-adopt`,
+  `${CMD} dev-cache-docker-io`,
   `${CMD} dev-cluster`,
   `${CMD} dev-network`,
-  `${CMD} dev-registry-adopt`,
-  `${CMD} dev-registry-ready`,
-  `${CONTAINER} dev-cache-docker-io`,
-  `${CONTAINER} dev-registry`,
-  `docker:index/remoteImage:RemoteImage dev-registry-image`,
-  `${VOLUME} dev-cache-docker-io-data`,
-  `${VOLUME} dev-registry-data`,
+  `${CMD} dev-registry`,
   "kind-dev:index:KindDevEnvironment dev",
   "kubernetes:core/v1:ConfigMap dev-local-registry-hosting",
   "pulumi:providers:kubernetes dev-k8s",
@@ -108,28 +120,29 @@ describe("KindDevEnvironment under mocks", () => {
     });
   });
 
-  it("adds a cache, its volume and one hosts.toml command per node for each upstream", async () => {
+  it("adds a cache command and one hosts.toml command per node for each upstream", async () => {
     await build({
       clusterName: "dev",
       workers: 1,
       caches: [{ upstreamHost: "docker.io" }, { upstreamHost: "ghcr.io", hostPort: 5002 }],
     });
     for (const n of [
-      `${CONTAINER} dev-cache-ghcr-io`,
-      `${VOLUME} dev-cache-ghcr-io-data`,
-      `${CMD} dev-cache-ghcr-io-adopt`,
+      `${CMD} dev-cache-ghcr-io`,
       `${CMD} dev-control-plane-hosts-ghcr-io`,
       `${CMD} dev-worker-hosts-ghcr-io`,
     ]) {
       expect(names()).toContain(n);
     }
-    const ghcr = inputsOf("dev-cache-ghcr-io");
-    expect(ghcr["name"]).toBe("kind-cache-ghcr-io");
-    expect(ghcr["envs"]).toEqual([
-      "REGISTRY_PROXY_REMOTEURL=https://ghcr.io",
-      "REGISTRY_STORAGE_DELETE_ENABLED=true",
-    ]);
-    expect(ghcr["ports"]).toEqual([{ internal: 5000, external: 5002, ip: "127.0.0.1" }]);
+    expect(inputsOf("dev-cache-ghcr-io")["environment"]).toMatchObject({
+      CONTAINER: "kind-cache-ghcr-io",
+      VOLUME: "kind-cache-ghcr-io-data",
+      ROLE: "cache",
+      UPSTREAM: "ghcr.io",
+      PUBLISH: "127.0.0.1:5002:5000",
+      ENV_NAMES: "REGISTRY_PROXY_REMOTEURL REGISTRY_STORAGE_DELETE_ENABLED",
+      REGISTRY_PROXY_REMOTEURL: "https://ghcr.io",
+      PROBE_URL: "",
+    });
   });
 
   it("declares no cache when caches is empty", async () => {
@@ -140,49 +153,58 @@ describe("KindDevEnvironment under mocks", () => {
     ]);
   });
 
-  it("configures the push registry on loopback with a named volume and restart always", async () => {
+  it("runs the push registry on loopback with a named volume and waits for /v2/", async () => {
     await build({ clusterName: "dev" });
+    const config = lib.resolveConfig({ clusterName: "dev" });
     const registry = inputsOf("dev-registry");
-    expect(registry).toMatchObject({
-      name: "kind-registry",
-      image: `sha256:${"0".repeat(64)}`,
-      restart: "always",
-      envs: ["REGISTRY_STORAGE_DELETE_ENABLED=true"],
-      ports: [{ internal: 5000, external: 5001, ip: "127.0.0.1" }],
-      volumes: [{ volumeName: "kind-registry-data", containerPath: "/var/lib/registry" }],
-      networksAdvanced: [{ name: "kind" }],
-      labels: [
-        { label: "dev.pulumi-kind-dev.managed", value: "true" },
-        { label: "dev.pulumi-kind-dev.role", value: "registry" },
-      ],
-    });
-    const cache = inputsOf("dev-cache-docker-io");
-    expect(cache["ports"]).toEqual([]);
-    expect(cache["envs"]).toEqual([
-      "REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io",
-      "REGISTRY_STORAGE_DELETE_ENABLED=true",
-    ]);
-    expect(inputsOf("dev-registry-data")["name"]).toBe("kind-registry-data");
-    expect(inputsOf("dev-cache-docker-io-data")["name"]).toBe("kind-cache-docker-io-data");
-    expect(inputsOf("dev-registry-image")).toMatchObject({ name: "registry:2", keepLocally: true });
-    expect(inputsOf("dev-registry-ready")["environment"]).toEqual({
+    expect(registry["environment"]).toEqual({
       CONTAINER: "kind-registry",
-      URL: "http://127.0.0.1:5001/v2/",
+      IMAGE: "registry:2",
+      NETWORK: "kind",
+      VOLUME: "kind-registry-data",
+      ROLE: "registry",
+      SPEC: specHash(config.registry.spec),
+      UPSTREAM: "",
+      PUBLISH: "127.0.0.1:5001:5000",
+      ENV_NAMES: "REGISTRY_STORAGE_DELETE_ENABLED",
+      REGISTRY_STORAGE_DELETE_ENABLED: "true",
+      PROBE_URL: "http://127.0.0.1:5001/v2/",
       ATTEMPTS: "60",
+      RECOVER: "ok",
     });
+    expect(registry["create"]).toBe(
+      containerCommand({
+        spec: config.registry.spec,
+        specHash: "",
+        removeOnDelete: false,
+      }).create,
+    );
+    expect(registry["delete"]).toBeUndefined();
+    expect(inputsOf("dev-cache-docker-io")["environment"]).toMatchObject({
+      CONTAINER: "kind-cache-docker-io",
+      VOLUME: "kind-cache-docker-io-data",
+      PUBLISH: "",
+      REGISTRY_PROXY_REMOTEURL: "https://registry-1.docker.io",
+    });
+  });
+
+  it("re-runs a container's script when the lookup finds it removed by hand", async () => {
+    lookups.state.set("kind-registry", "missing");
+    lookups.state.set("kind-cache-docker-io", "present");
+    await build({ clusterName: "dev" });
+    expect(inputsOf("dev-registry")["environment"]).toMatchObject({ RECOVER: "recreate" });
+    expect(inputsOf("dev-cache-docker-io")["environment"]).toMatchObject({ RECOVER: "ok" });
+    // An environment change updates in place; a trigger would replace (and delete) the container.
+    expect(inputsOf("dev-registry")["triggers"]).toBeUndefined();
   });
 
   it("orders registries before the cluster and the cluster before node commands and the ConfigMap", async () => {
     await build({ clusterName: "dev", workers: 1 });
     expect(await dependsOnNames("dev-cluster")).toEqual(
-      ["dev-cache-docker-io", "dev-network", "dev-registry-ready"].sort(),
+      ["dev-cache-docker-io", "dev-network", "dev-registry"].sort(),
     );
-    expect(await dependsOnNames("dev-registry-ready")).toEqual(["dev-registry"]);
-    expect(await dependsOnNames("dev-registry")).toEqual(["dev-network", "dev-registry-adopt"]);
-    expect(await dependsOnNames("dev-cache-docker-io")).toEqual([
-      "dev-cache-docker-io-adopt",
-      "dev-network",
-    ]);
+    expect(await dependsOnNames("dev-registry")).toEqual(["dev-network"]);
+    expect(await dependsOnNames("dev-cache-docker-io")).toEqual(["dev-network"]);
     for (const n of registrations.filter((r) => r.name.includes("-hosts-"))) {
       expect(await dependsOnNames(n.name)).toEqual(["dev-cluster"]);
       expect(optsOf(n.name).deleteBeforeReplace).toBe(true);
@@ -203,12 +225,9 @@ describe("KindDevEnvironment under mocks", () => {
       nodeImage: "kindest/node:v1.34.0",
     });
     expect(cluster["environment"]).toEqual({ CLUSTER: "dev", KIND_CONFIG: config.kindConfig });
-    expect(cluster["logging"]).toBe("stderr");
-    expect(cluster["addPreviousOutputInEnv"]).toBe(false);
-    const opts = optsOf("dev-cluster") as pulumi.CustomResourceOptions;
+    const opts = optsOf("dev-cluster");
     expect(opts.replaceOnChanges).toContain("*");
     expect(opts.deleteBeforeReplace).toBe(true);
-    expect(opts.additionalSecretOutputs).toEqual(["stdout"]);
   });
 
   it("points kind at a non-default network through KIND_EXPERIMENTAL_DOCKER_NETWORK", async () => {
@@ -222,18 +241,9 @@ describe("KindDevEnvironment under mocks", () => {
   it("retains network, registry, caches and volumes on destroy by default", async () => {
     await build({ clusterName: "dev" });
     const retained = options.filter((o) => o.opts.retainOnDelete === true).map((o) => o.name);
-    expect(retained.sort()).toEqual(
-      [
-        "dev-cache-docker-io",
-        "dev-cache-docker-io-data",
-        "dev-network",
-        "dev-registry",
-        "dev-registry-data",
-      ].sort(),
-    );
-    expect(inputsOf("dev-network")["delete"]).toBeUndefined();
-    for (const n of ["dev-registry", "dev-cache-docker-io"]) {
-      expect(optsOf(n).deleteBeforeReplace).toBe(true);
+    expect(retained.sort()).toEqual(["dev-cache-docker-io", "dev-network", "dev-registry"]);
+    for (const n of ["dev-network", "dev-registry", "dev-cache-docker-io"]) {
+      expect(inputsOf(n)["delete"]).toBeUndefined();
     }
   });
 
@@ -241,6 +251,9 @@ describe("KindDevEnvironment under mocks", () => {
     await build({ clusterName: "dev", retainOnDestroy: false });
     expect(options.filter((o) => o.opts.retainOnDelete === true)).toEqual([]);
     expect(inputsOf("dev-network")["delete"]).toContain('docker network rm "$NETWORK"');
+    for (const n of ["dev-registry", "dev-cache-docker-io"]) {
+      expect(inputsOf(n)["delete"]).toContain('docker volume rm "$VOLUME"');
+    }
   });
 
   it("parents every child to the component", async () => {
@@ -263,6 +276,7 @@ describe("KindDevEnvironment under mocks", () => {
     expect(await promiseOf(env.clusterName)).toBe("dev");
     expect(await promiseOf(env.kubeconfig)).toBe(FAKE_KUBECONFIG);
     expect(await isSecret(env.kubeconfig)).toBe(true);
+    expect(lookups.kubeconfigReads).toContain("dev");
     expect(await isSecret(env.registryHost)).toBe(false);
     expect(await promiseOf(env.registryHost)).toBe("localhost:5001");
     expect(await promiseOf(env.registryHostFromClusterNetwork)).toBe("kind-registry:5000");
@@ -287,19 +301,22 @@ describe("KindDevEnvironment under mocks", () => {
       caches: [{ upstreamHost: "docker.io", username: "bob", password: "hunter2" }],
     });
     const cache = registrations.find((r) => r.name === "dev-cache-docker-io")!;
-    // The whole env list reaches the engine wrapped as a secret value.
-    expect(cache.inputs["envs"]).toEqual({
-      [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
-      value: [
-        "REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io",
-        "REGISTRY_STORAGE_DELETE_ENABLED=true",
-        "REGISTRY_PROXY_USERNAME=bob",
-        "REGISTRY_PROXY_PASSWORD=hunter2",
-      ],
+    // The whole environment reaches the engine wrapped as a secret value.
+    const env = cache.inputs["environment"] as Record<string, unknown>;
+    expect(env[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
+    expect(env["value"]).toMatchObject({
+      ENV_NAMES:
+        "REGISTRY_PROXY_PASSWORD REGISTRY_PROXY_REMOTEURL REGISTRY_PROXY_USERNAME REGISTRY_STORAGE_DELETE_ENABLED",
+      REGISTRY_PROXY_USERNAME: "bob",
+      REGISTRY_PROXY_PASSWORD: "hunter2",
     });
-    for (const r of registrations.filter((x) => x.type === CMD)) {
+    // Nothing else carries the credential: not the scripts, not another resource.
+    for (const r of registrations.filter((x) => x.name !== "dev-cache-docker-io")) {
       expect(JSON.stringify(r.inputs)).not.toContain("hunter2");
     }
+    expect(JSON.stringify([cache.inputs["create"], cache.inputs["update"]])).not.toContain(
+      "hunter2",
+    );
   });
 
   it("writes the KEP-1755 ConfigMap in kube-public", async () => {

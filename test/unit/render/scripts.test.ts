@@ -1,18 +1,21 @@
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  adoptContainerCommand,
+  cacheContainerSpec,
+  registryContainerSpec,
+  specHash,
+} from "../../../components/render/containers";
+import {
   clusterCommand,
+  containerCommand,
   hostsTomlCommand,
   networkCommand,
+  publishArg,
   type ShellCommand,
-  waitForRegistryCommand,
 } from "../../../components/render/scripts";
 
 const FAKES = path.resolve(__dirname, "../fakes");
@@ -48,6 +51,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 beforeEach(() => {
   fs.rmSync(log, { force: true });
+  fs.rmSync(`${log}.state`, { force: true });
   for (const fake of ["docker", "kind"]) {
     fs.rmSync(path.join(bin, fake), { force: true });
     fs.symlinkSync(path.join(FAKES, fake), path.join(bin, fake));
@@ -63,6 +67,7 @@ interface Call {
   argv: string[];
   stdin?: string | null;
   config?: string | null;
+  envValues?: Record<string, string | null>;
 }
 
 function run(
@@ -146,63 +151,17 @@ describe("network", () => {
   });
 });
 
-describe("adopt", () => {
-  const cmd = adoptContainerCommand("kind-registry", "kind-registry-data");
-
-  it("does nothing when no container has the name", () => {
-    const r = run(cmd);
-    expect(r.status).toBe(0);
-    expect(r.calls.map((c) => c.argv[0])).toEqual(["info", "container"]);
-  });
-
-  it("replaces a retained container of this package, keeping its volume", () => {
-    const r = run(cmd, "create", {
-      FAKE_CONTAINER_IMAGE: "registry:2",
-      FAKE_CONTAINER_MANAGED: "true",
-    });
-    expect(r.status).toBe(0);
-    expect(r.calls.at(-1)!.argv).toEqual(["rm", "-f", "kind-registry"]);
-    expect(r.calls.some((c) => c.argv.includes("volume"))).toBe(false);
-    expect(r.stderr).toContain("its data stays on volume kind-registry-data");
-  });
-
-  it("refuses a container that this package did not create", () => {
-    const r = run(cmd, "create", { FAKE_CONTAINER_IMAGE: "nginx:latest" });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toBe(
-      "pulumi-kind-dev: a container named kind-registry already exists (image nginx:latest) and was not created by pulumi-kind-dev, so it is not adopted and its data is left alone. Remove it (docker rm -f kind-registry) or choose another container name.\n",
-    );
-    expect(r.calls.some((c) => c.argv[0] === "rm")).toBe(false);
-  });
-
-  it("reads the label this package sets", () => {
-    const r = run(cmd, "create", {
-      FAKE_CONTAINER_IMAGE: "registry:2",
-      FAKE_CONTAINER_MANAGED: "true",
-    });
-    const inspect = r.calls.filter((c) => c.argv[0] === "container");
-    expect(inspect[1]!.argv).toEqual([
-      "container",
-      "inspect",
-      "--format",
-      '{{index .Config.Labels "dev.pulumi-kind-dev.managed"}}',
-      "kind-registry",
-    ]);
-  });
-});
-
 describe("cluster", () => {
   const config = 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: "dev"\n';
 
-  it("creates the cluster from the rendered config and prints only the kubeconfig", () => {
+  it("creates the cluster from the rendered config and prints nothing on stdout", () => {
     const r = run(clusterCommand("dev", "kind", config));
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe("kubeconfig-for-dev\n");
+    expect(r.stdout).toBe("");
     const kind = r.calls.filter((c) => c.tool === "kind");
     expect(kind.map((c) => c.argv.slice(0, 4))).toEqual([
       ["get", "clusters"],
       ["create", "cluster", "--name", "dev"],
-      ["get", "kubeconfig", "--name", "dev"],
     ]);
     expect(kind[1]!.config).toBe(config);
     expect(r.stderr).toContain("kind progress");
@@ -291,45 +250,261 @@ describe("hosts.toml command", () => {
   }, 60_000);
 });
 
-/** Like run(), without blocking the event loop, for scripts that talk to this process. */
-function runAsync(cmd: ShellCommand): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("/bin/sh", ["-c", cmd.create], {
-      env: { PATH: bin, FAKE_LOG: log, ...cmd.environment },
-    });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (status) => resolve({ status, stderr }));
-  });
-}
-
-describe("registry readiness", () => {
-  let server: http.Server;
-  let url: string;
+describe("registry and cache containers", () => {
+  // A registry stand-in in its own process: run() blocks this one while a script runs.
+  let server: ChildProcess;
+  let probeUrl: string;
 
   beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      res.statusCode = req.url === "/v2/" ? 200 : 404;
-      res.end("{}");
+    server = spawn(process.execPath, [
+      "-e",
+      `const s = require("node:http").createServer((q, r) => { r.statusCode = q.url === "/v2/" ? 200 : 404; r.end("{}"); });
+       s.listen(0, "127.0.0.1", () => console.log(s.address().port));`,
+    ]);
+    const port = await new Promise<string>((resolve) =>
+      server.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())),
+    );
+    probeUrl = `http://127.0.0.1:${port}/v2/`;
+  });
+
+  afterAll(() => {
+    server.kill();
+  });
+
+  const registrySpec = registryContainerSpec({
+    name: "kind-registry",
+    image: "registry:2",
+    network: "kind",
+    volume: "kind-registry-data",
+    hostIp: "127.0.0.1",
+    hostPort: 5001,
+  });
+  const registry = () =>
+    containerCommand({
+      spec: registrySpec,
+      specHash: specHash(registrySpec),
+      probeUrl,
+      removeOnDelete: false,
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/`;
+  const cacheSpec = cacheContainerSpec({
+    name: "kind-cache-docker-io",
+    image: "registry:2",
+    network: "kind",
+    volume: "kind-cache-docker-io-data",
+    upstreamHost: "docker.io",
+    remoteUrl: "https://registry-1.docker.io",
+    hostIp: "127.0.0.1",
   });
+  const secret = { REGISTRY_PROXY_PASSWORD: "s3cr3t value; $(rm -rf /)" };
+  const cache = (): ShellCommand => {
+    const c = containerCommand({
+      spec: cacheSpec,
+      specHash: specHash(cacheSpec, secret),
+      extraEnvNames: Object.keys(secret),
+      removeOnDelete: true,
+    });
+    return { ...c, environment: { ...c.environment, ...secret } };
+  };
 
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-  it("returns once GET /v2/ answers", async () => {
-    const r = await runAsync(waitForRegistryCommand("kind-registry", url, 5));
+  it("starts the registry on its volume with labels, publishes loopback, waits for /v2/", () => {
+    const r = run(registry());
     expect(r.status).toBe(0);
-    expect(r.stderr).toBe(`pulumi-kind-dev: registry kind-registry answers at ${url}\n`);
-  });
-
-  it("gives up after the given number of tries with a pointer to the logs", async () => {
-    const dead = url.replace("/v2/", "/nothing/");
-    const r = await runAsync(waitForRegistryCommand("kind-registry", dead, 2));
-    expect(r.status).toBe(1);
+    const docker = r.calls.filter((c) => c.tool === "docker");
+    expect(docker.map((c) => c.argv.slice(0, 2))).toEqual([
+      ["info"],
+      ["container", "inspect"],
+      ["volume", "create"],
+      ["run", "--detach"],
+    ]);
+    expect(docker[2]!.argv).toEqual([
+      "volume",
+      "create",
+      "--label",
+      "dev.pulumi-kind-dev.managed=true",
+      "kind-registry-data",
+    ]);
+    expect(docker[3]!.argv).toEqual([
+      "run",
+      "--detach",
+      "--name",
+      "kind-registry",
+      "--restart",
+      "always",
+      "--network",
+      "kind",
+      "--volume",
+      "kind-registry-data:/var/lib/registry",
+      "--label",
+      "dev.pulumi-kind-dev.managed=true",
+      "--label",
+      "dev.pulumi-kind-dev.role=registry",
+      "--label",
+      `dev.pulumi-kind-dev.spec=${specHash(registrySpec)}`,
+      "--publish",
+      "127.0.0.1:5001:5000",
+      "--env",
+      "REGISTRY_STORAGE_DELETE_ENABLED",
+      "registry:2",
+    ]);
+    expect(docker[3]!.envValues).toEqual({ REGISTRY_STORAGE_DELETE_ENABLED: "true" });
     expect(r.stderr).toBe(
-      `pulumi-kind-dev: the registry kind-registry did not answer GET ${dead} after 2 tries; see 'docker logs kind-registry'\n`,
+      "pulumi-kind-dev: started the registry container kind-registry; data on volume kind-registry-data\n" +
+        `pulumi-kind-dev: registry kind-registry answers at ${probeUrl}\n`,
     );
   });
+
+  it("keeps a running container of this package with the same configuration (adoption)", () => {
+    const r = run(registry(), "create", {
+      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_MANAGED: "true",
+      FAKE_CONTAINER_SPEC: specHash(registrySpec),
+    });
+    expect(r.status).toBe(0);
+    expect(r.calls.map((c) => c.argv[0])).toEqual([
+      "info",
+      "container",
+      "container",
+      "container",
+      "container",
+    ]);
+    expect(r.stderr).toContain("using the existing registry container kind-registry");
+  });
+
+  it("starts a stopped container of this package instead of replacing it", () => {
+    const r = run(registry(), "create", {
+      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_MANAGED: "true",
+      FAKE_CONTAINER_SPEC: specHash(registrySpec),
+      FAKE_CONTAINER_RUNNING: "false",
+    });
+    expect(r.status).toBe(0);
+    expect(r.calls.filter((c) => c.argv[0] !== "container").map((c) => c.argv)).toEqual([
+      ["info"],
+      ["start", "kind-registry"],
+    ]);
+  });
+
+  it("replaces a container of this package whose configuration changed, keeping the volume", () => {
+    const r = run(registry(), "create", {
+      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_MANAGED: "true",
+      FAKE_CONTAINER_SPEC: "older",
+    });
+    expect(r.status).toBe(0);
+    const acts = r.calls.filter((c) => c.argv[0] !== "container").map((c) => c.argv.slice(0, 2));
+    expect(acts).toEqual([["info"], ["rm", "-f"], ["volume", "create"], ["run", "--detach"]]);
+    expect(r.calls.some((c) => c.argv[0] === "volume" && c.argv[1] === "rm")).toBe(false);
+    expect(r.stderr).toContain(
+      "whose configuration changed; data stays on volume kind-registry-data",
+    );
+  });
+
+  it("refuses a container of that name that this package did not create", () => {
+    const r = run(registry(), "create", { FAKE_CONTAINER_IMAGE: "nginx:latest" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: a container named kind-registry already exists (image nginx:latest) and was not created by pulumi-kind-dev, so it is not adopted and its data is left alone. Remove it (docker rm -f kind-registry) or choose another container name.\n",
+    );
+    expect(r.calls.some((c) => ["rm", "run", "start"].includes(c.argv[0]!))).toBe(false);
+  });
+
+  it("fails with the registry's name when /v2/ never answers", () => {
+    const c = registry();
+    const r = run({
+      ...c,
+      environment: { ...c.environment, PROBE_URL: probeUrl + "x", ATTEMPTS: "2" },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      `the registry kind-registry did not answer GET ${probeUrl}x after 2 tries; see 'docker logs kind-registry'`,
+    );
+  });
+
+  it("passes cache credentials only through the environment", () => {
+    const r = run(cache());
+    expect(r.status).toBe(0);
+    const dockerRun = r.calls.find((c) => c.argv[0] === "run")!;
+    expect(dockerRun.argv.join(" ")).not.toContain("s3cr3t");
+    expect(dockerRun.envValues).toEqual({
+      REGISTRY_PROXY_PASSWORD: secret.REGISTRY_PROXY_PASSWORD,
+      REGISTRY_PROXY_REMOTEURL: "https://registry-1.docker.io",
+      REGISTRY_STORAGE_DELETE_ENABLED: "true",
+    });
+    expect(dockerRun.argv).toContain("dev.pulumi-kind-dev.upstream=docker.io");
+    expect(dockerRun.argv).not.toContain("--publish");
+    expect(r.stderr).not.toContain("s3cr3t");
+    expect(r.stderr).not.toContain("warning");
+  });
+
+  it("warns, without failing, when a new cache keeps restarting", () => {
+    const r = run(cache(), "create", { FAKE_RESTARTS_AFTER_RUN: "3" });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(
+      "pulumi-kind-dev: warning: cache kind-cache-docker-io is restarting: the registry exits at start while its upstream docker.io does not answer",
+    );
+  });
+
+  it("removes container and volume on delete only when not retained", () => {
+    expect(registry().delete).toBeUndefined();
+    const r = run(cache(), "delete");
+    expect(r.status).toBe(0);
+    expect(r.calls.map((c) => c.argv)).toEqual([
+      ["rm", "-f", "kind-cache-docker-io"],
+      ["volume", "rm", "kind-cache-docker-io-data"],
+    ]);
+  });
+
+  it("publishes IPv6 addresses in brackets", () => {
+    expect(publishArg({ hostIp: "::1", hostPort: 5001, containerPort: 5000 })).toBe(
+      "[::1]:5001:5000",
+    );
+    expect(publishArg({ hostIp: "0.0.0.0", hostPort: 5001, containerPort: 5000 })).toBe(
+      "0.0.0.0:5001:5000",
+    );
+  });
+
+  it("rejects an environment variable name that is not a plain identifier", () => {
+    expect(() =>
+      containerCommand({
+        spec: registrySpec,
+        specHash: "x",
+        extraEnvNames: ["A B"],
+        removeOnDelete: false,
+      }),
+    ).toThrow('invalid container environment variable name "A B"');
+  });
+
+  it("hands every value to docker unchanged whatever it contains (property)", () => {
+    const value = fc
+      .string({ unit: "binary", minLength: 1, maxLength: 20 })
+      .filter((s) => !s.includes("\0"));
+    fc.assert(
+      fc.property(value, value, value, value, value, (name, image, network, volume, password) => {
+        fs.rmSync(log, { force: true });
+        fs.rmSync(`${log}.state`, { force: true });
+        const spec = { ...registrySpec, name, image, network, volume };
+        const c = containerCommand({
+          spec,
+          specHash: "h",
+          probeUrl,
+          extraEnvNames: ["REGISTRY_PROXY_PASSWORD"],
+          removeOnDelete: false,
+        });
+        const r = run({
+          ...c,
+          environment: { ...c.environment, REGISTRY_PROXY_PASSWORD: password },
+        });
+        expect(r.status).toBe(0);
+        const dockerRun = r.calls.find((x) => x.argv[0] === "run")!;
+        const arg = (flag: string) => dockerRun.argv[dockerRun.argv.indexOf(flag) + 1];
+        expect(arg("--name")).toBe(name);
+        expect(arg("--network")).toBe(network);
+        expect(arg("--volume")).toBe(`${volume}:/var/lib/registry`);
+        expect(dockerRun.argv.at(-1)).toBe(image);
+        expect(dockerRun.envValues!["REGISTRY_PROXY_PASSWORD"]).toBe(password);
+        expect(dockerRun.argv).toHaveLength(23);
+      }),
+      { numRuns: 30 },
+    );
+  }, 120_000);
 });

@@ -1,0 +1,59 @@
+/**
+ * Read-only lookups the program makes at run time (in previews too). They run docker and kind
+ * with argument vectors, never through a shell, and they print nothing: the command provider
+ * would log whatever a command prints, which must not include a kubeconfig.
+ */
+import { execFile } from "node:child_process";
+
+function exec(
+  file: string,
+  args: string[],
+): Promise<{ ok: boolean; stdout: string; stderr: string; missing: boolean }> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = (error as NodeJS.ErrnoException | null)?.code;
+        resolve({ ok: error === null, stdout, stderr, missing: code === "ENOENT" });
+      },
+    );
+  });
+}
+
+/**
+ * Where a registry container stands: `present`; `missing` (its volume is there but the container
+ * is not: removed by hand); `absent` (neither: never created, or everything removed); `unknown`
+ * (no docker CLI).
+ */
+export type ContainerState = "present" | "missing" | "absent" | "unknown";
+
+export async function containerState(container: string, volume: string): Promise<ContainerState> {
+  const inspect = await exec("docker", ["container", "inspect", "--format", "{{.Id}}", container]);
+  if (inspect.missing) {
+    return "unknown";
+  }
+  if (inspect.ok) {
+    return "present";
+  }
+  const vol = await exec("docker", ["volume", "inspect", "--format", "{{.Name}}", volume]);
+  return vol.ok ? "missing" : "absent";
+}
+
+/** The kubeconfig kind keeps for a cluster, for use from the host. */
+export async function readKubeconfig(clusterName: string): Promise<string> {
+  const r = await exec("kind", ["get", "kubeconfig", "--name", clusterName]);
+  if (r.missing) {
+    throw new Error(
+      "pulumi-kind-dev: the kind CLI is not on PATH; install kind (https://kind.sigs.k8s.io) and retry",
+    );
+  }
+  if (!r.ok) {
+    throw new Error(
+      `pulumi-kind-dev: could not read the kubeconfig of kind cluster ${JSON.stringify(clusterName)} ` +
+        `(was it deleted outside Pulumi? then run 'pulumi up --replace' on the cluster resource): ${r.stderr.trim()}`,
+    );
+  }
+  return r.stdout;
+}
