@@ -95,32 +95,47 @@ echo "${PREFIX} registry $CONTAINER answers at $PROBE_URL" >&2`;
 const CHECK_CACHE_STARTED = `if [ "$started" = 1 ]; then
   sleep 2
   if [ "$(inspect '{{.State.Running}} {{.RestartCount}}')" != "true 0" ]; then
-    echo "${PREFIX} warning: cache $CONTAINER is restarting: the registry exits at start while its upstream $UPSTREAM does not answer. Until it does, nodes pull from the upstream directly; see 'docker logs $CONTAINER'" >&2
+    echo "${PREFIX} warning: cache $CONTAINER is restarting: the registry exits at start while its upstream $REGISTRY_PROXY_REMOTEURL does not answer. Until it does, nodes pull from $UPSTREAM directly; see 'docker logs $CONTAINER'" >&2
   fi
 fi`;
 
 const ENSURE_CONTAINER = script(
   REQUIRE_DOCKER,
   `inspect() { docker container inspect --format "$1" "$CONTAINER" 2>/dev/null; }
-started=1
+# 1 when this run creates or starts the container (then it is checked below).
+started=0
+create=1
 if inspect '{{.Id}}' >/dev/null; then
   if [ "$(inspect '{{index .Config.Labels "${LABEL_MANAGED}"}}')" != "true" ]; then
     echo "${PREFIX} a container named $CONTAINER already exists (image $(inspect '{{.Config.Image}}')) and was not created by pulumi-kind-dev, so it is not adopted and its data is left alone. Remove it (docker rm -f $CONTAINER) or choose another container name." >&2
     exit 1
   fi
   if [ "$(inspect '{{index .Config.Labels "${LABEL_SPEC}"}}')" = "$SPEC" ]; then
-    started=0
-    if [ "$(inspect '{{.State.Running}}')" != "true" ]; then
-      docker start "$CONTAINER" >/dev/null
+    create=0
+    if [ "$(inspect '{{.State.Running}}')" = "true" ]; then
+      echo "${PREFIX} using the existing $ROLE container $CONTAINER; data on volume $VOLUME" >&2
+    elif docker start "$CONTAINER" >/dev/null 2>&1; then
+      started=1
+      echo "${PREFIX} started the existing $ROLE container $CONTAINER; data on volume $VOLUME" >&2
+    else
+      # Never ran (e.g. its first start failed): make it again.
+      docker rm -f "$CONTAINER" >/dev/null
+      create=1
     fi
-    echo "${PREFIX} using the existing $ROLE container $CONTAINER; data on volume $VOLUME" >&2
   else
     docker rm -f "$CONTAINER" >/dev/null
     echo "${PREFIX} replacing the $ROLE container $CONTAINER, whose configuration changed; data stays on volume $VOLUME" >&2
   fi
 fi
-if [ "$started" = 1 ]; then
-  docker volume create --label "${LABEL_MANAGED}=true" "$VOLUME" >/dev/null
+if [ "$create" = 1 ]; then
+  if owner=$(docker volume inspect --format '{{index .Labels "${LABEL_MANAGED}"}}' "$VOLUME" 2>/dev/null); then
+    if [ "$owner" != "true" ]; then
+      echo "${PREFIX} a volume named $VOLUME already exists and was not created by pulumi-kind-dev, so it is not used and its data is left alone. Remove it (docker volume rm $VOLUME) or choose another container name." >&2
+      exit 1
+    fi
+  else
+    docker volume create --label "${LABEL_MANAGED}=true" "$VOLUME" >/dev/null
+  fi
   set -- --detach --name "$CONTAINER" --restart always --network "$NETWORK" \\
     --volume "$VOLUME:${REGISTRY_DATA_PATH}" --label "${LABEL_MANAGED}=true" \\
     --label "${LABEL_ROLE}=$ROLE" --label "${LABEL_SPEC}=$SPEC"
@@ -134,7 +149,13 @@ if [ "$started" = 1 ]; then
   for name in $ENV_NAMES; do
     set -- "$@" --env "$name"
   done
-  docker run "$@" "$IMAGE" >/dev/null
+  if ! docker run "$@" "$IMAGE" >/dev/null; then
+    # Leave no half-made container behind that a later run would mistake for a good one.
+    docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
+    echo "${PREFIX} could not start the $ROLE container $CONTAINER (see the docker error above)" >&2
+    exit 1
+  fi
+  started=1
   echo "${PREFIX} started the $ROLE container $CONTAINER; data on volume $VOLUME" >&2
 fi
 if [ -n "$PROBE_URL" ]; then

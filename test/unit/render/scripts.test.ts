@@ -313,17 +313,18 @@ describe("registry and cache containers", () => {
     expect(docker.map((c) => c.argv.slice(0, 2))).toEqual([
       ["info"],
       ["container", "inspect"],
+      ["volume", "inspect"],
       ["volume", "create"],
       ["run", "--detach"],
     ]);
-    expect(docker[2]!.argv).toEqual([
+    expect(docker[3]!.argv).toEqual([
       "volume",
       "create",
       "--label",
       "dev.pulumi-kind-dev.managed=true",
       "kind-registry-data",
     ]);
-    expect(docker[3]!.argv).toEqual([
+    expect(docker[4]!.argv).toEqual([
       "run",
       "--detach",
       "--name",
@@ -346,7 +347,7 @@ describe("registry and cache containers", () => {
       "REGISTRY_STORAGE_DELETE_ENABLED",
       "registry:2",
     ]);
-    expect(docker[3]!.envValues).toEqual({ REGISTRY_STORAGE_DELETE_ENABLED: "true" });
+    expect(docker[4]!.envValues).toEqual({ REGISTRY_STORAGE_DELETE_ENABLED: "true" });
     expect(r.stderr).toBe(
       "pulumi-kind-dev: started the registry container kind-registry; data on volume kind-registry-data\n" +
         `pulumi-kind-dev: registry kind-registry answers at ${probeUrl}\n`,
@@ -382,6 +383,65 @@ describe("registry and cache containers", () => {
       ["info"],
       ["start", "kind-registry"],
     ]);
+    expect(r.stderr).toContain("started the existing registry container kind-registry");
+  });
+
+  it("checks a cache it restarted, and names the URL it could not reach", () => {
+    const r = run(cache(), "create", {
+      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_MANAGED: "true",
+      FAKE_CONTAINER_SPEC: specHash(cacheSpec, secret),
+      FAKE_CONTAINER_RUNNING: "false",
+      FAKE_RESTARTS_AFTER_RUN: "0",
+    });
+    expect(r.status).toBe(0);
+    expect(r.calls.some((c) => c.argv[0] === "start")).toBe(true);
+    expect(r.calls.filter((c) => c.argv[0] === "container").at(-1)!.argv[3]).toBe(
+      "{{.State.Running}} {{.RestartCount}}",
+    );
+  });
+
+  it("makes a container again whose first start failed", () => {
+    const r = run(registry(), "create", {
+      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_MANAGED: "true",
+      FAKE_CONTAINER_SPEC: specHash(registrySpec),
+      FAKE_CONTAINER_RUNNING: "false",
+      FAKE_START_EXIT: "1",
+    });
+    expect(r.status).toBe(0);
+    const acts = r.calls.filter((c) => c.argv[0] !== "container").map((c) => c.argv.slice(0, 2));
+    expect(acts).toEqual([
+      ["info"],
+      ["start", "kind-registry"],
+      ["rm", "-f"],
+      ["volume", "inspect"],
+      ["volume", "create"],
+      ["run", "--detach"],
+    ]);
+  });
+
+  it("removes what a failed docker run left behind and fails", () => {
+    const r = run(registry(), "create", { FAKE_RUN_EXIT: "125" });
+    expect(r.status).toBe(1);
+    expect(r.calls.at(-1)!.argv).toEqual(["rm", "-f", "kind-registry"]);
+    expect(r.stderr).toContain(
+      "pulumi-kind-dev: could not start the registry container kind-registry (see the docker error above)",
+    );
+  });
+
+  it("reuses a volume of its own and refuses anyone else's", () => {
+    const own = run(registry(), "create", { FAKE_VOLUME_EXISTS: "1", FAKE_VOLUME_MANAGED: "true" });
+    expect(own.status).toBe(0);
+    expect(own.calls.some((c) => c.argv[0] === "volume" && c.argv[1] === "create")).toBe(false);
+    fs.rmSync(log, { force: true });
+    fs.rmSync(`${log}.state`, { force: true });
+    const other = run(registry(), "create", { FAKE_VOLUME_EXISTS: "1" });
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain(
+      "pulumi-kind-dev: a volume named kind-registry-data already exists and was not created by pulumi-kind-dev, so it is not used and its data is left alone.",
+    );
+    expect(other.calls.some((c) => c.argv[0] === "run")).toBe(false);
   });
 
   it("replaces a container of this package whose configuration changed, keeping the volume", () => {
@@ -392,7 +452,13 @@ describe("registry and cache containers", () => {
     });
     expect(r.status).toBe(0);
     const acts = r.calls.filter((c) => c.argv[0] !== "container").map((c) => c.argv.slice(0, 2));
-    expect(acts).toEqual([["info"], ["rm", "-f"], ["volume", "create"], ["run", "--detach"]]);
+    expect(acts).toEqual([
+      ["info"],
+      ["rm", "-f"],
+      ["volume", "inspect"],
+      ["volume", "create"],
+      ["run", "--detach"],
+    ]);
     expect(r.calls.some((c) => c.argv[0] === "volume" && c.argv[1] === "rm")).toBe(false);
     expect(r.stderr).toContain(
       "whose configuration changed; data stays on volume kind-registry-data",
@@ -440,7 +506,7 @@ describe("registry and cache containers", () => {
     const r = run(cache(), "create", { FAKE_RESTARTS_AFTER_RUN: "3" });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain(
-      "pulumi-kind-dev: warning: cache kind-cache-docker-io is restarting: the registry exits at start while its upstream docker.io does not answer",
+      "pulumi-kind-dev: warning: cache kind-cache-docker-io is restarting: the registry exits at start while its upstream https://registry-1.docker.io does not answer. Until it does, nodes pull from docker.io directly",
     );
   });
 

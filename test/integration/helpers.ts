@@ -1,0 +1,496 @@
+/**
+ * Shared by the integration tests: the test bed's environment, a `docker` runner, the component's
+ * shell commands (registry and cache containers included) rendered and run the way the component
+ * and `@pulumi/command` run them, and the node stand-in built by test/bed/images.sh.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe } from "vitest";
+import { containerState } from "../../components/lookup";
+import { type ContainerSpec, specHash } from "../../components/render/containers";
+import { containerCommand, type ShellCommand } from "../../components/render/scripts";
+
+export const REPO_DIR = path.resolve(__dirname, "../..");
+export const BED_DIR = path.join(REPO_DIR, "test/bed");
+
+/** Same rule as test/bed/common.sh. */
+export const BED_CACHE =
+  process.env["KIND_DEV_BED_CACHE"] ??
+  path.join(
+    process.env["XDG_CACHE_HOME"] ?? path.join(os.homedir(), ".cache"),
+    "pulumi-kind-dev-bed",
+  );
+export const BED_BIN = path.join(BED_CACHE, "bin");
+
+/** Images built by test/bed/images.sh. */
+export const BED_IMAGES = {
+  registry: "registry:2",
+  nodeStandin: "kind-dev-bed/node-standin:latest",
+  testImage: "kind-dev-bed/testimg:1",
+} as const;
+/** Content of /marker in the test image. */
+export const TEST_IMAGE_MARKER = "kind-dev-bed test image 1\n";
+
+/** Label on everything these tests create, with the run id as value. */
+export const TEST_LABEL = "dev.pulumi-kind-dev.integration-test";
+
+/** The process environment with $BED_BIN first on PATH, as every bed command runs. */
+export function bedEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: `${BED_BIN}:${process.env["PATH"] ?? ""}`, ...extra };
+}
+
+export const IN_CI = ["true", "1", "yes"].includes((process.env["CI"] ?? "").toLowerCase());
+
+/** True when a docker daemon answers through the bed's `docker`. */
+export function dockerAnswers(): boolean {
+  try {
+    execFileSync("docker", ["info"], { env: bedEnv(), stdio: "ignore", timeout: 30_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const DOCKER_UP = dockerAnswers();
+if (!DOCKER_UP && !IN_CI) {
+  console.warn(
+    "[integration] SKIPPED: no docker daemon answers ('docker info' failed). Run test/bed/docker.sh " +
+      "to install and start one. Under CI=true these tests fail instead.",
+  );
+}
+
+/**
+ * `describe` for tests that need docker: skipped with a message when no daemon answers and CI is
+ * unset; under CI a missing daemon fails the suite (checkDocker in beforeAll).
+ */
+export function describeDocker(name: string, body: () => void): void {
+  if (DOCKER_UP || IN_CI) {
+    describe(name, body);
+  } else {
+    describe.skip(`${name} (skipped: no docker daemon answers)`, body);
+  }
+}
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program with the bed's environment; never throws for a non-zero exit. */
+export function run(
+  file: string,
+  args: readonly string[],
+  options: { env?: Readonly<Record<string, string>>; input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      env: bedEnv(options.env),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    // A command that exits without reading its input closes the pipe: not an error here.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+function describeRun(what: string, r: RunResult): string {
+  return `${what} exited ${r.code}\nstdout: ${r.stdout.trim()}\nstderr: ${r.stderr.trim()}`;
+}
+
+/** `docker ARGS`; throws with the output when it fails. Returns stdout. */
+export async function docker(args: readonly string[], input?: string): Promise<string> {
+  const r = await run("docker", args, input === undefined ? {} : { input });
+  if (r.code !== 0) {
+    throw new Error(describeRun(`docker ${args.join(" ")}`, r));
+  }
+  return r.stdout;
+}
+
+/** `docker ARGS`, result whatever the exit code. */
+export function dockerResult(args: readonly string[]): Promise<RunResult> {
+  return run("docker", args);
+}
+
+/** Fails the suite under CI when docker is missing; builds the bed's images (fast when done). */
+export async function prepareBed(): Promise<void> {
+  if (!DOCKER_UP) {
+    throw new Error(
+      "no docker daemon answers ('docker info' failed) and CI is set: run test/bed/docker.sh first",
+    );
+  }
+  const r = await run("bash", [path.join(BED_DIR, "images.sh")], { timeoutMs: 900_000 });
+  if (r.code !== 0) {
+    throw new Error(describeRun("test/bed/images.sh", r));
+  }
+}
+
+/**
+ * Runs one of the component's shell commands as `@pulumi/command`'s local.Command does:
+ * `/bin/sh -c SCRIPT` with the command's environment on top of the process's.
+ */
+export async function runShellCommand(
+  cmd: ShellCommand,
+  phase: "create" | "delete" = "create",
+): Promise<RunResult> {
+  const script = phase === "create" ? cmd.create : cmd.delete;
+  if (script === undefined) {
+    throw new Error(`the command has no ${phase} script`);
+  }
+  return run("/bin/sh", ["-c", script], { env: cmd.environment });
+}
+
+/** Same, throwing with the output when the script fails. */
+export async function runShellCommandOk(
+  cmd: ShellCommand,
+  phase: "create" | "delete" = "create",
+): Promise<RunResult> {
+  const r = await runShellCommand(cmd, phase);
+  if (r.code !== 0) {
+    throw new Error(describeRun(`${phase} script`, r));
+  }
+  return r;
+}
+
+export interface RegistryCommandOptions {
+  /** Registry URL the script polls after start (the push registry); caches are not probed. */
+  readonly probeUrl?: string;
+  /** Extra (secret) variables, as the component adds cache credentials. */
+  readonly secretEnv?: Readonly<Record<string, string>>;
+  /** The component's `!retainOnDestroy`: whether the command has a delete script. */
+  readonly removeOnDelete?: boolean;
+}
+
+/**
+ * The command the component renders for a registry or cache container (see registryContainer in
+ * components/registry.ts): containerCommand with the spec's fingerprint, the secret variables as
+ * extra environment, and RECOVER from the same lookup the program makes at run time.
+ */
+export async function registryContainerCommand(
+  spec: ContainerSpec,
+  options: RegistryCommandOptions = {},
+): Promise<ShellCommand> {
+  const extra = options.secretEnv ?? {};
+  const rendered = containerCommand({
+    spec,
+    specHash: specHash(spec, extra),
+    probeUrl: options.probeUrl,
+    extraEnvNames: Object.keys(extra),
+    removeOnDelete: options.removeOnDelete ?? false,
+  });
+  const state = await containerState(spec.name, spec.volume);
+  return {
+    ...rendered,
+    environment: {
+      ...rendered.environment,
+      ...extra,
+      RECOVER: state === "missing" ? "recreate" : "ok",
+    },
+  };
+}
+
+/** Renders the component's command for a container and runs its create script. */
+export async function ensureRegistryContainer(
+  spec: ContainerSpec,
+  options: RegistryCommandOptions = {},
+): Promise<RunResult> {
+  return runShellCommand(await registryContainerCommand(spec, options));
+}
+
+/** Same, throwing with the output when the script fails. */
+export async function ensureRegistryContainerOk(
+  spec: ContainerSpec,
+  options: RegistryCommandOptions = {},
+): Promise<RunResult> {
+  return runShellCommandOk(await registryContainerCommand(spec, options));
+}
+
+/** What the tests look at in `docker container inspect`. */
+export interface ContainerInfo {
+  readonly id: string;
+  readonly startedAt: string;
+  readonly running: boolean;
+  readonly restarting: boolean;
+  readonly restartCount: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly env: readonly string[];
+  readonly volumes: readonly string[];
+  readonly image: string;
+}
+
+/** `docker container inspect NAME`, or undefined when there is no such container. */
+export async function containerInfo(name: string): Promise<ContainerInfo | undefined> {
+  const r = await dockerResult(["container", "inspect", name]);
+  if (r.code !== 0) {
+    return undefined;
+  }
+  const [c] = JSON.parse(r.stdout) as {
+    Id: string;
+    RestartCount: number;
+    State: { StartedAt: string; Running: boolean; Restarting: boolean };
+    Config: { Labels: Record<string, string> | null; Env: string[] | null; Image: string };
+    Mounts: { Type: string; Name?: string }[];
+  }[];
+  if (c === undefined) {
+    return undefined;
+  }
+  return {
+    id: c.Id,
+    startedAt: c.State.StartedAt,
+    running: c.State.Running,
+    restarting: c.State.Restarting,
+    restartCount: c.RestartCount,
+    labels: c.Config.Labels ?? {},
+    env: c.Config.Env ?? [],
+    volumes: c.Mounts.filter((m) => m.Type === "volume").map((m) => m.Name ?? ""),
+    image: c.Config.Image,
+  };
+}
+
+/** Same, failing when the container does not exist. */
+export async function mustContainerInfo(name: string): Promise<ContainerInfo> {
+  const info = await containerInfo(name);
+  if (info === undefined) {
+    throw new Error(`no container named ${name}`);
+  }
+  return info;
+}
+
+/** True when a docker volume of that name exists. */
+export async function volumeExists(name: string): Promise<boolean> {
+  return (await dockerResult(["volume", "inspect", name])).code === 0;
+}
+
+/** Waits until `GET url` answers 200 (a registry's `/v2/`); each try gives up after 3 s. */
+export async function waitForHttpOk(url: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    `GET ${url}`,
+    async () => ((await http(url, {}, 3_000)).status === 200 ? true : undefined),
+    timeoutMs,
+  );
+}
+
+/** A random suffix for names of this run. */
+export function runId(): string {
+  return randomBytes(4).toString("hex");
+}
+
+/** A TCP port that is free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen({ host: "127.0.0.1", port: 0 }, () => {
+      const address = server.address();
+      server.close(() => {
+        if (address === null || typeof address === "string") {
+          reject(new Error("no port"));
+        } else {
+          resolve(address.port);
+        }
+      });
+    });
+  });
+}
+
+/** Distinct free ports. */
+export async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) {
+    ports.add(await freePort());
+  }
+  return [...ports];
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) {
+        return value;
+      }
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}: ${String(lastError ?? "no answer")}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** How a TCP connect to host:port ends, within timeoutMs. */
+export function tcpConnect(
+  host: string,
+  port: number,
+  timeoutMs = 3_000,
+): Promise<"connected" | "refused" | "timeout" | string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (result: string): void => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.setTimeout(timeoutMs, () => done("timeout"));
+    socket.on("connect", () => done("connected"));
+    socket.on("error", (e: NodeJS.ErrnoException) =>
+      done(e.code === "ECONNREFUSED" ? "refused" : (e.code ?? e.message)),
+    );
+  });
+}
+
+/** The machine's own non-loopback IPv4 addresses (`ip -4 -o addr show`). */
+export function localNonLoopbackIPv4(): string[] {
+  const out = execFileSync("ip", ["-4", "-o", "addr", "show"], { env: bedEnv() }).toString();
+  const addrs = new Set<string>();
+  for (const line of out.split("\n")) {
+    const m = /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(line);
+    if (m?.[1] !== undefined && !m[1].startsWith("127.")) {
+      addrs.add(m[1]);
+    }
+  }
+  return [...addrs];
+}
+
+/** Plain HTTP request to a registry on this machine. */
+export async function http(
+  url: string,
+  init: RequestInit = {},
+  timeoutMs = 30_000,
+): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  return { status: res.status, body: await res.text() };
+}
+
+/** Everything a test created, removed in reverse order by `cleanup()`. */
+export class Resources {
+  private readonly containers: string[] = [];
+  private readonly volumes: string[] = [];
+  private readonly networks: string[] = [];
+  private readonly images: string[] = [];
+  private readonly dirs: string[] = [];
+
+  container(name: string): string {
+    this.containers.push(name);
+    return name;
+  }
+  volume(name: string): string {
+    this.volumes.push(name);
+    return name;
+  }
+  network(name: string): string {
+    this.networks.push(name);
+    return name;
+  }
+  image(ref: string): string {
+    this.images.push(ref);
+    return ref;
+  }
+  tempDir(): string {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "kind-dev-it-"));
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  async cleanup(): Promise<void> {
+    if (!DOCKER_UP) {
+      return;
+    }
+    for (const c of [...this.containers].reverse()) {
+      await dockerResult(["rm", "-f", "-v", c]);
+    }
+    for (const v of this.volumes) {
+      await dockerResult(["volume", "rm", "-f", v]);
+    }
+    for (const n of this.networks) {
+      await dockerResult(["network", "rm", n]);
+    }
+    for (const i of this.images) {
+      await dockerResult(["image", "rm", i]);
+    }
+    for (const d of this.dirs) {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Where the node stand-in reads containerd config patches (see test/bed/images.sh). */
+const STANDIN_PATCH_DIR = "/etc/containerd/patches";
+
+/**
+ * Starts a node stand-in (Debian + containerd 1.6, kind-like: no config_path until a patch sets
+ * it) named like a kind node, with `patch` as its containerd config patch, and waits until its
+ * CRI plugin answers. Flags: SYS_ADMIN to mount snapshots while unpacking, a tmpfs for
+ * /var/lib/containerd so the overlayfs snapshotter works and nothing is left behind.
+ */
+export async function startNodeStandin(
+  res: Resources,
+  name: string,
+  network: string,
+  patch: string,
+  id: string,
+): Promise<void> {
+  res.container(name);
+  await docker([
+    "create",
+    "--name",
+    name,
+    "--hostname",
+    name,
+    "--network",
+    network,
+    "--cap-add",
+    "SYS_ADMIN",
+    "--tmpfs",
+    "/var/lib/containerd",
+    "--label",
+    `${TEST_LABEL}=${id}`,
+    BED_IMAGES.nodeStandin,
+  ]);
+  const dir = res.tempDir();
+  const file = path.join(dir, "50-kind-dev.toml");
+  writeFileSync(file, patch.endsWith("\n") ? patch : `${patch}\n`);
+  await docker(["cp", file, `${name}:${STANDIN_PATCH_DIR}/50-kind-dev.toml`]);
+  await docker(["start", name]);
+  await waitFor(`containerd's CRI plugin in ${name}`, async () => {
+    const r = await dockerResult(["exec", name, "cri-pull", "version"]);
+    return r.code === 0 ? r.stdout : undefined;
+  });
+}
+
+/** `cri-pull pull IMAGE` in a node: a pull through containerd's CRI plugin, as the kubelet does. */
+export function criPull(node: string, image: string): Promise<RunResult> {
+  return dockerResult(["exec", node, "cri-pull", "pull", image]);
+}
+
+/** The CRI plugin's registry config (`configPath` etc.) as containerd reports it. */
+export async function criRegistryConfig(node: string): Promise<{ configPath?: string }> {
+  const config = JSON.parse(await docker(["exec", node, "cri-pull", "config"])) as {
+    registry?: { configPath?: string };
+  };
+  return config.registry ?? {};
+}

@@ -1,0 +1,131 @@
+/**
+ * Integration test 2: a node stand-in (containerd 1.6 in a container, like a kind node without
+ * the registry patch) on the component's docker network gets the component's containerd patch
+ * and, through the component's own hosts.toml command run against it by its kind node name,
+ * pulls `localhost:<registryPort>/...` from the push registry container (started by the
+ * component's ensure script) over the network.
+ */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { resolveConfig } from "../../components/config";
+import { CERTS_D, CONTAINERD_CONFIG_PATCH } from "../../components/render/containerd";
+import { hostsTomlCommand, networkCommand } from "../../components/render/scripts";
+import {
+  BED_IMAGES,
+  criPull,
+  criRegistryConfig,
+  describeDocker,
+  docker,
+  dockerResult,
+  ensureRegistryContainerOk,
+  freePort,
+  prepareBed,
+  Resources,
+  runId,
+  runShellCommandOk,
+  startNodeStandin,
+} from "./helpers";
+
+describeDocker("node pulls from the push registry through the component's hosts.toml", () => {
+  const id = runId();
+  const res = new Resources();
+  let config: ReturnType<typeof resolveConfig>;
+  let node: string;
+  let image: string;
+
+  beforeAll(async () => {
+    await prepareBed();
+    const port = await freePort();
+    config = resolveConfig({
+      clusterName: `kdt-${id}`,
+      networkName: res.network(`kdt-net-${id}`),
+      registryName: res.container(`kdt-reg-${id}`),
+      registryPort: port,
+      caches: [],
+    });
+    res.volume(config.registry.spec.volume);
+    await runShellCommandOk(networkCommand(config.networkName, true));
+    // Started as the component starts it: its ensure script, which waits for GET /v2/.
+    const started = await ensureRegistryContainerOk(config.registry.spec, {
+      probeUrl: config.registry.probeUrl,
+    });
+    if (!started.stderr.includes(`answers at ${config.registry.probeUrl}`)) {
+      throw new Error(`unexpected output of the registry's ensure script: ${started.stderr}`);
+    }
+    image = res.image(`${config.registry.host}/kdt/testimg:1`);
+    await docker(["tag", BED_IMAGES.testImage, image]);
+    await docker(["push", image]);
+
+    const first = config.nodes[0];
+    if (first === undefined) {
+      throw new Error("resolveConfig planned no node");
+    }
+    node = first.name;
+    await startNodeStandin(res, node, config.networkName, CONTAINERD_CONFIG_PATCH, id);
+  });
+
+  afterAll(async () => {
+    await res.cleanup();
+  });
+
+  it("names the node like kind and plans one hosts.toml for the push registry", () => {
+    expect(node).toBe(`kdt-${id}-control-plane`);
+    expect(config.hostsFiles.map((f) => f.hostDir)).toEqual([config.registry.host]);
+  });
+
+  it("the containerd patch sets the CRI plugin's config_path", async () => {
+    expect((await criRegistryConfig(node)).configPath).toBe(CERTS_D);
+  });
+
+  it("without hosts.toml the pull fails: localhost in the node is the node", async () => {
+    const r = await criPull(node, image);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/connection refused/);
+  });
+
+  it("the component's command writes hosts.toml into the node, and the pull succeeds", async () => {
+    for (const file of config.hostsFiles) {
+      const r = await runShellCommandOk(hostsTomlCommand(node, file.hostDir, file.toml));
+      expect(r.stderr).toContain(`wrote ${CERTS_D}/${file.hostDir}/hosts.toml on ${node}`);
+      const written = await docker(["exec", node, "cat", `${CERTS_D}/${file.hostDir}/hosts.toml`]);
+      expect(written).toBe(file.toml);
+    }
+
+    const pull = await criPull(node, image);
+    expect(pull.stderr).toBe("");
+    expect(pull.code).toBe(0);
+    const inspect = JSON.parse(await docker(["exec", node, "cri-pull", "inspect", image])) as {
+      repoTags: string[];
+    };
+    expect(inspect.repoTags).toContain(image);
+
+    // The registry saw containerd's requests, addressed to it over the docker network.
+    const logs = await dockerResult(["logs", config.registry.spec.name]);
+    const fromNode = (logs.stdout + logs.stderr)
+      .split("\n")
+      .filter((line) => line.includes('http.request.useragent="containerd/'));
+    expect(fromNode.length).toBeGreaterThan(0);
+    expect(
+      fromNode.every((l) =>
+        l.includes(`http.request.host="${config.registry.hostFromClusterNetwork}"`),
+      ),
+    ).toBe(true);
+    expect(fromNode.some((l) => l.includes('http.request.uri="/v2/kdt/testimg/manifests/1?'))).toBe(
+      true,
+    );
+  });
+
+  it("writing the same file again changes nothing, and delete removes it", async () => {
+    const file = config.hostsFiles[0];
+    if (file === undefined) {
+      throw new Error("no hosts file");
+    }
+    const cmd = hostsTomlCommand(node, file.hostDir, file.toml);
+    await runShellCommandOk(cmd);
+    expect(await docker(["exec", node, "cat", `${CERTS_D}/${file.hostDir}/hosts.toml`])).toBe(
+      file.toml,
+    );
+    await runShellCommandOk(cmd, "delete");
+    const gone = await dockerResult(["exec", node, "test", "-e", `${CERTS_D}/${file.hostDir}`]);
+    expect(gone.code).not.toBe(0);
+  });
+});

@@ -1,0 +1,307 @@
+/**
+ * Integration test 1: the push registry container started exactly as the component starts it
+ * (resolveConfig's spec, the network command, containerCommand with the spec's fingerprint, run
+ * by /bin/sh -c like @pulumi/command) accepts pushes on localhost:<port>; running the script again
+ * keeps the container; a container removed by hand comes back on the same volume with its images;
+ * a changed configuration replaces the container and keeps the data; a container of that name
+ * that the package did not create is refused and left alone; the registry listens on the
+ * loopback address only; the delete script removes container and volume.
+ */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { resolveConfig } from "../../components/config";
+import { containerState } from "../../components/lookup";
+import {
+  LABEL_MANAGED,
+  LABEL_ROLE,
+  LABEL_SPEC,
+  REGISTRY_DATA_PATH,
+  specHash,
+} from "../../components/render/containers";
+import { networkCommand } from "../../components/render/scripts";
+import {
+  BED_IMAGES,
+  containerInfo,
+  describeDocker,
+  docker,
+  dockerResult,
+  ensureRegistryContainer,
+  ensureRegistryContainerOk,
+  freePorts,
+  http,
+  localNonLoopbackIPv4,
+  mustContainerInfo,
+  prepareBed,
+  registryContainerCommand,
+  Resources,
+  runId,
+  runShellCommand,
+  runShellCommandOk,
+  tcpConnect,
+  TEST_LABEL,
+  volumeExists,
+} from "./helpers";
+
+type Config = ReturnType<typeof resolveConfig>;
+
+describeDocker("push registry container (the component's ensure script)", () => {
+  const id = runId();
+  const res = new Resources();
+  const network = `kdt-net-${id}`;
+  const name = `kdt-reg-${id}`;
+  /** The configuration in force; a test below changes the port. */
+  let config: Config;
+  let port: number;
+  let otherPort: number;
+  let image: string;
+  let imageId: string;
+
+  function configFor(registryPort: number, registryName = name): Config {
+    return resolveConfig({
+      clusterName: `kdt-${id}`,
+      networkName: network,
+      registryName,
+      registryPort,
+      caches: [],
+    });
+  }
+
+  function ensure(
+    c: Config = config,
+    secretEnv?: Record<string, string>,
+  ): ReturnType<typeof ensureRegistryContainerOk> {
+    return ensureRegistryContainerOk(c.registry.spec, {
+      probeUrl: c.registry.probeUrl,
+      ...(secretEnv === undefined ? {} : { secretEnv }),
+    });
+  }
+
+  /** The pushed image is listed, and pulls again with the same image ID. */
+  async function expectImageServed(registryPort: number, ref: string): Promise<void> {
+    const catalog = await http(`http://127.0.0.1:${registryPort}/v2/_catalog`);
+    expect(catalog.status).toBe(200);
+    expect(JSON.parse(catalog.body)).toEqual({ repositories: ["kdt/testimg"] });
+    await dockerResult(["image", "rm", ref]);
+    await docker(["pull", ref]);
+    expect((await docker(["image", "inspect", "--format", "{{.Id}}", ref])).trim()).toBe(imageId);
+  }
+
+  beforeAll(async () => {
+    await prepareBed();
+    const ports = await freePorts(2);
+    port = ports[0] ?? 0;
+    otherPort = ports[1] ?? 0;
+    res.network(network);
+    res.container(name);
+    config = configFor(port);
+    res.volume(config.registry.spec.volume);
+    imageId = (
+      await docker(["image", "inspect", "--format", "{{.Id}}", BED_IMAGES.testImage])
+    ).trim();
+    await runShellCommandOk(networkCommand(network, true));
+  });
+
+  afterAll(async () => {
+    await res.cleanup();
+  });
+
+  it("the ensure script creates the volume and starts the labelled container, ready to serve", async () => {
+    expect(await containerState(name, config.registry.spec.volume)).toBe("absent");
+    const r = await ensure();
+    expect(r.stderr).toContain(
+      `started the registry container ${name}; data on volume ${name}-data`,
+    );
+    expect(r.stderr).toContain(`registry ${name} answers at http://127.0.0.1:${port}/v2/`);
+
+    const info = await mustContainerInfo(name);
+    expect(info.running).toBe(true);
+    expect(info.image).toBe(BED_IMAGES.registry);
+    expect(info.volumes).toEqual([`${name}-data`]);
+    expect(info.labels[LABEL_MANAGED]).toBe("true");
+    expect(info.labels[LABEL_ROLE]).toBe("registry");
+    expect(info.labels[LABEL_SPEC]).toBe(specHash(config.registry.spec));
+    expect(info.env).toContain("REGISTRY_STORAGE_DELETE_ENABLED=true");
+    const mount = await docker([
+      "inspect",
+      "--format",
+      `{{range .Mounts}}{{.Name}}:{{.Destination}}{{end}}`,
+      name,
+    ]);
+    expect(mount.trim()).toBe(`${name}-data:${REGISTRY_DATA_PATH}`);
+    expect(
+      (await docker(["volume", "inspect", "--format", "{{json .Labels}}", `${name}-data`])).trim(),
+    ).toBe(JSON.stringify({ [LABEL_MANAGED]: "true" }));
+    expect(await containerState(name, config.registry.spec.volume)).toBe("present");
+  });
+
+  it("publishes the registry on 127.0.0.1:<registryPort> only", async () => {
+    expect(config.registry.host).toBe(`localhost:${port}`);
+    const bindings = (await docker(["port", name, "5000/tcp"])).trim().split("\n");
+    expect(bindings).toEqual([`127.0.0.1:${port}`]);
+  });
+
+  it("accepts docker push to localhost:<port>", async () => {
+    image = res.image(`${config.registry.host}/kdt/testimg:${id}`);
+    await docker(["tag", BED_IMAGES.testImage, image]);
+    await docker(["push", image]);
+    await expectImageServed(port, image);
+  });
+
+  it("running the script again keeps the container as it is (no restart)", async () => {
+    const before = await mustContainerInfo(name);
+    const r = await ensure();
+    expect(r.stderr).toContain(`using the existing registry container ${name}`);
+    expect(r.stderr).not.toContain("started the registry container");
+    const after = await mustContainerInfo(name);
+    expect({ id: after.id, startedAt: after.startedAt, running: after.running }).toEqual({
+      id: before.id,
+      startedAt: before.startedAt,
+      running: true,
+    });
+  });
+
+  it("a stopped container is started again, not replaced", async () => {
+    const before = await mustContainerInfo(name);
+    await docker(["stop", name]);
+    const r = await ensure();
+    expect(r.stderr).toContain(`started the existing registry container ${name}`);
+    const after = await mustContainerInfo(name);
+    expect(after.id).toBe(before.id);
+    expect(after.running).toBe(true);
+    await expectImageServed(port, image);
+  });
+
+  it("a container removed by hand comes back on the same volume, images kept", async () => {
+    const before = await mustContainerInfo(name);
+    await docker(["rm", "-f", name]);
+    // What the program's lookup sees, and passes to the command as RECOVER to re-run it.
+    expect(await containerState(name, config.registry.spec.volume)).toBe("missing");
+    const cmd = await registryContainerCommand(config.registry.spec, {
+      probeUrl: config.registry.probeUrl,
+    });
+    expect(cmd.environment["RECOVER"]).toBe("recreate");
+    const r = await runShellCommandOk(cmd);
+    expect(r.stderr).toContain(`started the registry container ${name}`);
+
+    const after = await mustContainerInfo(name);
+    expect(after.id).not.toBe(before.id);
+    expect(after.volumes).toEqual([`${name}-data`]);
+    await expectImageServed(port, image);
+  });
+
+  it("a changed configuration replaces the container on the same volume, data kept", async () => {
+    // Another published port: the component's spec (and so its fingerprint) changes.
+    const before = await mustContainerInfo(name);
+    const moved = configFor(otherPort);
+    expect(moved.registry.spec.volume).toBe(config.registry.spec.volume);
+    expect(specHash(moved.registry.spec)).not.toBe(specHash(config.registry.spec));
+    const r = await ensure(moved);
+    expect(r.stderr).toContain(
+      `replacing the registry container ${name}, whose configuration changed; data stays on volume ${name}-data`,
+    );
+    expect(r.stderr).toContain(`registry ${name} answers at http://127.0.0.1:${otherPort}/v2/`);
+    const after = await mustContainerInfo(name);
+    expect(after.id).not.toBe(before.id);
+    expect(after.labels[LABEL_SPEC]).toBe(specHash(moved.registry.spec));
+    expect((await docker(["port", name, "5000/tcp"])).trim()).toBe(`127.0.0.1:${otherPort}`);
+    expect(await tcpConnect("127.0.0.1", port)).toBe("refused");
+    config = moved;
+    const movedImage = res.image(`localhost:${otherPort}/kdt/testimg:${id}`);
+    await expectImageServed(otherPort, movedImage);
+  });
+
+  it("an extra (secret) variable reaches the container through the environment, unexpanded", async () => {
+    // The path the component uses for cache credentials: the value travels in the script's
+    // environment and `docker run --env NAME`; it is part of the fingerprint.
+    const value = `s3cr3t with 'quotes' "double" $HOME \`id\``;
+    const secretEnv = { REGISTRY_HTTP_SECRET: value };
+    const before = await mustContainerInfo(name);
+    const r = await ensure(config, secretEnv);
+    expect(r.stderr).toContain(`replacing the registry container ${name}`);
+    expect(r.stdout + r.stderr).not.toContain("s3cr3t");
+    const after = await mustContainerInfo(name);
+    expect(after.id).not.toBe(before.id);
+    expect(after.labels[LABEL_SPEC]).toBe(specHash(config.registry.spec, secretEnv));
+    expect(after.env).toContain(`REGISTRY_HTTP_SECRET=${value}`);
+    await expectImageServed(otherPort, `localhost:${otherPort}/kdt/testimg:${id}`);
+
+    // Same secret again: kept. Without it: replaced again, the variable gone.
+    const again = await ensure(config, secretEnv);
+    expect(again.stderr).toContain(`using the existing registry container ${name}`);
+    expect((await mustContainerInfo(name)).id).toBe(after.id);
+    const plain = await ensure(config);
+    expect(plain.stderr).toContain(`replacing the registry container ${name}`);
+    const last = await mustContainerInfo(name);
+    expect(last.id).not.toBe(after.id);
+    expect(last.env.some((e) => e.startsWith("REGISTRY_HTTP_SECRET="))).toBe(false);
+    expect(last.labels[LABEL_SPEC]).toBe(specHash(config.registry.spec));
+  });
+
+  it("refuses a container of that name it did not create, and leaves it untouched", async () => {
+    const foreignName = res.container(`kdt-foreign-${id}`);
+    const foreign = configFor(port, foreignName);
+    res.volume(foreign.registry.spec.volume);
+    await docker([
+      "run",
+      "-d",
+      "--name",
+      foreignName,
+      "--network",
+      network,
+      "--label",
+      `${TEST_LABEL}=${id}`,
+      BED_IMAGES.registry,
+    ]);
+    const before = await mustContainerInfo(foreignName);
+
+    const r = await ensureRegistryContainer(foreign.registry.spec, {
+      probeUrl: foreign.registry.probeUrl,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `a container named ${foreignName} already exists (image ${BED_IMAGES.registry}) and was not created by pulumi-kind-dev, so it is not adopted`,
+    );
+    const after = await mustContainerInfo(foreignName);
+    expect(after).toEqual(before);
+    expect(after.running).toBe(true);
+    expect(after.labels[LABEL_MANAGED]).toBeUndefined();
+    expect(await volumeExists(foreign.registry.spec.volume)).toBe(false);
+    // Nothing was started on the port the refused spec asks for.
+    expect(foreign.registry.probeUrl).toBe(`http://127.0.0.1:${port}/v2/`);
+    expect(await tcpConnect("127.0.0.1", port)).toBe("refused");
+  });
+
+  it("is not reachable on the machine's non-loopback addresses", async () => {
+    const addresses = localNonLoopbackIPv4();
+    expect(addresses.length).toBeGreaterThan(0);
+    // Loopback answers: the comparison below is meaningful.
+    expect(await tcpConnect("127.0.0.1", otherPort)).toBe("connected");
+    for (const address of addresses) {
+      expect({ address, result: await tcpConnect(address, otherPort) }).toEqual({
+        address,
+        result: "refused",
+      });
+    }
+  });
+
+  it("with removeOnDelete the delete script removes container and volume; retained has none", async () => {
+    const retained = await registryContainerCommand(config.registry.spec, {
+      probeUrl: config.registry.probeUrl,
+    });
+    expect(retained.delete).toBeUndefined();
+
+    const cmd = await registryContainerCommand(config.registry.spec, {
+      probeUrl: config.registry.probeUrl,
+      removeOnDelete: true,
+    });
+    const r = await runShellCommandOk(cmd, "delete");
+    expect(r.stderr).toContain(`removed ${name} and its volume ${name}-data`);
+    expect(await containerInfo(name)).toBeUndefined();
+    expect(await volumeExists(`${name}-data`)).toBe(false);
+    expect(await containerState(name, config.registry.spec.volume)).toBe("absent");
+
+    // Deleting what is already gone succeeds.
+    const again = await runShellCommand(cmd, "delete");
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`kept volume ${name}-data: it is still in use or already gone`);
+  });
+});
