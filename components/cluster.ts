@@ -28,6 +28,8 @@ export function createCluster(
     clusterCommand(config.clusterName, config.networkName, config.kindConfig),
     { parent, dependsOn, replaceOnChanges: ["*"], deleteBeforeReplace: true },
   );
-  const kubeconfig = pulumi.secret(cmd.id.apply(() => readKubeconfig(config.clusterName)));
+  // Keyed on stdout, not id: the command provider hands out an id in previews too, for a
+  // cluster that does not exist yet, while stdout stays unknown until the script has run.
+  const kubeconfig = pulumi.secret(cmd.stdout.apply(() => readKubeconfig(config.clusterName)));
   return { command: cmd, kubeconfig };
 }

@@ -494,3 +494,21 @@ export async function criRegistryConfig(node: string): Promise<{ configPath?: st
   };
   return config.registry ?? {};
 }
+
+/**
+ * Environment for the real Pulumi engine on the test bed, as test/bed/env.sh sets it: the CLI,
+ * language host and kind from $BED_BIN, the exact plugin versions from the bed's PULUMI_HOME,
+ * never a download, and a file backend in `backendDir`.
+ */
+export function pulumiEnv(backendDir: string, pathPrefix = ""): Record<string, string> {
+  return {
+    PATH: `${pathPrefix}${BED_BIN}:${process.env["PATH"] ?? ""}`,
+    PULUMI_HOME: path.join(BED_CACHE, "pulumi-home"),
+    PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: "kind-dev-tests",
+  };
+}

@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# Builds the Pulumi toolchain the integration tests run, from Go modules only (nothing is
+# downloaded from release pages, which this environment cannot reach):
+#   pulumi                      the CLI (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+#   pulumi-language-nodejs      the Node.js language host
+#   pulumi-resource-command     \  the plugins the dev stack and the tests use, at the versions
+#   pulumi-resource-kubernetes  /  the npm SDKs in package-lock.json ask for
+#   kind                        sigs.k8s.io/kind (its default node image is Kubernetes 1.34)
+# Each lands in $BED_CACHE/<tool>/<version>/ and is linked into $BED_BIN. A tool already built
+# for that version is not built again, so a second run takes seconds. The resource plugins are
+# also linked into $PULUMI_HOME/plugins/resource-<name>-v<version>/, where the engine looks for
+# them; source test/bed/env.sh to use the result.
+#
+# The Go module proxy reachable here is filtered: many module versions answer 403, and the
+# provider modules have no `provider/vX.Y.Z` tags at all, so they exist only as pseudo-versions.
+# The maps below say, for each npm SDK version, which module version builds the matching plugin.
+# A version missing from a map cannot be built here: change package.json to a mapped version.
+# Usage: test/bed/pulumi-toolchain.sh        (no arguments; KIND_DEV_BED_CACHE moves the cache)
+# It exits 1 when a plugin cannot be built.
+#
+# Not built: pulumi-resource-docker, which only LocalImage uses (the dev stack does not). No
+# version of github.com/pulumi/pulumi-docker/provider (v3, v4 or v5) is downloadable through the
+# proxy here, so LocalImage is covered by unit tests under mocks only.
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+KIND_VERSION=v0.30.0
+BED_PULUMI_HOME=$BED_CACHE/pulumi-home
+
+export GOFLAGS="-mod=mod -trimpath -buildvcs=false"
+# Several pulumi module versions served by the proxy are absent from the checksum database
+# (lookups answer 404), e.g. pkg/v3@v3.248.0, so these two prefixes skip it: their hashes are
+# recorded in the wrapper's go.sum on first download instead of being checked there.
+export GONOSUMDB=${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi,github.com/kreuzwerker
+LDFLAGS_BASE="-s -w"
+
+# --- version maps: npm version -> Go module version ------------------------------------------
+
+# Pulumi CLI: pkg/v3 and sdk/v3 are tagged for every release; v3.248.0 is downloadable.
+cli_module_version() { echo "v$1"; }
+
+# Node.js language host: its module has no tags, and of all its pseudo-versions only the commits
+# of v3.184.0 and v3.169.0 are downloadable. A language host speaks a stable gRPC protocol to the
+# CLI and runs the program with the @pulumi/pulumi found in node_modules, so 3.184.0 serves CLI
+# 3.248.0. Output: "<pkg/sdk version> <language host module version>".
+langhost_versions() { echo "3.184.0 v3.0.0-20250718110245-a8f88047ab64"; }
+
+# github.com/pulumi/pulumi-command/provider: the only downloadable version is v0.9.2 plus 18
+# dependency-bump commits (Jan 2024). Stamped 0.9.2. Its pulumi-go-provider (a v0.13.1
+# pre-release) panics in the Cancel call that CLI 3.248 makes at the end of every operation, so
+# the wrapper requires pulumi-go-provider v0.16.0 (cancel middleware rewritten; same API for this
+# code). Output: "<module version> [<extra requirement module@version>...]".
+command_module_version() {
+  case $1 in
+    0.9.2) echo v0.0.0-20240112221901-2fe00b62fa4d github.com/pulumi/pulumi-go-provider@v0.16.0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# github.com/pulumi/pulumi-kubernetes/provider/v4: downloadable pseudo-versions (module .mod and
+# .zip both served) closest to a release.
+kubernetes_module_version() {
+  case $1 in
+    4.25.0) echo v4.0.0-20260115033456-f47bc2d6f199 ;; # the v4.25.0 commit itself
+    4.27.0) echo v4.0.0-20260304044920-867400a6a208 ;; # v4.27.0 + 2 commits (SDK/test deps only)
+    4.29.0) echo v4.0.0-20260421181658-ec3b5cbc2087 ;; # v4.29.0 + 7 commits (incl. client-go 1.35.4)
+    *) return 1 ;;
+  esac
+}
+
+# --- helpers ---------------------------------------------------------------------------------
+
+FAILED=()
+BUILT=()
+
+# The go.mod of MODULE@VERSION in the module cache (downloaded if needed).
+gomod_file() {
+  go mod download -json "$1@$2" | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const j = JSON.parse(s);
+      if (j.Error) { console.error(j.Error); process.exit(1); }
+      console.log(j.GoMod);
+    });'
+}
+
+# The source directory of MODULE@VERSION in the module cache (downloaded if needed).
+gomod_dir() {
+  go mod download -json "$1@$2" | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const j = JSON.parse(s);
+      if (j.Error) { console.error(j.Error); process.exit(1); }
+      console.log(j.Dir);
+    });'
+}
+
+# `replace` lines of the given go.mod files, without the ones pointing at a local directory
+# (those name modules of the same repository, which the wrapper requires at a version instead).
+# A module replaced by several files keeps the first file's replacement.
+nonlocal_replaces() {
+  node -e '
+    const fs = require("fs");
+    const seen = new Set();
+    for (const f of process.argv.slice(1)) {
+      const lines = fs.readFileSync(f, "utf8").split("\n");
+      let inBlock = false;
+      for (let line of lines) {
+        line = line.replace(/\/\/.*$/, "").trim();
+        let body = null;
+        if (inBlock) { if (line === ")") { inBlock = false; continue; } body = line; }
+        else if (line === "replace (") { inBlock = true; continue; }
+        else if (line.startsWith("replace ")) body = line.slice(8).trim();
+        if (!body || !body.includes("=>")) continue;
+        const [left, right] = body.split("=>").map((x) => x.trim());
+        if (right.startsWith("./") || right.startsWith("../")) continue;
+        const mod = left.split(/\s+/)[0];
+        if (seen.has(mod)) continue;
+        seen.add(mod);
+        console.log("replace " + left + " => " + right);
+      }
+    }' "$@"
+}
+
+# The `go` directive of a go.mod file.
+go_directive() { awk '$1 == "go" { print $2; exit }' "$1"; }
+
+# build_tool TOOL VERSION BINARY FUNCTION: unless $BED_CACHE/TOOL/VERSION/BINARY exists, runs
+# FUNCTION OUTDIR in a fresh OUTDIR/src (FUNCTION must leave OUTDIR/BINARY); then links
+# BINARY into $BED_BIN.
+build_tool() {
+  local tool=$1 version=$2 binary=$3 fn=$4
+  local dir=$BED_CACHE/$tool/$version
+  if [[ -x $dir/$binary ]]; then
+    bed_log "$tool $version: already built: $dir/$binary"
+  else
+    local tmp=$dir.partial start=$SECONDS
+    rm -rf "$tmp"
+    mkdir -p "$tmp/src"
+    bed_log "$tool $version: building (one build at a time; several minutes cold)"
+    # errexit must hold inside the builder, which it would not in an `if` condition.
+    local rc=0
+    set +e
+    (
+      set -e
+      cd "$tmp/src"
+      "$fn" "$tmp"
+    )
+    rc=$?
+    set -e
+    if ((rc != 0)); then
+      bed_log "$tool $version: BUILD FAILED after $((SECONDS - start))s (work dir kept: $tmp)"
+      FAILED+=("$tool $version (build failed)")
+      return 0
+    fi
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+    bed_log "$tool $version: built in $((SECONDS - start))s: $dir/$binary"
+    BUILT+=("$tool $version $((SECONDS - start))s")
+  fi
+  ln -sfn "$dir/$binary" "$BED_BIN/$binary"
+}
+
+# Makes the engine find resource plugin NAME at VERSION without downloading it.
+install_plugin() {
+  local name=$1 version=$2 binary=$3
+  local dir=$BED_PULUMI_HOME/plugins/resource-$name-v$version
+  mkdir -p "$dir"
+  rm -f "$dir.partial" "$dir.lock"
+  ln -sfn "$binary" "$dir/pulumi-resource-$name"
+}
+
+# --- builders (run inside OUTDIR/src) --------------------------------------------------------
+
+build_pulumi_cli() {
+  local out=$1 modv
+  modv=$(cli_module_version "$PULUMI_VERSION")
+  local pkgmod
+  pkgmod=$(gomod_file github.com/pulumi/pulumi/pkg/v3 "$modv")
+  {
+    echo "module bed/pulumi-cli"
+    echo
+    echo "go $(go_directive "$pkgmod")"
+    echo
+    echo "require ("
+    echo "	github.com/pulumi/pulumi/pkg/v3 $modv"
+    echo "	github.com/pulumi/pulumi/sdk/v3 $modv"
+    echo ")"
+    nonlocal_replaces "$pkgmod"
+  } >go.mod
+  go build -ldflags="$LDFLAGS_BASE -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$modv" \
+    -o "$out/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+}
+
+build_langhost() {
+  local out=$1 pulumiv lhv
+  read -r pulumiv lhv < <(langhost_versions "$PULUMI_VERSION")
+  local lhmod pkgmod
+  lhmod=$(gomod_file github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 "$lhv")
+  pkgmod=$(gomod_file github.com/pulumi/pulumi/pkg/v3 "v$pulumiv")
+  {
+    echo "module bed/pulumi-language-nodejs"
+    echo
+    echo "go $(go_directive "$lhmod")"
+    echo
+    echo "require ("
+    echo "	github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 $lhv"
+    echo "	github.com/pulumi/pulumi/pkg/v3 v$pulumiv"
+    echo "	github.com/pulumi/pulumi/sdk/v3 v$pulumiv"
+    echo ")"
+    nonlocal_replaces "$lhmod" "$pkgmod"
+  } >go.mod
+  go build -ldflags="$LDFLAGS_BASE -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$pulumiv" \
+    -o "$out/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+}
+
+build_command() {
+  local out=$1 modv extra
+  read -r modv extra < <(command_module_version "$COMMAND_VERSION")
+  local mod req
+  mod=$(gomod_file github.com/pulumi/pulumi-command/provider "$modv")
+  {
+    echo "module bed/pulumi-resource-command"
+    echo
+    echo "go $(go_directive "$mod")"
+    echo
+    echo "require ("
+    echo "	github.com/pulumi/pulumi-command/provider $modv"
+    for req in $extra; do echo "	${req%@*} ${req#*@}"; done
+    echo ")"
+    nonlocal_replaces "$mod"
+  } >go.mod
+  go build -ldflags="$LDFLAGS_BASE -X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$COMMAND_VERSION" \
+    -o "$out/pulumi-resource-command" github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
+}
+
+# Writes schema-embed.json (SCHEMA with its version set, compact) and, if MAPPING is given,
+# terraform-mapping-embed.json (MAPPING, compact): what the providers' `go generate` step makes.
+write_embeds() {
+  node -e '
+    const fs = require("fs");
+    const [schema, version, mapping] = process.argv.slice(1);
+    const s = JSON.parse(fs.readFileSync(schema, "utf8"));
+    s.version = version;
+    fs.writeFileSync("schema-embed.json", JSON.stringify(s));
+    if (mapping) fs.writeFileSync("terraform-mapping-embed.json", JSON.stringify(JSON.parse(fs.readFileSync(mapping, "utf8"))));
+  ' "$@"
+}
+
+# The provider's own main package embeds files made by `go generate`, which are not in the module
+# zip, so the wrapper module has its own main package that embeds the same data.
+build_kubernetes() {
+  local out=$1 modv
+  modv=$(kubernetes_module_version "$KUBERNETES_VERSION")
+  local module=github.com/pulumi/pulumi-kubernetes/provider/v4 mod src
+  mod=$(gomod_file "$module" "$modv")
+  src=$(gomod_dir "$module" "$modv")/cmd/pulumi-resource-kubernetes
+  {
+    echo "module bed/pulumi-resource-kubernetes"
+    echo
+    echo "go $(go_directive "$mod")"
+    echo
+    echo "require $module $modv"
+    nonlocal_replaces "$mod"
+  } >go.mod
+  write_embeds "$src/schema.json" "$KUBERNETES_VERSION" "$src/terraform-mapping.json"
+  cat >main.go <<'EOF'
+// The kubernetes resource plugin, served from the provider module's own packages.
+package main
+
+import (
+	_ "embed"
+
+	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/provider"
+	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version"
+)
+
+//go:embed schema-embed.json
+var pulumiSchema []byte
+
+//go:embed terraform-mapping-embed.json
+var terraformMapping []byte
+
+func main() {
+	provider.Serve("kubernetes", version.Version, pulumiSchema, terraformMapping)
+}
+EOF
+  go build -ldflags="$LDFLAGS_BASE -X $module/pkg/version.Version=$KUBERNETES_VERSION" \
+    -o "$out/pulumi-resource-kubernetes" .
+}
+
+build_kind() {
+  local out=$1
+  # `go install pkg@version` builds outside any module: -mod does not apply there.
+  GOFLAGS="-trimpath -buildvcs=false" GOBIN=$out go install -ldflags="$LDFLAGS_BASE" "sigs.k8s.io/kind@$KIND_VERSION"
+}
+
+# --- main ------------------------------------------------------------------------------------
+
+# A plugin whose npm version has no module version in its map is reported, not built.
+plugin() {
+  local name=$1 version=$2 mapfn=$3 buildfn=$4
+  if ! "$mapfn" "$version" >/dev/null; then
+    bed_log "pulumi-resource-$name $version: NOT BUILDABLE: no downloadable Go module version is mapped to @pulumi/$name $version (see ${mapfn}() in $0)"
+    FAILED+=("pulumi-resource-$name $version (no module version mapped)")
+    return 0
+  fi
+  build_tool "pulumi-resource-$name" "$version" "pulumi-resource-$name" "$buildfn"
+  if [[ -x $BED_CACHE/pulumi-resource-$name/$version/pulumi-resource-$name ]]; then
+    install_plugin "$name" "$version" "$BED_CACHE/pulumi-resource-$name/$version/pulumi-resource-$name"
+  fi
+}
+
+main() {
+  PULUMI_VERSION=$(bed_lock_version @pulumi/pulumi)
+  COMMAND_VERSION=$(bed_lock_version @pulumi/command)
+  KUBERNETES_VERSION=$(bed_lock_version @pulumi/kubernetes)
+  local lhv
+  lhv=$(langhost_versions "$PULUMI_VERSION" | cut -d' ' -f1)
+  bed_log "package-lock.json: @pulumi/pulumi $PULUMI_VERSION, @pulumi/command $COMMAND_VERSION, @pulumi/kubernetes $KUBERNETES_VERSION"
+
+  build_tool pulumi "$PULUMI_VERSION" pulumi build_pulumi_cli
+  build_tool pulumi-language-nodejs "$lhv" pulumi-language-nodejs build_langhost
+  # The CLI finds its language hosts next to its own executable (see env.sh).
+  if [[ -d $BED_CACHE/pulumi/$PULUMI_VERSION && -x $BED_CACHE/pulumi-language-nodejs/$lhv/pulumi-language-nodejs ]]; then
+    ln -sfn "$BED_CACHE/pulumi-language-nodejs/$lhv/pulumi-language-nodejs" \
+      "$BED_CACHE/pulumi/$PULUMI_VERSION/pulumi-language-nodejs"
+  fi
+  plugin command "$COMMAND_VERSION" command_module_version build_command
+  plugin kubernetes "$KUBERNETES_VERSION" kubernetes_module_version build_kubernetes
+  build_tool kind "$KIND_VERSION" kind build_kind
+
+  bed_log "built this run: ${BUILT[*]:-nothing (all cached)}"
+  bed_log "tools in $BED_BIN: $(cd "$BED_BIN" && printf '%s ' *)"
+  bed_log "plugins in $BED_PULUMI_HOME/plugins: $(cd "$BED_PULUMI_HOME/plugins" 2>/dev/null && printf '%s ' *)"
+  if ((${#FAILED[@]})); then
+    local f
+    for f in "${FAILED[@]}"; do bed_log "MISSING: $f"; done
+    return 1
+  fi
+}
+
+bed_step pulumi-toolchain main

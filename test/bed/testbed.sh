@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The test bed: everything the integration tests need on a machine with no internet, built
+# from Debian packages and Go modules, cached outside the repo ($BED_CACHE) and keyed by
+# version, so a second run only checks. Idempotent.
+#   test/bed/testbed.sh            Docker engine, images, Pulumi CLI and plugins, kind CLI
+#   test/bed/testbed.sh --node-image   ... and the kind node image the end-to-end tests use
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+with_node_image=0
+for arg in "$@"; do
+  case $arg in
+    --node-image) with_node_image=1 ;;
+    *)
+      echo "usage: $0 [--node-image]" >&2
+      exit 2
+      ;;
+  esac
+done
+
+start=$SECONDS
+bed_step docker bash "$BED_DIR/docker.sh"
+bed_step images bash "$BED_DIR/images.sh"
+bed_step pulumi-toolchain bash "$BED_DIR/pulumi-toolchain.sh"
+if [ "$with_node_image" = 1 ]; then
+  bed_step node-image bash "$BED_DIR/node-image.sh"
+fi
+bed_log "test bed ready in $((SECONDS - start))s; tools in $BED_BIN (tests put it first on PATH)"
+ls -l "$BED_BIN" >&2

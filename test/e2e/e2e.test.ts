@@ -1,0 +1,429 @@
+/**
+ * The whole user story with the real Pulumi engine, a real kind cluster built from the test
+ * bed's node image, the dev stack, and a local registry standing in for Docker Hub. Each step
+ * prints its duration; a failed step prints what a user would look at (pods and events, the
+ * nodes' hosts.toml, registry and cache logs).
+ *
+ * Needs `npm run testbed:e2e` (Docker engine, images, Pulumi CLI and plugins, kind, node image).
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { resolveConfig } from "../../components/config";
+import { LOCAL_REGISTRY_HOSTING } from "../../components/render/localRegistryHosting";
+import { BED_BIN, pulumiEnv, REPO_DIR } from "../integration/helpers";
+
+const WRAPPER_DIR = path.join(REPO_DIR, "test/bed/docker-wrapper");
+const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
+const BASE_IMAGE = "kind-dev-bed/debian:bookworm";
+const RUN = `e2e-${process.pid}`;
+const CLUSTER = "kdev-e2e";
+const NETWORK = "kdev-e2e";
+const REGISTRY = "kdev-e2e-registry";
+const CACHE = "kdev-e2e-cache-docker-io";
+const UPSTREAM = "kdev-e2e-upstream";
+const HUB_IMAGE = "library/e2e-hello";
+
+// kind's nodes need the wrapper (this machine refuses --privileged); everything else passes through.
+const PATH_ENV = `${WRAPPER_DIR}:${BED_BIN}:${process.env["PATH"] ?? ""}`;
+const ENV = { ...process.env, PATH: PATH_ENV };
+
+function run(file: string, args: string[], input?: string): string {
+  return execFileSync(file, args, {
+    env: ENV,
+    encoding: "utf8",
+    input,
+    stdio: ["pipe", "pipe", "pipe"],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+function tryRun(file: string, args: string[]): { ok: boolean; out: string } {
+  const r = spawnSync(file, args, { env: ENV, encoding: "utf8" });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(what: string, timeoutMs: number, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (check()) {
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+let registryPort: number;
+let cachePort: number;
+let upstreamPort: number;
+let backend: string;
+let kubeconfigFile: string;
+let stack: Stack;
+
+function kubectl(...args: string[]): string {
+  return run("kubectl", ["--kubeconfig", kubeconfigFile, ...args]);
+}
+
+function catalog(port: number): string[] {
+  const out = run("curl", ["-fsS", `http://127.0.0.1:${port}/v2/_catalog`]);
+  return (JSON.parse(out) as { repositories: string[] }).repositories;
+}
+
+function nodes(): string[] {
+  return [`${CLUSTER}-control-plane`, `${CLUSTER}-worker`];
+}
+
+/** What a user would look at when a pull or a pod fails. */
+function diagnostics(): string {
+  const parts: string[] = [];
+  const add = (title: string, file: string, args: string[]) =>
+    parts.push(`--- ${title}\n${tryRun(file, args).out}`);
+  if (kubeconfigFile && existsSync(kubeconfigFile)) {
+    add("pods", "kubectl", ["--kubeconfig", kubeconfigFile, "get", "pods", "-A", "-o", "wide"]);
+    add("events", "kubectl", ["--kubeconfig", kubeconfigFile, "get", "events", "-A"]);
+    add("nodes", "kubectl", ["--kubeconfig", kubeconfigFile, "get", "nodes", "-o", "wide"]);
+  }
+  for (const node of nodes()) {
+    add(`${node} hosts.toml`, "docker", [
+      "exec",
+      node,
+      "sh",
+      "-c",
+      'for f in /etc/containerd/certs.d/*/hosts.toml; do echo "## $f"; cat "$f"; done',
+    ]);
+  }
+  add("registry logs", "docker", ["logs", "--tail", "50", REGISTRY]);
+  add("cache logs", "docker", ["logs", "--tail", "50", CACHE]);
+  return parts.join("\n");
+}
+
+/** Prints the step's duration, and diagnostics if it fails. */
+function step(name: string, body: () => Promise<void>, timeoutMs = 1_800_000): void {
+  it(
+    name,
+    async () => {
+      onTestFailed(() => {
+        console.log(`[e2e] diagnostics after failed step "${name}":\n${diagnostics()}`);
+      });
+      const start = Date.now();
+      try {
+        await body();
+      } finally {
+        console.log(`[e2e] ${name}: ${((Date.now() - start) / 1000).toFixed(1)}s`);
+      }
+    },
+    timeoutMs,
+  );
+}
+
+async function up(): Promise<Awaited<ReturnType<Stack["up"]>>> {
+  const result = await stack.up({ onOutput: (o) => process.stdout.write(o) });
+  const outputs = await stack.outputs();
+  const kubeconfig = outputs["kubeconfig"];
+  expect(kubeconfig?.secret).toBe(true);
+  writeFileSync(kubeconfigFile, String(kubeconfig?.value), { mode: 0o600 });
+  return result;
+}
+
+const WORKLOADS = (port: number) => `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: app
+  namespace: default
+spec:
+  selector:
+    matchLabels: { app: app }
+  template:
+    metadata:
+      labels: { app: app }
+    spec:
+      tolerations:
+        - operator: Exists
+      containers:
+        - name: app
+          image: localhost:${port}/app:e2e
+          imagePullPolicy: Always
+          command: ["sleep", "infinity"]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hub
+  namespace: default
+spec:
+  containers:
+    - name: hub
+      image: docker.io/${HUB_IMAGE}:1
+      command: ["sleep", "infinity"]
+`;
+
+function apply(manifest: string): void {
+  run("kubectl", ["--kubeconfig", kubeconfigFile, "apply", "-f", "-"], manifest);
+}
+
+function runningPods(selector: string): { name: string; node: string }[] {
+  const out = kubectl(
+    "get",
+    "pods",
+    "-n",
+    "default",
+    "-l",
+    selector,
+    "-o",
+    'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}',
+  );
+  return out
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => {
+      const [name = "", node = ""] = l.split(" ");
+      return { name, node };
+    });
+}
+
+async function workloadsRunning(): Promise<void> {
+  await waitFor("the app DaemonSet running on both nodes", 600_000, () => {
+    const pods = runningPods("app=app");
+    return new Set(pods.map((p) => p.node)).size === nodes().length;
+  });
+  await waitFor("the Docker Hub pod running", 600_000, () =>
+    tryRun("kubectl", [
+      "--kubeconfig",
+      kubeconfigFile,
+      "get",
+      "pod",
+      "hub",
+      "-o",
+      "jsonpath={.status.phase}",
+    ]).out.startsWith("Running"),
+  );
+}
+
+function containerRunning(name: string): boolean {
+  return tryRun("docker", ["inspect", "-f", "{{.State.Running}}", name]).out.trim() === "true";
+}
+
+function cleanup(): void {
+  tryRun("kind", ["delete", "cluster", "--name", CLUSTER]);
+  for (const c of [REGISTRY, CACHE, UPSTREAM]) {
+    tryRun("docker", ["rm", "-f", c]);
+  }
+  for (const v of [`${REGISTRY}-data`, `${CACHE}-data`]) {
+    tryRun("docker", ["volume", "rm", v]);
+  }
+  tryRun("docker", ["network", "rm", NETWORK]);
+}
+
+describe("end to end: pulumi up, workloads, destroy, warm recreate, faults", () => {
+  beforeAll(async () => {
+    for (const tool of ["pulumi", "kind", "kubectl"]) {
+      if (!existsSync(path.join(BED_BIN, tool))) {
+        throw new Error(`${tool} is not in ${BED_BIN}: run 'npm run testbed:e2e' first`);
+      }
+    }
+    if (!tryRun("docker", ["image", "inspect", NODE_IMAGE]).ok) {
+      throw new Error(`node image ${NODE_IMAGE} is missing: run 'npm run testbed:e2e' first`);
+    }
+    cleanup();
+    [registryPort, cachePort, upstreamPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    backend = mkdtempSync(path.join(os.tmpdir(), "kind-dev-e2e-"));
+    kubeconfigFile = path.join(backend, "kubeconfig");
+
+    // The stand-in for Docker Hub: a plain registry on the network, holding library/e2e-hello:1.
+    run("docker", ["network", "create", NETWORK]);
+    run("docker", [
+      "run",
+      "-d",
+      "--name",
+      UPSTREAM,
+      "--network",
+      NETWORK,
+      "-p",
+      `127.0.0.1:${upstreamPort}:5000`,
+      "registry:2",
+    ]);
+    await waitFor(
+      "the upstream registry",
+      60_000,
+      () => tryRun("curl", ["-fsS", `http://127.0.0.1:${upstreamPort}/v2/`]).ok,
+    );
+    const hub = `127.0.0.1:${upstreamPort}/${HUB_IMAGE}:1`;
+    run("docker", ["build", "-q", "-t", hub, "-"], `FROM ${BASE_IMAGE}\nRUN echo hub > /marker\n`);
+    run("docker", ["push", hub]);
+
+    process.env["PATH"] = PATH_ENV;
+    const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
+    stack = await LocalWorkspace.createOrSelectStack(
+      { stackName: RUN, workDir: REPO_DIR },
+      {
+        pulumiCommand,
+        envVars: pulumiEnv(backend, `${WRAPPER_DIR}:`),
+      },
+    );
+    await stack.setAllConfig({
+      "kind-dev:clusterName": { value: CLUSTER },
+      "kind-dev:workers": { value: "1" },
+      "kind-dev:nodeImage": { value: NODE_IMAGE },
+      "kind-dev:networkName": { value: NETWORK },
+      "kind-dev:registryName": { value: REGISTRY },
+      "kind-dev:registryPort": { value: String(registryPort) },
+      "kind-dev:caches": {
+        value: JSON.stringify([
+          {
+            upstreamHost: "docker.io",
+            remoteUrl: `http://${UPSTREAM}:5000`,
+            containerName: CACHE,
+            hostPort: cachePort,
+          },
+        ]),
+      },
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    if (stack) {
+      await stack.destroy().catch(() => undefined);
+      await stack.workspace.removeStack(RUN).catch(() => undefined);
+    }
+    rmSync(path.join(REPO_DIR, "stacks/dev", `Pulumi.${RUN}.yaml`), { force: true });
+    cleanup();
+    if (backend) {
+      rmSync(backend, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  step("1. pulumi up creates the environment; all nodes Ready", async () => {
+    const result = await up();
+    expect(result.summary.result).toBe("succeeded");
+    kubectl("wait", "--for=condition=Ready", "nodes", "--all", "--timeout=300s");
+    expect(kubectl("get", "nodes", "-o", "name").trim().split("\n").sort()).toEqual(
+      nodes().map((n) => `node/${n}`),
+    );
+  });
+
+  step(
+    "2-3. a pushed image runs on both nodes; a Docker Hub image comes through the cache",
+    async () => {
+      const app = `localhost:${registryPort}/app:e2e`;
+      run(
+        "docker",
+        ["build", "-q", "-t", app, "-"],
+        `FROM ${BASE_IMAGE}\nRUN echo app > /marker\n`,
+      );
+      run("docker", ["push", app]);
+      apply(WORKLOADS(registryPort));
+      await workloadsRunning();
+      expect(catalog(cachePort)).toContain(HUB_IMAGE);
+    },
+  );
+
+  step("4. the ConfigMap holds the documented KEP-1755 content", async () => {
+    const expected = resolveConfig({
+      registryName: REGISTRY,
+      registryPort,
+    }).localRegistryHostingYaml;
+    const data = kubectl(
+      "get",
+      "configmap",
+      "-n",
+      LOCAL_REGISTRY_HOSTING.namespace,
+      LOCAL_REGISTRY_HOSTING.name,
+      "-o",
+      "jsonpath={.data.localRegistryHosting\\.v1}",
+    );
+    expect(data).toBe(expected);
+  });
+
+  step("5. a second pulumi up changes nothing", async () => {
+    const result = await up();
+    const changes = Object.entries(result.summary.resourceChanges ?? {}).filter(
+      ([op, n]) => op !== "same" && (n ?? 0) > 0,
+    );
+    expect(changes).toEqual([]);
+  });
+
+  step(
+    "6. pulumi destroy removes the cluster and keeps registry and cache with content",
+    async () => {
+      await stack.destroy({ onOutput: (o) => process.stdout.write(o) });
+      expect(run("kind", ["get", "clusters"]).split("\n")).not.toContain(CLUSTER);
+      expect(containerRunning(REGISTRY)).toBe(true);
+      expect(containerRunning(CACHE)).toBe(true);
+      expect(catalog(registryPort)).toContain("app");
+      expect(catalog(cachePort)).toContain(HUB_IMAGE);
+    },
+  );
+
+  step(
+    "7. with the upstream stopped, pulumi up builds a new cluster from warm caches",
+    async () => {
+      const cacheId = run("docker", ["inspect", "-f", "{{.Id}} {{.State.StartedAt}}", CACHE]);
+      run("docker", ["stop", UPSTREAM]);
+      await up();
+      // Adopted as it was: not re-created, not restarted (it could not start without its upstream).
+      expect(run("docker", ["inspect", "-f", "{{.Id}} {{.State.StartedAt}}", CACHE])).toBe(cacheId);
+      kubectl("wait", "--for=condition=Ready", "nodes", "--all", "--timeout=300s");
+      apply(WORKLOADS(registryPort));
+      await workloadsRunning();
+    },
+  );
+
+  step("8a. a registry removed by hand comes back with its data on pulumi up", async () => {
+    run("docker", ["rm", "-f", REGISTRY]);
+    await up();
+    expect(containerRunning(REGISTRY)).toBe(true);
+    expect(catalog(registryPort)).toContain("app");
+  });
+
+  step("8b. after docker restart of a node, pulls through hosts.toml still work", async () => {
+    const worker = `${CLUSTER}-worker`;
+    run("docker", ["restart", worker]);
+    kubectl("wait", "--for=condition=Ready", `node/${worker}`, "--timeout=300s");
+    apply(`apiVersion: v1
+kind: Pod
+metadata:
+  name: after-restart
+  namespace: default
+spec:
+  nodeName: ${worker}
+  containers:
+    - name: app
+      image: localhost:${registryPort}/app:e2e
+      imagePullPolicy: Always
+      command: ["sleep", "infinity"]
+`);
+    await waitFor("a fresh pull on the restarted node", 300_000, () =>
+      tryRun("kubectl", [
+        "--kubeconfig",
+        kubeconfigFile,
+        "get",
+        "pod",
+        "after-restart",
+        "-o",
+        "jsonpath={.status.phase}",
+      ]).out.startsWith("Running"),
+    );
+  });
+});
