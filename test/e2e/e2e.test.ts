@@ -223,8 +223,9 @@ function containerRunning(name: string): boolean {
 
 function cleanup(): void {
   tryRun("kind", ["delete", "cluster", "--name", CLUSTER]);
+  // -v: the upstream stand-in keeps its data in an anonymous volume.
   for (const c of [REGISTRY, CACHE, UPSTREAM]) {
-    tryRun("docker", ["rm", "-f", c]);
+    tryRun("docker", ["rm", "-f", "-v", c]);
   }
   for (const v of [`${REGISTRY}-data`, `${CACHE}-data`]) {
     tryRun("docker", ["volume", "rm", v]);
