@@ -15,6 +15,7 @@ import {
 import { kindNodeNames, renderKindConfig } from "../../../components/render/kindConfig";
 import { renderLocalRegistryHosting } from "../../../components/render/localRegistryHosting";
 import { tomlString, yamlString } from "../../../components/render/text";
+import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 
 describe("renderKindConfig", () => {
   it("renders a control plane only, with the containerd patch and nothing legacy", () => {
@@ -156,16 +157,7 @@ help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
 
 describe("container specs", () => {
   it("registry: loopback port, delete enabled, labels, named volume", () => {
-    expect(
-      registryContainerSpec({
-        name: "kind-registry",
-        image: "registry:2",
-        network: "kind",
-        volume: "kind-registry-data",
-        hostIp: "127.0.0.1",
-        hostPort: 5001,
-      }),
-    ).toEqual({
+    expect(registryContainerSpec(REGISTRY_INPUT)).toEqual({
       role: "registry",
       name: "kind-registry",
       image: "registry:2",
@@ -179,15 +171,7 @@ describe("container specs", () => {
   });
 
   it("cache: proxy mode, optional TTL, unpublished unless a host port is given", () => {
-    const base = {
-      name: "kind-cache-docker-io",
-      image: "registry:2",
-      network: "kind",
-      volume: "kind-cache-docker-io-data",
-      upstreamHost: "docker.io",
-      remoteUrl: "https://registry-1.docker.io",
-      hostIp: "127.0.0.1",
-    };
+    const base = DOCKER_HUB_CACHE_INPUT;
     const plain = cacheContainerSpec(base);
     expect(plain.env).toEqual({
       REGISTRY_PROXY_REMOTEURL: "https://registry-1.docker.io",

@@ -17,6 +17,7 @@ import {
   publishArg,
   type ShellCommand,
 } from "../../../components/render/scripts";
+import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 
 const FAKES = path.resolve(__dirname, "../fakes");
 // Tools the scripts may use; every other command, docker and kind included, is absent unless
@@ -271,14 +272,7 @@ describe("registry and cache containers", () => {
     server.kill();
   });
 
-  const registrySpec = registryContainerSpec({
-    name: "kind-registry",
-    image: "registry:2",
-    network: "kind",
-    volume: "kind-registry-data",
-    hostIp: "127.0.0.1",
-    hostPort: 5001,
-  });
+  const registrySpec = registryContainerSpec(REGISTRY_INPUT);
   const registry = () =>
     containerCommand({
       spec: registrySpec,
@@ -286,15 +280,7 @@ describe("registry and cache containers", () => {
       probeUrl,
       removeOnDelete: false,
     });
-  const cacheSpec = cacheContainerSpec({
-    name: "kind-cache-docker-io",
-    image: "registry:2",
-    network: "kind",
-    volume: "kind-cache-docker-io-data",
-    upstreamHost: "docker.io",
-    remoteUrl: "https://registry-1.docker.io",
-    hostIp: "127.0.0.1",
-  });
+  const cacheSpec = cacheContainerSpec(DOCKER_HUB_CACHE_INPUT);
   const secret = { REGISTRY_PROXY_PASSWORD: "s3cr3t value; $(rm -rf /)" };
   const cache = (): ShellCommand => {
     const c = containerCommand({
