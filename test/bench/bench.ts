@@ -20,36 +20,24 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { resolveConfig } from "../../components/config";
+import {
+  BED_BIN,
+  freePort,
+  pulumiEnv,
+  REPO_DIR,
+  waitFor as waitEvery,
+  WRAPPER_DIR,
+} from "../support/bed";
 import { type Results, type Sample, writeReport } from "./report";
 
-// Same as test/integration/helpers.ts, which cannot be imported here (it imports vitest).
-const REPO_DIR = path.resolve(__dirname, "../..");
-const BED_CACHE =
-  process.env["KIND_DEV_BED_CACHE"] ??
-  path.join(
-    process.env["XDG_CACHE_HOME"] ?? path.join(os.homedir(), ".cache"),
-    "pulumi-kind-dev-bed",
-  );
-const BED_BIN = path.join(BED_CACHE, "bin");
-function pulumiEnv(backendDir: string, pathPrefix = ""): Record<string, string> {
-  return {
-    PATH: `${pathPrefix}${BED_BIN}:${process.env["PATH"] ?? ""}`,
-    PULUMI_HOME: path.join(BED_CACHE, "pulumi-home"),
-    PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-    PULUMI_BACKEND_URL: `file://${backendDir}`,
-    PULUMI_CONFIG_PASSPHRASE: "kind-dev-bench",
-  };
-}
+/** Polls every 250 ms: the timings below are only as fine as this. */
+const waitFor = (what: string, timeoutMs: number, check: () => boolean, everyMs = 250) =>
+  waitEvery(what, timeoutMs, check, everyMs);
 
-const WRAPPER_DIR = path.join(REPO_DIR, "test/bed/docker-wrapper");
 const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
 const PAUSE = "registry.k8s.io/pause:3.10";
 const envInt = (name: string, dflt: number): number => {
@@ -105,32 +93,6 @@ function run(
 function tryRun(file: string, args: string[]): { ok: boolean; out: string } {
   const r = spawnSync(file, args, { env: ENV, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, timeoutMs: number, check: () => boolean, everyMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (check()) {
-      return;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000}s: ${what}`);
-    }
-    await sleep(everyMs);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const secs = (ms: number) => Math.round(ms) / 1000;

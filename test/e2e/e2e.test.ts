@@ -8,16 +8,14 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { resolveConfig } from "../../components/config";
 import { LOCAL_REGISTRY_HOSTING } from "../../components/render/localRegistryHosting";
-import { BED_BIN, pulumiEnv, REPO_DIR } from "../integration/helpers";
+import { BED_BIN, freePort, pulumiEnv, REPO_DIR, waitFor, WRAPPER_DIR } from "../support/bed";
 
-const WRAPPER_DIR = path.join(REPO_DIR, "test/bed/docker-wrapper");
 const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
 const BASE_IMAGE = "kind-dev-bed/debian:bookworm";
 const RUN = `e2e-${process.pid}`;
@@ -45,30 +43,6 @@ function run(file: string, args: string[], input?: string): string {
 function tryRun(file: string, args: string[]): { ok: boolean; out: string } {
   const r = spawnSync(file, args, { env: ENV, encoding: "utf8" });
   return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what: string, timeoutMs: number, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (check()) {
-      return;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 2000));
-  }
 }
 
 let registryPort: number;

@@ -14,17 +14,10 @@ import { containerState } from "../../components/lookup";
 import { type ContainerSpec, specHash } from "../../components/render/containers";
 import { containerCommand, type ShellCommand } from "../../components/render/scripts";
 
-export const REPO_DIR = path.resolve(__dirname, "../..");
-export const BED_DIR = path.join(REPO_DIR, "test/bed");
+import { BED_BIN, REPO_DIR } from "../support/bed";
 
-/** Same rule as test/bed/common.sh. */
-export const BED_CACHE =
-  process.env["KIND_DEV_BED_CACHE"] ??
-  path.join(
-    process.env["XDG_CACHE_HOME"] ?? path.join(os.homedir(), ".cache"),
-    "pulumi-kind-dev-bed",
-  );
-export const BED_BIN = path.join(BED_CACHE, "bin");
+export { BED_BIN, BED_CACHE, pulumiEnv, REPO_DIR } from "../support/bed";
+export const BED_DIR = path.join(REPO_DIR, "test/bed");
 
 /** Images built by test/bed/images.sh. */
 export const BED_IMAGES = {
@@ -493,22 +486,4 @@ export async function criRegistryConfig(node: string): Promise<{ configPath?: st
     registry?: { configPath?: string };
   };
   return config.registry ?? {};
-}
-
-/**
- * Environment for the real Pulumi engine on the test bed, as test/bed/env.sh sets it: the CLI,
- * language host and kind from $BED_BIN, the exact plugin versions from the bed's PULUMI_HOME,
- * never a download, and a file backend in `backendDir`.
- */
-export function pulumiEnv(backendDir: string, pathPrefix = ""): Record<string, string> {
-  return {
-    PATH: `${pathPrefix}${BED_BIN}:${process.env["PATH"] ?? ""}`,
-    PULUMI_HOME: path.join(BED_CACHE, "pulumi-home"),
-    PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-    PULUMI_BACKEND_URL: `file://${backendDir}`,
-    PULUMI_CONFIG_PASSPHRASE: "kind-dev-tests",
-  };
 }
