@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CacheArgs } from "./args";
 import type { ResolvedConfig } from "./config";
 import { containerState } from "./lookup";
-import { type ContainerSpec, specHash } from "./render/containers";
-import { containerCommand } from "./render/scripts";
+import type { ContainerSpec } from "./render/containers";
+import { registryContainerCommand } from "./render/scripts";
 import { shellCommand } from "./shellCommand";
 
 /** Upstream credentials as environment variables, secret whatever the caller passed. */
@@ -44,29 +44,26 @@ function registryContainer(
   parent: pulumi.Resource,
 ): command.local.Command {
   const removeOnDelete = !config.retainOnDestroy;
-  // An environment change re-runs the script in place; a trigger would replace the resource.
-  const recover = pulumi
-    .output(containerState(spec.name, spec.volume))
-    .apply((state) => (state === "missing" ? "recreate" : "ok"));
-  const secretEnv = credentials(cache);
-  const render = (extra: Record<string, string>) =>
-    containerCommand({
-      spec,
-      specHash: specHash(spec, extra),
-      probeUrl,
-      extraEnvNames: Object.keys(extra),
-      removeOnDelete,
-    });
-  const plain = render({});
-  const environment =
-    secretEnv === undefined
-      ? recover.apply((r) => ({ ...plain.environment, RECOVER: r }))
-      : pulumi
-          .all([secretEnv, recover])
-          .apply(([extra, r]) => ({ ...render(extra).environment, ...extra, RECOVER: r }));
+  const state = pulumi.output(containerState(spec.name, spec.volume));
+  // Secret when credentials are given: pulumi.all carries their secretness to the environment.
+  const environment = pulumi
+    .all([credentials(cache) ?? {}, state])
+    .apply(
+      ([secretEnv, s]) =>
+        registryContainerCommand({ spec, probeUrl, secretEnv, state: s, removeOnDelete })
+          .environment,
+    );
+  // The scripts are constants; only the environment depends on the lookup and the secrets.
+  const scripts = registryContainerCommand({
+    spec,
+    probeUrl,
+    secretEnv: {},
+    state: "absent",
+    removeOnDelete,
+  });
   return shellCommand(
     name,
-    plain,
+    scripts,
     { parent, dependsOn: [network], retainOnDelete: config.retainOnDestroy },
     { environment },
   );

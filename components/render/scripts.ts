@@ -13,7 +13,9 @@ import {
   LABEL_UPSTREAM,
   type PublishedPort,
   REGISTRY_DATA_PATH,
+  specHash,
 } from "./containers";
+import type { ContainerState } from "../lookup";
 import { indent } from "./text";
 
 /** A script and the environment it reads. */
@@ -223,6 +225,41 @@ export function containerCommand(input: ContainerCommandInput): ShellCommand {
       ENV_NAMES: envNames.join(" "),
       PROBE_URL: input.probeUrl ?? "",
       ATTEMPTS: String(input.attempts ?? 60),
+    },
+  };
+}
+
+export interface RegistryContainerInput {
+  readonly spec: ContainerSpec;
+  /** Registry URL polled from the host after start; caches are not probed. */
+  readonly probeUrl?: string;
+  /** Secret variables (cache credentials): their values go in the environment and the fingerprint. */
+  readonly secretEnv: Readonly<Record<string, string>>;
+  /** What the program's lookup found; `missing` makes the script run again (see lookup.ts). */
+  readonly state: ContainerState;
+  readonly removeOnDelete: boolean;
+}
+
+/**
+ * The whole command for one registry or cache container as the component declares it:
+ * containerCommand with the fingerprint of the spec and its secrets, the secret values in the
+ * environment, and RECOVER, which changes (and so re-runs the script in place) when a container
+ * was removed by hand while its volume stayed.
+ */
+export function registryContainerCommand(input: RegistryContainerInput): ShellCommand {
+  const rendered = containerCommand({
+    spec: input.spec,
+    specHash: specHash(input.spec, input.secretEnv),
+    probeUrl: input.probeUrl,
+    extraEnvNames: Object.keys(input.secretEnv),
+    removeOnDelete: input.removeOnDelete,
+  });
+  return {
+    ...rendered,
+    environment: {
+      ...rendered.environment,
+      ...input.secretEnv,
+      RECOVER: input.state === "missing" ? "recreate" : "ok",
     },
   };
 }

@@ -11,8 +11,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe } from "vitest";
 import { containerState } from "../../components/lookup";
-import { type ContainerSpec, specHash } from "../../components/render/containers";
-import { containerCommand, type ShellCommand } from "../../components/render/scripts";
+import type { ContainerSpec } from "../../components/render/containers";
+import {
+  registryContainerCommand as renderRegistryContainerCommand,
+  type ShellCommand,
+} from "../../components/render/scripts";
 
 import { BED_BIN, REPO_DIR } from "../support/bed";
 
@@ -172,31 +175,20 @@ export interface RegistryCommandOptions {
 }
 
 /**
- * The command the component renders for a registry or cache container (see registryContainer in
- * components/registry.ts): containerCommand with the spec's fingerprint, the secret variables as
- * extra environment, and RECOVER from the same lookup the program makes at run time.
+ * The command the component renders for a registry or cache container, with RECOVER from the
+ * same lookup the program makes at run time.
  */
 export async function registryContainerCommand(
   spec: ContainerSpec,
   options: RegistryCommandOptions = {},
 ): Promise<ShellCommand> {
-  const extra = options.secretEnv ?? {};
-  const rendered = containerCommand({
+  return renderRegistryContainerCommand({
     spec,
-    specHash: specHash(spec, extra),
     probeUrl: options.probeUrl,
-    extraEnvNames: Object.keys(extra),
+    secretEnv: options.secretEnv ?? {},
+    state: await containerState(spec.name, spec.volume),
     removeOnDelete: options.removeOnDelete ?? false,
   });
-  const state = await containerState(spec.name, spec.volume);
-  return {
-    ...rendered,
-    environment: {
-      ...rendered.environment,
-      ...extra,
-      RECOVER: state === "missing" ? "recreate" : "ok",
-    },
-  };
 }
 
 /** Renders the component's command for a container and runs its create script. */

@@ -15,6 +15,7 @@ import {
   hostsTomlCommand,
   networkCommand,
   publishArg,
+  registryContainerCommand,
   type ShellCommand,
 } from "../../../components/render/scripts";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
@@ -282,15 +283,13 @@ describe("registry and cache containers", () => {
     });
   const cacheSpec = cacheContainerSpec(DOCKER_HUB_CACHE_INPUT);
   const secret = { REGISTRY_PROXY_PASSWORD: "s3cr3t value; $(rm -rf /)" };
-  const cache = (): ShellCommand => {
-    const c = containerCommand({
+  const cache = (): ShellCommand =>
+    registryContainerCommand({
       spec: cacheSpec,
-      specHash: specHash(cacheSpec, secret),
-      extraEnvNames: Object.keys(secret),
+      secretEnv: secret,
+      state: "absent",
       removeOnDelete: true,
     });
-    return { ...c, environment: { ...c.environment, ...secret } };
-  };
 
   it("starts the registry on its volume with labels, publishes loopback, waits for /v2/", () => {
     const r = run(registry());
