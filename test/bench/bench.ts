@@ -18,17 +18,19 @@
  *   BENCH2_IMAGES=5 BENCH2_TOTAL_MIB=1000   workload of benchmark 2
  *   BENCH_OUT=docs/bench  where results.json / results.md / chart.png go
  */
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { resolveConfig } from "../../components/config";
 import {
-  BED_BIN,
   freePort,
   pulumiEnv,
   REPO_DIR,
+  run,
+  startRegistryStandIn,
+  tryRun,
+  TOOLS_ENV,
   waitFor as waitEvery,
   WRAPPER_DIR,
 } from "../support/bed";
@@ -63,36 +65,8 @@ const UPSTREAM = "kdev-bench-upstream";
 const BARE_REGISTRY = "kdev-bench-bare-registry";
 const STACK = `bench-${process.pid}`;
 
-const PATH_ENV = `${WRAPPER_DIR}:${BED_BIN}:${process.env["PATH"] ?? ""}`;
-const ENV = { ...process.env, PATH: PATH_ENV };
-
 function log(msg: string): void {
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-}
-
-function run(
-  file: string,
-  args: string[],
-  opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): string {
-  const r = spawnSync(file, args, {
-    env: opts.env ?? ENV,
-    cwd: opts.cwd,
-    encoding: "utf8",
-    input: opts.input ?? "",
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  if (r.status !== 0) {
-    throw new Error(
-      `${file} ${args.join(" ")} exited ${r.status}: ${r.stderr?.slice(-2000)} ${r.error ?? ""}`,
-    );
-  }
-  return r.stdout;
-}
-
-function tryRun(file: string, args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync(file, args, { env: ENV, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
 }
 
 const secs = (ms: number) => Math.round(ms) / 1000;
@@ -222,23 +196,8 @@ function nodes(): string[] {
   return [`${CLUSTER}-control-plane`, `${CLUSTER}-worker`];
 }
 
-async function startUpstream(): Promise<void> {
-  run("docker", [
-    "run",
-    "-d",
-    "--name",
-    UPSTREAM,
-    "--network",
-    NETWORK,
-    "-p",
-    `127.0.0.1:${upstreamPort}:5000`,
-    "registry:2",
-  ]);
-  await waitFor(
-    "upstream registry",
-    60_000,
-    () => tryRun("curl", ["-fsS", `http://127.0.0.1:${upstreamPort}/v2/`]).ok,
-  );
+function startUpstream(): Promise<void> {
+  return startRegistryStandIn(UPSTREAM, NETWORK, upstreamPort);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -253,7 +212,7 @@ function buildImage(dir: string, files: string[], tag: string): void {
   const df = [`FROM ${PAUSE}`, ...files.map((f) => `COPY ${f} /${f}`)].join("\n") + "\n";
   writeFileSync(path.join(dir, "Dockerfile"), df);
   run("docker", ["build", "-q", "-t", tag, dir], {
-    env: { ...ENV, DOCKER_BUILDKIT: "0" },
+    env: { DOCKER_BUILDKIT: "0" },
   });
 }
 
@@ -619,7 +578,7 @@ async function bench3(results: Results): Promise<void> {
       () => tryRun("curl", ["-fsS", "-o", "/dev/null", `http://127.0.0.1:${barePort}/v2/`]).ok,
     );
     run("kind", ["create", "cluster", "--name", CLUSTER, "--config", kindConfigFile], {
-      env: { ...ENV, KIND_EXPERIMENTAL_DOCKER_NETWORK: NETWORK },
+      env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: NETWORK },
     });
     const t = Date.now() - t0;
     run("kind", ["delete", "cluster", "--name", CLUSTER]);
@@ -704,7 +663,7 @@ async function main(): Promise<void> {
   try {
     run("docker", ["network", "create", NETWORK]);
     await startUpstream();
-    process.env["PATH"] = PATH_ENV;
+    process.env["PATH"] = TOOLS_ENV["PATH"];
     const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
     stack = await LocalWorkspace.createOrSelectStack(
       { stackName: STACK, workDir: REPO_DIR },

@@ -6,7 +6,6 @@
  *
  * Needs `npm run testbed:e2e` (Docker engine, images, Pulumi CLI and plugins, kind, node image).
  */
-import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,7 +13,18 @@ import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automa
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { resolveConfig } from "../../components/config";
 import { LOCAL_REGISTRY_HOSTING } from "../../components/render/localRegistryHosting";
-import { BED_BIN, freePort, pulumiEnv, REPO_DIR, waitFor, WRAPPER_DIR } from "../support/bed";
+import {
+  BED_BIN,
+  freePort,
+  pulumiEnv,
+  REPO_DIR,
+  run,
+  startRegistryStandIn,
+  tryRun,
+  TOOLS_ENV,
+  waitFor,
+  WRAPPER_DIR,
+} from "../support/bed";
 
 const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
 const BASE_IMAGE = "kind-dev-bed/debian:bookworm";
@@ -25,25 +35,6 @@ const REGISTRY = "kdev-e2e-registry";
 const CACHE = "kdev-e2e-cache-docker-io";
 const UPSTREAM = "kdev-e2e-upstream";
 const HUB_IMAGE = "library/e2e-hello";
-
-// kind's nodes need the wrapper (this machine refuses --privileged); everything else passes through.
-const PATH_ENV = `${WRAPPER_DIR}:${BED_BIN}:${process.env["PATH"] ?? ""}`;
-const ENV = { ...process.env, PATH: PATH_ENV };
-
-function run(file: string, args: string[], input?: string): string {
-  return execFileSync(file, args, {
-    env: ENV,
-    encoding: "utf8",
-    input,
-    stdio: ["pipe", "pipe", "pipe"],
-    maxBuffer: 64 * 1024 * 1024,
-  });
-}
-
-function tryRun(file: string, args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync(file, args, { env: ENV, encoding: "utf8" });
-  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-}
 
 let registryPort: number;
 let cachePort: number;
@@ -150,7 +141,7 @@ spec:
 `;
 
 function apply(manifest: string): void {
-  run("kubectl", ["--kubeconfig", kubeconfigFile, "apply", "-f", "-"], manifest);
+  run("kubectl", ["--kubeconfig", kubeconfigFile, "apply", "-f", "-"], { input: manifest });
 }
 
 function runningPods(selector: string): { name: string; node: string }[] {
@@ -228,27 +219,14 @@ describe("end to end: pulumi up, workloads, destroy, warm recreate, faults", () 
 
     // The stand-in for Docker Hub: a plain registry on the network, holding library/e2e-hello:1.
     run("docker", ["network", "create", NETWORK]);
-    run("docker", [
-      "run",
-      "-d",
-      "--name",
-      UPSTREAM,
-      "--network",
-      NETWORK,
-      "-p",
-      `127.0.0.1:${upstreamPort}:5000`,
-      "registry:2",
-    ]);
-    await waitFor(
-      "the upstream registry",
-      60_000,
-      () => tryRun("curl", ["-fsS", `http://127.0.0.1:${upstreamPort}/v2/`]).ok,
-    );
+    await startRegistryStandIn(UPSTREAM, NETWORK, upstreamPort);
     const hub = `127.0.0.1:${upstreamPort}/${HUB_IMAGE}:1`;
-    run("docker", ["build", "-q", "-t", hub, "-"], `FROM ${BASE_IMAGE}\nRUN echo hub > /marker\n`);
+    run("docker", ["build", "-q", "-t", hub, "-"], {
+      input: `FROM ${BASE_IMAGE}\nRUN echo hub > /marker\n`,
+    });
     run("docker", ["push", hub]);
 
-    process.env["PATH"] = PATH_ENV;
+    process.env["PATH"] = TOOLS_ENV["PATH"];
     const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
     stack = await LocalWorkspace.createOrSelectStack(
       { stackName: RUN, workDir: REPO_DIR },
@@ -302,11 +280,9 @@ describe("end to end: pulumi up, workloads, destroy, warm recreate, faults", () 
     "2-3. a pushed image runs on both nodes; a Docker Hub image comes through the cache",
     async () => {
       const app = `localhost:${registryPort}/app:e2e`;
-      run(
-        "docker",
-        ["build", "-q", "-t", app, "-"],
-        `FROM ${BASE_IMAGE}\nRUN echo app > /marker\n`,
-      );
+      run("docker", ["build", "-q", "-t", app, "-"], {
+        input: `FROM ${BASE_IMAGE}\nRUN echo app > /marker\n`,
+      });
       run("docker", ["push", app]);
       apply(WORKLOADS(registryPort));
       await workloadsRunning();

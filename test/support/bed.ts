@@ -3,6 +3,7 @@
  * integration, end-to-end and benchmark code; imports no test runner, so the benchmark harness
  * can use it as a plain program.
  */
+import { spawnSync } from "node:child_process";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -68,4 +69,75 @@ export async function waitFor(
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * PATH for commands the end-to-end tests and benchmarks run: the bed's tools, with the `docker`
+ * wrapper first because kind's nodes need it on these machines (it passes everything else through).
+ */
+export const TOOLS_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  PATH: `${WRAPPER_DIR}:${BED_BIN}:${process.env["PATH"] ?? ""}`,
+};
+
+/**
+ * Runs a command with TOOLS_ENV (plus `env`); throws with its stderr when it fails. Returns
+ * stdout.
+ */
+export function run(
+  file: string,
+  args: string[],
+  opts: { input?: string; cwd?: string; env?: Readonly<Record<string, string>> } = {},
+): string {
+  const r = spawnSync(file, args, {
+    env: { ...TOOLS_ENV, ...opts.env },
+    cwd: opts.cwd,
+    encoding: "utf8",
+    input: opts.input ?? "",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (r.status !== 0) {
+    throw new Error(
+      `${file} ${args.join(" ")} exited ${r.status}: ${r.stderr?.slice(-2000)} ${r.error ?? ""}`,
+    );
+  }
+  return r.stdout;
+}
+
+/** Runs a command with TOOLS_ENV whatever its exit code: whether it succeeded, and its output. */
+export function tryRun(file: string, args: string[]): { ok: boolean; out: string } {
+  const r = spawnSync(file, args, {
+    env: TOOLS_ENV,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+}
+
+/**
+ * A plain registry:2 on `network`, published on 127.0.0.1:`port`, standing in for Docker Hub;
+ * returns once it answers.
+ */
+export async function startRegistryStandIn(
+  name: string,
+  network: string,
+  port: number,
+): Promise<void> {
+  run("docker", [
+    "run",
+    "-d",
+    "--name",
+    name,
+    "--network",
+    network,
+    "-p",
+    `127.0.0.1:${port}:5000`,
+    "registry:2",
+  ]);
+  await waitFor(
+    `the registry ${name}`,
+    60_000,
+    () => tryRun("curl", ["-fsS", `http://127.0.0.1:${port}/v2/`]).ok,
+    250,
+  );
 }
