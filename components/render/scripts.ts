@@ -273,7 +273,8 @@ export function publishArg(port: PublishedPort): string {
 const CREATE_CLUSTER = script(
   REQUIRE_DOCKER,
   REQUIRE_KIND,
-  `if kind get clusters 2>/dev/null | grep -Fqx -- "$CLUSTER"; then
+  `clusters=$(kind get clusters 2>/dev/null || true)
+if printf '%s\n' "$clusters" | grep -Fqx -- "$CLUSTER"; then
   echo "${PREFIX} a kind cluster named $CLUSTER already exists and is not in this stack; delete it (kind delete cluster --name $CLUSTER) or choose another clusterName" >&2
   exit 1
 fi

@@ -18,6 +18,32 @@ bed_lock_version() {
     "$REPO_DIR/package-lock.json" "$1"
 }
 
+# bed_has_line TEXT LINE: true when LINE is one of TEXT's lines. Matching a captured value, never
+# a pipe into `grep -q`: under pipefail an early-exiting reader can kill its producer (SIGPIPE)
+# and turn a match into a failure.
+bed_has_line() {
+  local line
+  while IFS= read -r line; do
+    [[ $line == "$2" ]] && return 0
+  done <<<"$1"
+  return 1
+}
+
+# bed_deb_installed PKG: true when the Debian package is installed.
+bed_deb_installed() {
+  local status
+  status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+  [[ $status == *"ok installed" ]]
+}
+
+# bed_host_port CONTAINER: the host port published for the container's 5000/tcp (first binding).
+bed_host_port() {
+  local bindings
+  bindings=$(docker port "$1" 5000/tcp)
+  bindings=${bindings%%$'\n'*}
+  echo "${bindings##*:}"
+}
+
 # Runs a named step and prints how long it took.
 bed_step() {
   local name=$1

@@ -18,7 +18,7 @@ DOCKERD_LOG=$BED_CACHE/dockerd.log
 bed_docker_packages() {
   local missing=() p
   for p in "${BED_PACKAGES[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    if ! bed_deb_installed "$p"; then
       missing+=("$p")
     fi
   done
@@ -85,8 +85,9 @@ bed_docker_client() {
     ln -sfn /usr/bin/docker "$BED_BIN/docker"
     bed_log "client: $path_docker fails against dockerd $daemon_version; linked $BED_BIN/docker -> /usr/bin/docker"
   else
-    bed_log "client: /usr/bin/docker (Debian) against dockerd $daemon_version"
+    bed_log "client: /usr/bin/docker (Debian) $(/usr/bin/docker version --format '{{.Client.Version}} (API {{.Client.APIVersion}})') against dockerd $daemon_version"
   fi
+  bed_log "client the tests use: $(PATH=$BED_BIN:$PATH command -v docker) $(PATH=$BED_BIN:$PATH docker version --format '{{.Client.Version}}, daemon {{.Server.Version}}')"
 }
 
 bed_docker_main() {

@@ -352,7 +352,7 @@ verify_images() {
   trap verify_cleanup EXIT
   docker network create "$net" >/dev/null
   docker run -d --name "$reg" --network "$net" -p 127.0.0.1::5000 "$REGISTRY_IMAGE" >/dev/null
-  VERIFY_PORT=$(docker port "$reg" 5000/tcp | head -n1 | sed 's/.*://')
+  VERIFY_PORT=$(bed_host_port "$reg")
   wait_http "http://127.0.0.1:$VERIFY_PORT/v2/"
   local ref=127.0.0.1:$VERIFY_PORT/bed/testimg:1
   docker tag "$TEST_IMAGE" "$ref"
@@ -364,7 +364,7 @@ verify_images() {
   docker run -d --name "$proxy" --network "$net" -p 127.0.0.1::5000 \
     -e REGISTRY_PROXY_REMOTEURL="http://$reg:5000" "$REGISTRY_IMAGE" >/dev/null
   local pport
-  pport=$(docker port "$proxy" 5000/tcp | head -n1 | sed 's/.*://')
+  pport=$(bed_host_port "$proxy")
   wait_http "http://127.0.0.1:$pport/v2/"
   curl -fsS -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     "http://127.0.0.1:$pport/v2/bed/testimg/manifests/1"

@@ -195,7 +195,7 @@ step_runtime() {
   ni_go_build "$out" 0 "no_aufs no_zfs no_btrfs no_devmapper urfave_cli_no_docs no_grpc" "$vflags -extldflags -static" \
     "$pkg@$CONTAINERD_VERSION" "$pkg/cmd/containerd-shim-runc-v2"
   # runc (Makefile `make runc`: cgo + libseccomp, PIE; needs libseccomp-dev here, libseccomp2 in the node)
-  if ! dpkg-query -W -f='${Status}' libseccomp-dev 2>/dev/null | grep -q 'ok installed'; then
+  if ! bed_deb_installed libseccomp-dev; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp-dev >/dev/null
   fi
   NI_EXTRA_GOFLAGS=-buildmode=pie ni_go_build "$out" 1 "seccomp urfave_cli_no_docs" "-s -w" \
@@ -540,12 +540,15 @@ step_node() {
     docker exec -i "$id" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned \
       --all-platforms --no-unpack --digests - <"$archive" >/dev/null
   done
-  docker exec "$id" ctr --namespace=k8s.io images list -q | sed 's/^/[testbed]   /' >&2
+  # The list is read once, whole, into a variable: a reader that stops early (grep -q) behind
+  # `docker exec` under pipefail kills the producer with SIGPIPE and fails the check at random.
+  local listed
+  listed=$(docker exec "$id" ctr --namespace=k8s.io images list -q)
+  printf '%s\n' "$listed" | sed 's/^/[testbed]   /' >&2
   # every image the node needs must be there (kubeadm's list, sandbox, kind's manifests)
   local missing=0 img
   while read -r img; do
-    docker exec "$id" ctr --namespace=k8s.io images list -q | grep -qxF "$(ni_normalize "$img")" ||
-      { bed_log "missing in node image: $img"; missing=1; }
+    bed_has_line "$listed" "$(ni_normalize "$img")" || { bed_log "missing in node image: $img"; missing=1; }
   done <"$NI_DIR/image-list.txt"
   [[ $missing == 0 ]]
   docker exec "$id" pkill containerd || true

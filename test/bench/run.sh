@@ -6,7 +6,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
 bash test/bed/testbed.sh --node-image
-if ! command -v rsvg-convert >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi dejavu; then
+fonts=$(fc-list 2>/dev/null || true)
+if ! command -v rsvg-convert >/dev/null 2>&1 || [[ ${fonts,,} != *dejavu* ]]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y librsvg2-bin fonts-dejavu-core >/dev/null ||
     { apt-get update >/dev/null && apt-get install -y librsvg2-bin fonts-dejavu-core >/dev/null; }
