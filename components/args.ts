@@ -47,6 +47,11 @@ export interface KindDevEnvironmentArgs {
   readonly workers?: number;
   /** Node image for every node, e.g. `kindest/node:v1.34.0`. Default: the kind CLI's own. */
   readonly nodeImage?: string;
+  /**
+   * Most images the kubelet of each node pulls at once (an integer). Default `5`. `1` turns
+   * parallel pulls off: the kubelet's own default, one image at a time.
+   */
+  readonly maxParallelImagePulls?: number;
   /** Ports published from the control-plane node. Default: none. */
   readonly extraPortMappings?: readonly PortMappingArgs[];
   /** Docker network shared by the nodes, the registry and the caches. Default `kind`. */

@@ -29,6 +29,7 @@ export const DEFAULTS = {
   retainOnDestroy: true,
   dockerHubHost: "docker.io",
   dockerHubUrl: "https://registry-1.docker.io",
+  maxParallelImagePulls: 5,
 } as const;
 
 export interface ResolvedCache {
@@ -61,6 +62,7 @@ export interface ResolvedConfig {
   readonly networkName: string;
   readonly workers: number;
   readonly nodeImage?: string;
+  readonly maxParallelImagePulls: number;
   readonly extraPortMappings: readonly PortMapping[];
   readonly retainOnDestroy: boolean;
   readonly registry: {
@@ -158,6 +160,9 @@ export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig
   const workers = v.workers(args.workers ?? DEFAULTS.workers);
   const nodeImage =
     args.nodeImage === undefined ? undefined : v.imageReference("nodeImage", args.nodeImage);
+  const maxParallelImagePulls = v.maxParallelImagePulls(
+    args.maxParallelImagePulls ?? DEFAULTS.maxParallelImagePulls,
+  );
   const networkName = v.dnsLabel("networkName", args.networkName ?? DEFAULTS.networkName);
   const registryName = v.dnsLabel("registryName", args.registryName ?? DEFAULTS.registryName);
   const registryImage = v.imageReference(
@@ -205,14 +210,15 @@ export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig
   );
 
   const registryHost = `localhost:${registryPort}`;
+  const registryHostFromClusterNetwork = `${registryName}:${REGISTRY_CONTAINER_PORT}`;
   checkUnique(
     "caches[].upstreamHost",
-    [registryHost, ...caches.map((c) => c.upstreamHost)],
-    "cached upstream (and the push registry's own localhost host)",
+    [registryHost, registryHostFromClusterNetwork, ...caches.map((c) => c.upstreamHost)],
+    "cached upstream (and the push registry's own hosts, localhost:<registryPort> and <registryName>:5000)",
   );
   checkUnique(
     "caches[].upstreamHost",
-    caches.map((c) => c.slug),
+    [hostSlug(registryHostFromClusterNetwork), ...caches.map((c) => c.slug)],
     "upstream host, once '.', ':' and '-' are treated alike,",
   );
   checkUnique(
@@ -231,10 +237,18 @@ export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig
   );
 
   const registryEndpoint = `http://${registryName}:${REGISTRY_CONTAINER_PORT}`;
+  // Both names of the push registry resolve on the nodes: `localhost:<port>` as pushed from the
+  // host, and `<registryName>:5000` as pushed by builders inside the cluster (KEP-1755's
+  // hostFromClusterNetwork). containerd would try HTTPS for the latter without a hosts.toml.
   const hostsFiles: HostsFile[] = [
     {
       hostDir: registryHost,
       slug: hostSlug(registryHost),
+      toml: renderRegistryHostsToml(registryEndpoint),
+    },
+    {
+      hostDir: registryHostFromClusterNetwork,
+      slug: hostSlug(registryHostFromClusterNetwork),
       toml: renderRegistryHostsToml(registryEndpoint),
     },
     ...caches.map((c) => ({
@@ -252,7 +266,7 @@ export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig
   const localRegistryHosting: LocalRegistryHosting = {
     host: registryHost,
     hostFromContainerRuntime: registryHost,
-    hostFromClusterNetwork: `${registryName}:${REGISTRY_CONTAINER_PORT}`,
+    hostFromClusterNetwork: registryHostFromClusterNetwork,
     help: LOCAL_REGISTRY_HELP_URL,
   };
 
@@ -261,6 +275,7 @@ export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig
     networkName,
     workers,
     nodeImage,
+    maxParallelImagePulls,
     extraPortMappings,
     retainOnDestroy,
     registry: {
@@ -280,7 +295,13 @@ export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig
     caches,
     nodes,
     hostsFiles,
-    kindConfig: renderKindConfig({ clusterName, workers, nodeImage, extraPortMappings }),
+    kindConfig: renderKindConfig({
+      clusterName,
+      workers,
+      nodeImage,
+      extraPortMappings,
+      maxParallelImagePulls,
+    }),
     localRegistryHosting,
     localRegistryHostingYaml: renderLocalRegistryHosting(localRegistryHosting),
   };

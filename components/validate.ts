@@ -70,6 +70,25 @@ export function workers(value: unknown): number {
   return value;
 }
 
+/** Upper bound of `maxParallelImagePulls`: more parallel pulls than this only contend for the link. */
+export const MAX_PARALLEL_IMAGE_PULLS = 50;
+
+export function maxParallelImagePulls(value: unknown): number {
+  if (
+    typeof value !== "number" ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > MAX_PARALLEL_IMAGE_PULLS
+  ) {
+    throw new KindDevArgumentError(
+      "maxParallelImagePulls",
+      value,
+      `must be a whole number from 1 to ${MAX_PARALLEL_IMAGE_PULLS} (1 pulls one image at a time)`,
+    );
+  }
+  return value;
+}
+
 export function ipAddress(field: string, value: unknown): string {
   if (typeof value !== "string" || isIP(value) === 0) {
     throw new KindDevArgumentError(

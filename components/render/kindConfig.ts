@@ -17,6 +17,22 @@ export interface KindConfig {
   readonly nodeImage?: string;
   /** Published from the control-plane node. */
   readonly extraPortMappings: readonly PortMapping[];
+  /** Most images each kubelet pulls at once; 1 keeps the kubelet's serial default. */
+  readonly maxParallelImagePulls: number;
+}
+
+/**
+ * A kubeadm patch for the kubelet of every node: pulls in parallel, bounded. It names no
+ * apiVersion, so kind applies it to kubeadm v1beta3 (kind <= v0.31) and v1beta4 (kind >= v0.32)
+ * configs alike; the KubeletConfiguration kubeadm uploads at init is the one every joining node
+ * downloads.
+ */
+export function renderKubeletPullPatch(maxParallelImagePulls: number): string {
+  return [
+    "kind: KubeletConfiguration",
+    "serializeImagePulls: false",
+    `maxParallelImagePulls: ${maxParallelImagePulls}`,
+  ].join("\n");
 }
 
 function renderNode(role: "control-plane" | "worker", config: KindConfig): string[] {
@@ -47,6 +63,13 @@ export function renderKindConfig(config: KindConfig): string {
     "containerdConfigPatches:",
     "  - |-",
     indent(CONTAINERD_CONFIG_PATCH, 4),
+    ...(config.maxParallelImagePulls > 1
+      ? [
+          "kubeadmConfigPatches:",
+          "  - |-",
+          indent(renderKubeletPullPatch(config.maxParallelImagePulls), 4),
+        ]
+      : []),
     "nodes:",
     ...renderNode("control-plane", config),
   ];

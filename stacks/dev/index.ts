@@ -24,6 +24,7 @@ const env = new KindDevEnvironment("dev", {
   clusterName: config.get("clusterName"),
   workers: config.getNumber("workers"),
   nodeImage: config.get("nodeImage"),
+  maxParallelImagePulls: config.getNumber("maxParallelImagePulls"),
   extraPortMappings: config.getObject<PortMappingArgs[]>("extraPortMappings"),
   networkName: config.get("networkName"),
   registryName: config.get("registryName"),

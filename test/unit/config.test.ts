@@ -29,9 +29,15 @@ describe("resolveConfig defaults", () => {
       ],
     ]);
     expect(c.nodes).toEqual([{ name: "kind-control-plane", suffix: "control-plane" }]);
-    expect(c.hostsFiles.map((f) => [f.hostDir, f.slug])).toEqual([
-      ["localhost:5001", "localhost-5001"],
-      ["docker.io", "docker-io"],
+    expect(c.maxParallelImagePulls).toBe(5);
+    expect(c.hostsFiles.map((f) => [f.hostDir, f.slug, f.toml])).toEqual([
+      ["localhost:5001", "localhost-5001", '[host."http://kind-registry:5000"]\n'],
+      ["kind-registry:5000", "kind-registry-5000", '[host."http://kind-registry:5000"]\n'],
+      [
+        "docker.io",
+        "docker-io",
+        'server = "https://registry-1.docker.io"\n\n[host."http://kind-cache-docker-io:5000"]\n  capabilities = ["pull", "resolve"]\n',
+      ],
     ]);
   });
 
@@ -154,6 +160,21 @@ describe("resolveConfig rejects bad input with a message naming the argument", (
       "remote URL with a query",
       { caches: [{ upstreamHost: "ghcr.io", remoteUrl: "https://ghcr.io?x=1" }] },
       `${E} caches[0].remoteUrl "https://ghcr.io?x=1": must be an http:// or https:// URL`,
+    ],
+    [
+      "parallel pulls of zero",
+      { maxParallelImagePulls: 0 },
+      `${E} maxParallelImagePulls 0: must be a whole number from 1 to 50 (1 pulls one image at a time)`,
+    ],
+    [
+      "parallel pulls that are not whole",
+      { maxParallelImagePulls: 2.5 },
+      `${E} maxParallelImagePulls 2.5: must be a whole number from 1 to 50`,
+    ],
+    [
+      "a cache for the registry's in-cluster name",
+      { caches: [{ upstreamHost: "kind-registry:5000" }] },
+      `${E} caches[].upstreamHost "kind-registry:5000": is used twice; each cached upstream (and the push registry's own hosts, localhost:<registryPort> and <registryName>:5000) must be unique`,
     ],
     [
       "bad TTL",

@@ -89,6 +89,7 @@ describe("KindDevEnvironment under mocks", () => {
       [
         ...SHARED,
         `${CMD} dev-control-plane-hosts-docker-io`,
+        `${CMD} dev-control-plane-hosts-kind-registry-5000`,
         `${CMD} dev-control-plane-hosts-localhost-5001`,
       ].sort(),
     );
@@ -101,11 +102,12 @@ describe("KindDevEnvironment under mocks", () => {
       ["control-plane", "worker", "worker2"]
         .flatMap((node) => [
           `${CMD} dev-${node}-hosts-docker-io`,
+          `${CMD} dev-${node}-hosts-kind-registry-5000`,
           `${CMD} dev-${node}-hosts-localhost-5001`,
         ])
         .sort(),
     );
-    expect(names()).toHaveLength(SHARED.length + 6);
+    expect(names()).toHaveLength(SHARED.length + 9);
     const w2 = inputsOf("dev-worker2-hosts-docker-io");
     expect(w2["environment"]).toEqual({
       NODE: "dev-worker2",
@@ -116,6 +118,11 @@ describe("KindDevEnvironment under mocks", () => {
     expect(inputsOf("dev-control-plane-hosts-localhost-5001")["environment"]).toEqual({
       NODE: "dev-control-plane",
       HOST_DIR: "localhost:5001",
+      HOSTS_TOML: '[host."http://kind-registry:5000"]\n',
+    });
+    expect(inputsOf("dev-worker-hosts-kind-registry-5000")["environment"]).toEqual({
+      NODE: "dev-worker",
+      HOST_DIR: "kind-registry:5000",
       HOSTS_TOML: '[host."http://kind-registry:5000"]\n',
     });
   });
@@ -149,6 +156,7 @@ describe("KindDevEnvironment under mocks", () => {
     await build({ clusterName: "dev", caches: [] });
     expect(names().filter((n) => n.includes("cache"))).toEqual([]);
     expect(names().filter((n) => n.includes("-hosts-"))).toEqual([
+      `${CMD} dev-control-plane-hosts-kind-registry-5000`,
       `${CMD} dev-control-plane-hosts-localhost-5001`,
     ]);
   });

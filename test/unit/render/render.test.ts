@@ -19,7 +19,14 @@ import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 
 describe("renderKindConfig", () => {
   it("renders a control plane only, with the containerd patch and nothing legacy", () => {
-    expect(renderKindConfig({ clusterName: "dev", workers: 0, extraPortMappings: [] })).toBe(
+    expect(
+      renderKindConfig({
+        clusterName: "dev",
+        workers: 0,
+        extraPortMappings: [],
+        maxParallelImagePulls: 1,
+      }),
+    ).toBe(
       `kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
 name: "dev"
@@ -43,6 +50,7 @@ nodes:
           { containerPort: 80, hostPort: 8080, listenAddress: "127.0.0.1", protocol: "TCP" },
           { containerPort: 53, hostPort: 5353, listenAddress: "0.0.0.0", protocol: "UDP" },
         ],
+        maxParallelImagePulls: 5,
       }),
     ).toBe(
       `kind: Cluster
@@ -52,6 +60,11 @@ containerdConfigPatches:
   - |-
     [plugins."io.containerd.grpc.v1.cri".registry]
       config_path = "/etc/containerd/certs.d"
+kubeadmConfigPatches:
+  - |-
+    kind: KubeletConfiguration
+    serializeImagePulls: false
+    maxParallelImagePulls: 5
 nodes:
   - role: control-plane
     image: "kindest/node:v1.34.0"
@@ -74,14 +87,24 @@ nodes:
 
   it("parses as the YAML structure kind expects, and the patch as TOML", () => {
     const doc = parseYaml(
-      renderKindConfig({ clusterName: "a", workers: 3, extraPortMappings: [] }),
+      renderKindConfig({
+        clusterName: "a",
+        workers: 3,
+        extraPortMappings: [],
+        maxParallelImagePulls: 3,
+      }),
     ) as {
       kind: string;
       apiVersion: string;
       name: string;
       containerdConfigPatches: string[];
+      kubeadmConfigPatches: string[];
       nodes: { role: string }[];
     };
+    // No apiVersion: kind then matches the patch to kubeadm v1beta3 and v1beta4 configs alike.
+    expect(doc.kubeadmConfigPatches.map((p) => parseYaml(p) as unknown)).toEqual([
+      { kind: "KubeletConfiguration", serializeImagePulls: false, maxParallelImagePulls: 3 },
+    ]);
     expect(doc.kind).toBe("Cluster");
     expect(doc.apiVersion).toBe("kind.x-k8s.io/v1alpha4");
     expect(doc.nodes.map((n) => n.role)).toEqual(["control-plane", "worker", "worker", "worker"]);
