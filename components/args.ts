@@ -58,7 +58,10 @@ export interface KindDevEnvironmentArgs {
   readonly networkName?: string;
   /** Push registry container name. Default `kind-registry`. */
   readonly registryName?: string;
-  /** Image of the registry and of every cache. Default `registry:2`. */
+  /**
+   * Image of the registry and of every cache. Default `registry:3` (distribution v3);
+   * `registry:2` (distribution 2.8) still works, without the caches' `ttl`.
+   */
   readonly registryImage?: string;
   /** Host port of the push registry, so images are pushed to `localhost:<port>`. Default `5001`. */
   readonly registryPort?: number;

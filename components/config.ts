@@ -23,7 +23,7 @@ export const DEFAULTS = {
   workers: 0,
   networkName: "kind",
   registryName: "kind-registry",
-  registryImage: "registry:2",
+  registryImage: "registry:3",
   registryPort: 5001,
   bindAddress: "127.0.0.1",
   retainOnDestroy: true,

@@ -14,7 +14,7 @@ export const LABEL_SPEC = "dev.pulumi-kind-dev.spec";
 
 /** Port every registry container listens on inside the docker network. */
 export const REGISTRY_CONTAINER_PORT = 5000;
-/** Where distribution keeps its data (`storage.filesystem.rootdirectory` of registry:2). */
+/** Where registry:2 and registry:3 keep their data (`storage.filesystem.rootdirectory`). */
 export const REGISTRY_DATA_PATH = "/var/lib/registry";
 
 export type RegistryRole = "registry" | "cache";

@@ -93,7 +93,8 @@ until probe; do
 done
 echo "${PREFIX} registry $CONTAINER answers at $PROBE_URL" >&2`;
 
-// distribution 2.8 exits at start when a proxy's upstream does not answer, and restarts forever.
+// distribution (2.8 and v3) exits at start when a proxy's upstream does not answer, and restarts
+// forever.
 // The check sits on the cluster's critical path, so it waits one second: enough for the
 // registry to try its upstream and exit when the name does not resolve or the port refuses.
 const CHECK_CACHE_STARTED = `if [ "$started" = 1 ]; then
@@ -127,8 +128,14 @@ if inspect '{{.Id}}' >/dev/null; then
       create=1
     fi
   else
+    found_image=$(inspect '{{.Config.Image}}')
     docker rm -f "$CONTAINER" >/dev/null
-    echo "${PREFIX} replacing the $ROLE container $CONTAINER, whose configuration changed; data stays on volume $VOLUME" >&2
+    if [ "$found_image" = "$IMAGE" ]; then
+      echo "${PREFIX} replacing the $ROLE container $CONTAINER, whose configuration changed; data stays on volume $VOLUME" >&2
+    else
+      # Typically registry:2 from an earlier version of this package; both read the same volume.
+      echo "${PREFIX} replacing the $ROLE container $CONTAINER: image $found_image -> $IMAGE; data stays on volume $VOLUME. To keep $found_image, set registryImage: $found_image" >&2
+    fi
   fi
 fi
 if [ "$create" = 1 ]; then
@@ -198,7 +205,9 @@ export interface ContainerCommandInput {
  * that carries this package's label and the same configuration fingerprint is kept as it is —
  * this is how a container retained by `pulumi destroy` is adopted, without a restart (a cache
  * whose upstream is unreachable could not start again). One with another fingerprint is replaced
- * on the same volume; any other container of that name is an error.
+ * on the same volume, with a line naming both images when the image changed (the upgrade from
+ * registry:2, whose storage registry:3 reads as it is); any other container of that name is an
+ * error.
  */
 export function containerCommand(input: ContainerCommandInput): ShellCommand {
   const { spec } = input;

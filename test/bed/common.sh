@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by every test-bed script: where results are cached and how steps report.
 # Sourced, never run. The cache lives outside the repo and is keyed by version, so a
 # second run of the test bed only checks what is already there.
@@ -9,6 +10,11 @@ BED_CACHE=${KIND_DEV_BED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-kind-dev-
 # Every binary the bed builds is linked here; tests put this directory first on PATH.
 BED_BIN=$BED_CACHE/bin
 mkdir -p "$BED_BIN"
+# The kind release the bed builds its CLI and node image for (node-image.sh has a recipe per
+# release); KIND_DEV_BED_KIND_VERSION=v0.30.0 builds the older combination.
+BED_KIND_DEFAULT_VERSION=v0.33.0
+# shellcheck disable=SC2034 # used by the scripts that source this file
+BED_KIND_VERSION=${KIND_DEV_BED_KIND_VERSION:-$BED_KIND_DEFAULT_VERSION}
 
 bed_log() { printf '[testbed] %s\n' "$*" >&2; }
 
@@ -52,4 +58,48 @@ bed_step() {
   bed_log "step $name: start"
   "$@"
   bed_log "step $name: done in $((SECONDS - start))s"
+}
+
+# bed_go_build OUT CGO TAGS LDFLAGS MOD@VERSION PKG...
+# Builds main packages of one module version into the directory OUT, from a wrapper module that
+# requires it: `go install PKG@VERSION` refuses modules whose go.mod has exclude or replace
+# directives. The module's go.sum is copied (its dependencies are checked against the hashes it
+# shipped with; the checksum database here lacks some versions, e.g. k8s.io/cri-api
+# v0.34.0-rc.2), its excludes are repeated, and so are its replaces that point at other modules
+# (one pointing at a ../dir cannot be), so versions resolve as in the module's own build.
+# Wrapper modules live under $BED_GO_SRC (default $BED_CACHE/go-src). Every build shares Go's
+# default build cache, so a module's later versions rebuild only what changed. Runs under
+# `nice -n 19` with the local toolchain; $BED_GO_FLAGS adds go build flags (-buildmode=pie).
+bed_go_build() {
+  local out=$1 cgo=$2 tags=$3 ldf=$4 modver=$5
+  shift 5
+  local mod=${modver%@*} ver=${modver#*@} go
+  go=$(command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+  if [[ ! -x $go ]] || ! command -v jq >/dev/null 2>&1; then
+    bed_log "bed_go_build: needs Go (on PATH or /usr/local/go/bin/go) and jq"
+    return 1
+  fi
+  local src=${BED_GO_SRC:-$BED_CACHE/go-src}
+  local dir=$src/wrap-${modver//[\/@]/_}
+  mkdir -p "$dir" "$out"
+  local info gomod godir
+  info=$(cd "$src" && GOFLAGS=-mod=mod GOTOOLCHAIN=local "$go" mod download -json "$modver")
+  gomod=$(jq -r .GoMod <<<"$info")
+  godir=$("$go" mod edit -json "$gomod" | jq -r '.Go // "1.21"')
+  printf 'module bed.local/wrap\n\ngo %s\n\nrequire %s %s\n' "$godir" "$mod" "$ver" >"$dir/go.mod"
+  rm -f "$dir/go.sum"
+  cp "$(jq -r .Dir <<<"$info")/go.sum" "$dir/go.sum" 2>/dev/null || true
+  chmod u+w "$dir/go.sum" 2>/dev/null || true
+  local e
+  for e in $("$go" mod edit -json "$gomod" | jq -r '(.Exclude // [])[] | .Path + "@" + .Version'); do
+    "$go" mod edit -exclude="$e" "$dir/go.mod"
+  done
+  for e in $("$go" mod edit -json "$gomod" | jq -r '(.Replace // [])[] | select(.New.Version != null) |
+      (.Old.Path + (if .Old.Version then "@" + .Old.Version else "" end)) + "=" + .New.Path + "@" + .New.Version'); do
+    "$go" mod edit -replace="$e" "$dir/go.mod"
+  done
+  # One `go build` for all packages: they are loaded once, and -o DIR/ names each binary
+  # after its package.
+  (cd "$dir" && CGO_ENABLED=$cgo GOTOOLCHAIN=local GOFLAGS="-mod=mod ${BED_GO_FLAGS:-}" \
+    nice -n 19 "$go" build -trimpath -tags "$tags" -ldflags "$ldf" -o "$out/" "$@")
 }

@@ -2,12 +2,16 @@
 # Builds the images the integration tests use, locally (no image can be pulled here):
 #   registry:2                      Debian's docker-registry (distribution 2.8) FROM scratch,
 #                                   laid out and configured like the official image
+#   registry:3                      distribution v3.1.2 built from its Go module (static, cached
+#                                   in $BED_CACHE/registry3), FROM scratch, laid out like the
+#                                   official image (config at /etc/distribution/config.yml)
 #   kind-dev-bed/debian:bookworm    a debootstrap'ed Debian rootfs (tarball cached in $BED_CACHE)
 #   kind-dev-bed/node-standin:latest Debian + containerd 1.6 + cri-pull, containerd as PID 1
 #   kind-dev-bed/testimg:1          FROM scratch with one marker file, to push around
 # Each image carries the label kind-dev-bed.recipe=<sha256 of its recipe>; an image whose
 # label matches is kept, so a second run only checks. A freshly built set is verified once
-# (push/pull, proxy mode, a CRI pull through hosts.toml) and the result remembered.
+# (push/pull and proxy mode on both registries, a CRI pull through hosts.toml) and the result
+# remembered.
 #
 # Node stand-in: like a kind v0.27-v0.30 node regarding registries, its containerd has NO
 # config_path until a patch sets it. At start the entrypoint writes
@@ -135,6 +139,95 @@ build_registry() {
   printf '%s' "$REGISTRY_DOCKERFILE" >"$ctx/Dockerfile"
   bed_build "$REGISTRY_IMAGE" "$hash" "$ctx"
   bed_log "$REGISTRY_IMAGE: built (recipe $hash, libs: $(registry_libs | tr '\n' ' '))"
+  BED_BUILT=1
+}
+
+# ---- registry:3 -------------------------------------------------------------------------
+# distribution v3 built from its Go module (no Debian package carries it), laid out like the
+# official image: a static /bin/registry, a CA bundle and the config at
+# /etc/distribution/config.yml (same content as registry:2's). The binary takes minutes to
+# build, so it is cached in $BED_CACHE keyed by module version, Go version and this recipe.
+REGISTRY3_IMAGE=registry:3
+REGISTRY3_MODULE=github.com/distribution/distribution/v3
+REGISTRY3_VERSION=v3.1.2
+# As distribution's Makefile sets them (the commit is not known from the module proxy).
+REGISTRY3_LDFLAGS="-s -w -X $REGISTRY3_MODULE/version.version=$REGISTRY3_VERSION -X $REGISTRY3_MODULE/version.mainpkg=$REGISTRY3_MODULE"
+# OTEL_TRACES_EXPORTER=none as in distribution's own Dockerfile: no trace exporter to dial.
+REGISTRY3_DOCKERFILE='FROM scratch
+COPY rootfs/ /
+VOLUME /var/lib/registry
+ENV OTEL_TRACES_EXPORTER=none
+EXPOSE 5000
+ENTRYPOINT ["/bin/registry"]
+CMD ["serve", "/etc/distribution/config.yml"]
+'
+
+registry3_binary() {
+  local go=$1 key
+  key=$({
+    echo "$REGISTRY3_MODULE@$REGISTRY3_VERSION $REGISTRY3_LDFLAGS"
+    "$go" version
+    "$go" env GOOS GOARCH
+    declare -f build_registry3_binary bed_go_build
+  } | sha)
+  echo "$BED_CACHE/registry3/registry-$REGISTRY3_VERSION-$key"
+}
+
+# Builds cmd/registry into OUT (bed_go_build: a wrapper module with distribution's own go.sum).
+build_registry3_binary() {
+  local out=$1 start=$SECONDS dir
+  dir=$(dirname "$out")
+  bed_log "$REGISTRY3_IMAGE: building $REGISTRY3_MODULE@$REGISTRY3_VERSION cmd/registry (several minutes cold)"
+  rm -rf "$dir/build"
+  bed_go_build "$dir/build" 0 "" "$REGISTRY3_LDFLAGS" "$REGISTRY3_MODULE@$REGISTRY3_VERSION" \
+    "$REGISTRY3_MODULE/cmd/registry"
+  mv "$dir/build/registry" "$out"
+  rm -rf "$dir/build"
+  find "$dir" -maxdepth 1 -name 'registry-*' ! -name "$(basename "$out")" -delete
+  bed_log "$REGISTRY3_IMAGE: built $out in $((SECONDS - start))s"
+}
+
+registry3_hash() {
+  local bin=$1
+  {
+    echo "$REGISTRY_CONFIG$REGISTRY3_DOCKERFILE"
+    declare -f build_registry3
+    file_sha "$bin" /etc/ssl/certs/ca-certificates.crt
+  } | sha
+}
+
+build_registry3() {
+  local go bin hash
+  if [ -n "$(docker image inspect -f '{{join .RepoDigests ","}}' "$REGISTRY3_IMAGE" 2>/dev/null)" ] &&
+    [ -z "$(image_recipe "$REGISTRY3_IMAGE")" ]; then
+    bed_log "$REGISTRY3_IMAGE: a pulled (official) image is present; keeping it"
+    return 0
+  fi
+  go=$(go_bin) || {
+    bed_log "$REGISTRY3_IMAGE: needs Go (go on PATH or /usr/local/go/bin/go)"
+    return 1
+  }
+  bin=$(registry3_binary "$go")
+  if [ ! -x "$bin" ]; then
+    mkdir -p "$(dirname "$bin")"
+    build_registry3_binary "$bin"
+  fi
+  hash=$(registry3_hash "$bin")
+  if image_current "$REGISTRY3_IMAGE" "$hash"; then
+    bed_log "$REGISTRY3_IMAGE: up to date (recipe $hash)"
+    return 0
+  fi
+  local ctx=$BUILD_DIR/registry3
+  rm -rf "$ctx"
+  mkdir -p "$ctx/rootfs"/{bin,etc/distribution,etc/ssl/certs,var/lib/registry,tmp}
+  cp "$bin" "$ctx/rootfs/bin/registry"
+  cp /etc/ssl/certs/ca-certificates.crt "$ctx/rootfs/etc/ssl/certs/"
+  printf 'hosts: files dns\n' >"$ctx/rootfs/etc/nsswitch.conf"
+  printf '%s' "$REGISTRY_CONFIG" >"$ctx/rootfs/etc/distribution/config.yml"
+  chmod 1777 "$ctx/rootfs/tmp"
+  printf '%s' "$REGISTRY3_DOCKERFILE" >"$ctx/Dockerfile"
+  bed_build "$REGISTRY3_IMAGE" "$hash" "$ctx"
+  bed_log "$REGISTRY3_IMAGE: built (recipe $hash, $REGISTRY3_MODULE $REGISTRY3_VERSION, static)"
   BED_BUILT=1
 }
 
@@ -311,16 +404,20 @@ build_testimg() {
 }
 
 # ---- verification -----------------------------------------------------------------------
-# Once per set of recipes: push/pull through registry:2, proxy mode (pull through, push
-# refused) and a CRI pull in the node stand-in through a hosts.toml.
+# Once per set of recipes: for registry:3 and registry:2 each, push/pull, and proxy mode in
+# front of it (pull through, push refused); then a CRI pull in the node stand-in through a
+# hosts.toml.
 VERIFY_NAMES=()
+VERIFY_REFS=()
 verify_cleanup() {
   local n
   for n in "${VERIFY_NAMES[@]}"; do
     docker rm -f -v "$n" >/dev/null 2>&1 || true
   done
   docker network rm "bed-verify-$VERIFY_ID" >/dev/null 2>&1 || true
-  docker image rm "127.0.0.1:${VERIFY_PORT:-0}/bed/testimg:1" >/dev/null 2>&1 || true
+  for n in "${VERIFY_REFS[@]}"; do
+    docker image rm "$n" >/dev/null 2>&1 || true
+  done
 }
 
 wait_http() {
@@ -333,36 +430,26 @@ wait_http() {
   return 1
 }
 
-verify_images() {
-  local stamp
-  stamp=$BED_CACHE/verified-$({
-    image_recipe "$REGISTRY_IMAGE"
-    image_recipe "$NODE_IMAGE"
-    image_recipe "$TEST_IMAGE"
-    declare -f verify_images
-  } | sha)
-  if [ -f "$stamp" ]; then
-    bed_log "verify: already verified ($(basename "$stamp"))"
-    return 0
-  fi
-  VERIFY_ID=$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  local net=bed-verify-$VERIFY_ID reg=bed-verify-reg-$VERIFY_ID proxy=bed-verify-proxy-$VERIFY_ID
-  local node=bed-verify-node-$VERIFY_ID
-  VERIFY_NAMES=("$reg" "$proxy" "$node")
-  trap verify_cleanup EXIT
-  docker network create "$net" >/dev/null
-  docker run -d --name "$reg" --network "$net" -p 127.0.0.1::5000 "$REGISTRY_IMAGE" >/dev/null
-  VERIFY_PORT=$(bed_host_port "$reg")
-  wait_http "http://127.0.0.1:$VERIFY_PORT/v2/"
-  local ref=127.0.0.1:$VERIFY_PORT/bed/testimg:1
+# verify_registry IMAGE NETWORK REGISTRY PROXY: a registry from IMAGE named REGISTRY takes a
+# push and serves the pull; a second one named PROXY, in proxy mode in front of the first, serves
+# the manifest and refuses pushes (405).
+verify_registry() {
+  local image=$1 net=$2 reg=$3 proxy=$4
+  VERIFY_NAMES+=("$reg" "$proxy")
+  docker run -d --name "$reg" --network "$net" -p 127.0.0.1::5000 "$image" >/dev/null
+  local port
+  port=$(bed_host_port "$reg")
+  wait_http "http://127.0.0.1:$port/v2/"
+  local ref=127.0.0.1:$port/bed/testimg:1
+  VERIFY_REFS+=("$ref")
   docker tag "$TEST_IMAGE" "$ref"
   docker push -q "$ref" >/dev/null
   docker image rm "$ref" >/dev/null
   docker pull -q "$ref" >/dev/null
-  bed_log "verify: push and pull through $REGISTRY_IMAGE at 127.0.0.1:$VERIFY_PORT: ok"
+  bed_log "verify: push and pull through $image at 127.0.0.1:$port: ok"
 
   docker run -d --name "$proxy" --network "$net" -p 127.0.0.1::5000 \
-    -e REGISTRY_PROXY_REMOTEURL="http://$reg:5000" "$REGISTRY_IMAGE" >/dev/null
+    -e REGISTRY_PROXY_REMOTEURL="http://$reg:5000" "$image" >/dev/null
   local pport
   pport=$(bed_host_port "$proxy")
   wait_http "http://127.0.0.1:$pport/v2/"
@@ -371,10 +458,42 @@ verify_images() {
   local code
   code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$pport/v2/bed/other/blobs/uploads/")
   [ "$code" = 405 ] || {
-    bed_log "verify: push to the proxy answered $code, expected 405"
+    bed_log "verify: push to the $image proxy answered $code, expected 405"
     return 1
   }
-  bed_log "verify: proxy mode (REGISTRY_PROXY_REMOTEURL) serves the manifest, refuses pushes (405): ok"
+  bed_log "verify: $image in proxy mode (REGISTRY_PROXY_REMOTEURL) serves the manifest, refuses pushes (405): ok"
+}
+
+verify_images() {
+  local stamp
+  stamp=$BED_CACHE/verified-$({
+    image_recipe "$REGISTRY_IMAGE"
+    image_recipe "$REGISTRY3_IMAGE"
+    image_recipe "$NODE_IMAGE"
+    image_recipe "$TEST_IMAGE"
+    declare -f verify_images verify_registry
+  } | sha)
+  if [ -f "$stamp" ]; then
+    bed_log "verify: already verified ($(basename "$stamp"))"
+    return 0
+  fi
+  VERIFY_ID=$(head -c4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  local net=bed-verify-$VERIFY_ID reg=bed-verify-reg3-$VERIFY_ID node=bed-verify-node-$VERIFY_ID
+  VERIFY_NAMES=("$node")
+  VERIFY_REFS=()
+  trap verify_cleanup EXIT
+  docker network create "$net" >/dev/null
+
+  # registry:3 is distribution v3 (its --version names the v3 module), whichever way it was made.
+  local version
+  version=$(docker run --rm "$REGISTRY3_IMAGE" --version)
+  [[ $version == *" $REGISTRY3_MODULE "* ]] || {
+    bed_log "verify: $REGISTRY3_IMAGE --version printed '$version', not $REGISTRY3_MODULE"
+    return 1
+  }
+  bed_log "verify: $REGISTRY3_IMAGE is $version"
+  verify_registry "$REGISTRY3_IMAGE" "$net" "$reg" "bed-verify-proxy3-$VERIFY_ID"
+  verify_registry "$REGISTRY_IMAGE" "$net" "bed-verify-reg2-$VERIFY_ID" "bed-verify-proxy2-$VERIFY_ID"
 
   docker create --name "$node" --network "$net" --cap-add SYS_ADMIN --tmpfs /var/lib/containerd \
     "$NODE_IMAGE" >/dev/null
@@ -416,6 +535,7 @@ bed_images_main() {
   fi
   BED_BUILT=0
   bed_step image-registry build_registry
+  bed_step image-registry3 build_registry3
   bed_step image-debian build_debian
   bed_step image-node-standin build_node
   bed_step image-testimg build_testimg

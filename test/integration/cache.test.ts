@@ -2,12 +2,21 @@
  * Integration test 3: a pull-through cache container started exactly as the component starts it
  * (resolveConfig's spec, containerCommand with the spec's fingerprint, run by /bin/sh -c), in
  * front of a local upstream registry standing in for Docker Hub (`library/...` images, reached
- * over plain http). A node stand-in with the component's mirror hosts.toml pulls through the
- * cache. With the upstream stopped, running the cache's script again (what `pulumi up` does after
- * `pulumi destroy` retained the container) keeps the running cache without a restart, and a fresh
- * node still pulls the image from it. Pushing to the cache is refused. A cache started while its
- * upstream does not answer makes the script warn that it is restarting, without failing.
+ * over plain http), on the default registry:3 and on registry:2. A node stand-in with the
+ * component's mirror hosts.toml pulls through the cache. With the upstream stopped, running the
+ * cache's script again (what `pulumi up` does after `pulumi destroy` retained the container) keeps
+ * the running cache without a restart, and a fresh node still pulls the image from it. Pushing to
+ * the cache is refused. A cache started while its upstream does not answer makes the script warn
+ * that it is restarting, without failing.
+ *
+ * The upgrade from registry:2 (what earlier versions of this package ran): the script replaces
+ * the cache on registry:3, says so, and registry:3 serves what registry:2 had cached with the
+ * upstream gone. caches[].ttl: registry:3 schedules what it caches to expire after it;
+ * registry:2 ignores the variable and keeps its 168h.
  */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
 import { CERTS_D, CONTAINERD_CONFIG_PATCH } from "../../components/render/containerd";
@@ -42,10 +51,124 @@ import {
 } from "./helpers";
 
 type Config = ReturnType<typeof resolveConfig>;
+type Spec = NonNullable<Config["caches"][0]>["spec"];
 
-describeDocker(
-  "pull-through cache (the component's ensure script) in front of a local upstream",
-  () => {
+const MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json";
+
+function onlyCacheSpec(c: Config): Spec {
+  const cache = c.caches[0];
+  if (cache === undefined) {
+    throw new Error("no cache planned");
+  }
+  return cache.spec;
+}
+
+async function logsOf(container: string): Promise<string> {
+  const r = await dockerResult(["logs", container]);
+  return r.stdout + r.stderr;
+}
+
+/**
+ * A plain registry (not the component's) named `name` on `network`, published on
+ * 127.0.0.1:`port`, holding the test image as `repo:1`: the stand-in for Docker Hub.
+ */
+async function startUpstream(
+  res: Resources,
+  name: string,
+  network: string,
+  port: number,
+  repo: string,
+  id: string,
+): Promise<void> {
+  res.container(name);
+  await docker([
+    "run",
+    "-d",
+    "--name",
+    name,
+    "--network",
+    network,
+    "--publish",
+    `127.0.0.1:${port}:5000`,
+    "--label",
+    `${TEST_LABEL}=${id}`,
+    BED_IMAGES.registry,
+  ]);
+  await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
+  const pushed = res.image(`localhost:${port}/${repo}:1`);
+  await docker(["tag", BED_IMAGES.testImage, pushed]);
+  await docker(["push", pushed]);
+}
+
+function sha256(data: Buffer): string {
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+/**
+ * GETs `repo:tag`'s manifest and every blob it names from the registry on 127.0.0.1:`port`, as a
+ * pull does; throws unless each answers 200 with the content its digest names. Returns the
+ * manifest's digest, then the blobs'.
+ */
+async function fetchImage(port: number, repo: string, tag: string): Promise<string[]> {
+  const base = `http://127.0.0.1:${port}/v2/${repo}`;
+  const get = async (url: string, accept?: string): Promise<Buffer> => {
+    const r = await fetch(url, {
+      ...(accept === undefined ? {} : { headers: { Accept: accept } }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = Buffer.from(await r.arrayBuffer());
+    if (r.status !== 200) {
+      throw new Error(`GET ${url}: ${r.status} ${body.toString()}`);
+    }
+    return body;
+  };
+  const body = await get(`${base}/manifests/${tag}`, MANIFEST_V2);
+  const manifest = JSON.parse(body.toString()) as {
+    config: { digest: string };
+    layers: { digest: string }[];
+  };
+  const blobs = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+  for (const digest of blobs) {
+    const blob = await get(`${base}/blobs/${digest}`);
+    if (sha256(blob) !== digest) {
+      throw new Error(`blob ${digest} of ${repo} came back as ${sha256(blob)}`);
+    }
+  }
+  return [sha256(body), ...blobs];
+}
+
+/** Seconds in a Go duration as distribution prints it: `5h29m59.99s`, `167h59m59.9s`. */
+function goDurationSeconds(text: string): number {
+  const units: Record<string, number> = {
+    h: 3600,
+    m: 60,
+    s: 1,
+    ms: 1e-3,
+    us: 1e-6,
+    µs: 1e-6,
+    ns: 1e-9,
+  };
+  let seconds = 0;
+  for (const [, value, unit] of text.matchAll(/([0-9.]+)(ns|us|µs|ms|s|m|h)/g)) {
+    seconds += Number(value) * (units[unit ?? ""] ?? NaN);
+  }
+  return seconds;
+}
+
+/** `Adding new scheduler entry for KEY with ttl=D` lines of a cache's log: KEY -> D in seconds. */
+function schedulerEntries(logs: string): Map<string, number> {
+  const entries = new Map<string, number>();
+  for (const [, key, ttl] of logs.matchAll(
+    /Adding new scheduler entry for (\S+) with ttl=(\S+?)"/g,
+  )) {
+    entries.set(key ?? "", goDurationSeconds(ttl ?? ""));
+  }
+  return entries;
+}
+
+// The ensure script's cache path on the default registry:3, and on registry:2.
+for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
+  describeDocker(`pull-through cache on ${registryImage}, in front of a local upstream`, () => {
     const id = runId();
     const res = new Resources();
     const network = `kdt-net-${id}`;
@@ -68,6 +191,7 @@ describeDocker(
         workers: 1,
         networkName: network,
         registryName: `kdt-reg-${id}`,
+        registryImage,
         registryPort,
         caches: [
           {
@@ -92,11 +216,6 @@ describeDocker(
       for (const file of config.hostsFiles) {
         await runShellCommandOk(hostsTomlCommand(node, file.hostDir, file.toml));
       }
-    }
-
-    async function logsOf(container: string): Promise<string> {
-      const r = await dockerResult(["logs", container]);
-      return r.stdout + r.stderr;
     }
 
     beforeAll(async () => {
@@ -157,6 +276,7 @@ describeDocker(
       expect(firstStart.stderr).not.toContain("warning");
       const spec = cacheSpec();
       const info = await mustContainerInfo(cacheName);
+      expect(info.image).toBe(registryImage);
       expect(info.running).toBe(true);
       expect(info.restartCount).toBe(0);
       expect(info.volumes).toEqual([`${cacheName}-data`]);
@@ -274,7 +394,7 @@ describeDocker(
       );
       const info = await mustContainerInfo(name);
       expect(info.restartCount > 0 || !info.running || info.restarting).toBe(true);
-      // distribution 2.8 checks its upstream at start and panics when it does not answer.
+      // distribution (2.8 and v3) checks its upstream at start and panics when it does not answer.
       expect(await logsOf(name)).toContain(`panic: Get "http://${upstream}:5000/v2/"`);
 
       // Once the upstream answers again, the restart policy brings the cache up by itself, and
@@ -290,6 +410,233 @@ describeDocker(
         headers: { Accept: "application/vnd.docker.distribution.manifest.v2+json" },
       });
       expect(manifest.status).toBe(200);
+    });
+  });
+}
+
+describeDocker(
+  "upgrade: a registry:2 cache from an earlier version, replaced on registry:3",
+  () => {
+    const id = runId();
+    const res = new Resources();
+    const network = `kdt-net-${id}`;
+    const upstream = `kdt-up-${id}`;
+    const cacheName = `kdt-cache-${id}`;
+    const repo = `library/kdt-upgrade-${id}`;
+    let upstreamPort: number;
+    let cachePort: number;
+    let registryPort: number;
+
+    /** The cache as the component plans it; registryImage left out means the default. */
+    function specFor(registryImage?: string): Spec {
+      return onlyCacheSpec(
+        resolveConfig({
+          clusterName: `kdt-${id}`,
+          networkName: network,
+          registryName: `kdt-reg-${id}`,
+          registryPort,
+          ...(registryImage === undefined ? {} : { registryImage }),
+          caches: [
+            {
+              upstreamHost: "docker.io",
+              remoteUrl: `http://${upstream}:5000`,
+              containerName: cacheName,
+              hostPort: cachePort,
+            },
+          ],
+        }),
+      );
+    }
+
+    async function stopUpstream(): Promise<void> {
+      await docker(["stop", upstream]);
+    }
+
+    async function startUpstreamAgain(): Promise<void> {
+      await docker(["start", upstream]);
+      await waitForHttpOk(`http://127.0.0.1:${upstreamPort}/v2/`);
+    }
+
+    beforeAll(async () => {
+      await prepareBed();
+      const [p1, p2, p3] = await freePorts(3);
+      if (p1 === undefined || p2 === undefined || p3 === undefined) {
+        throw new Error("no free ports");
+      }
+      [upstreamPort, cachePort, registryPort] = [p1, p2, p3];
+      res.network(network);
+      await runShellCommandOk(networkCommand(network, true));
+      await startUpstream(res, upstream, network, upstreamPort, repo, id);
+      res.container(cacheName);
+      res.volume(`${cacheName}-data`);
+    });
+
+    afterAll(async () => {
+      await res.cleanup();
+    });
+
+    it("replaces the container on the same volume, says so, and serves what registry:2 cached", async () => {
+      const old = specFor(BED_IMAGES.registry2);
+      expect(old.image).toBe("registry:2");
+      await ensureRegistryContainerOk(old);
+      await waitForHttpOk(`http://127.0.0.1:${cachePort}/v2/`);
+      const digests = await fetchImage(cachePort, repo, "1");
+      expect(digests).toHaveLength(3);
+      // registry:2 stores what it fetched after serving it: once it serves the image with the
+      // upstream stopped, the image is on the volume.
+      await stopUpstream();
+      expect(
+        await waitFor("registry:2 to serve the image from its volume", () =>
+          fetchImage(cachePort, repo, "1"),
+        ),
+      ).toEqual(digests);
+      // registry:3, like 2.8, exits at start while its upstream does not answer.
+      await startUpstreamAgain();
+
+      const before = await mustContainerInfo(cacheName);
+      const now = specFor();
+      expect(now.image).toBe("registry:3");
+      expect(now.volume).toBe(old.volume);
+      const r = await ensureRegistryContainerOk(now);
+      expect(r.stderr).toContain(
+        `pulumi-kind-dev: replacing the cache container ${cacheName}: image registry:2 -> registry:3; data stays on volume ${cacheName}-data. To keep registry:2, set registryImage: registry:2\n`,
+      );
+      expect(r.stderr).not.toContain("warning");
+      const after = await mustContainerInfo(cacheName);
+      expect(after.id).not.toBe(before.id);
+      expect(after.image).toBe("registry:3");
+      expect(after.volumes).toEqual([`${cacheName}-data`]);
+      expect(after.labels[LABEL_SPEC]).toBe(specHash(now));
+      await waitForHttpOk(`http://127.0.0.1:${cachePort}/v2/`);
+
+      // Upstream gone: whatever registry:3 serves comes from the volume registry:2 filled.
+      await stopUpstream();
+      expect(await fetchImage(cachePort, repo, "1")).toEqual(digests);
+      const catalog = await http(`http://127.0.0.1:${cachePort}/v2/_catalog`);
+      expect(JSON.parse(catalog.body)).toEqual({ repositories: [repo] });
+      expect((await mustContainerInfo(cacheName)).restartCount).toBe(0);
+
+      // The next run keeps the registry:3 container.
+      const again = await ensureRegistryContainerOk(now);
+      expect(again.stderr).toContain(`using the existing cache container ${cacheName}`);
+      expect((await mustContainerInfo(cacheName)).id).toBe(after.id);
+    });
+  },
+);
+
+describeDocker(
+  "caches[].ttl: registry:3 expires cached content after it, registry:2 ignores it",
+  () => {
+    const id = runId();
+    const res = new Resources();
+    const network = `kdt-net-${id}`;
+    const upstream = `kdt-up-${id}`;
+    const repo = `library/kdt-ttl-${id}`;
+    const ttl = "5h30m";
+    let registryPort: number;
+
+    function specFor(registryImage: string, containerName: string, hostPort: number): Spec {
+      return onlyCacheSpec(
+        resolveConfig({
+          clusterName: `kdt-${id}`,
+          networkName: network,
+          registryName: `kdt-reg-${id}`,
+          registryImage,
+          registryPort,
+          caches: [
+            {
+              upstreamHost: "docker.io",
+              remoteUrl: `http://${upstream}:5000`,
+              containerName,
+              hostPort,
+              ttl,
+            },
+          ],
+        }),
+      );
+    }
+
+    /** Starts a cache with the ttl on `registryImage`, pulls the image through it. */
+    async function cacheAndPull(
+      registryImage: string,
+    ): Promise<{ name: string; digests: string[]; entries: Map<string, number> }> {
+      const [port] = await freePorts(1);
+      if (port === undefined) {
+        throw new Error("no free port");
+      }
+      const name = res.container(`kdt-ttl-${registryImage.replace(":", "")}-${id}`);
+      const spec = specFor(registryImage, name, port);
+      res.volume(spec.volume);
+      expect(spec.env["REGISTRY_PROXY_TTL"]).toBe("5h30m");
+      await ensureRegistryContainerOk(spec);
+      await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
+      const info = await mustContainerInfo(name);
+      expect(info.image).toBe(registryImage);
+      expect(info.env).toContain("REGISTRY_PROXY_TTL=5h30m");
+      const digests = await fetchImage(port, repo, "1");
+      // The scheduler logs every manifest and blob it takes into the cache, with its time to live.
+      const entries = await waitFor(
+        "a scheduler entry for the manifest and each blob",
+        async () => {
+          const e = schedulerEntries(await logsOf(name));
+          return digests.every((d) => e.has(`${repo}@${d}`)) ? e : undefined;
+        },
+      );
+      return { name, digests, entries };
+    }
+
+    beforeAll(async () => {
+      await prepareBed();
+      const [p1, p2] = await freePorts(2);
+      if (p1 === undefined || p2 === undefined) {
+        throw new Error("no free ports");
+      }
+      registryPort = p1;
+      res.network(network);
+      await runShellCommandOk(networkCommand(network, true));
+      await startUpstream(res, upstream, network, p2, repo, id);
+    });
+
+    afterAll(async () => {
+      await res.cleanup();
+    });
+
+    it("registry:3 schedules the manifest and every blob it caches to expire after 5h30m", async () => {
+      const { name, digests, entries } = await cacheAndPull(BED_IMAGES.registry);
+      // Only with a TTL in force does v3 start its expiry scheduler (ttl 0 turns it off).
+      expect(await logsOf(name)).toContain("Starting cached object TTL expiration scheduler...");
+      for (const digest of digests) {
+        const seconds = entries.get(`${repo}@${digest}`) ?? 0;
+        // 5h30m = 19800 s, less the moment between scheduling and logging.
+        expect({ digest, seconds: Math.round(seconds) }).toEqual({ digest, seconds: 19_800 });
+      }
+      // The schedule the cache keeps on its volume (saved every 5 s): expiry = caching time + ttl.
+      const dir = res.tempDir();
+      const state = await waitFor("scheduler-state.json on the cache's volume", async () => {
+        await docker(["cp", `${name}:/var/lib/registry/scheduler-state.json`, dir]);
+        const saved = JSON.parse(
+          readFileSync(path.join(dir, "scheduler-state.json"), "utf8"),
+        ) as Record<string, { ExpiryData: string }>;
+        return digests.every((d) => saved[`${repo}@${d}`] !== undefined) ? saved : undefined;
+      });
+      for (const digest of digests) {
+        const expiry = Date.parse(state[`${repo}@${digest}`]?.ExpiryData ?? "");
+        const hours = (expiry - Date.now()) / 3_600_000;
+        expect(hours).toBeGreaterThan(5.4);
+        expect(hours).toBeLessThanOrEqual(5.5);
+      }
+    });
+
+    it("registry:2 ignores REGISTRY_PROXY_TTL and keeps its fixed 168h", async () => {
+      const { name, digests, entries } = await cacheAndPull(BED_IMAGES.registry2);
+      expect(await logsOf(name)).toContain(
+        "Ignoring unrecognized environment variable REGISTRY_PROXY_TTL",
+      );
+      for (const digest of digests) {
+        const seconds = entries.get(`${repo}@${digest}`) ?? 0;
+        // 168h = 604800 s.
+        expect({ digest, seconds: Math.round(seconds) }).toEqual({ digest, seconds: 604_800 });
+      }
     });
   },
 );

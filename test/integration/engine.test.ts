@@ -63,6 +63,7 @@ describeDocker("the real engine previews the dev stack", () => {
     const cmd = "command:local:Command";
     const hosts = ["control-plane", "worker", "worker2"].flatMap((n) => [
       create(cmd, `dev-${n}-hosts-docker-io`),
+      create(cmd, `dev-${n}-hosts-kind-registry-5000`),
       create(cmd, `dev-${n}-hosts-localhost-5001`),
     ]);
     expect(planned).toEqual(

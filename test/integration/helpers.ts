@@ -24,7 +24,10 @@ export const BED_DIR = path.join(REPO_DIR, "test/bed");
 
 /** Images built by test/bed/images.sh. */
 export const BED_IMAGES = {
-  registry: "registry:2",
+  /** distribution v3: the component's default registryImage. */
+  registry: "registry:3",
+  /** distribution 2.8: still supported, and what earlier versions of this package ran. */
+  registry2: "registry:2",
   nodeStandin: "kind-dev-bed/node-standin:latest",
   testImage: "kind-dev-bed/testimg:1",
 } as const;
@@ -430,7 +433,8 @@ const STANDIN_PATCH_DIR = "/etc/containerd/patches";
  * Starts a node stand-in (Debian + containerd 1.6, kind-like: no config_path until a patch sets
  * it) named like a kind node, with `patch` as its containerd config patch, and waits until its
  * CRI plugin answers. Flags: SYS_ADMIN to mount snapshots while unpacking, a tmpfs for
- * /var/lib/containerd so the overlayfs snapshotter works and nothing is left behind.
+ * /var/lib/containerd so the overlayfs snapshotter works and nothing is left behind. `image` is
+ * another stand-in built on it, e.g. one of test/bed/containerd-matrix.sh's.
  */
 export async function startNodeStandin(
   res: Resources,
@@ -438,6 +442,7 @@ export async function startNodeStandin(
   network: string,
   patch: string,
   id: string,
+  image: string = BED_IMAGES.nodeStandin,
 ): Promise<void> {
   res.container(name);
   await docker([
@@ -454,7 +459,7 @@ export async function startNodeStandin(
     "/var/lib/containerd",
     "--label",
     `${TEST_LABEL}=${id}`,
-    BED_IMAGES.nodeStandin,
+    image,
   ]);
   const dir = res.tempDir();
   const file = path.join(dir, "50-kind-dev.toml");

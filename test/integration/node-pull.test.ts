@@ -67,9 +67,12 @@ describeDocker("node pulls from the push registry through the component's hosts.
     await res.cleanup();
   });
 
-  it("names the node like kind and plans one hosts.toml for the push registry", () => {
+  it("names the node like kind and plans a hosts.toml for each of the push registry's names", () => {
     expect(node).toBe(`kdt-${id}-control-plane`);
-    expect(config.hostsFiles.map((f) => f.hostDir)).toEqual([config.registry.host]);
+    expect(config.hostsFiles.map((f) => f.hostDir)).toEqual([
+      config.registry.host,
+      `kdt-reg-${id}:5000`,
+    ]);
   });
 
   it("the containerd patch sets the CRI plugin's config_path", async () => {

@@ -1,11 +1,14 @@
 /**
  * Integration test 1: the push registry container started exactly as the component starts it
  * (resolveConfig's spec, the network command, containerCommand with the spec's fingerprint, run
- * by /bin/sh -c like @pulumi/command) accepts pushes on localhost:<port>; running the script again
- * keeps the container; a container removed by hand comes back on the same volume with its images;
- * a changed configuration replaces the container and keeps the data; a container of that name
- * that the package did not create is refused and left alone; the registry listens on the
- * loopback address only; the delete script removes container and volume.
+ * by /bin/sh -c like @pulumi/command), on the default registry:3 and on registry:2, accepts
+ * pushes on localhost:<port>; running the script again keeps the container; a container removed
+ * by hand comes back on the same volume with its images; a changed configuration replaces the
+ * container and keeps the data; a container of that name that the package did not create is
+ * refused and left alone; the registry listens on the loopback address only; the delete script
+ * removes container and volume. The upgrade: a registry:2 container made by the script (as
+ * earlier versions of this package did) is replaced on registry:3 with a message saying so, and
+ * registry:3 serves the images registry:2 stored.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
@@ -43,7 +46,8 @@ import {
 
 type Config = ReturnType<typeof resolveConfig>;
 
-describeDocker("push registry container (the component's ensure script)", () => {
+/** The ensure script's registry path, run on the default registry:3 and on registry:2. */
+const registrySuite = (registryImage: string) => (): void => {
   const id = runId();
   const res = new Resources();
   const network = `kdt-net-${id}`;
@@ -60,6 +64,7 @@ describeDocker("push registry container (the component's ensure script)", () => 
       clusterName: `kdt-${id}`,
       networkName: network,
       registryName,
+      registryImage,
       registryPort,
       caches: [],
     });
@@ -114,7 +119,7 @@ describeDocker("push registry container (the component's ensure script)", () => 
 
     const info = await mustContainerInfo(name);
     expect(info.running).toBe(true);
-    expect(info.image).toBe(BED_IMAGES.registry);
+    expect(info.image).toBe(registryImage);
     expect(info.volumes).toEqual([`${name}-data`]);
     expect(info.labels[LABEL_MANAGED]).toBe("true");
     expect(info.labels[LABEL_ROLE]).toBe("registry");
@@ -249,7 +254,7 @@ describeDocker("push registry container (the component's ensure script)", () => 
       network,
       "--label",
       `${TEST_LABEL}=${id}`,
-      BED_IMAGES.registry,
+      registryImage,
     ]);
     const before = await mustContainerInfo(foreignName);
 
@@ -258,7 +263,7 @@ describeDocker("push registry container (the component's ensure script)", () => 
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      `a container named ${foreignName} already exists (image ${BED_IMAGES.registry}) and was not created by pulumi-kind-dev, so it is not adopted`,
+      `a container named ${foreignName} already exists (image ${registryImage}) and was not created by pulumi-kind-dev, so it is not adopted`,
     );
     const after = await mustContainerInfo(foreignName);
     expect(after).toEqual(before);
@@ -304,4 +309,108 @@ describeDocker("push registry container (the component's ensure script)", () => 
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`kept volume ${name}-data: it is still in use or already gone`);
   });
-});
+};
+
+describeDocker(
+  `push registry container on ${BED_IMAGES.registry} (the component's ensure script)`,
+  registrySuite(BED_IMAGES.registry),
+);
+describeDocker(
+  `push registry container on ${BED_IMAGES.registry2} (the component's ensure script)`,
+  registrySuite(BED_IMAGES.registry2),
+);
+
+describeDocker(
+  "upgrade: a registry:2 container from an earlier version, replaced on registry:3",
+  () => {
+    const id = runId();
+    const res = new Resources();
+    const network = `kdt-net-${id}`;
+    const name = `kdt-upgrade-${id}`;
+    let port: number;
+
+    /** The registry as the component plans it; registryImage left out means the default. */
+    function configFor(registryImage?: string): Config {
+      return resolveConfig({
+        clusterName: `kdt-${id}`,
+        networkName: network,
+        registryName: name,
+        registryPort: port,
+        ...(registryImage === undefined ? {} : { registryImage }),
+        caches: [],
+      });
+    }
+
+    beforeAll(async () => {
+      await prepareBed();
+      const [free] = await freePorts(1);
+      if (free === undefined) {
+        throw new Error("no free port");
+      }
+      port = free;
+      res.network(network);
+      res.container(name);
+      res.volume(`${name}-data`);
+      await runShellCommandOk(networkCommand(network, true));
+    });
+
+    afterAll(async () => {
+      await res.cleanup();
+    });
+
+    it("replaces the container on the same volume, says so, and serves what registry:2 stored", async () => {
+      const old = configFor(BED_IMAGES.registry2);
+      expect(old.registry.spec.image).toBe("registry:2");
+      await ensureRegistryContainerOk(old.registry.spec, { probeUrl: old.registry.probeUrl });
+      const before = await mustContainerInfo(name);
+      expect(before.image).toBe("registry:2");
+      const ref = res.image(`localhost:${port}/kdt/upgrade:${id}`);
+      await docker(["tag", BED_IMAGES.testImage, ref]);
+      await docker(["push", ref]);
+      const manifestUrl = `http://127.0.0.1:${port}/v2/kdt/upgrade/manifests/${id}`;
+      const accept = { Accept: "application/vnd.docker.distribution.manifest.v2+json" };
+      const stored = await http(manifestUrl, { headers: accept });
+      expect(stored.status).toBe(200);
+
+      const now = configFor();
+      expect(now.registry.spec.image).toBe("registry:3");
+      expect(now.registry.spec.volume).toBe(old.registry.spec.volume);
+      const r = await ensureRegistryContainerOk(now.registry.spec, {
+        probeUrl: now.registry.probeUrl,
+      });
+      expect(r.stderr).toContain(
+        `pulumi-kind-dev: replacing the registry container ${name}: image registry:2 -> registry:3; data stays on volume ${name}-data. To keep registry:2, set registryImage: registry:2\n`,
+      );
+      expect(r.stderr).toContain(`registry ${name} answers at http://127.0.0.1:${port}/v2/`);
+      const after = await mustContainerInfo(name);
+      expect(after.id).not.toBe(before.id);
+      expect(after.image).toBe("registry:3");
+      expect(after.volumes).toEqual([`${name}-data`]);
+      expect(after.labels[LABEL_SPEC]).toBe(specHash(now.registry.spec));
+
+      // registry:3 reads what registry:2 wrote: same catalog, same manifest bytes, same image.
+      const catalog = await http(`http://127.0.0.1:${port}/v2/_catalog`);
+      expect(JSON.parse(catalog.body)).toEqual({ repositories: ["kdt/upgrade"] });
+      expect(await http(manifestUrl, { headers: accept })).toEqual(stored);
+      const imageId = (
+        await docker(["image", "inspect", "--format", "{{.Id}}", BED_IMAGES.testImage])
+      ).trim();
+      await docker(["image", "rm", ref]);
+      await docker(["pull", ref]);
+      expect((await docker(["image", "inspect", "--format", "{{.Id}}", ref])).trim()).toBe(imageId);
+      // ... and takes pushes on top of it.
+      const next = res.image(`localhost:${port}/kdt/upgrade:${id}-v3`);
+      await docker(["tag", BED_IMAGES.testImage, next]);
+      await docker(["push", next]);
+      const tags = await http(`http://127.0.0.1:${port}/v2/kdt/upgrade/tags/list`);
+      expect((JSON.parse(tags.body) as { tags: string[] }).tags.sort()).toEqual([id, `${id}-v3`]);
+
+      // The next run keeps the registry:3 container.
+      const again = await ensureRegistryContainerOk(now.registry.spec, {
+        probeUrl: now.registry.probeUrl,
+      });
+      expect(again.stderr).toContain(`using the existing registry container ${name}`);
+      expect((await mustContainerInfo(name)).id).toBe(after.id);
+    });
+  },
+);

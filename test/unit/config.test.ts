@@ -13,7 +13,8 @@ describe("resolveConfig defaults", () => {
     expect(c.nodeImage).toBeUndefined();
     expect(c.retainOnDestroy).toBe(true);
     expect(c.registry.spec.name).toBe("kind-registry");
-    expect(c.registry.spec.image).toBe("registry:2");
+    expect(c.registry.spec.image).toBe("registry:3");
+    expect(c.caches.map((x) => x.spec.image)).toEqual(["registry:3"]);
     expect(c.registry.spec.ports).toEqual([
       { hostIp: "127.0.0.1", hostPort: 5001, containerPort: 5000 },
     ]);
@@ -54,6 +55,33 @@ describe("resolveConfig defaults", () => {
         "http://mirror.internal:5000",
         "kind-cache-registry-example-com-5443",
         "kind-cache-registry-example-com-5443-data",
+      ],
+    ]);
+  });
+
+  it("runs the registry and every cache on registryImage, registry:2 included", () => {
+    const c = resolveConfig({
+      registryImage: "registry:2",
+      caches: [{ upstreamHost: "docker.io" }, { upstreamHost: "ghcr.io", ttl: "72h" }],
+    });
+    expect(c.registry.spec.image).toBe("registry:2");
+    expect(c.caches.map((x) => [x.spec.name, x.spec.image, x.spec.env])).toEqual([
+      [
+        "kind-cache-docker-io",
+        "registry:2",
+        {
+          REGISTRY_PROXY_REMOTEURL: "https://registry-1.docker.io",
+          REGISTRY_STORAGE_DELETE_ENABLED: "true",
+        },
+      ],
+      [
+        "kind-cache-ghcr-io",
+        "registry:2",
+        {
+          REGISTRY_PROXY_REMOTEURL: "https://ghcr.io",
+          REGISTRY_PROXY_TTL: "72h",
+          REGISTRY_STORAGE_DELETE_ENABLED: "true",
+        },
       ],
     ]);
   });

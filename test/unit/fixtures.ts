@@ -1,7 +1,7 @@
 /** The default registry and Docker Hub cache, as plain spec inputs shared by the unit tests. */
 export const REGISTRY_INPUT = {
   name: "kind-registry",
-  image: "registry:2",
+  image: "registry:3",
   network: "kind",
   volume: "kind-registry-data",
   hostIp: "127.0.0.1",
@@ -10,7 +10,7 @@ export const REGISTRY_INPUT = {
 
 export const DOCKER_HUB_CACHE_INPUT = {
   name: "kind-cache-docker-io",
-  image: "registry:2",
+  image: "registry:3",
   network: "kind",
   volume: "kind-cache-docker-io-data",
   upstreamHost: "docker.io",

@@ -167,7 +167,7 @@ describe("KindDevEnvironment under mocks", () => {
     const registry = inputsOf("dev-registry");
     expect(registry["environment"]).toEqual({
       CONTAINER: "kind-registry",
-      IMAGE: "registry:2",
+      IMAGE: "registry:3",
       NETWORK: "kind",
       VOLUME: "kind-registry-data",
       ROLE: "registry",
@@ -190,6 +190,7 @@ describe("KindDevEnvironment under mocks", () => {
     expect(registry["delete"]).toBeUndefined();
     expect(inputsOf("dev-cache-docker-io")["environment"]).toMatchObject({
       CONTAINER: "kind-cache-docker-io",
+      IMAGE: "registry:3",
       VOLUME: "kind-cache-docker-io-data",
       PUBLISH: "",
       REGISTRY_PROXY_REMOTEURL: "https://registry-1.docker.io",

@@ -183,7 +183,7 @@ describe("container specs", () => {
     expect(registryContainerSpec(REGISTRY_INPUT)).toEqual({
       role: "registry",
       name: "kind-registry",
-      image: "registry:2",
+      image: "registry:3",
       network: "kind",
       volume: "kind-registry-data",
       env: { REGISTRY_STORAGE_DELETE_ENABLED: "true" },

@@ -330,7 +330,7 @@ describe("registry and cache containers", () => {
       "127.0.0.1:5001:5000",
       "--env",
       "REGISTRY_STORAGE_DELETE_ENABLED",
-      "registry:2",
+      "registry:3",
     ]);
     expect(docker[4]!.envValues).toEqual({ REGISTRY_STORAGE_DELETE_ENABLED: "true" });
     expect(r.stderr).toBe(
@@ -341,7 +341,7 @@ describe("registry and cache containers", () => {
 
   it("keeps a running container of this package with the same configuration (adoption)", () => {
     const r = run(registry(), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_IMAGE: "registry:3",
       FAKE_CONTAINER_MANAGED: "true",
       FAKE_CONTAINER_SPEC: specHash(registrySpec),
     });
@@ -358,7 +358,7 @@ describe("registry and cache containers", () => {
 
   it("starts a stopped container of this package instead of replacing it", () => {
     const r = run(registry(), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_IMAGE: "registry:3",
       FAKE_CONTAINER_MANAGED: "true",
       FAKE_CONTAINER_SPEC: specHash(registrySpec),
       FAKE_CONTAINER_RUNNING: "false",
@@ -373,7 +373,7 @@ describe("registry and cache containers", () => {
 
   it("checks a cache it restarted, and names the URL it could not reach", () => {
     const r = run(cache(), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_IMAGE: "registry:3",
       FAKE_CONTAINER_MANAGED: "true",
       FAKE_CONTAINER_SPEC: specHash(cacheSpec, secret),
       FAKE_CONTAINER_RUNNING: "false",
@@ -388,7 +388,7 @@ describe("registry and cache containers", () => {
 
   it("makes a container again whose first start failed", () => {
     const r = run(registry(), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_IMAGE: "registry:3",
       FAKE_CONTAINER_MANAGED: "true",
       FAKE_CONTAINER_SPEC: specHash(registrySpec),
       FAKE_CONTAINER_RUNNING: "false",
@@ -431,7 +431,7 @@ describe("registry and cache containers", () => {
 
   it("replaces a container of this package whose configuration changed, keeping the volume", () => {
     const r = run(registry(), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_IMAGE: "registry:3",
       FAKE_CONTAINER_MANAGED: "true",
       FAKE_CONTAINER_SPEC: "older",
     });
@@ -445,10 +445,106 @@ describe("registry and cache containers", () => {
       ["run", "--detach"],
     ]);
     expect(r.calls.some((c) => c.argv[0] === "volume" && c.argv[1] === "rm")).toBe(false);
-    expect(r.stderr).toContain(
-      "whose configuration changed; data stays on volume kind-registry-data",
+    // Same image: no word about images.
+    expect(r.stderr.split("\n")[0]).toBe(
+      "pulumi-kind-dev: replacing the registry container kind-registry, whose configuration changed; data stays on volume kind-registry-data",
     );
   });
+
+  it("says so when the replaced container ran another image: the upgrade from registry:2", () => {
+    // A registry made by an earlier version of this package: its labels, registry:2, another
+    // fingerprint.
+    const r = run(registry(), "create", {
+      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_MANAGED: "true",
+      FAKE_CONTAINER_SPEC: "made-by-an-earlier-version",
+    });
+    expect(r.status).toBe(0);
+    expect(r.calls.filter((c) => c.argv[0] !== "container").map((c) => c.argv)).toEqual([
+      ["info"],
+      ["rm", "-f", "kind-registry"],
+      [
+        "volume",
+        "inspect",
+        "--format",
+        '{{index .Labels "dev.pulumi-kind-dev.managed"}}',
+        "kind-registry-data",
+      ],
+      ["volume", "create", "--label", "dev.pulumi-kind-dev.managed=true", "kind-registry-data"],
+      expect.arrayContaining(["run", "--volume", "kind-registry-data:/var/lib/registry"]),
+    ]);
+    expect(r.calls.find((c) => c.argv[0] === "run")!.argv.at(-1)).toBe("registry:3");
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: replacing the registry container kind-registry: image registry:2 -> registry:3; data stays on volume kind-registry-data. To keep registry:2, set registryImage: registry:2\n" +
+        "pulumi-kind-dev: started the registry container kind-registry; data on volume kind-registry-data\n" +
+        `pulumi-kind-dev: registry kind-registry answers at ${probeUrl}\n`,
+    );
+  });
+
+  it("names the images when a cache is replaced on another image, keeping its volume", () => {
+    const r = run(cache(), "create", {
+      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_MANAGED: "true",
+      FAKE_CONTAINER_SPEC: "made-by-an-earlier-version",
+    });
+    expect(r.status).toBe(0);
+    expect(r.calls.some((c) => c.argv[0] === "volume" && c.argv[1] === "rm")).toBe(false);
+    expect(r.calls.find((c) => c.argv[0] === "run")!.argv.at(-1)).toBe("registry:3");
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: replacing the cache container kind-cache-docker-io: image registry:2 -> registry:3; data stays on volume kind-cache-docker-io-data. To keep registry:2, set registryImage: registry:2\n" +
+        "pulumi-kind-dev: started the cache container kind-cache-docker-io; data on volume kind-cache-docker-io-data\n",
+    );
+  });
+
+  it("keeps a registry:2 container whose fingerprint matches: registryImage registry:2 set", () => {
+    const spec = registryContainerSpec({ ...REGISTRY_INPUT, image: "registry:2" });
+    const r = run(
+      containerCommand({ spec, specHash: specHash(spec), probeUrl, removeOnDelete: false }),
+      "create",
+      {
+        FAKE_CONTAINER_IMAGE: "registry:2",
+        FAKE_CONTAINER_MANAGED: "true",
+        FAKE_CONTAINER_SPEC: specHash(spec),
+      },
+    );
+    expect(r.status).toBe(0);
+    expect(r.calls.some((c) => ["rm", "run", "start"].includes(c.argv[0]!))).toBe(false);
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: using the existing registry container kind-registry; data on volume kind-registry-data\n" +
+        `pulumi-kind-dev: registry kind-registry answers at ${probeUrl}\n`,
+    );
+  });
+
+  it("names any found and wanted image verbatim and still replaces the container (property)", () => {
+    const value = fc
+      .string({ unit: "binary", minLength: 1, maxLength: 20 })
+      .filter((s) => !s.includes("\0") && !s.endsWith("\n"));
+    fc.assert(
+      fc.property(value, value, (found, wanted) => {
+        fc.pre(found !== wanted);
+        fs.rmSync(log, { force: true });
+        fs.rmSync(`${log}.state`, { force: true });
+        const spec = { ...registrySpec, image: wanted };
+        const r = run(
+          containerCommand({ spec, specHash: "new", probeUrl, removeOnDelete: false }),
+          "create",
+          {
+            FAKE_CONTAINER_IMAGE: found,
+            FAKE_CONTAINER_MANAGED: "true",
+            FAKE_CONTAINER_SPEC: "old",
+          },
+        );
+        expect(r.status).toBe(0);
+        expect(r.stderr).toContain(
+          `replacing the registry container kind-registry: image ${found} -> ${wanted}; data stays on volume kind-registry-data. To keep ${found}, set registryImage: ${found}\n`,
+        );
+        const dockerRun = r.calls.find((c) => c.argv[0] === "run")!;
+        expect(dockerRun.argv.at(-1)).toBe(wanted);
+        expect(dockerRun.argv).toHaveLength(21);
+      }),
+      { numRuns: 25 },
+    );
+  }, 120_000);
 
   it("refuses a container of that name that this package did not create", () => {
     const r = run(registry(), "create", { FAKE_CONTAINER_IMAGE: "nginx:latest" });

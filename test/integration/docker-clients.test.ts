@@ -1,0 +1,129 @@
+/**
+ * The product's scripts run with whichever `docker` client a user has: the test bed's machines
+ * carry a Docker 28 client first on PATH and Debian's Docker 20.10 client in /usr/bin, both
+ * talking to the same daemon. For each distinct client, the network and registry scripts run with
+ * only that client on PATH: the registry is created, kept on a second run, answers, and the delete
+ * script removes it.
+ */
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { resolveConfig } from "../../components/config";
+import { networkCommand, type ShellCommand } from "../../components/render/scripts";
+import {
+  BED_BIN,
+  describeDocker,
+  freePort,
+  http,
+  mustContainerInfo,
+  prepareBed,
+  registryContainerCommand,
+  Resources,
+  run,
+  runId,
+  type RunResult,
+} from "./helpers";
+
+/** Every distinct docker client on this machine: the first on PATH (outside the bed) and Debian's. */
+function dockerClients(): string[] {
+  const dirs = (process.env["PATH"] ?? "").split(":").filter((d) => d !== "" && d !== BED_BIN);
+  const found = [...dirs.map((d) => path.join(d, "docker")), "/usr/bin/docker"].filter((f) =>
+    existsSync(f),
+  );
+  const byTarget = new Map<string, string>();
+  for (const f of found) {
+    const target = realpathSync(f);
+    if (!byTarget.has(target) && !target.includes("docker-wrapper")) {
+      byTarget.set(target, f);
+    }
+  }
+  return [...byTarget.values()];
+}
+
+const CLIENTS = dockerClients();
+
+describeDocker("the component's scripts with each docker client", () => {
+  const res = new Resources();
+  const binDir = mkdtempSync(path.join(os.tmpdir(), "kdt-clients-"));
+
+  /** Runs a script with `client` as the only `docker` on PATH. */
+  function runWith(
+    client: string,
+    cmd: ShellCommand,
+    phase: "create" | "delete",
+  ): Promise<RunResult> {
+    const dir = path.join(binDir, String(CLIENTS.indexOf(client)));
+    const script = phase === "create" ? cmd.create : cmd.delete;
+    if (script === undefined) {
+      throw new Error(`no ${phase} script`);
+    }
+    return run("/bin/sh", ["-c", script], {
+      env: { ...cmd.environment, PATH: `${dir}:/usr/sbin:/usr/bin:/sbin:/bin` },
+    });
+  }
+
+  beforeAll(async () => {
+    await prepareBed();
+    CLIENTS.forEach((client, i) => {
+      const dir = path.join(binDir, String(i));
+      mkdirSync(dir);
+      symlinkSync(client, path.join(dir, "docker"));
+    });
+  });
+
+  afterAll(async () => {
+    await res.cleanup();
+    rmSync(binDir, { recursive: true, force: true });
+  });
+
+  it("finds Debian's client and at least one other", () => {
+    expect(CLIENTS).toContain("/usr/bin/docker");
+  });
+
+  it.each(CLIENTS)("with %s: network, registry (kept on re-run), delete", async (client) => {
+    const version = await run(client, ["version", "--format", "{{.Client.Version}}"]);
+    expect(version.code).toBe(0);
+    console.log(`[clients] ${client}: client ${version.stdout.trim()}`);
+    const id = runId();
+    const port = await freePort();
+    const config = resolveConfig({
+      clusterName: `kdt-${id}`,
+      networkName: res.network(`kdt-net-${id}`),
+      registryName: res.container(`kdt-reg-${id}`),
+      registryPort: port,
+      caches: [],
+      retainOnDestroy: false,
+    });
+    res.volume(config.registry.spec.volume);
+    const net = await runWith(client, networkCommand(config.networkName, true), "create");
+    expect(net.code, net.stderr).toBe(0);
+
+    const ensure = async () =>
+      runWith(
+        client,
+        await registryContainerCommand(config.registry.spec, {
+          probeUrl: config.registry.probeUrl,
+          removeOnDelete: true,
+        }),
+        "create",
+      );
+    const first = await ensure();
+    expect(first.code, first.stderr).toBe(0);
+    const started = (await mustContainerInfo(config.registry.spec.name)).startedAt;
+    expect((await http(config.registry.probeUrl)).status).toBe(200);
+    const second = await ensure();
+    expect(second.code, second.stderr).toBe(0);
+    expect((await mustContainerInfo(config.registry.spec.name)).startedAt).toBe(started);
+
+    const removed = await runWith(
+      client,
+      await registryContainerCommand(config.registry.spec, { removeOnDelete: true }),
+      "delete",
+    );
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await run("docker", ["container", "inspect", config.registry.spec.name])).toMatchObject({
+      code: 1,
+    });
+  });
+});
