@@ -2,7 +2,8 @@
 # The test bed: everything the integration tests need on a machine with no internet, built
 # from Debian packages and Go modules, cached outside the repo ($BED_CACHE) and keyed by
 # version, so a second run only checks. Idempotent.
-#   test/bed/testbed.sh            Docker engine, images, Pulumi CLI and plugins, kind CLI
+#   test/bed/testbed.sh            Docker engine, images (and one node stand-in per containerd
+#                                  minor kind ships), Pulumi CLI and plugins, kind CLI
 #   test/bed/testbed.sh --node-image   ... and the kind node image the end-to-end tests use
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -21,6 +22,7 @@ done
 start=$SECONDS
 bed_step docker bash "$BED_DIR/docker.sh"
 bed_step images bash "$BED_DIR/images.sh"
+bed_step containerd-matrix bash "$BED_DIR/containerd-matrix.sh"
 bed_step pulumi-toolchain bash "$BED_DIR/pulumi-toolchain.sh"
 if [ "$with_node_image" = 1 ]; then
   bed_step node-image bash "$BED_DIR/node-image.sh"

@@ -4,6 +4,8 @@
 //
 //	cri-pull version          CRI runtime name and version (readiness check)
 //	cri-pull config           the CRI plugin's effective config as JSON (Status, verbose)
+//	cri-pull status           the runtime's conditions (Status) as JSON: RuntimeReady, NetworkReady
+//	cri-pull runtime-config   the RuntimeConfig answer as JSON (CRI v1.30+; containerd 2.0+)
 //	cri-pull pull IMAGE       pulls IMAGE, prints the image reference it resolved to
 //	cri-pull inspect IMAGE    prints the image's repo tags and digests when present locally
 //
@@ -24,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: cri-pull version|config|pull IMAGE|inspect IMAGE")
+		fail("usage: cri-pull version|config|status|runtime-config|pull IMAGE|inspect IMAGE")
 	}
 	endpoint := os.Getenv("CRI_ENDPOINT")
 	if endpoint == "" {
@@ -53,6 +55,24 @@ func main() {
 			fail("status: %v", err)
 		}
 		fmt.Println(s.Info["config"])
+	case "status":
+		s, err := rt.Status(ctx, &runtime.StatusRequest{})
+		if err != nil {
+			fail("status: %v", err)
+		}
+		conditions := []map[string]any{}
+		for _, c := range s.GetStatus().GetConditions() {
+			conditions = append(conditions, map[string]any{"type": c.Type, "status": c.Status, "reason": c.Reason})
+		}
+		out, _ := json.Marshal(map[string]any{"conditions": conditions})
+		fmt.Println(string(out))
+	case "runtime-config":
+		r, err := rt.RuntimeConfig(ctx, &runtime.RuntimeConfigRequest{})
+		if err != nil {
+			fail("runtime config: %v", err)
+		}
+		out, _ := json.Marshal(map[string]any{"cgroupDriver": r.GetLinux().GetCgroupDriver().String()})
+		fmt.Println(string(out))
 	case "pull":
 		need(2)
 		r, err := img.PullImage(ctx, &runtime.PullImageRequest{Image: &runtime.ImageSpec{Image: os.Args[2]}})
