@@ -24,7 +24,7 @@
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-KIND_VERSION=v0.30.0
+KIND_VERSION=$BED_KIND_VERSION
 BED_PULUMI_HOME=$BED_CACHE/pulumi-home
 
 export GOFLAGS="-mod=mod -trimpath -buildvcs=false"

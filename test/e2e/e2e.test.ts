@@ -35,6 +35,8 @@ const REGISTRY = "kdev-e2e-registry";
 const CACHE = "kdev-e2e-cache-docker-io";
 const UPSTREAM = "kdev-e2e-upstream";
 const HUB_IMAGE = "library/e2e-hello";
+/** The cache's TTL in the stack config; distribution v3 (registry:3) honours it. */
+const CACHE_TTL = "72h";
 
 let registryPort: number;
 let cachePort: number;
@@ -249,6 +251,7 @@ describe("end to end: pulumi up, workloads, destroy, warm recreate, faults", () 
             remoteUrl: `http://${UPSTREAM}:5000`,
             containerName: CACHE,
             hostPort: cachePort,
+            ttl: CACHE_TTL,
           },
         ]),
       },
@@ -289,6 +292,63 @@ describe("end to end: pulumi up, workloads, destroy, warm recreate, faults", () 
       expect(catalog(cachePort)).toContain(HUB_IMAGE);
     },
   );
+
+  step("3b. a pod naming the registry's in-cluster name <registryName>:5000 runs", async () => {
+    apply(`apiVersion: v1
+kind: Pod
+metadata:
+  name: in-cluster-name
+  namespace: default
+spec:
+  containers:
+    - name: app
+      image: ${REGISTRY}:5000/app:e2e
+      imagePullPolicy: Always
+      command: ["sleep", "infinity"]
+`);
+    await waitFor(`the pod pulling ${REGISTRY}:5000/app:e2e running`, 300_000, () =>
+      tryRun("kubectl", [
+        "--kubeconfig",
+        kubeconfigFile,
+        "get",
+        "pod",
+        "in-cluster-name",
+        "-o",
+        "jsonpath={.status.phase}",
+      ]).out.startsWith("Running"),
+    );
+    for (const node of nodes()) {
+      expect(
+        run("docker", ["exec", node, "cat", `/etc/containerd/certs.d/${REGISTRY}:5000/hosts.toml`]),
+      ).toBe(`[host."http://${REGISTRY}:5000"]\n`);
+    }
+  });
+
+  step("3c. every kubelet pulls in parallel, at most 5 images at once", async () => {
+    for (const node of nodes()) {
+      const config = run("docker", ["exec", node, "cat", "/var/lib/kubelet/config.yaml"]);
+      expect(config.split("\n")).toEqual(
+        expect.arrayContaining(["serializeImagePulls: false", "maxParallelImagePulls: 5"]),
+      );
+    }
+  });
+
+  step("3d. the cache runs registry:3 with the configured TTL", async () => {
+    const [image = "", env = ""] = run("docker", [
+      "inspect",
+      "-f",
+      "{{.Config.Image}}|{{json .Config.Env}}",
+      CACHE,
+    ]).split("|");
+    expect(image).toBe("registry:3");
+    expect(JSON.parse(env) as string[]).toContain(`REGISTRY_PROXY_TTL=${CACHE_TTL}`);
+    // registry:3 schedules every blob and manifest it cached in step 3 to expire after the TTL
+    // (72h, logged a hair under it by the time the entry is written).
+    const logs = tryRun("docker", ["logs", CACHE]).out;
+    expect(logs).toMatch(
+      /Adding new scheduler entry for library\/e2e-hello@sha256:\w+ with ttl=71h59m\d/,
+    );
+  });
 
   step("4. the ConfigMap holds the documented KEP-1755 content", async () => {
     const expected = resolveConfig({

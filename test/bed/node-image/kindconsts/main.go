@@ -1,6 +1,6 @@
 // Command kindconsts prints constants of kind's node image build (package
 // sigs.k8s.io/kind/pkg/build/nodeimage, read from the module cache) so the test bed's node
-// image carries exactly the manifests and image names kind v0.30.0 would write:
+// image carries exactly the manifests and image names the kind release would write:
 //
 //	kindconsts DIR NAME   prints the string constant NAME, e.g. defaultCNIManifest
 //
