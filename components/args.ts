@@ -53,7 +53,7 @@ export interface KindDevEnvironmentArgs {
    */
   readonly maxParallelImagePulls?: number;
   /** Ports published from the control-plane node. Default: none. */
-  readonly extraPortMappings?: readonly PortMappingArgs[];
+  readonly extraPortMappings?: PortMappingArgs[];
   /** Docker network shared by the nodes, the registry and the caches. Default `kind`. */
   readonly networkName?: string;
   /** Push registry container name. Default `kind-registry`. */
@@ -71,7 +71,7 @@ export interface KindDevEnvironmentArgs {
    */
   readonly bindAddress?: string;
   /** Pull-through caches. Default: one for Docker Hub (`docker.io`). `[]` disables caching. */
-  readonly caches?: readonly CacheArgs[];
+  readonly caches?: CacheArgs[];
   /**
    * Keep the network, the registry, the caches and their volumes on `pulumi destroy`, so the
    * next `pulumi up` adopts them with their data. Default `true`; `false` removes everything.

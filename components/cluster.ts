@@ -1,21 +1,27 @@
 import type * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedConfig } from "./config";
 import { readKubeconfig } from "./lookup";
-import { clusterCommand } from "./render/scripts";
-import { shellCommand } from "./shellCommand";
+import { renderKindConfig } from "./render/kindConfig";
+import { scriptCommand } from "./scriptCommand";
+import { clusterScript } from "./scripts";
 
 export interface Cluster {
   readonly command: command.local.Command;
   /** The kubeconfig kind keeps for the cluster, secret. */
   readonly kubeconfig: pulumi.Output<string>;
+  /** A Kubernetes provider for the cluster: the component's own resources and the caller's. */
+  readonly provider: k8s.Provider;
 }
 
 /**
- * The kind cluster, created only once the registry answers and the caches run. Any change to
- * its config replaces it: kind cannot reconfigure a running cluster, and the old one has to go
- * first because the new one takes the same name. The kubeconfig is read by the program once the
- * cluster exists, never printed by a command (the command provider logs what commands print).
+ * The kind cluster, created only once the registry answers and the caches run (`dependsOn`). A
+ * change of its config or name replaces it: kind cannot reconfigure a running cluster, and the
+ * old one has to go first because the new one takes the same name. A change of the script text
+ * alone (a new version of this package) updates it in place, leaving the cluster as it is. The
+ * kubeconfig is read by the program once the cluster exists, never printed by a command (the
+ * command provider logs what commands print).
  */
 export function createCluster(
   name: string,
@@ -23,13 +29,22 @@ export function createCluster(
   dependsOn: pulumi.Resource[],
   parent: pulumi.Resource,
 ): Cluster {
-  const cmd = shellCommand(
+  const cmd = scriptCommand(
     `${name}-cluster`,
-    clusterCommand(config.clusterName, config.networkName, config.kindConfig),
-    { parent, dependsOn, replaceOnChanges: ["*"], deleteBeforeReplace: true },
+    clusterScript(config.clusterName, config.networkName, renderKindConfig(config)),
+    { parent, dependsOn, replaceOnChanges: ["environment"], deleteBeforeReplace: true },
   );
   // Keyed on stdout, not id: the command provider hands out an id in previews too, for a
   // cluster that does not exist yet, while stdout stays unknown until the script has run.
   const kubeconfig = pulumi.secret(cmd.stdout.apply(() => readKubeconfig(config.clusterName)));
-  return { command: cmd, kubeconfig };
+  const provider = new k8s.Provider(
+    `${name}-k8s`,
+    {
+      kubeconfig,
+      // A cluster deleted behind Pulumi's back must not block `pulumi destroy`.
+      deleteUnreachable: true,
+    },
+    { parent, dependsOn: [cmd] },
+  );
+  return { command: cmd, kubeconfig, provider };
 }

@@ -1,7 +1,10 @@
 /**
- * Turns the component's arguments into a validated, fully defaulted plan. Pure: no resource is
- * created here, so the whole plan can be checked, tested and reused by the integration tests.
+ * Validates the component's arguments and applies their defaults, once, into plain settings:
+ * names, ports, the registry and cache container specs. No text is rendered here: each part of
+ * the component renders its own (kind config in cluster.ts, hosts.toml in hostsToml.ts, the
+ * KEP-1755 data in registryHosting.ts). Pure: no resource is created.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type { CacheArgs, KindDevEnvironmentArgs } from "./args";
 import {
   cacheContainerSpec,
@@ -9,13 +12,7 @@ import {
   REGISTRY_CONTAINER_PORT,
   registryContainerSpec,
 } from "./render/containers";
-import { renderMirrorHostsToml, renderRegistryHostsToml } from "./render/hostsToml";
-import { kindNodeNames, type PortMapping, renderKindConfig } from "./render/kindConfig";
-import {
-  LOCAL_REGISTRY_HELP_URL,
-  type LocalRegistryHosting,
-  renderLocalRegistryHosting,
-} from "./render/localRegistryHosting";
+import { kindNodeNames, type PortMapping } from "./render/kindConfig";
 import * as v from "./validate";
 
 export const DEFAULTS = {
@@ -40,14 +37,9 @@ export interface ResolvedCache {
   /** `http://<container>:5000`, as the nodes reach it. */
   readonly endpoint: string;
   readonly spec: ContainerSpec;
-}
-
-/** One `hosts.toml` that goes on every node. */
-export interface HostsFile {
-  /** Directory under /etc/containerd/certs.d, named after the registry host. */
-  readonly hostDir: string;
-  readonly slug: string;
-  readonly toml: string;
+  /** Upstream credentials as the caller gave them; the cache's part makes them secret. */
+  readonly username?: pulumi.Input<string>;
+  readonly password?: pulumi.Input<string>;
 }
 
 export interface NodePlan {
@@ -77,10 +69,6 @@ export interface ResolvedConfig {
   };
   readonly caches: readonly ResolvedCache[];
   readonly nodes: readonly NodePlan[];
-  readonly hostsFiles: readonly HostsFile[];
-  readonly kindConfig: string;
-  readonly localRegistryHosting: LocalRegistryHosting;
-  readonly localRegistryHostingYaml: string;
 }
 
 /** `docker.io` -> `docker-io`: a host made fit for resource and container names. */
@@ -136,6 +124,8 @@ function resolveCache(
     cache.hostPort === undefined ? undefined : v.port(`${field}.hostPort`, cache.hostPort);
   const ttl = cache.ttl === undefined ? undefined : v.goDuration(`${field}.ttl`, cache.ttl);
   return {
+    ...(cache.username === undefined ? {} : { username: cache.username }),
+    ...(cache.password === undefined ? {} : { password: cache.password }),
     upstreamHost,
     slug,
     remoteUrl,
@@ -236,39 +226,10 @@ export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig
     "port published on the host (registryPort, caches[].hostPort, extraPortMappings[].hostPort)",
   );
 
-  const registryEndpoint = `http://${registryName}:${REGISTRY_CONTAINER_PORT}`;
-  // Both names of the push registry resolve on the nodes: `localhost:<port>` as pushed from the
-  // host, and `<registryName>:5000` as pushed by builders inside the cluster (KEP-1755's
-  // hostFromClusterNetwork). containerd would try HTTPS for the latter without a hosts.toml.
-  const hostsFiles: HostsFile[] = [
-    {
-      hostDir: registryHost,
-      slug: hostSlug(registryHost),
-      toml: renderRegistryHostsToml(registryEndpoint),
-    },
-    {
-      hostDir: registryHostFromClusterNetwork,
-      slug: hostSlug(registryHostFromClusterNetwork),
-      toml: renderRegistryHostsToml(registryEndpoint),
-    },
-    ...caches.map((c) => ({
-      hostDir: c.upstreamHost,
-      slug: c.slug,
-      toml: renderMirrorHostsToml(c.remoteUrl, c.endpoint),
-    })),
-  ];
-
   const nodes = kindNodeNames(clusterName, workers).map((name) => ({
     name,
     suffix: name.slice(clusterName.length + 1),
   }));
-
-  const localRegistryHosting: LocalRegistryHosting = {
-    host: registryHost,
-    hostFromContainerRuntime: registryHost,
-    hostFromClusterNetwork: registryHostFromClusterNetwork,
-    help: LOCAL_REGISTRY_HELP_URL,
-  };
 
   return {
     clusterName,
@@ -288,21 +249,11 @@ export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig
         hostPort: registryPort,
       }),
       host: registryHost,
-      hostFromClusterNetwork: localRegistryHosting.hostFromClusterNetwork,
-      endpoint: registryEndpoint,
+      hostFromClusterNetwork: registryHostFromClusterNetwork,
+      endpoint: `http://${registryName}:${REGISTRY_CONTAINER_PORT}`,
       probeUrl: `http://${probeHost(bindAddress)}:${registryPort}/v2/`,
     },
     caches,
     nodes,
-    hostsFiles,
-    kindConfig: renderKindConfig({
-      clusterName,
-      workers,
-      nodeImage,
-      extraPortMappings,
-      maxParallelImagePulls,
-    }),
-    localRegistryHosting,
-    localRegistryHostingYaml: renderLocalRegistryHosting(localRegistryHosting),
   };
 }

@@ -1,5 +1,4 @@
 export { KindDevEnvironment } from "./kindDevEnvironment";
 export type { CacheArgs, KindDevEnvironmentArgs, PortMappingArgs } from "./args";
-export { resolveConfig, DEFAULTS, type ResolvedConfig } from "./config";
 export { KindDevArgumentError } from "./validate";
 export { LocalImage, type LocalImageArgs } from "./localImage";

@@ -3,12 +3,18 @@ import * as pulumi from "@pulumi/pulumi";
 import type { KindDevEnvironmentArgs } from "./args";
 import { createCluster } from "./cluster";
 import { resolveConfig } from "./config";
-import { createRegistryHosting } from "./configMap";
+import { createHostsToml } from "./hostsToml";
 import { createNetwork } from "./network";
-import { createNodeConfig } from "./nodeConfig";
-import { createRegistries } from "./registry";
+import { createRegistries } from "./registries";
+import { createRegistryHosting } from "./registryHosting";
 
 export type { CacheArgs, KindDevEnvironmentArgs, PortMappingArgs } from "./args";
+
+/**
+ * Each environment's Kubernetes provider. Kept off the instance's own properties so that the
+ * component provider's schema analyzer, which reads every property of the class, leaves it out.
+ */
+const providers = new WeakMap<KindDevEnvironment, k8s.Provider>();
 
 /**
  * A complete local Kubernetes dev environment on kind: the docker network, a push registry on
@@ -20,8 +26,18 @@ export class KindDevEnvironment extends pulumi.ComponentResource {
   public readonly clusterName: pulumi.Output<string>;
   /** kubeconfig of the cluster for use from the host. Secret. */
   public readonly kubeconfig: pulumi.Output<string>;
-  /** Kubernetes provider for the cluster, for the caller's own resources. */
-  public readonly provider: k8s.Provider;
+  /**
+   * Kubernetes provider for the cluster, for the caller's own resources. TypeScript only: a
+   * provider object cannot cross languages, so it is a getter the component provider's schema
+   * leaves out; other languages build their own provider from `kubeconfig`.
+   */
+  public get provider(): k8s.Provider {
+    const provider = providers.get(this);
+    if (provider === undefined) {
+      throw new Error("KindDevEnvironment.provider is read before the constructor set it");
+    }
+    return provider;
+  }
   /** Where to push and how pods name local images, e.g. `localhost:5001`. */
   public readonly registryHost: pulumi.Output<string>;
   /** The registry as pods reach it over the docker network, e.g. `kind-registry:5000`. */
@@ -42,19 +58,19 @@ export class KindDevEnvironment extends pulumi.ComponentResource {
     const config = resolveConfig(args);
 
     const network = createNetwork(name, config, this);
-    const registries = createRegistries(name, config, args.caches ?? [], network, this);
+    const registries = createRegistries(name, config, network, this);
     const cluster = createCluster(
       name,
       config,
       [network, registries.registry, ...registries.caches],
       this,
     );
-    createNodeConfig(name, config, cluster.command, this);
-    const hosting = createRegistryHosting(name, config, cluster.command, cluster.kubeconfig, this);
+    createHostsToml(name, config, cluster.command, this);
+    createRegistryHosting(name, config, cluster.command, cluster.provider, this);
 
     this.clusterName = cluster.command.id.apply(() => config.clusterName);
     this.kubeconfig = cluster.kubeconfig;
-    this.provider = hosting.provider;
+    providers.set(this, cluster.provider);
     this.registryHost = registries.registry.id.apply(() => config.registry.host);
     this.registryHostFromClusterNetwork = registries.registry.id.apply(
       () => config.registry.hostFromClusterNetwork,

@@ -1,8 +1,8 @@
 import type * as command from "@pulumi/command";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { ResolvedConfig } from "./config";
-import { networkCommand } from "./render/scripts";
-import { shellCommand } from "./shellCommand";
+import { scriptCommand } from "./scriptCommand";
+import { networkScript } from "./scripts";
 
 /**
  * The docker network shared by the nodes, the registry and the caches. A command rather than a
@@ -14,9 +14,9 @@ export function createNetwork(
   config: ResolvedConfig,
   parent: pulumi.Resource,
 ): command.local.Command {
-  return shellCommand(
+  return scriptCommand(
     `${name}-network`,
-    networkCommand(config.networkName, !config.retainOnDestroy),
+    networkScript(config.networkName, !config.retainOnDestroy),
     { parent, retainOnDelete: config.retainOnDestroy },
   );
 }

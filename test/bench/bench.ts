@@ -21,8 +21,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
-import { freePort, pulumiEnv, REPO_DIR, run, TOOLS_ENV, WRAPPER_DIR } from "../support/bed";
+import { devStack, freePort, REPO_DIR, run } from "../support/bed";
 import {
   NODE_IMAGE,
   RUNS1,
@@ -91,24 +90,16 @@ async function main(): Promise<void> {
   try {
     run("docker", ["network", "create", NETWORK]);
     await startUpstream();
-    process.env["PATH"] = TOOLS_ENV["PATH"];
-    const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
-    state.stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: STACK, workDir: REPO_DIR },
-      { pulumiCommand, envVars: pulumiEnv(state.backend, `${WRAPPER_DIR}:`) },
-    );
-    await state.stack.setAllConfig({
-      "kind-dev:clusterName": { value: CLUSTER },
-      "kind-dev:workers": { value: "1" },
-      "kind-dev:nodeImage": { value: NODE_IMAGE },
-      "kind-dev:networkName": { value: NETWORK },
-      "kind-dev:registryName": { value: REGISTRY },
-      "kind-dev:state.registryPort": { value: String(state.registryPort) },
-      "kind-dev:caches": {
-        value: JSON.stringify([
-          { upstreamHost: "docker.io", remoteUrl: `http://${UPSTREAM}:5000`, containerName: CACHE },
-        ]),
-      },
+    state.stack = await devStack(STACK, state.backend, {
+      clusterName: CLUSTER,
+      workers: 1,
+      nodeImage: NODE_IMAGE,
+      networkName: NETWORK,
+      registryName: REGISTRY,
+      registryPort: state.registryPort,
+      caches: [
+        { upstreamHost: "docker.io", remoteUrl: `http://${UPSTREAM}:5000`, containerName: CACHE },
+      ],
     });
     if (ONLY.includes("3")) {
       await bench3(results);

@@ -6,11 +6,10 @@ import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { type Stack } from "@pulumi/pulumi/automation";
 import { resolveConfig } from "../../components/config";
-import { REPO_DIR, run, startRegistryStandIn, tryRun, waitFor as waitEvery } from "../support/bed";
+import { REPO_DIR, run, startRegistryStandIn, tryRun } from "../support/bed";
 
 /** Polls every 250 ms: the timings below are only as fine as this. */
-export const waitFor = (what: string, timeoutMs: number, check: () => boolean, everyMs = 250) =>
-  waitEvery(what, timeoutMs, check, everyMs);
+export { waitFor } from "../support/bed";
 
 export const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
 export const PAUSE = "registry.k8s.io/pause:3.10";

@@ -1,4 +1,5 @@
 /** Benchmark 3: engine overhead, `pulumi up` from nothing vs bare kind + registry. */
+import { renderKindConfig } from "../../components/render/kindConfig";
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { freePort, run, tryRun } from "../support/bed";
@@ -25,7 +26,7 @@ import { type Results } from "./report";
 export async function bench3(results: Results): Promise<void> {
   const cfg = resolved();
   const kindConfigFile = path.join(state.workDir, "kind-config.yaml");
-  writeFileSync(kindConfigFile, cfg.kindConfig);
+  writeFileSync(kindConfigFile, renderKindConfig(cfg));
   const barePort = await freePort();
   const bare = async (): Promise<number> => {
     const t0 = Date.now();

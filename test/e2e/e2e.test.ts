@@ -6,24 +6,21 @@
  *
  * Needs `npm run testbed:e2e` (Docker engine, images, Pulumi CLI and plugins, kind, node image).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { resolveConfig } from "../../components/config";
-import { LOCAL_REGISTRY_HOSTING } from "../../components/render/localRegistryHosting";
+import { LOCAL_REGISTRY_HOSTING } from "../../components/registryHosting";
 import {
   BED_BIN,
+  devStack,
   freePort,
-  pulumiEnv,
   REPO_DIR,
   run,
   startRegistryStandIn,
   tryRun,
-  TOOLS_ENV,
   waitFor,
-  WRAPPER_DIR,
 } from "../support/bed";
 
 const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
@@ -228,33 +225,22 @@ describe("end to end: pulumi up, workloads, destroy, warm recreate, faults", () 
     });
     run("docker", ["push", hub]);
 
-    process.env["PATH"] = TOOLS_ENV["PATH"];
-    const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
-    stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: RUN, workDir: REPO_DIR },
-      {
-        pulumiCommand,
-        envVars: pulumiEnv(backend, `${WRAPPER_DIR}:`),
-      },
-    );
-    await stack.setAllConfig({
-      "kind-dev:clusterName": { value: CLUSTER },
-      "kind-dev:workers": { value: "1" },
-      "kind-dev:nodeImage": { value: NODE_IMAGE },
-      "kind-dev:networkName": { value: NETWORK },
-      "kind-dev:registryName": { value: REGISTRY },
-      "kind-dev:registryPort": { value: String(registryPort) },
-      "kind-dev:caches": {
-        value: JSON.stringify([
-          {
-            upstreamHost: "docker.io",
-            remoteUrl: `http://${UPSTREAM}:5000`,
-            containerName: CACHE,
-            hostPort: cachePort,
-            ttl: CACHE_TTL,
-          },
-        ]),
-      },
+    stack = await devStack(RUN, backend, {
+      clusterName: CLUSTER,
+      workers: 1,
+      nodeImage: NODE_IMAGE,
+      networkName: NETWORK,
+      registryName: REGISTRY,
+      registryPort,
+      caches: [
+        {
+          upstreamHost: "docker.io",
+          remoteUrl: `http://${UPSTREAM}:5000`,
+          containerName: CACHE,
+          hostPort: cachePort,
+          ttl: CACHE_TTL,
+        },
+      ],
     });
   }, 600_000);
 
@@ -351,10 +337,14 @@ spec:
   });
 
   step("4. the ConfigMap holds the documented KEP-1755 content", async () => {
-    const expected = resolveConfig({
-      registryName: REGISTRY,
-      registryPort,
-    }).localRegistryHostingYaml;
+    // The README's example, for this stack's registry name and port.
+    const readme = readFileSync(path.join(REPO_DIR, "README.md"), "utf8");
+    const block = /localRegistryHosting\.v1: \|\n((?: {4}.*\n)+)/.exec(readme)?.[1];
+    expect(block, "the README's KEP-1755 example").toBeDefined();
+    const expected = (block ?? "")
+      .replace(/^ {4}/gm, "")
+      .replaceAll("localhost:5001", `localhost:${registryPort}`)
+      .replaceAll("kind-registry:5000", `${REGISTRY}:5000`);
     const data = kubectl(
       "get",
       "configmap",

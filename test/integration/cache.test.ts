@@ -14,6 +14,7 @@
  * upstream gone. caches[].ttl: registry:3 schedules what it caches to expire after it;
  * registry:2 ignores the variable and keeps its 168h.
  */
+import { planHostsFiles } from "../../components/hostsToml";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -27,7 +28,7 @@ import {
   LABEL_UPSTREAM,
   specHash,
 } from "../../components/render/containers";
-import { hostsTomlCommand, networkCommand } from "../../components/render/scripts";
+import { hostsTomlScript, networkScript } from "../../components/scripts";
 import {
   BED_IMAGES,
   criPull,
@@ -43,7 +44,7 @@ import {
   Resources,
   type RunResult,
   runId,
-  runShellCommandOk,
+  runScriptOk,
   startNodeStandin,
   TEST_LABEL,
   waitFor,
@@ -213,8 +214,8 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
     }
 
     async function writeHostsFiles(node: string): Promise<void> {
-      for (const file of config.hostsFiles) {
-        await runShellCommandOk(hostsTomlCommand(node, file.hostDir, file.toml));
+      for (const file of planHostsFiles(config)) {
+        await runScriptOk(hostsTomlScript(node, file.hostDir, file.toml));
       }
     }
 
@@ -235,7 +236,7 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
       controlPlane = cp.name;
       worker = w.name;
       res.network(network);
-      await runShellCommandOk(networkCommand(network, true));
+      await runScriptOk(networkScript(network, true));
 
       // The upstream: a plain registry on the same network (not the component's, so plain docker
       // run), holding the image under library/.
@@ -289,7 +290,7 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
     });
 
     it("plans a docker.io mirror hosts.toml with the upstream as server and the cache as host", () => {
-      const mirror = config.hostsFiles.find((f) => f.hostDir === "docker.io");
+      const mirror = planHostsFiles(config).find((f) => f.hostDir === "docker.io");
       expect(mirror?.toml).toContain(`server = "http://${upstream}:5000"`);
       expect(mirror?.toml).toContain(`[host."http://${cacheName}:5000"]`);
     });
@@ -307,11 +308,15 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
 
       // The cache now holds the repository, fetched from the upstream on the node's behalf (the
       // proxy stores what it fetched while serving it: the catalog may lag the pull a little).
-      const repositories = await waitFor("the cache's catalog to list the repository", async () => {
-        const catalog = await http(`http://127.0.0.1:${cachePort}/v2/_catalog`);
-        const body = JSON.parse(catalog.body) as { repositories?: string[] };
-        return body.repositories?.length ? body.repositories : undefined;
-      });
+      const repositories = await waitFor(
+        "the cache's catalog to list the repository",
+        30_000,
+        async () => {
+          const catalog = await http(`http://127.0.0.1:${cachePort}/v2/_catalog`);
+          const body = JSON.parse(catalog.body) as { repositories?: string[] };
+          return body.repositories?.length ? body.repositories : undefined;
+        },
+      );
       expect(repositories).toEqual([`library/${repo}`]);
       const fromNode = (await logsOf(cacheName))
         .split("\n")
@@ -323,7 +328,7 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
 
     it("with the upstream stopped, the script keeps the running cache and a fresh node pulls from it", async () => {
       await docker(["stop", upstream]);
-      await waitFor("the upstream to stop", async () =>
+      await waitFor("the upstream to stop", 30_000, async () =>
         (await docker(["inspect", "--format", "{{.State.Running}}", upstream])).trim() === "false"
           ? true
           : undefined,
@@ -465,7 +470,7 @@ describeDocker(
       }
       [upstreamPort, cachePort, registryPort] = [p1, p2, p3];
       res.network(network);
-      await runShellCommandOk(networkCommand(network, true));
+      await runScriptOk(networkScript(network, true));
       await startUpstream(res, upstream, network, upstreamPort, repo, id);
       res.container(cacheName);
       res.volume(`${cacheName}-data`);
@@ -486,7 +491,7 @@ describeDocker(
       // upstream stopped, the image is on the volume.
       await stopUpstream();
       expect(
-        await waitFor("registry:2 to serve the image from its volume", () =>
+        await waitFor("registry:2 to serve the image from its volume", 30_000, () =>
           fetchImage(cachePort, repo, "1"),
         ),
       ).toEqual(digests);
@@ -577,6 +582,7 @@ describeDocker(
       // The scheduler logs every manifest and blob it takes into the cache, with its time to live.
       const entries = await waitFor(
         "a scheduler entry for the manifest and each blob",
+        30_000,
         async () => {
           const e = schedulerEntries(await logsOf(name));
           return digests.every((d) => e.has(`${repo}@${d}`)) ? e : undefined;
@@ -593,7 +599,7 @@ describeDocker(
       }
       registryPort = p1;
       res.network(network);
-      await runShellCommandOk(networkCommand(network, true));
+      await runScriptOk(networkScript(network, true));
       await startUpstream(res, upstream, network, p2, repo, id);
     });
 
@@ -612,13 +618,17 @@ describeDocker(
       }
       // The schedule the cache keeps on its volume (saved every 5 s): expiry = caching time + ttl.
       const dir = res.tempDir();
-      const state = await waitFor("scheduler-state.json on the cache's volume", async () => {
-        await docker(["cp", `${name}:/var/lib/registry/scheduler-state.json`, dir]);
-        const saved = JSON.parse(
-          readFileSync(path.join(dir, "scheduler-state.json"), "utf8"),
-        ) as Record<string, { ExpiryData: string }>;
-        return digests.every((d) => saved[`${repo}@${d}`] !== undefined) ? saved : undefined;
-      });
+      const state = await waitFor(
+        "scheduler-state.json on the cache's volume",
+        30_000,
+        async () => {
+          await docker(["cp", `${name}:/var/lib/registry/scheduler-state.json`, dir]);
+          const saved = JSON.parse(
+            readFileSync(path.join(dir, "scheduler-state.json"), "utf8"),
+          ) as Record<string, { ExpiryData: string }>;
+          return digests.every((d) => saved[`${repo}@${d}`] !== undefined) ? saved : undefined;
+        },
+      );
       for (const digest of digests) {
         const expiry = Date.parse(state[`${repo}@${digest}`]?.ExpiryData ?? "");
         const hours = (expiry - Date.now()) / 3_600_000;

@@ -4,19 +4,20 @@
  * one node stand-in per version: that containerd, built from Go modules as kind builds it, started
  * from the kind release's own config.toml. Each node gets the component's CONTAINERD_CONFIG_PATCH
  * (as kind applies containerdConfigPatches) and the component's hosts.toml files, written by the
- * component's own hostsTomlCommand script; the push registry and a pull-through cache are started
+ * component's own hostsTomlScript script; the push registry and a pull-through cache are started
  * by the component's ensure script, the cache in front of a local registry standing in for
  * Docker Hub. For each version: the CRI plugins load, the effective config has the single
  * config_path and nothing legacy, and pulls through the CRI (as the kubelet pulls) work via
  * `localhost:<port>`, via `<registryName>:5000` and, for Docker Hub images, via the cache only.
  */
+import { planHostsFiles } from "../../components/hostsToml";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
 import { CERTS_D, CONTAINERD_CONFIG_PATCH } from "../../components/render/containerd";
-import { hostsTomlCommand, networkCommand } from "../../components/render/scripts";
+import { hostsTomlScript, networkScript } from "../../components/scripts";
 import {
   BED_DIR,
   BED_IMAGES,
@@ -30,9 +31,9 @@ import {
   http,
   prepareBed,
   Resources,
-  run,
+  runAsync,
   runId,
-  runShellCommandOk,
+  runScriptOk,
   startNodeStandin,
   TEST_LABEL,
   waitForHttpOk,
@@ -166,7 +167,7 @@ describeDocker(
     beforeAll(async () => {
       await prepareBed();
       // Fast when the bed is built; cold, it builds containerd (tens of minutes on 2 cores).
-      const built = await run("bash", [MATRIX_SCRIPT, ...MATRIX.map((m) => m.containerd)], {
+      const built = await runAsync("bash", [MATRIX_SCRIPT, ...MATRIX.map((m) => m.containerd)], {
         timeoutMs: 3_600_000,
       });
       if (built.code !== 0) {
@@ -197,7 +198,7 @@ describeDocker(
       if (cache === undefined) {
         throw new Error("no cache planned");
       }
-      await runShellCommandOk(networkCommand(network, true));
+      await runScriptOk(networkScript(network, true));
 
       res.volume(config.registry.spec.volume);
       await ensureRegistryContainerOk(config.registry.spec, { probeUrl: config.registry.probeUrl });
@@ -237,7 +238,7 @@ describeDocker(
     });
 
     it("plans hosts.toml files for both names of the push registry and for docker.io", () => {
-      expect(config.hostsFiles.map((f) => f.hostDir)).toEqual([
+      expect(planHostsFiles(config).map((f) => f.hostDir)).toEqual([
         config.registry.host,
         config.registry.hostFromClusterNetwork,
         "docker.io",
@@ -332,8 +333,8 @@ describeDocker(
       });
 
       it("with the component's hosts.toml files, both names of the push registry pull", async () => {
-        for (const file of config.hostsFiles) {
-          const r = await runShellCommandOk(hostsTomlCommand(node, file.hostDir, file.toml));
+        for (const file of planHostsFiles(config)) {
+          const r = await runScriptOk(hostsTomlScript(node, file.hostDir, file.toml));
           expect(r.stderr).toContain(`wrote ${CERTS_D}/${file.hostDir}/hosts.toml on ${node}`);
         }
         for (const ref of [viaLocalhost, viaClusterName]) {
@@ -381,8 +382,8 @@ describeDocker(
         const bare = `${node}-no-patch`;
         await startNodeStandin(res, bare, network, "", id, image);
         try {
-          for (const file of config.hostsFiles) {
-            await runShellCommandOk(hostsTomlCommand(bare, file.hostDir, file.toml));
+          for (const file of planHostsFiles(config)) {
+            await runScriptOk(hostsTomlScript(bare, file.hostDir, file.toml));
           }
           const pull = await criPull(bare, viaClusterName);
           if (readsCertsDByDefault(containerd)) {

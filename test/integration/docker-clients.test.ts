@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
-import { networkCommand, type ShellCommand } from "../../components/render/scripts";
+import { networkScript, type Script } from "../../components/scripts";
 import {
   BED_BIN,
   describeDocker,
@@ -18,9 +18,9 @@ import {
   http,
   mustContainerInfo,
   prepareBed,
-  registryContainerCommand,
+  componentRegistryScript,
   Resources,
-  run,
+  runAsync,
   runId,
   type RunResult,
 } from "./helpers";
@@ -48,17 +48,13 @@ describeDocker("the component's scripts with each docker client", () => {
   const binDir = mkdtempSync(path.join(os.tmpdir(), "kdt-clients-"));
 
   /** Runs a script with `client` as the only `docker` on PATH. */
-  function runWith(
-    client: string,
-    cmd: ShellCommand,
-    phase: "create" | "delete",
-  ): Promise<RunResult> {
+  function runWith(client: string, cmd: Script, phase: "create" | "delete"): Promise<RunResult> {
     const dir = path.join(binDir, String(CLIENTS.indexOf(client)));
     const script = phase === "create" ? cmd.create : cmd.delete;
     if (script === undefined) {
       throw new Error(`no ${phase} script`);
     }
-    return run("/bin/sh", ["-c", script], {
+    return runAsync("/bin/sh", ["-c", script], {
       env: { ...cmd.environment, PATH: `${dir}:/usr/sbin:/usr/bin:/sbin:/bin` },
     });
   }
@@ -82,7 +78,7 @@ describeDocker("the component's scripts with each docker client", () => {
   });
 
   it.each(CLIENTS)("with %s: network, registry (kept on re-run), delete", async (client) => {
-    const version = await run(client, ["version", "--format", "{{.Client.Version}}"]);
+    const version = await runAsync(client, ["version", "--format", "{{.Client.Version}}"]);
     expect(version.code).toBe(0);
     console.log(`[clients] ${client}: client ${version.stdout.trim()}`);
     const id = runId();
@@ -96,13 +92,13 @@ describeDocker("the component's scripts with each docker client", () => {
       retainOnDestroy: false,
     });
     res.volume(config.registry.spec.volume);
-    const net = await runWith(client, networkCommand(config.networkName, true), "create");
+    const net = await runWith(client, networkScript(config.networkName, true), "create");
     expect(net.code, net.stderr).toBe(0);
 
     const ensure = async () =>
       runWith(
         client,
-        await registryContainerCommand(config.registry.spec, {
+        await componentRegistryScript(config.registry.spec, {
           probeUrl: config.registry.probeUrl,
           removeOnDelete: true,
         }),
@@ -118,11 +114,13 @@ describeDocker("the component's scripts with each docker client", () => {
 
     const removed = await runWith(
       client,
-      await registryContainerCommand(config.registry.spec, { removeOnDelete: true }),
+      await componentRegistryScript(config.registry.spec, { removeOnDelete: true }),
       "delete",
     );
     expect(removed.code, removed.stderr).toBe(0);
-    expect(await run("docker", ["container", "inspect", config.registry.spec.name])).toMatchObject({
+    expect(
+      await runAsync("docker", ["container", "inspect", config.registry.spec.name]),
+    ).toMatchObject({
       code: 1,
     });
   });

@@ -3,7 +3,7 @@
  * shell commands (registry and cache containers included) rendered and run the way the component
  * and `@pulumi/command` run them, and the node stand-in built by test/bed/images.sh.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
@@ -12,14 +12,20 @@ import * as path from "node:path";
 import { describe } from "vitest";
 import { containerState } from "../../components/lookup";
 import type { ContainerSpec } from "../../components/render/containers";
-import {
-  registryContainerCommand as renderRegistryContainerCommand,
-  type ShellCommand,
-} from "../../components/render/scripts";
+import { registryContainerScript, type Script } from "../../components/scripts";
 
-import { BED_BIN, REPO_DIR } from "../support/bed";
+import { BED_BIN, freePort, REPO_DIR, runAsync, type RunResult, waitFor } from "../support/bed";
 
-export { BED_BIN, BED_CACHE, pulumiEnv, REPO_DIR } from "../support/bed";
+export {
+  BED_BIN,
+  BED_CACHE,
+  freePort,
+  pulumiEnv,
+  REPO_DIR,
+  runAsync,
+  type RunResult,
+  waitFor,
+} from "../support/bed";
 export const BED_DIR = path.join(REPO_DIR, "test/bed");
 
 /** Images built by test/bed/images.sh. */
@@ -74,49 +80,13 @@ export function describeDocker(name: string, body: () => void): void {
   }
 }
 
-export interface RunResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a program with the bed's environment; never throws for a non-zero exit. */
-export function run(
-  file: string,
-  args: readonly string[],
-  options: { env?: Readonly<Record<string, string>>; input?: string; timeoutMs?: number } = {},
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      env: bedEnv(options.env),
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-    // A command that exits without reading its input closes the pipe: not an error here.
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(options.input ?? "");
-  });
-}
-
 function describeRun(what: string, r: RunResult): string {
   return `${what} exited ${r.code}\nstdout: ${r.stdout.trim()}\nstderr: ${r.stderr.trim()}`;
 }
 
 /** `docker ARGS`; throws with the output when it fails. Returns stdout. */
 export async function docker(args: readonly string[], input?: string): Promise<string> {
-  const r = await run("docker", args, input === undefined ? {} : { input });
+  const r = await runAsync("docker", args, input === undefined ? {} : { input });
   if (r.code !== 0) {
     throw new Error(describeRun(`docker ${args.join(" ")}`, r));
   }
@@ -125,7 +95,7 @@ export async function docker(args: readonly string[], input?: string): Promise<s
 
 /** `docker ARGS`, result whatever the exit code. */
 export function dockerResult(args: readonly string[]): Promise<RunResult> {
-  return run("docker", args);
+  return runAsync("docker", args);
 }
 
 /** Fails the suite under CI when docker is missing; builds the bed's images (fast when done). */
@@ -135,7 +105,7 @@ export async function prepareBed(): Promise<void> {
       "no docker daemon answers ('docker info' failed) and CI is set: run test/bed/docker.sh first",
     );
   }
-  const r = await run("bash", [path.join(BED_DIR, "images.sh")], { timeoutMs: 900_000 });
+  const r = await runAsync("bash", [path.join(BED_DIR, "images.sh")], { timeoutMs: 900_000 });
   if (r.code !== 0) {
     throw new Error(describeRun("test/bed/images.sh", r));
   }
@@ -145,23 +115,23 @@ export async function prepareBed(): Promise<void> {
  * Runs one of the component's shell commands as `@pulumi/command`'s local.Command does:
  * `/bin/sh -c SCRIPT` with the command's environment on top of the process's.
  */
-export async function runShellCommand(
-  cmd: ShellCommand,
+export async function runScript(
+  cmd: Script,
   phase: "create" | "delete" = "create",
 ): Promise<RunResult> {
   const script = phase === "create" ? cmd.create : cmd.delete;
   if (script === undefined) {
     throw new Error(`the command has no ${phase} script`);
   }
-  return run("/bin/sh", ["-c", script], { env: cmd.environment });
+  return runAsync("/bin/sh", ["-c", script], { env: cmd.environment });
 }
 
 /** Same, throwing with the output when the script fails. */
-export async function runShellCommandOk(
-  cmd: ShellCommand,
+export async function runScriptOk(
+  cmd: Script,
   phase: "create" | "delete" = "create",
 ): Promise<RunResult> {
-  const r = await runShellCommand(cmd, phase);
+  const r = await runScript(cmd, phase);
   if (r.code !== 0) {
     throw new Error(describeRun(`${phase} script`, r));
   }
@@ -178,14 +148,14 @@ export interface RegistryCommandOptions {
 }
 
 /**
- * The command the component renders for a registry or cache container, with RECOVER from the
+ * The command the component renders for a registry or cache container, with REPAIR from the
  * same lookup the program makes at run time.
  */
-export async function registryContainerCommand(
+export async function componentRegistryScript(
   spec: ContainerSpec,
   options: RegistryCommandOptions = {},
-): Promise<ShellCommand> {
-  return renderRegistryContainerCommand({
+): Promise<Script> {
+  return registryContainerScript({
     spec,
     probeUrl: options.probeUrl,
     secretEnv: options.secretEnv ?? {},
@@ -199,7 +169,7 @@ export async function ensureRegistryContainer(
   spec: ContainerSpec,
   options: RegistryCommandOptions = {},
 ): Promise<RunResult> {
-  return runShellCommand(await registryContainerCommand(spec, options));
+  return runScript(await componentRegistryScript(spec, options));
 }
 
 /** Same, throwing with the output when the script fails. */
@@ -207,7 +177,7 @@ export async function ensureRegistryContainerOk(
   spec: ContainerSpec,
   options: RegistryCommandOptions = {},
 ): Promise<RunResult> {
-  return runShellCommandOk(await registryContainerCommand(spec, options));
+  return runScriptOk(await componentRegistryScript(spec, options));
 }
 
 /** What the tests look at in `docker container inspect`. */
@@ -268,35 +238,14 @@ export async function volumeExists(name: string): Promise<boolean> {
 
 /** Waits until `GET url` answers 200 (a registry's `/v2/`); each try gives up after 3 s. */
 export async function waitForHttpOk(url: string, timeoutMs = 60_000): Promise<void> {
-  await waitFor(
-    `GET ${url}`,
-    async () => ((await http(url, {}, 3_000)).status === 200 ? true : undefined),
-    timeoutMs,
+  await waitFor(`GET ${url}`, timeoutMs, async () =>
+    (await http(url, {}, 3_000)).status === 200 ? true : undefined,
   );
 }
 
 /** A random suffix for names of this run. */
 export function runId(): string {
   return randomBytes(4).toString("hex");
-}
-
-/** A TCP port that is free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address === null || typeof address === "string") {
-          reject(new Error("no port"));
-        } else {
-          resolve(address.port);
-        }
-      });
-    });
-  });
 }
 
 /** Distinct free ports. */
@@ -306,29 +255,6 @@ export async function freePorts(n: number): Promise<number[]> {
     ports.add(await freePort());
   }
   return [...ports];
-}
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) {
-        return value;
-      }
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}: ${String(lastError ?? "no answer")}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /** How a TCP connect to host:port ends, within timeoutMs. */
@@ -466,7 +392,7 @@ export async function startNodeStandin(
   writeFileSync(file, patch.endsWith("\n") ? patch : `${patch}\n`);
   await docker(["cp", file, `${name}:${STANDIN_PATCH_DIR}/50-kind-dev.toml`]);
   await docker(["start", name]);
-  await waitFor(`containerd's CRI plugin in ${name}`, async () => {
+  await waitFor(`containerd's CRI plugin in ${name}`, 30_000, async () => {
     const r = await dockerResult(["exec", name, "cri-pull", "version"]);
     return r.code === 0 ? r.stdout : undefined;
   });

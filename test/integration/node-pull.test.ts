@@ -5,10 +5,11 @@
  * pulls `localhost:<registryPort>/...` from the push registry container (started by the
  * component's ensure script) over the network.
  */
+import { planHostsFiles } from "../../components/hostsToml";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
 import { CERTS_D, CONTAINERD_CONFIG_PATCH } from "../../components/render/containerd";
-import { hostsTomlCommand, networkCommand } from "../../components/render/scripts";
+import { hostsTomlScript, networkScript } from "../../components/scripts";
 import {
   BED_IMAGES,
   criPull,
@@ -21,7 +22,7 @@ import {
   prepareBed,
   Resources,
   runId,
-  runShellCommandOk,
+  runScriptOk,
   startNodeStandin,
 } from "./helpers";
 
@@ -43,7 +44,7 @@ describeDocker("node pulls from the push registry through the component's hosts.
       caches: [],
     });
     res.volume(config.registry.spec.volume);
-    await runShellCommandOk(networkCommand(config.networkName, true));
+    await runScriptOk(networkScript(config.networkName, true));
     // Started as the component starts it: its ensure script, which waits for GET /v2/.
     const started = await ensureRegistryContainerOk(config.registry.spec, {
       probeUrl: config.registry.probeUrl,
@@ -69,7 +70,7 @@ describeDocker("node pulls from the push registry through the component's hosts.
 
   it("names the node like kind and plans a hosts.toml for each of the push registry's names", () => {
     expect(node).toBe(`kdt-${id}-control-plane`);
-    expect(config.hostsFiles.map((f) => f.hostDir)).toEqual([
+    expect(planHostsFiles(config).map((f) => f.hostDir)).toEqual([
       config.registry.host,
       `kdt-reg-${id}:5000`,
     ]);
@@ -86,8 +87,8 @@ describeDocker("node pulls from the push registry through the component's hosts.
   });
 
   it("the component's command writes hosts.toml into the node, and the pull succeeds", async () => {
-    for (const file of config.hostsFiles) {
-      const r = await runShellCommandOk(hostsTomlCommand(node, file.hostDir, file.toml));
+    for (const file of planHostsFiles(config)) {
+      const r = await runScriptOk(hostsTomlScript(node, file.hostDir, file.toml));
       expect(r.stderr).toContain(`wrote ${CERTS_D}/${file.hostDir}/hosts.toml on ${node}`);
       const written = await docker(["exec", node, "cat", `${CERTS_D}/${file.hostDir}/hosts.toml`]);
       expect(written).toBe(file.toml);
@@ -118,16 +119,16 @@ describeDocker("node pulls from the push registry through the component's hosts.
   });
 
   it("writing the same file again changes nothing, and delete removes it", async () => {
-    const file = config.hostsFiles[0];
+    const file = planHostsFiles(config)[0];
     if (file === undefined) {
       throw new Error("no hosts file");
     }
-    const cmd = hostsTomlCommand(node, file.hostDir, file.toml);
-    await runShellCommandOk(cmd);
+    const cmd = hostsTomlScript(node, file.hostDir, file.toml);
+    await runScriptOk(cmd);
     expect(await docker(["exec", node, "cat", `${CERTS_D}/${file.hostDir}/hosts.toml`])).toBe(
       file.toml,
     );
-    await runShellCommandOk(cmd, "delete");
+    await runScriptOk(cmd, "delete");
     const gone = await dockerResult(["exec", node, "test", "-e", `${CERTS_D}/${file.hostDir}`]);
     expect(gone.code).not.toBe(0);
   });

@@ -20,7 +20,7 @@ import {
   REGISTRY_DATA_PATH,
   specHash,
 } from "../../components/render/containers";
-import { networkCommand } from "../../components/render/scripts";
+import { networkScript } from "../../components/scripts";
 import {
   BED_IMAGES,
   containerInfo,
@@ -34,11 +34,11 @@ import {
   localNonLoopbackIPv4,
   mustContainerInfo,
   prepareBed,
-  registryContainerCommand,
+  componentRegistryScript,
   Resources,
   runId,
-  runShellCommand,
-  runShellCommandOk,
+  runScript,
+  runScriptOk,
   tcpConnect,
   TEST_LABEL,
   volumeExists,
@@ -102,7 +102,7 @@ const registrySuite = (registryImage: string) => (): void => {
     imageId = (
       await docker(["image", "inspect", "--format", "{{.Id}}", BED_IMAGES.testImage])
     ).trim();
-    await runShellCommandOk(networkCommand(network, true));
+    await runScriptOk(networkScript(network, true));
   });
 
   afterAll(async () => {
@@ -178,13 +178,13 @@ const registrySuite = (registryImage: string) => (): void => {
   it("a container removed by hand comes back on the same volume, images kept", async () => {
     const before = await mustContainerInfo(name);
     await docker(["rm", "-f", name]);
-    // What the program's lookup sees, and passes to the command as RECOVER to re-run it.
+    // What the program's lookup sees, and passes to the command as REPAIR to re-run it.
     expect(await containerState(name, config.registry.spec.volume)).toBe("missing");
-    const cmd = await registryContainerCommand(config.registry.spec, {
+    const cmd = await componentRegistryScript(config.registry.spec, {
       probeUrl: config.registry.probeUrl,
     });
-    expect(cmd.environment["RECOVER"]).toBe("recreate");
-    const r = await runShellCommandOk(cmd);
+    expect(cmd.environment["REPAIR"]).toBe("recreate");
+    const r = await runScriptOk(cmd);
     expect(r.stderr).toContain(`started the registry container ${name}`);
 
     const after = await mustContainerInfo(name);
@@ -289,23 +289,23 @@ const registrySuite = (registryImage: string) => (): void => {
   });
 
   it("with removeOnDelete the delete script removes container and volume; retained has none", async () => {
-    const retained = await registryContainerCommand(config.registry.spec, {
+    const retained = await componentRegistryScript(config.registry.spec, {
       probeUrl: config.registry.probeUrl,
     });
     expect(retained.delete).toBeUndefined();
 
-    const cmd = await registryContainerCommand(config.registry.spec, {
+    const cmd = await componentRegistryScript(config.registry.spec, {
       probeUrl: config.registry.probeUrl,
       removeOnDelete: true,
     });
-    const r = await runShellCommandOk(cmd, "delete");
+    const r = await runScriptOk(cmd, "delete");
     expect(r.stderr).toContain(`removed ${name} and its volume ${name}-data`);
     expect(await containerInfo(name)).toBeUndefined();
     expect(await volumeExists(`${name}-data`)).toBe(false);
     expect(await containerState(name, config.registry.spec.volume)).toBe("absent");
 
     // Deleting what is already gone succeeds.
-    const again = await runShellCommand(cmd, "delete");
+    const again = await runScript(cmd, "delete");
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`kept volume ${name}-data: it is still in use or already gone`);
   });
@@ -351,7 +351,7 @@ describeDocker(
       res.network(network);
       res.container(name);
       res.volume(`${name}-data`);
-      await runShellCommandOk(networkCommand(network, true));
+      await runScriptOk(networkScript(network, true));
     });
 
     afterAll(async () => {

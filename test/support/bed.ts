@@ -3,10 +3,11 @@
  * integration, end-to-end and benchmark code; imports no test runner, so the benchmark harness
  * can use it as a plain program.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 
 export const REPO_DIR = path.resolve(__dirname, "../..");
 
@@ -40,32 +41,50 @@ export function pulumiEnv(backendDir: string, pathPrefix = ""): Record<string, s
   };
 }
 
-/** A TCP port free on loopback right now. */
+/** A TCP port that is free on 127.0.0.1 right now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen({ host: "127.0.0.1", port: 0 }, () => {
+      const address = server.address();
+      server.close(() => {
+        if (address === null || typeof address === "string") {
+          reject(new Error("no port"));
+        } else {
+          resolve(address.port);
+        }
+      });
     });
   });
 }
 
-/** Polls `check` every `everyMs` until it holds; throws after `timeoutMs`. */
-export async function waitFor(
+/**
+ * Polls `check` every `everyMs` until it gives a value other than `undefined` or `false`, and
+ * returns that value; throws after `timeoutMs`, with the last error `check` threw.
+ */
+export async function waitFor<T>(
   what: string,
   timeoutMs: number,
-  check: () => boolean,
-  everyMs = 1000,
-): Promise<void> {
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    if (check()) {
-      return;
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) {
+        return value;
+      }
+    } catch (e) {
+      lastError = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+      throw new Error(
+        `timed out after ${timeoutMs / 1000}s waiting for ${what}: ${String(lastError ?? "no answer")}`,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
@@ -114,6 +133,45 @@ export function tryRun(file: string, args: string[]): { ok: boolean; out: string
   return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
 }
 
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a program with TOOLS_ENV (plus `env`) without blocking the event loop; never throws for a
+ * non-zero exit. `input` goes to its standard input.
+ */
+export function runAsync(
+  file: string,
+  args: readonly string[],
+  options: { env?: Readonly<Record<string, string>>; input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      env: { ...TOOLS_ENV, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    // A command that exits without reading its input closes the pipe: not an error here.
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(options.input ?? "");
+  });
+}
+
 /**
  * A plain registry:2 on `network`, published on 127.0.0.1:`port`, standing in for Docker Hub;
  * returns once it answers.
@@ -140,4 +198,42 @@ export async function startRegistryStandIn(
     () => tryRun("curl", ["-fsS", `http://127.0.0.1:${port}/v2/`]).ok,
     250,
   );
+}
+
+/** The dev stack's settings a test sets (stacks/dev/index.ts reads them as `kind-dev:<name>`). */
+export interface DevStackSettings {
+  readonly clusterName: string;
+  readonly workers: number;
+  readonly nodeImage: string;
+  readonly networkName: string;
+  readonly registryName: string;
+  readonly registryPort: number;
+  readonly caches: readonly Readonly<Record<string, string | number>>[];
+}
+
+/**
+ * A stack of the dev stack program (stacks/dev) on the real engine: the bed's CLI and plugins, a
+ * file backend in `backendDir`, the docker wrapper first on PATH for kind, and `settings` as its
+ * config. The caller removes it (`stack.destroy()`, `workspace.removeStack`).
+ */
+export async function devStack(
+  stackName: string,
+  backendDir: string,
+  settings: DevStackSettings,
+): Promise<Stack> {
+  process.env["PATH"] = TOOLS_ENV["PATH"];
+  const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName, workDir: REPO_DIR },
+    { pulumiCommand, envVars: pulumiEnv(backendDir, `${WRAPPER_DIR}:`) },
+  );
+  await stack.setAllConfig(
+    Object.fromEntries(
+      Object.entries(settings).map(([key, value]) => [
+        `kind-dev:${key}`,
+        { value: typeof value === "object" ? JSON.stringify(value) : String(value) },
+      ]),
+    ),
+  );
+  return stack;
 }

@@ -1,3 +1,4 @@
+import { planHostsFiles } from "../../components/hostsToml";
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { KindDevEnvironmentArgs } from "../../components/args";
@@ -31,7 +32,7 @@ describe("resolveConfig defaults", () => {
     ]);
     expect(c.nodes).toEqual([{ name: "kind-control-plane", suffix: "control-plane" }]);
     expect(c.maxParallelImagePulls).toBe(5);
-    expect(c.hostsFiles.map((f) => [f.hostDir, f.slug, f.toml])).toEqual([
+    expect(planHostsFiles(c).map((f) => [f.hostDir, f.slug, f.toml])).toEqual([
       ["localhost:5001", "localhost-5001", '[host."http://kind-registry:5000"]\n'],
       ["kind-registry:5000", "kind-registry-5000", '[host."http://kind-registry:5000"]\n'],
       [

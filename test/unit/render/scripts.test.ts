@@ -4,21 +4,49 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CERTS_D } from "../../../components/render/containerd";
 import {
   cacheContainerSpec,
+  LABEL_MANAGED,
+  LABEL_ROLE,
+  LABEL_SPEC,
+  LABEL_UPSTREAM,
+  REGISTRY_DATA_PATH,
   registryContainerSpec,
   specHash,
 } from "../../../components/render/containers";
 import {
-  clusterCommand,
-  containerCommand,
-  hostsTomlCommand,
-  networkCommand,
+  clusterScript,
+  hostsTomlScript,
+  networkScript,
   publishArg,
-  registryContainerCommand,
-  type ShellCommand,
-} from "../../../components/render/scripts";
+  registryContainerScript,
+  type Script,
+} from "../../../components/scripts";
+import type { ContainerSpec } from "../../../components/render/containers";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
+
+/** The component's script for a container, with SPEC set to `fingerprint` when given. */
+function containerScript(
+  spec: ContainerSpec,
+  options: {
+    probeUrl?: string;
+    fingerprint?: string;
+    secretEnv?: Record<string, string>;
+    removeOnDelete?: boolean;
+  } = {},
+): Script {
+  const script = registryContainerScript({
+    spec,
+    probeUrl: options.probeUrl,
+    secretEnv: options.secretEnv ?? {},
+    state: "absent",
+    removeOnDelete: options.removeOnDelete ?? false,
+  });
+  return options.fingerprint === undefined
+    ? script
+    : { ...script, environment: { ...script.environment, SPEC: options.fingerprint } };
+}
 
 const FAKES = path.resolve(__dirname, "../fakes");
 // Tools the scripts may use; every other command, docker and kind included, is absent unless
@@ -73,7 +101,7 @@ interface Call {
 }
 
 function run(
-  cmd: ShellCommand,
+  cmd: Script,
   script: "create" | "delete" = "create",
   extra: Record<string, string> = {},
 ) {
@@ -98,7 +126,7 @@ function run(
 describe("preflight", () => {
   it("fails with a clear message when docker is not on PATH", () => {
     withoutTool("docker");
-    const r = run(networkCommand("kind", false));
+    const r = run(networkScript("kind", false));
     expect(r.status).toBe(127);
     expect(r.stderr).toBe(
       "pulumi-kind-dev: the docker CLI is not on PATH; install Docker and retry\n",
@@ -106,7 +134,7 @@ describe("preflight", () => {
   });
 
   it("fails with a clear message when the daemon does not answer", () => {
-    const r = run(hostsTomlCommand("n", "docker.io", "x"), "create", {
+    const r = run(hostsTomlScript("n", "docker.io", "x"), "create", {
       FAKE_DOCKER_INFO_EXIT: "1",
     });
     expect(r.status).toBe(1);
@@ -118,7 +146,7 @@ describe("preflight", () => {
 
   it("fails with a clear message when kind is not on PATH", () => {
     withoutTool("kind");
-    const r = run(clusterCommand("dev", "kind", "kind: Cluster\n"));
+    const r = run(clusterScript("dev", "kind", "kind: Cluster\n"));
     expect(r.status).toBe(127);
     expect(r.stderr).toBe(
       "pulumi-kind-dev: the kind CLI is not on PATH; install kind (https://kind.sigs.k8s.io) and retry\n",
@@ -128,7 +156,7 @@ describe("preflight", () => {
 
 describe("network", () => {
   it("creates the network when it is absent", () => {
-    const r = run(networkCommand("kind", false));
+    const r = run(networkScript("kind", false));
     expect(r.status).toBe(0);
     expect(r.calls.map((c) => c.argv)).toEqual([
       ["info"],
@@ -138,15 +166,15 @@ describe("network", () => {
   });
 
   it("reuses an existing network", () => {
-    const r = run(networkCommand("kind", false), "create", { FAKE_NETWORK_EXISTS: "1" });
+    const r = run(networkScript("kind", false), "create", { FAKE_NETWORK_EXISTS: "1" });
     expect(r.status).toBe(0);
     expect(r.calls.map((c) => c.argv)).toEqual([["info"], ["network", "inspect", "kind"]]);
     expect(r.stderr).toContain("using existing docker network kind");
   });
 
   it("has a delete step only when the network is not retained", () => {
-    expect(networkCommand("kind", false).delete).toBeUndefined();
-    const r = run(networkCommand("kind", true), "delete", { FAKE_DOCKER_EXIT: "1" });
+    expect(networkScript("kind", false).delete).toBeUndefined();
+    const r = run(networkScript("kind", true), "delete", { FAKE_DOCKER_EXIT: "1" });
     expect(r.status).toBe(0);
     expect(r.calls.map((c) => c.argv)).toEqual([["network", "rm", "kind"]]);
     expect(r.stderr).toContain("kept docker network kind: it is still in use or already gone");
@@ -157,7 +185,7 @@ describe("cluster", () => {
   const config = 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: "dev"\n';
 
   it("creates the cluster from the rendered config and prints nothing on stdout", () => {
-    const r = run(clusterCommand("dev", "kind", config));
+    const r = run(clusterScript("dev", "kind", config));
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("");
     const kind = r.calls.filter((c) => c.tool === "kind");
@@ -170,7 +198,7 @@ describe("cluster", () => {
   });
 
   it("refuses to take over a cluster of the same name", () => {
-    const r = run(clusterCommand("dev", "kind", config), "create", {
+    const r = run(clusterScript("dev", "kind", config), "create", {
       FAKE_KIND_CLUSTERS: "other\ndev\n",
     });
     expect(r.status).toBe(1);
@@ -179,13 +207,13 @@ describe("cluster", () => {
   });
 
   it("fails when kind fails", () => {
-    const r = run(clusterCommand("dev", "kind", config), "create", { FAKE_KIND_EXIT: "1" });
+    const r = run(clusterScript("dev", "kind", config), "create", { FAKE_KIND_EXIT: "1" });
     expect(r.status).not.toBe(0);
     expect(r.stdout).toBe("");
   });
 
   it("deletes the cluster by name", () => {
-    const r = run(clusterCommand("dev", "kind", config), "delete");
+    const r = run(clusterScript("dev", "kind", config), "delete");
     expect(r.status).toBe(0);
     expect(r.calls.map((c) => c.argv)).toEqual([["delete", "cluster", "--name", "dev"]]);
   });
@@ -194,7 +222,7 @@ describe("cluster", () => {
 describe("hosts.toml command", () => {
   it("pipes the file into the node and passes the directory as an argument", () => {
     const toml = '[host."http://kind-registry:5000"]\n';
-    const r = run(hostsTomlCommand("dev-worker", "localhost:5001", toml));
+    const r = run(hostsTomlScript("dev-worker", "localhost:5001", toml));
     expect(r.status).toBe(0);
     const exec = r.calls.at(-1)!;
     expect(exec.argv).toEqual([
@@ -211,7 +239,7 @@ describe("hosts.toml command", () => {
   });
 
   it("removes the file on delete and never fails if the node is gone", () => {
-    const r = run(hostsTomlCommand("dev-worker", "docker.io", "x"), "delete", {
+    const r = run(hostsTomlScript("dev-worker", "docker.io", "x"), "delete", {
       FAKE_DOCKER_EXIT: "1",
     });
     expect(r.status).toBe(0);
@@ -226,7 +254,7 @@ describe("hosts.toml command", () => {
     fc.assert(
       fc.property(value, value, value, (node, hostDir, toml) => {
         fs.rmSync(log, { force: true });
-        const r = run(hostsTomlCommand(node, hostDir, toml));
+        const r = run(hostsTomlScript(node, hostDir, toml));
         expect(r.status).toBe(0);
         const exec = r.calls.at(-1)!;
         expect(exec.argv[2]).toBe(node);
@@ -243,7 +271,7 @@ describe("hosts.toml command", () => {
     fc.assert(
       fc.property(value, (config) => {
         fs.rmSync(log, { force: true });
-        const r = run(clusterCommand("dev", "kind", config));
+        const r = run(clusterScript("dev", "kind", config));
         expect(r.status).toBe(0);
         expect(r.calls.find((c) => c.argv[0] === "create")!.config).toBe(config);
       }),
@@ -274,17 +302,11 @@ describe("registry and cache containers", () => {
   });
 
   const registrySpec = registryContainerSpec(REGISTRY_INPUT);
-  const registry = () =>
-    containerCommand({
-      spec: registrySpec,
-      specHash: specHash(registrySpec),
-      probeUrl,
-      removeOnDelete: false,
-    });
+  const registry = () => containerScript(registrySpec, { probeUrl });
   const cacheSpec = cacheContainerSpec(DOCKER_HUB_CACHE_INPUT);
   const secret = { REGISTRY_PROXY_PASSWORD: "s3cr3t value; $(rm -rf /)" };
-  const cache = (): ShellCommand =>
-    registryContainerCommand({
+  const cache = (): Script =>
+    registryContainerScript({
       spec: cacheSpec,
       secretEnv: secret,
       state: "absent",
@@ -498,15 +520,11 @@ describe("registry and cache containers", () => {
 
   it("keeps a registry:2 container whose fingerprint matches: registryImage registry:2 set", () => {
     const spec = registryContainerSpec({ ...REGISTRY_INPUT, image: "registry:2" });
-    const r = run(
-      containerCommand({ spec, specHash: specHash(spec), probeUrl, removeOnDelete: false }),
-      "create",
-      {
-        FAKE_CONTAINER_IMAGE: "registry:2",
-        FAKE_CONTAINER_MANAGED: "true",
-        FAKE_CONTAINER_SPEC: specHash(spec),
-      },
-    );
+    const r = run(containerScript(spec, { probeUrl }), "create", {
+      FAKE_CONTAINER_IMAGE: "registry:2",
+      FAKE_CONTAINER_MANAGED: "true",
+      FAKE_CONTAINER_SPEC: specHash(spec),
+    });
     expect(r.status).toBe(0);
     expect(r.calls.some((c) => ["rm", "run", "start"].includes(c.argv[0]!))).toBe(false);
     expect(r.stderr).toBe(
@@ -525,15 +543,11 @@ describe("registry and cache containers", () => {
         fs.rmSync(log, { force: true });
         fs.rmSync(`${log}.state`, { force: true });
         const spec = { ...registrySpec, image: wanted };
-        const r = run(
-          containerCommand({ spec, specHash: "new", probeUrl, removeOnDelete: false }),
-          "create",
-          {
-            FAKE_CONTAINER_IMAGE: found,
-            FAKE_CONTAINER_MANAGED: "true",
-            FAKE_CONTAINER_SPEC: "old",
-          },
-        );
+        const r = run(containerScript(spec, { probeUrl, fingerprint: "new" }), "create", {
+          FAKE_CONTAINER_IMAGE: found,
+          FAKE_CONTAINER_MANAGED: "true",
+          FAKE_CONTAINER_SPEC: "old",
+        });
         expect(r.status).toBe(0);
         expect(r.stderr).toContain(
           `replacing the registry container kind-registry: image ${found} -> ${wanted}; data stays on volume kind-registry-data. To keep ${found}, set registryImage: ${found}\n`,
@@ -611,14 +625,9 @@ describe("registry and cache containers", () => {
   });
 
   it("rejects an environment variable name that is not a plain identifier", () => {
-    expect(() =>
-      containerCommand({
-        spec: registrySpec,
-        specHash: "x",
-        extraEnvNames: ["A B"],
-        removeOnDelete: false,
-      }),
-    ).toThrow('invalid container environment variable name "A B"');
+    expect(() => containerScript(registrySpec, { secretEnv: { "A B": "x" } })).toThrow(
+      'invalid container environment variable name "A B"',
+    );
   });
 
   it("hands every value to docker unchanged whatever it contains (property)", () => {
@@ -630,17 +639,9 @@ describe("registry and cache containers", () => {
         fs.rmSync(log, { force: true });
         fs.rmSync(`${log}.state`, { force: true });
         const spec = { ...registrySpec, name, image, network, volume };
-        const c = containerCommand({
-          spec,
-          specHash: "h",
-          probeUrl,
-          extraEnvNames: ["REGISTRY_PROXY_PASSWORD"],
-          removeOnDelete: false,
-        });
-        const r = run({
-          ...c,
-          environment: { ...c.environment, REGISTRY_PROXY_PASSWORD: password },
-        });
+        const r = run(
+          containerScript(spec, { probeUrl, secretEnv: { REGISTRY_PROXY_PASSWORD: password } }),
+        );
         expect(r.status).toBe(0);
         const dockerRun = r.calls.find((x) => x.argv[0] === "run")!;
         const arg = (flag: string) => dockerRun.argv[dockerRun.argv.indexOf(flag) + 1];
@@ -654,4 +655,34 @@ describe("registry and cache containers", () => {
       { numRuns: 30 },
     );
   }, 120_000);
+});
+
+describe("the script files", () => {
+  const dir = path.resolve(__dirname, "../../../components/scripts");
+  const all = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".sh"))
+    .map((f) => fs.readFileSync(path.join(dir, f), "utf8"))
+    .join("\n");
+
+  it("spell the labels, the data path and certs.d as the TypeScript side does", () => {
+    for (const literal of [
+      `"${LABEL_MANAGED}"`,
+      `"${LABEL_SPEC}"`,
+      `${LABEL_MANAGED}=true`,
+      `${LABEL_ROLE}=$ROLE`,
+      `${LABEL_UPSTREAM}=$UPSTREAM`,
+      `$VOLUME:${REGISTRY_DATA_PATH}`,
+      `${CERTS_D}/$1`,
+    ]) {
+      expect(all).toContain(literal);
+    }
+  });
+
+  it("use no dev.pulumi-kind-dev label the TypeScript side does not know", () => {
+    const labels = new Set(all.match(/dev\.pulumi-kind-dev\.[a-z]+/g));
+    expect([...labels].sort()).toEqual(
+      [LABEL_MANAGED, LABEL_ROLE, LABEL_SPEC, LABEL_UPSTREAM].sort(),
+    );
+  });
 });
