@@ -46,7 +46,7 @@ import {
   runId,
   runScriptOk,
   startNodeStandin,
-  TEST_LABEL,
+  startUpstream,
   waitFor,
   waitForHttpOk,
 } from "./helpers";
@@ -67,38 +67,6 @@ function onlyCacheSpec(c: Config): Spec {
 async function logsOf(container: string): Promise<string> {
   const r = await dockerResult(["logs", container]);
   return r.stdout + r.stderr;
-}
-
-/**
- * A plain registry (not the component's) named `name` on `network`, published on
- * 127.0.0.1:`port`, holding the test image as `repo:1`: the stand-in for Docker Hub.
- */
-async function startUpstream(
-  res: Resources,
-  name: string,
-  network: string,
-  port: number,
-  repo: string,
-  id: string,
-): Promise<void> {
-  res.container(name);
-  await docker([
-    "run",
-    "-d",
-    "--name",
-    name,
-    "--network",
-    network,
-    "--publish",
-    `127.0.0.1:${port}:5000`,
-    "--label",
-    `${TEST_LABEL}=${id}`,
-    BED_IMAGES.registry,
-  ]);
-  await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
-  const pushed = res.image(`localhost:${port}/${repo}:1`);
-  await docker(["tag", BED_IMAGES.testImage, pushed]);
-  await docker(["push", pushed]);
 }
 
 function sha256(data: Buffer): string {
@@ -240,24 +208,7 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
 
       // The upstream: a plain registry on the same network (not the component's, so plain docker
       // run), holding the image under library/.
-      res.container(upstream);
-      await docker([
-        "run",
-        "-d",
-        "--name",
-        upstream,
-        "--network",
-        network,
-        "--publish",
-        `127.0.0.1:${upstreamPort}:5000`,
-        "--label",
-        `${TEST_LABEL}=${id}`,
-        BED_IMAGES.registry,
-      ]);
-      await waitForHttpOk(`http://127.0.0.1:${upstreamPort}/v2/`);
-      const pushed = res.image(`localhost:${upstreamPort}/library/${repo}:1`);
-      await docker(["tag", BED_IMAGES.testImage, pushed]);
-      await docker(["push", pushed]);
+      await startUpstream(res, upstream, network, upstreamPort, `library/${repo}`, id);
 
       // The cache, as the component starts it (no probe, no credentials).
       res.container(cacheName);

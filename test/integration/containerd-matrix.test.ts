@@ -35,7 +35,7 @@ import {
   runId,
   runScriptOk,
   startNodeStandin,
-  TEST_LABEL,
+  startUpstream,
   waitForHttpOk,
 } from "./helpers";
 
@@ -208,24 +208,7 @@ describeDocker(
       await docker(["push", viaLocalhost]);
 
       // Docker Hub's stand-in: a plain registry holding the image under library/.
-      res.container(upstream);
-      await docker([
-        "run",
-        "-d",
-        "--name",
-        upstream,
-        "--network",
-        network,
-        "--publish",
-        `127.0.0.1:${upstreamPort}:5000`,
-        "--label",
-        `${TEST_LABEL}=${id}`,
-        BED_IMAGES.registry,
-      ]);
-      await waitForHttpOk(`http://127.0.0.1:${upstreamPort}/v2/`);
-      const pushed = res.image(`localhost:${upstreamPort}/library/${repo}:1`);
-      await docker(["tag", BED_IMAGES.testImage, pushed]);
-      await docker(["push", pushed]);
+      await startUpstream(res, upstream, network, upstreamPort, `library/${repo}`, id);
 
       res.container(cache.spec.name);
       res.volume(cache.spec.volume);

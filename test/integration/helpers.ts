@@ -410,3 +410,35 @@ export async function criRegistryConfig(node: string): Promise<{ configPath?: st
   };
   return config.registry ?? {};
 }
+
+/**
+ * A plain registry (not the component's) named `name` on `network`, published on
+ * 127.0.0.1:`port`, holding the test image as `repo:1`: the stand-in for Docker Hub.
+ */
+export async function startUpstream(
+  res: Resources,
+  name: string,
+  network: string,
+  port: number,
+  repo: string,
+  id: string,
+): Promise<void> {
+  res.container(name);
+  await docker([
+    "run",
+    "-d",
+    "--name",
+    name,
+    "--network",
+    network,
+    "--publish",
+    `127.0.0.1:${port}:5000`,
+    "--label",
+    `${TEST_LABEL}=${id}`,
+    BED_IMAGES.registry,
+  ]);
+  await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
+  const pushed = res.image(`localhost:${port}/${repo}:1`);
+  await docker(["tag", BED_IMAGES.testImage, pushed]);
+  await docker(["push", pushed]);
+}
