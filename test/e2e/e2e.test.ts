@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { LOCAL_REGISTRY_HOSTING } from "../../components/registryHosting";
+import { LOCAL_REGISTRY_HOSTING } from "../../components/render/localRegistryHosting";
 import {
   BED_BIN,
   devStack,

@@ -14,7 +14,7 @@
  * upstream gone. caches[].ttl: registry:3 schedules what it caches to expire after it;
  * registry:2 ignores the variable and keeps its 168h.
  */
-import { planHostsFiles } from "../../components/hostsToml";
+import { planHostsFiles } from "../../components/render/hostsToml";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";

@@ -10,7 +10,7 @@
  * config_path and nothing legacy, and pulls through the CRI (as the kubelet pulls) work via
  * `localhost:<port>`, via `<registryName>:5000` and, for Docker Hub images, via the cache only.
  */
-import { planHostsFiles } from "../../components/hostsToml";
+import { planHostsFiles } from "../../components/render/hostsToml";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { parse as parseToml } from "smol-toml";

@@ -5,7 +5,7 @@
  * pulls `localhost:<registryPort>/...` from the push registry container (started by the
  * component's ensure script) over the network.
  */
-import { planHostsFiles } from "../../components/hostsToml";
+import { planHostsFiles } from "../../components/render/hostsToml";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
 import { CERTS_D, CONTAINERD_CONFIG_PATCH } from "../../components/render/containerd";

@@ -1,4 +1,4 @@
-import { planHostsFiles } from "../../components/hostsToml";
+import { planHostsFiles } from "../../components/render/hostsToml";
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { KindDevEnvironmentArgs } from "../../components/args";

@@ -8,9 +8,12 @@ import {
   envList,
   registryContainerSpec,
 } from "../../../components/render/containers";
-import { renderMirrorHostsToml, renderRegistryHostsToml } from "../../../components/hostsToml";
+import {
+  renderMirrorHostsToml,
+  renderRegistryHostsToml,
+} from "../../../components/render/hostsToml";
 import { kindNodeNames, renderKindConfig } from "../../../components/render/kindConfig";
-import { renderLocalRegistryHosting } from "../../../components/registryHosting";
+import { renderLocalRegistryHosting } from "../../../components/render/localRegistryHosting";
 import { tomlString, yamlString } from "../../../components/render/text";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 

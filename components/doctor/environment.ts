@@ -1,0 +1,310 @@
+/**
+ * Which cluster, registry and caches the doctor looks at, and what the component would have
+ * rendered for them. Pure: it works on what docker, kind and kubectl printed. The component's own
+ * plan (resolveConfig) gives the expected `hosts.toml` files and ConfigMap, so the doctor and the
+ * component cannot drift apart.
+ */
+import { planHostsFiles } from "../render/hostsToml";
+import { localRegistryHosting, renderLocalRegistryHosting } from "../render/localRegistryHosting";
+import { resolveConfig } from "../config";
+import {
+  LABEL_MANAGED,
+  LABEL_ROLE,
+  LABEL_UPSTREAM,
+  REGISTRY_CONTAINER_PORT,
+  REGISTRY_DATA_PATH,
+} from "../render/containers";
+import type { ContainerInfo } from "./parse";
+
+export interface RegistryTarget {
+  /** Container name. */
+  readonly name: string;
+  /** Absent when no container of that name exists (removed by hand). */
+  readonly container?: ContainerInfo;
+  /** Host port of `localhost:<port>`, from the container or else from the ConfigMap. */
+  readonly port?: number;
+  readonly volume: string;
+  /** How the doctor found it, for the report. */
+  readonly foundBy: string;
+}
+
+export interface CacheTarget {
+  readonly name: string;
+  readonly container?: ContainerInfo;
+  /** Registry host that image references name: `docker.io`. */
+  readonly upstreamHost: string;
+  /** Where the cache fetches from: `https://registry-1.docker.io`. */
+  readonly remoteUrl: string;
+  readonly volume: string;
+  readonly foundBy: string;
+}
+
+export function isManaged(c: ContainerInfo): boolean {
+  return c.labels[LABEL_MANAGED] === "true";
+}
+
+export function roleOf(c: ContainerInfo): string | undefined {
+  return c.labels[LABEL_ROLE];
+}
+
+/** The volume mounted at the registry's data path, else the component's naming rule. */
+export function dataVolume(name: string, c: ContainerInfo | undefined): string {
+  return c?.volumes.find((v) => v.destination === REGISTRY_DATA_PATH)?.name ?? `${name}-data`;
+}
+
+/** The host port published for the registry's port 5000, if any. */
+export function publishedPort(c: ContainerInfo): number | undefined {
+  const binding = c.ports.find(
+    (p) => p.containerPort === `${REGISTRY_CONTAINER_PORT}/tcp` && p.hostPort > 0,
+  );
+  return binding?.hostPort;
+}
+
+/**
+ * The registry's API base URL from the host, at the address it is published on (a wildcard
+ * address is reached on loopback).
+ */
+export function registryUrl(c: ContainerInfo, port: number): string {
+  const ip = c.ports.find((p) => p.hostPort === port)?.hostIp ?? "127.0.0.1";
+  const host =
+    ip === "" || ip === "0.0.0.0"
+      ? "127.0.0.1"
+      : ip === "::"
+        ? "[::1]"
+        : ip.includes(":")
+          ? `[${ip}]`
+          : ip;
+  return `http://${host}:${port}`;
+}
+
+export interface ClusterChoice {
+  readonly name?: string;
+  /** Why none was chosen. */
+  readonly problem?: string;
+}
+
+/**
+ * The cluster to check: the requested one; else the only one; else the only one whose network
+ * holds a pulumi-kind-dev registry.
+ */
+export function selectCluster(
+  requested: string | undefined,
+  clusters: readonly string[],
+  clusterNetworks: ReadonlyMap<string, readonly string[]>,
+  containers: readonly ContainerInfo[],
+): ClusterChoice {
+  if (requested !== undefined) {
+    return clusters.includes(requested)
+      ? { name: requested }
+      : {
+          problem: `no kind cluster named ${requested} (kind get clusters: ${list(clusters)})`,
+        };
+  }
+  if (clusters.length === 0) {
+    return { problem: "no kind cluster (kind get clusters lists none)" };
+  }
+  if (clusters.length === 1) {
+    return { name: clusters[0] };
+  }
+  const registryNetworks = new Set(
+    containers.filter((c) => isManaged(c) && roleOf(c) === "registry").flatMap((c) => c.networks),
+  );
+  const withRegistry = clusters.filter((name) =>
+    (clusterNetworks.get(name) ?? []).some((n) => registryNetworks.has(n)),
+  );
+  if (withRegistry.length === 1) {
+    return { name: withRegistry[0] };
+  }
+  return {
+    problem: `several kind clusters (${list(clusters)}) and ${
+      withRegistry.length === 0 ? "none" : `${withRegistry.length}`
+    } with a pulumi-kind-dev registry on its network: choose one with --cluster`,
+  };
+}
+
+function list(values: readonly string[]): string {
+  return values.length === 0 ? "none" : values.join(", ");
+}
+
+/** The KEP-1755 value's fields (`host`, `hostFromClusterNetwork`, ...), read line by line. */
+export function parseLocalRegistryHosting(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const m = /^([A-Za-z]+):\s*(.*?)\s*$/.exec(line);
+    if (m?.[1] === undefined || m[2] === undefined) {
+      continue;
+    }
+    let value = m[2];
+    if (value.startsWith('"')) {
+      try {
+        value = String(JSON.parse(value));
+      } catch {
+        // Keep it as written; the ConfigMap check shows the difference.
+      }
+    } else if (value.startsWith("'") && value.endsWith("'") && value.length >= 2) {
+      value = value.slice(1, -1);
+    }
+    out.set(m[1], value);
+  }
+  return out;
+}
+
+/** `[host."http://NAME:5000"]` in a hosts.toml -> NAME. */
+function endpointName(toml: string): string | undefined {
+  const m = new RegExp(`\\[host\\."http://([^":/\\]]+):${REGISTRY_CONTAINER_PORT}"\\]`).exec(toml);
+  return m?.[1];
+}
+
+/** `server = "URL"` in a hosts.toml. */
+function serverOf(toml: string): string | undefined {
+  return /^\s*server\s*=\s*"([^"]*)"/m.exec(toml)?.[1];
+}
+
+export interface RegistryInput {
+  readonly requested?: string;
+  /** The labelled containers, and the requested one if it exists. */
+  readonly containers: readonly ContainerInfo[];
+  /** The cluster's docker network. */
+  readonly network?: string;
+  /** `localRegistryHosting.v1` of the ConfigMap, when it exists. */
+  readonly configMap?: string;
+  /** Every node's `hosts.toml` files: host dir -> text. */
+  readonly nodeHosts: readonly ReadonlyMap<string, string>[];
+}
+
+/**
+ * The push registry: the one named with --registry; else the labelled registry on the cluster's
+ * network; else the container the ConfigMap names (it may be off the network, or gone); else the
+ * one the nodes' `hosts.toml` for `localhost:<port>` points at; else the only labelled registry.
+ */
+export function selectRegistry(input: RegistryInput): RegistryTarget | undefined {
+  const byName = (name: string) => input.containers.find((c) => c.name === name);
+  const hosting =
+    input.configMap === undefined ? undefined : parseLocalRegistryHosting(input.configMap);
+  const hostingPort = portOf(hosting?.get("host"));
+  const fromHosts = input.nodeHosts
+    .flatMap((files) => [...files.entries()])
+    .filter(([dir]) => /^localhost:\d+$/.test(dir))
+    .map(([dir, toml]) => ({ name: endpointName(toml), port: portOf(dir) }))
+    .find((e) => e.name !== undefined);
+  const target = (name: string, foundBy: string, port?: number): RegistryTarget => {
+    const container = byName(name);
+    return {
+      name,
+      container,
+      port: (container === undefined ? undefined : publishedPort(container)) ?? port,
+      volume: dataVolume(name, container),
+      foundBy,
+    };
+  };
+
+  if (input.requested !== undefined) {
+    return target(input.requested, "--registry", hostingPort ?? fromHosts?.port);
+  }
+  const labelled = input.containers
+    .filter((c) => isManaged(c) && roleOf(c) === "registry")
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const onNetwork = labelled.find(
+    (c) => input.network !== undefined && c.networks.includes(input.network),
+  );
+  if (onNetwork !== undefined) {
+    return target(onNetwork.name, `label, on network ${input.network}`, hostingPort);
+  }
+  const hostingName = hosting?.get("hostFromClusterNetwork")?.split(":")[0];
+  if (hostingName !== undefined && hostingName !== "") {
+    return target(hostingName, "the ConfigMap's hostFromClusterNetwork", hostingPort);
+  }
+  if (fromHosts?.name !== undefined) {
+    return target(fromHosts.name, "the nodes' hosts.toml", fromHosts.port);
+  }
+  if (labelled.length === 1 && labelled[0] !== undefined) {
+    return target(labelled[0].name, "label (the only one)");
+  }
+  return undefined;
+}
+
+function portOf(host: string | undefined): number | undefined {
+  const m = /:(\d+)$/.exec(host ?? "");
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+
+export interface CacheInput {
+  readonly containers: readonly ContainerInfo[];
+  readonly network?: string;
+  readonly nodeHosts: readonly ReadonlyMap<string, string>[];
+}
+
+/**
+ * The caches: labelled caches on the cluster's network, and every container a node's mirror
+ * `hosts.toml` points at (it may be off the network, stopped, or gone).
+ */
+export function selectCaches(input: CacheInput): CacheTarget[] {
+  const out = new Map<string, CacheTarget>();
+  for (const c of input.containers) {
+    if (
+      isManaged(c) &&
+      roleOf(c) === "cache" &&
+      input.network !== undefined &&
+      c.networks.includes(input.network)
+    ) {
+      out.set(c.name, {
+        name: c.name,
+        container: c,
+        upstreamHost: c.labels[LABEL_UPSTREAM] ?? "",
+        remoteUrl: c.env["REGISTRY_PROXY_REMOTEURL"] ?? "",
+        volume: dataVolume(c.name, c),
+        foundBy: `label, on network ${input.network}`,
+      });
+    }
+  }
+  for (const files of input.nodeHosts) {
+    for (const [dir, toml] of files) {
+      const name = endpointName(toml);
+      const server = serverOf(toml);
+      if (name === undefined || server === undefined || out.has(name)) {
+        continue;
+      }
+      const c = input.containers.find((x) => x.name === name);
+      out.set(name, {
+        name,
+        container: c,
+        upstreamHost: c?.labels[LABEL_UPSTREAM] ?? dir,
+        remoteUrl: c?.env["REGISTRY_PROXY_REMOTEURL"] ?? server,
+        volume: dataVolume(name, c),
+        foundBy: `the nodes' hosts.toml for ${dir}`,
+      });
+    }
+  }
+  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** What the component renders for this registry and these caches. */
+export interface Expected {
+  /** Host directory under certs.d -> `hosts.toml` text. */
+  readonly hostsToml: ReadonlyMap<string, string>;
+  /** `localRegistryHosting.v1`. */
+  readonly localRegistryHosting: string;
+}
+
+/**
+ * The component's own plan for these names, so the comparison uses its renderers. Throws the
+ * component's KindDevArgumentError when the names found are not ones it could have made.
+ */
+export function expectedFiles(
+  registry: { readonly name: string; readonly port: number },
+  caches: readonly CacheTarget[],
+): Expected {
+  const config = resolveConfig({
+    registryName: registry.name,
+    registryPort: registry.port,
+    caches: caches.map((c) => ({
+      upstreamHost: c.upstreamHost,
+      remoteUrl: c.remoteUrl,
+      containerName: c.name,
+    })),
+  });
+  return {
+    hostsToml: new Map(planHostsFiles(config).map((f) => [f.hostDir, f.toml])),
+    localRegistryHosting: renderLocalRegistryHosting(localRegistryHosting(config)),
+  };
+}

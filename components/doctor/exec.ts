@@ -1,0 +1,93 @@
+/**
+ * How the doctor and prune run docker, kind and kubectl: `execFile` with an argument vector,
+ * never a shell, so no value (a container name, a path, a URL) can change what runs. Commands
+ * that run a shell inside a node pass a constant script and hand every value to it as a
+ * positional argument.
+ */
+import { execFile } from "node:child_process";
+
+export interface ExecResult {
+  /** Exit status; -1 when the command could not be started or was killed. */
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The program is not on PATH. */
+  readonly missing: boolean;
+  /** Killed after the timeout. */
+  readonly timedOut: boolean;
+}
+
+export interface ExecOptions {
+  /** Written to the command's standard input, which is then closed. */
+  readonly input?: string | Buffer;
+  /** Default 60 s. */
+  readonly timeoutMs?: number;
+}
+
+/** Runs one program with arguments; resolves whatever the exit status, never rejects. */
+export type Exec = (
+  file: string,
+  args: readonly string[],
+  options?: ExecOptions,
+) => Promise<ExecResult>;
+
+export const execCommand: Exec = (file, args, options = {}) =>
+  new Promise((resolve) => {
+    const child = execFile(
+      file,
+      [...args],
+      {
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: "utf8",
+        env: process.env,
+      },
+      (error, stdout, stderr) => {
+        const err = error as (NodeJS.ErrnoException & { killed?: boolean; signal?: string }) | null;
+        const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
+        resolve({
+          code,
+          stdout,
+          stderr,
+          missing: err?.code === "ENOENT",
+          timedOut: err?.killed === true && err.signal === "SIGTERM",
+        });
+      },
+    );
+    // A command that exits before reading its input must not crash the doctor with EPIPE.
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(options.input ?? "");
+  });
+
+/** The last non-empty line a command printed on stderr (or stdout), for a one-line detail. */
+export function lastLine(r: ExecResult): string {
+  const text = `${r.stderr}\n${r.stdout}`;
+  if (r.missing) {
+    return "not on PATH";
+  }
+  if (r.timedOut) {
+    return "timed out";
+  }
+  const lines = r.stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const fallback = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  return lines[lines.length - 1] ?? fallback[fallback.length - 1] ?? `exit status ${r.code}`;
+}
+
+/** A command as a user would type it, for remedies: arguments quoted only where needed. */
+export function displayCommand(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(" ");
+}
+
+/** POSIX-shell quoting for display. */
+export function shellQuote(arg: string): string {
+  if (arg !== "" && /^[A-Za-z0-9_./:@%+=,-]+$/.test(arg)) {
+    return arg;
+  }
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,346 @@
+/**
+ * Pure readers of what docker, kind, kubectl and the nodes print. Each takes the raw text and
+ * returns plain data, so the checks can be tested on recorded output.
+ */
+
+/** The parts of `docker container inspect` the doctor looks at. */
+export interface ContainerInfo {
+  readonly name: string;
+  readonly id: string;
+  /** As the container was created: `registry:3`. */
+  readonly image: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** `running`, `exited`, `restarting`, `created`, `paused`, `dead`. */
+  readonly status: string;
+  readonly running: boolean;
+  readonly restarting: boolean;
+  readonly restartCount: number;
+  readonly exitCode: number;
+  readonly startedAt: string;
+  /** Networks the container is attached to (kept while it is stopped). */
+  readonly networks: readonly string[];
+  /** Published ports from the host config (also known while it is stopped). */
+  readonly ports: readonly PortBinding[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Named volumes and where they are mounted. */
+  readonly volumes: readonly { readonly name: string; readonly destination: string }[];
+  /** The process: entrypoint path, then its arguments. */
+  readonly command: readonly string[];
+}
+
+export interface PortBinding {
+  /** `5000/tcp`. */
+  readonly containerPort: string;
+  /** As docker stores it: `127.0.0.1`, `0.0.0.0`, `::1`, or empty for every interface. */
+  readonly hostIp: string;
+  readonly hostPort: number;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+function str(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+function num(value: unknown): number {
+  return typeof value === "number" ? value : 0;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/**
+ * `docker container inspect A B ...` output: a JSON array of the containers that exist (docker
+ * prints the ones it found even when it exits 1 for another that does not).
+ */
+export function parseContainers(stdout: string): ContainerInfo[] {
+  const text = stdout.trim();
+  if (text === "") {
+    return [];
+  }
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) {
+    throw new Error(`docker container inspect printed ${text.slice(0, 80)}, not a JSON array`);
+  }
+  return parsed.map((raw: unknown): ContainerInfo => {
+    const c = record(raw);
+    const state = record(c["State"]);
+    const config = record(c["Config"]);
+    const host = record(c["HostConfig"]);
+    const settings = record(c["NetworkSettings"]);
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(record(config["Labels"]))) {
+      labels[k] = str(v);
+    }
+    const env: Record<string, string> = {};
+    for (const line of strings(config["Env"])) {
+      const eq = line.indexOf("=");
+      if (eq > 0) {
+        env[line.slice(0, eq)] = line.slice(eq + 1);
+      }
+    }
+    const ports: PortBinding[] = [];
+    for (const [containerPort, bindings] of Object.entries(record(host["PortBindings"]))) {
+      for (const b of Array.isArray(bindings) ? bindings : []) {
+        const binding = record(b);
+        ports.push({
+          containerPort,
+          hostIp: str(binding["HostIp"]),
+          hostPort: Number(str(binding["HostPort"])),
+        });
+      }
+    }
+    const volumes = (Array.isArray(c["Mounts"]) ? c["Mounts"] : [])
+      .map(record)
+      .filter((m) => m["Type"] === "volume")
+      .map((m) => ({ name: str(m["Name"]), destination: str(m["Destination"]) }));
+    return {
+      name: str(c["Name"]).replace(/^\//, ""),
+      id: str(c["Id"]),
+      image: str(config["Image"]),
+      labels,
+      status: str(state["Status"]),
+      running: state["Running"] === true,
+      restarting: state["Restarting"] === true,
+      restartCount: num(c["RestartCount"]),
+      exitCode: num(state["ExitCode"]),
+      startedAt: str(state["StartedAt"]),
+      networks: Object.keys(record(settings["Networks"])).sort(),
+      ports,
+      env,
+      volumes,
+      command: [str(c["Path"]), ...strings(c["Args"])].filter((a) => a !== ""),
+    };
+  });
+}
+
+/** `kind version`: `kind v0.30.0 go1.24.6 linux/amd64` -> `v0.30.0`. */
+export function parseKindVersion(stdout: string): string | undefined {
+  return /\bv\d+\.\d+\.\d+\S*/.exec(stdout)?.[0];
+}
+
+/** `kubectl version --client -o json` -> `v1.34.0`. */
+export function parseKubectlVersion(stdout: string): string | undefined {
+  try {
+    const v = str(record(record(JSON.parse(stdout))["clientVersion"])["gitVersion"]);
+    return v === "" ? undefined : v;
+  } catch {
+    return /\bv\d+\.\d+\.\d+\S*/.exec(stdout)?.[0];
+  }
+}
+
+/** One name per line, as `kind get clusters` and `kind get nodes` print them. */
+export function parseLines(stdout: string): string[] {
+  return stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("No kind clusters found"));
+}
+
+export interface NodeCondition {
+  readonly ready: boolean;
+  /** The Ready condition's reason and message, or `no Ready condition`. */
+  readonly reason: string;
+}
+
+/** `kubectl get nodes -o json` -> node name -> its Ready condition. */
+export function parseNodeConditions(stdout: string): Map<string, NodeCondition> {
+  const out = new Map<string, NodeCondition>();
+  const items = record(JSON.parse(stdout))["items"];
+  for (const item of Array.isArray(items) ? items : []) {
+    const node = record(item);
+    const name = str(record(node["metadata"])["name"]);
+    const conditions = record(node["status"])["conditions"];
+    const ready = (Array.isArray(conditions) ? conditions : [])
+      .map(record)
+      .find((c) => c["type"] === "Ready");
+    out.set(
+      name,
+      ready === undefined
+        ? { ready: false, reason: "no Ready condition" }
+        : {
+            ready: ready["status"] === "True",
+            reason: [str(ready["reason"]), str(ready["message"])].filter((s) => s).join(": "),
+          },
+    );
+  }
+  return out;
+}
+
+/** `kubectl get configmap ... -o json` -> its data, or undefined when kubectl says NotFound. */
+export function parseConfigMapData(stdout: string): Readonly<Record<string, string>> {
+  const data: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record(record(JSON.parse(stdout))["data"]))) {
+    data[k] = str(v);
+  }
+  return data;
+}
+
+/** What the doctor reads from a node in one `docker exec` (see NODE_FILES_SCRIPT). */
+export interface NodeFiles {
+  /** `/etc/containerd/config.toml`, or undefined when it cannot be read. */
+  readonly containerdConfig?: string;
+  /** Host directory under certs.d -> the text of its `hosts.toml`. */
+  readonly hostsToml: ReadonlyMap<string, string>;
+}
+
+/**
+ * Runs inside a node with `sh -c`. A constant: it prints each file as a NUL-terminated name and
+ * a NUL-terminated body, which no text file contains.
+ */
+export const NODE_FILES_SCRIPT = `if [ -r /etc/containerd/config.toml ]; then
+  printf 'config\\0'; cat /etc/containerd/config.toml; printf '\\0'
+fi
+for f in /etc/containerd/certs.d/*/hosts.toml; do
+  [ -f "$f" ] || continue
+  printf 'hosts:%s\\0' "$f"; cat "$f"; printf '\\0'
+done`;
+
+export function parseNodeFiles(stdout: string): NodeFiles {
+  const parts = stdout.split("\0");
+  let containerdConfig: string | undefined;
+  const hostsToml = new Map<string, string>();
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const name = parts[i] ?? "";
+    const body = parts[i + 1] ?? "";
+    if (name === "config") {
+      containerdConfig = body;
+      continue;
+    }
+    const m = /^hosts:\/etc\/containerd\/certs\.d\/(.+)\/hosts\.toml$/.exec(name);
+    if (m?.[1] !== undefined) {
+      hostsToml.set(m[1], body);
+    }
+  }
+  return { containerdConfig, hostsToml };
+}
+
+/** `getent hosts A B ...` inside a node: name -> address, for the names that resolve. */
+export function parseGetent(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of stdout.split("\n")) {
+    const [address, ...names] = line.trim().split(/\s+/);
+    if (address === undefined || address === "") {
+      continue;
+    }
+    for (const name of names) {
+      if (!out.has(name)) {
+        out.set(name, address);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * What containerd's config says about registries: every `config_path` value, and the legacy
+ * `registry.mirrors` / `registry.configs` sections (which stop containerd 2.2's CRI plugin from
+ * loading next to `config_path`, and are gone in 2.4). A line reader, not a TOML parser: it
+ * only needs table headers and one key.
+ */
+export interface ContainerdRegistryConfig {
+  readonly configPaths: readonly string[];
+  readonly legacy: readonly string[];
+}
+
+export function parseContainerdConfig(text: string): ContainerdRegistryConfig {
+  const configPaths: string[] = [];
+  const legacy: string[] = [];
+  let table = "";
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/^\s+/, "");
+    if (line.startsWith("#") || line === "") {
+      continue;
+    }
+    const header = /^\[\[?\s*(.*?)\s*\]\]?\s*(#.*)?$/.exec(line);
+    if (header?.[1] !== undefined) {
+      table = header[1];
+      if (/\.registry\.(mirrors|configs)(\.|$)/.test(table) && !legacy.includes(table)) {
+        legacy.push(table);
+      }
+      continue;
+    }
+    const key = /^([A-Za-z0-9_."-]+?)\s*=\s*(.*)$/.exec(line);
+    if (key?.[1] === undefined) {
+      continue;
+    }
+    const fullKey = table === "" ? key[1] : `${table}.${key[1]}`;
+    if (/(^|\.)config_path$/.test(key[1])) {
+      const value = /^"((?:[^"\\]|\\.)*)"|^'([^']*)'/.exec(key[2] ?? "");
+      configPaths.push(value?.[1] ?? value?.[2] ?? (key[2] ?? "").trim());
+    } else if (/\.registry$/.test(table) && /^(mirrors|configs)$/.test(key[1])) {
+      legacy.push(fullKey);
+    }
+  }
+  return { configPaths, legacy };
+}
+
+/** `docker system df -v --format '{{json .Volumes}}'` -> volume name -> size in bytes. */
+export function parseVolumeSizes(stdout: string): Map<string, number | undefined> {
+  const out = new Map<string, number | undefined>();
+  const text = stdout.trim();
+  if (text === "" || text === "null") {
+    return out;
+  }
+  const parsed: unknown = JSON.parse(text);
+  for (const v of Array.isArray(parsed) ? parsed : []) {
+    const volume = record(v);
+    out.set(str(volume["Name"]), parseHumanSize(str(volume["Size"])));
+  }
+  return out;
+}
+
+const UNITS: Readonly<Record<string, number>> = {
+  B: 1,
+  kB: 1e3,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  PB: 1e15,
+};
+
+/**
+ * Docker's human sizes (go-units HumanSize: decimal units, 4 significant digits): `63.39MB` ->
+ * 63390000. Undefined for `N/A` and anything else it cannot read.
+ */
+export function parseHumanSize(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([kKMGTP]?B)$/.exec(text.trim());
+  if (m?.[1] === undefined || m[2] === undefined) {
+    return undefined;
+  }
+  const unit = UNITS[m[2]];
+  return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
+}
+
+/** Bytes as people read them, in decimal units like docker: `63.4 MB`. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let i = 0;
+  while (Math.abs(value) >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  const shown = i === 0 ? String(value) : value.toFixed(Math.abs(value) >= 100 ? 0 : 1);
+  return `${shown} ${units[i]}`;
+}
+
+/**
+ * From a container's log, the line that says why it stopped: the last `panic:` line (a Go
+ * stack trace follows it), else the last line that mentions an error, else the last line.
+ */
+export function tellingLine(log: string): string {
+  const lines = log
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const panics = lines.filter((l) => l.startsWith("panic:"));
+  const errors = lines.filter((l) => /fatal|error/i.test(l));
+  return (panics.pop() ?? errors.pop() ?? lines.pop() ?? "").slice(0, 240);
+}

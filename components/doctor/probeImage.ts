@@ -1,0 +1,110 @@
+/**
+ * The doctor's own tiny image, built in memory: one gzipped layer holding one small file, an
+ * OCI config and manifest. Nothing is pulled, and the bytes are the same at every run (no
+ * timestamps), so pushing it again adds nothing to the registry.
+ */
+import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
+
+/** Repository and tag the doctor pushes, pulls on every node, then deletes. */
+export const PROBE_REPOSITORY = "kind-dev-doctor";
+export const PROBE_TAG = "probe";
+
+export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+export const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
+export const OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
+
+export interface Blob {
+  readonly digest: string;
+  readonly bytes: Buffer;
+}
+
+export interface ProbeImage {
+  readonly layer: Blob;
+  readonly config: Blob;
+  readonly manifest: Blob;
+}
+
+export function sha256(bytes: Buffer): string {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+function blob(bytes: Buffer): Blob {
+  return { digest: sha256(bytes), bytes };
+}
+
+function octal(value: number, width: number): string {
+  return value.toString(8).padStart(width - 1, "0") + "\0";
+}
+
+/** A ustar archive with one regular file (mode 0644, owner 0:0, mtime 0). */
+export function tarWithFile(name: string, content: Buffer): Buffer {
+  if (Buffer.byteLength(name) > 100) {
+    throw new Error(`tar entry name ${JSON.stringify(name)} is longer than 100 bytes`);
+  }
+  const header = Buffer.alloc(512, 0);
+  header.write(name, 0, "utf8");
+  header.write(octal(0o644, 8), 100, "ascii");
+  header.write(octal(0, 8), 108, "ascii");
+  header.write(octal(0, 8), 116, "ascii");
+  header.write(octal(content.length, 12), 124, "ascii");
+  header.write(octal(0, 12), 136, "ascii");
+  header.write("        ", 148, "ascii");
+  header.write("0", 156, "ascii");
+  header.write("ustar\0", 257, "ascii");
+  header.write("00", 263, "ascii");
+  let sum = 0;
+  for (const byte of header) {
+    sum += byte;
+  }
+  header.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, "ascii");
+  const padding = Buffer.alloc((512 - (content.length % 512)) % 512, 0);
+  return Buffer.concat([header, content, padding, Buffer.alloc(1024, 0)]);
+}
+
+/** Node's `process.arch` as an OCI architecture. */
+export function ociArchitecture(arch: string): string {
+  switch (arch) {
+    case "x64":
+      return "amd64";
+    case "ia32":
+      return "386";
+    case "ppc64":
+      return "ppc64le";
+    default:
+      return arch;
+  }
+}
+
+/**
+ * The probe image for the nodes' architecture (containerd refuses a single-platform manifest
+ * whose config names another one).
+ */
+export function probeImage(architecture: string): ProbeImage {
+  const tar = tarWithFile(
+    "kind-dev-doctor",
+    Buffer.from("pulled by kind-dev doctor through hosts.toml\n"),
+  );
+  const layer = blob(gzipSync(tar, { level: 9 }));
+  const config = blob(
+    Buffer.from(
+      JSON.stringify({
+        architecture,
+        os: "linux",
+        config: {},
+        rootfs: { type: "layers", diff_ids: [sha256(tar)] },
+      }),
+    ),
+  );
+  const manifest = blob(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: OCI_CONFIG, digest: config.digest, size: config.bytes.length },
+        layers: [{ mediaType: OCI_LAYER_GZIP, digest: layer.digest, size: layer.bytes.length }],
+      }),
+    ),
+  );
+  return { layer, config, manifest };
+}

@@ -1,0 +1,378 @@
+/**
+ * `kind-dev prune`: reclaims the push registry's disk. It deletes manifests through the registry
+ * API (the component's registry runs with delete enabled), then runs distribution's garbage
+ * collector so the blobs really go: in a one-off container of the same image on the same volume,
+ * with the registry stopped meanwhile, so that no push can race the collection. Then it starts
+ * the registry again and reports what the volume lost.
+ */
+import { LABEL_MANAGED, LABEL_ROLE, REGISTRY_CONTAINER_PORT } from "../render/containers";
+import { dataVolume, publishedPort, registryUrl } from "./environment";
+import { type Exec, execCommand, lastLine } from "./exec";
+import { type ContainerInfo, parseContainers, parseLines } from "./parse";
+import { RegistryApi } from "./registryApi";
+import { readVolumeSizes } from "./volumes";
+
+export interface PruneOptions {
+  /** Push registry container. Default: the only container labelled as one. */
+  readonly registry?: string;
+  /**
+   * Keep the newest N tags of each repository, by image creation time; delete the others'
+   * images. Tags that share an image with a kept tag stay.
+   */
+  readonly keepLast?: number;
+  /** Collect the manifests no tag points at (what re-pushing a tag leaves behind). */
+  readonly untagged?: boolean;
+  /** Say what would be deleted; delete nothing, stop nothing. */
+  readonly dryRun?: boolean;
+  readonly exec?: Exec;
+  /** Progress, one line at a time. */
+  readonly log?: (line: string) => void;
+}
+
+export interface TagInfo {
+  readonly repository: string;
+  readonly tag: string;
+  readonly digest: string;
+  /** The image config's `created`, when it has one. */
+  readonly created?: string;
+  readonly mediaType: string;
+}
+
+export interface ManifestDeletion {
+  readonly repository: string;
+  readonly digest: string;
+  /** Every tag that pointed at it. */
+  readonly tags: readonly string[];
+}
+
+export interface PrunePlan {
+  readonly keep: readonly TagInfo[];
+  readonly delete: readonly ManifestDeletion[];
+}
+
+export interface PruneReport {
+  readonly registry: string;
+  readonly image: string;
+  /** distribution major version, from where its config lives. */
+  readonly distribution: 2 | 3;
+  readonly plan: PrunePlan;
+  /** Whether the collector also removed untagged manifests. */
+  readonly deleteUntagged: boolean;
+  /** Why untagged manifests were kept, when they were. */
+  readonly note?: string;
+  /** The collector's own count line, e.g. `12 blobs marked, 7 blobs and 3 manifests eligible for deletion`. */
+  readonly collected?: string;
+  readonly bytesBefore?: number;
+  readonly bytesAfter?: number;
+  readonly bytesReclaimed?: number;
+  readonly dryRun: boolean;
+  readonly seconds: number;
+}
+
+export class PruneError extends Error {
+  constructor(message: string) {
+    super(`kind-dev prune: ${message}`);
+    this.name = "PruneError";
+  }
+}
+
+/** Index and manifest-list media types: their platform manifests carry no tags of their own. */
+export function isIndex(mediaType: string): boolean {
+  return (
+    mediaType === "application/vnd.oci.image.index.v1+json" ||
+    mediaType === "application/vnd.docker.distribution.manifest.list.v2+json"
+  );
+}
+
+/**
+ * Which images `--keep-last N` deletes: per repository, tags sorted newest first by image
+ * creation time (no time counts as oldest; equal times by tag name), the first N kept. An image
+ * is deleted (by digest, which removes every tag on it) only when no kept tag points at it.
+ */
+export function planKeepLast(tags: readonly TagInfo[], keepLast: number): PrunePlan {
+  if (!Number.isInteger(keepLast) || keepLast < 0) {
+    throw new PruneError(
+      `invalid --keep-last ${String(keepLast)}: must be a whole number of 0 or more`,
+    );
+  }
+  const byRepo = new Map<string, TagInfo[]>();
+  for (const t of tags) {
+    byRepo.set(t.repository, [...(byRepo.get(t.repository) ?? []), t]);
+  }
+  const keep: TagInfo[] = [];
+  const deletions: ManifestDeletion[] = [];
+  for (const repository of [...byRepo.keys()].sort()) {
+    const sorted = [...(byRepo.get(repository) ?? [])].sort(
+      (a, b) => (b.created ?? "").localeCompare(a.created ?? "") || a.tag.localeCompare(b.tag),
+    );
+    const kept = sorted.slice(0, keepLast);
+    const keptDigests = new Set(kept.map((t) => t.digest));
+    const doomed = new Map<string, string[]>();
+    for (const t of sorted.slice(keepLast)) {
+      if (keptDigests.has(t.digest)) {
+        kept.push(t);
+        continue;
+      }
+      doomed.set(t.digest, [...(doomed.get(t.digest) ?? []), t.tag]);
+    }
+    keep.push(...kept);
+    for (const [digest, tagList] of doomed) {
+      deletions.push({ repository, digest, tags: tagList.sort() });
+    }
+  }
+  return { keep, delete: deletions };
+}
+
+/**
+ * Where the registry reads its config, from the container's command line (registry:2 images run
+ * `... /etc/docker/registry/config.yml`, registry:3 `... /etc/distribution/config.yml`), else
+ * guessed from the image tag.
+ */
+export function registryConfig(
+  command: readonly string[],
+  image: string,
+): { readonly path: string; readonly distribution: 2 | 3 } {
+  const path = command.find((a) => /\.ya?ml$/.test(a));
+  if (path !== undefined) {
+    return { path, distribution: path.startsWith("/etc/docker/registry/") ? 2 : 3 };
+  }
+  return /:2(\.|$)/.test(image)
+    ? { path: "/etc/docker/registry/config.yml", distribution: 2 }
+    : { path: "/etc/distribution/config.yml", distribution: 3 };
+}
+
+/**
+ * The one-off collector: same image, same volumes (`--volumes-from`), the registry's own
+ * REGISTRY_* settings (storage driver and paths may be set there), no network.
+ */
+export function garbageCollectArgv(
+  c: ContainerInfo,
+  configPath: string,
+  deleteUntagged: boolean,
+): string[] {
+  const env = Object.keys(c.env)
+    .filter((k) => k.startsWith("REGISTRY_") && !k.startsWith("REGISTRY_PROXY_"))
+    .sort()
+    .flatMap((k) => ["--env", `${k}=${c.env[k] ?? ""}`]);
+  return [
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "--volumes-from",
+    c.name,
+    ...env,
+    c.image,
+    "garbage-collect",
+    ...(deleteUntagged ? ["--delete-untagged"] : []),
+    configPath,
+  ];
+}
+
+/** The collector's summary line. */
+export function collectedLine(output: string): string | undefined {
+  return /\d+ blobs marked, \d+ blobs and \d+ manifests eligible for deletion/.exec(output)?.[0];
+}
+
+async function findRegistry(exec: Exec, requested: string | undefined): Promise<ContainerInfo> {
+  let name = requested;
+  if (name === undefined) {
+    const r = await exec("docker", [
+      "ps",
+      "-a",
+      "--filter",
+      `label=${LABEL_MANAGED}=true`,
+      "--filter",
+      `label=${LABEL_ROLE}=registry`,
+      "--format",
+      "{{.Names}}",
+    ]);
+    if (r.code !== 0) {
+      throw new PruneError(`docker ps failed: ${lastLine(r)}`);
+    }
+    const names = parseLines(r.stdout).sort();
+    if (names.length === 0) {
+      throw new PruneError(
+        `no push registry: no container labelled ${LABEL_ROLE}=registry; name one with --registry`,
+      );
+    }
+    if (names.length > 1) {
+      throw new PruneError(
+        `several push registries (${names.join(", ")}): choose one with --registry`,
+      );
+    }
+    name = names[0] ?? "";
+  }
+  const [c] = parseContainers((await exec("docker", ["container", "inspect", name])).stdout);
+  if (c === undefined) {
+    throw new PruneError(`no container named ${name}`);
+  }
+  if (!c.running) {
+    throw new PruneError(
+      `${name} is not running (its API lists and deletes images): docker start ${name}`,
+    );
+  }
+  return c;
+}
+
+async function volumeBytes(exec: Exec, volume: string): Promise<number | undefined> {
+  return (await readVolumeSizes(exec))?.get(volume);
+}
+
+async function listTags(api: RegistryApi): Promise<TagInfo[]> {
+  const out: TagInfo[] = [];
+  for (const repository of await api.repositories()) {
+    for (const tag of await api.tags(repository)) {
+      const m = await api.getManifest(repository, tag);
+      let configDigest: unknown = (m.body["config"] as { digest?: unknown } | undefined)?.digest;
+      if (isIndex(m.mediaType)) {
+        const first = (m.body["manifests"] as { digest?: unknown }[] | undefined)?.[0]?.digest;
+        if (typeof first === "string") {
+          const child = await api.getManifest(repository, first);
+          configDigest = (child.body["config"] as { digest?: unknown } | undefined)?.digest;
+        }
+      }
+      let created: string | undefined;
+      if (typeof configDigest === "string") {
+        const config = await api.getBlobJson(repository, configDigest);
+        created = typeof config["created"] === "string" ? config["created"] : undefined;
+      }
+      out.push({
+        repository,
+        tag,
+        digest: m.digest,
+        mediaType: m.mediaType,
+        ...(created ? { created } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+async function waitForApi(api: RegistryApi, seconds: number): Promise<boolean> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    try {
+      if ((await api.ping()) === 200) {
+        return true;
+      }
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      return false;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function runPrune(options: PruneOptions): Promise<PruneReport> {
+  const start = Date.now();
+  const exec = options.exec ?? execCommand;
+  const log = options.log ?? (() => undefined);
+  if (options.keepLast === undefined && options.untagged !== true) {
+    throw new PruneError("say what to delete: --keep-last N, --untagged, or both");
+  }
+  const c = await findRegistry(exec, options.registry);
+  const port = publishedPort(c);
+  if (port === undefined) {
+    throw new PruneError(`${c.name} does not publish port ${REGISTRY_CONTAINER_PORT} on the host`);
+  }
+  const api = new RegistryApi(registryUrl(c, port));
+  const { path: configPath, distribution } = registryConfig(c.command, c.image);
+  const volume = dataVolume(c.name, c);
+
+  log(
+    `registry ${c.name} (${c.image}, distribution ${distribution}, config ${configPath}), volume ${volume}`,
+  );
+  const tags = await listTags(api);
+  const plan =
+    options.keepLast === undefined
+      ? { keep: tags, delete: [] }
+      : planKeepLast(tags, options.keepLast);
+  // distribution 2.8's collector deletes the platform manifests of a tagged index along with
+  // truly untagged ones (fixed in v3), which would break multi-platform images.
+  const keptIndex = plan.keep.find((t) => isIndex(t.mediaType));
+  const deleteUntagged = distribution === 3 || keptIndex === undefined;
+  const note = deleteUntagged
+    ? undefined
+    : `untagged manifests kept: ${keptIndex?.repository}:${keptIndex?.tag} is a multi-platform index, and distribution 2.8's collector would delete its platform manifests (use registry:3)`;
+  for (const d of plan.delete) {
+    log(
+      `${options.dryRun ? "would delete" : "deleting"} ${d.repository}@${d.digest} (${d.tags.join(", ")})`,
+    );
+  }
+  if (options.dryRun === true) {
+    return {
+      registry: c.name,
+      image: c.image,
+      distribution,
+      plan,
+      deleteUntagged,
+      ...(note ? { note } : {}),
+      dryRun: true,
+      seconds: (Date.now() - start) / 1000,
+    };
+  }
+
+  const bytesBefore = await volumeBytes(exec, volume);
+  for (const d of plan.delete) {
+    try {
+      await api.deleteManifest(d.repository, d.digest);
+    } catch (e) {
+      const message = (e as Error).message;
+      throw new PruneError(
+        / -> 405/.test(message)
+          ? `${c.name} refuses deletes (405): it runs without REGISTRY_STORAGE_DELETE_ENABLED=true, as the component sets it; nothing was collected`
+          : message,
+      );
+    }
+  }
+
+  log(`stopping ${c.name} for the garbage collection`);
+  const stop = await exec("docker", ["stop", "--time", "10", c.name]);
+  if (stop.code !== 0) {
+    throw new PruneError(`docker stop ${c.name} failed: ${lastLine(stop)}`);
+  }
+  let collected: string | undefined;
+  let failure: PruneError | undefined;
+  const gc = await exec("docker", garbageCollectArgv(c, configPath, deleteUntagged), {
+    timeoutMs: 600_000,
+  });
+  if (gc.code === 0) {
+    collected = collectedLine(`${gc.stdout}\n${gc.stderr}`);
+    log(collected ?? "garbage collection done");
+  } else {
+    failure = new PruneError(`garbage collection failed: ${lastLine(gc)}`);
+  }
+  // Started again whatever the collection did.
+  const started = await exec("docker", ["start", c.name]);
+  if (started.code !== 0 || !(await waitForApi(api, 30))) {
+    throw new PruneError(
+      `${c.name} did not come back after the collection (${lastLine(started)})${
+        failure === undefined ? "" : `; ${failure.message}`
+      }: docker start ${c.name}; docker logs ${c.name}`,
+    );
+  }
+  if (failure !== undefined) {
+    throw failure;
+  }
+  log(`${c.name} answers again`);
+  const bytesAfter = await volumeBytes(exec, volume);
+  const reclaimed =
+    bytesBefore === undefined || bytesAfter === undefined ? undefined : bytesBefore - bytesAfter;
+  return {
+    registry: c.name,
+    image: c.image,
+    distribution,
+    plan,
+    deleteUntagged,
+    ...(note ? { note } : {}),
+    ...(collected ? { collected } : {}),
+    ...(bytesBefore === undefined ? {} : { bytesBefore }),
+    ...(bytesAfter === undefined ? {} : { bytesAfter }),
+    ...(reclaimed === undefined ? {} : { bytesReclaimed: reclaimed }),
+    dryRun: false,
+    seconds: (Date.now() - start) / 1000,
+  };
+}

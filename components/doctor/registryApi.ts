@@ -1,0 +1,176 @@
+/**
+ * The few calls of the registry HTTP API (distribution's /v2/) the doctor and prune make, from
+ * the host, against the push registry's published port.
+ */
+import type { Blob } from "./probeImage";
+
+/** Every manifest type a tag may point at; the registry answers with the one it stored. */
+export const MANIFEST_ACCEPT = [
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+].join(", ");
+
+export class RegistryApiError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RegistryApiError";
+  }
+}
+
+export interface Manifest {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly body: Record<string, unknown>;
+}
+
+/** What the doctor's probes need from a registry. */
+export interface RegistryClient {
+  ping(): Promise<number>;
+  pushBlob(repository: string, blob: Blob): Promise<void>;
+  putManifest(repository: string, tag: string, mediaType: string, bytes: Buffer): Promise<string>;
+  deleteManifest(repository: string, digest: string): Promise<void>;
+}
+
+export class RegistryApi implements RegistryClient {
+  /** @param base `http://127.0.0.1:5001` */
+  constructor(
+    readonly base: string,
+    private readonly timeoutMs = 15_000,
+  ) {}
+
+  private async request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const url = path.startsWith("http") ? path : `${this.base}${path}`;
+    try {
+      return await fetch(url, {
+        ...init,
+        method,
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new RegistryApiError(
+        `${method} ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+      );
+    }
+  }
+
+  private async expect(r: Response, method: string, path: string, ok: number[]): Promise<void> {
+    if (!ok.includes(r.status)) {
+      const body = (await r.text()).trim().slice(0, 300);
+      throw new RegistryApiError(
+        `${method} ${this.base}${path} -> ${r.status}${body === "" ? "" : `: ${body}`}`,
+      );
+    }
+  }
+
+  /** GET /v2/: the status, or an error when nothing answers. */
+  async ping(): Promise<number> {
+    const r = await this.request("GET", "/v2/");
+    await r.arrayBuffer();
+    return r.status;
+  }
+
+  async pushBlob(repository: string, blob: Blob): Promise<void> {
+    const path = `/v2/${repository}/blobs/${blob.digest}`;
+    const head = await this.request("HEAD", path);
+    if (head.status === 200) {
+      return;
+    }
+    const start = `/v2/${repository}/blobs/uploads/`;
+    const upload = await this.request("POST", start);
+    await this.expect(upload, "POST", start, [202]);
+    const location = upload.headers.get("location");
+    if (location === null) {
+      throw new RegistryApiError(`POST ${this.base}${start} -> 202 without a Location header`);
+    }
+    const target = new URL(location, this.base);
+    target.searchParams.set("digest", blob.digest);
+    const put = await this.request("PUT", target.toString(), {
+      body: blob.bytes,
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-length": String(blob.bytes.length),
+      },
+    });
+    await this.expect(put, "PUT", target.pathname, [201]);
+  }
+
+  /** Stores a manifest under a tag; returns its digest. */
+  async putManifest(
+    repository: string,
+    tag: string,
+    mediaType: string,
+    bytes: Buffer,
+  ): Promise<string> {
+    const path = `/v2/${repository}/manifests/${tag}`;
+    const r = await this.request("PUT", path, {
+      body: bytes,
+      headers: { "content-type": mediaType },
+    });
+    await this.expect(r, "PUT", path, [201]);
+    return r.headers.get("docker-content-digest") ?? "";
+  }
+
+  async getManifest(repository: string, reference: string): Promise<Manifest> {
+    const path = `/v2/${repository}/manifests/${reference}`;
+    const r = await this.request("GET", path, { headers: { accept: MANIFEST_ACCEPT } });
+    await this.expect(r, "GET", path, [200]);
+    const text = await r.text();
+    const body = JSON.parse(text) as Record<string, unknown>;
+    return {
+      digest: r.headers.get("docker-content-digest") ?? "",
+      mediaType:
+        r.headers.get("content-type") ??
+        (typeof body["mediaType"] === "string" ? body["mediaType"] : ""),
+      body,
+    };
+  }
+
+  async getBlobJson(repository: string, digest: string): Promise<Record<string, unknown>> {
+    const path = `/v2/${repository}/blobs/${digest}`;
+    const r = await this.request("GET", path);
+    await this.expect(r, "GET", path, [200]);
+    return JSON.parse(await r.text()) as Record<string, unknown>;
+  }
+
+  /** Deletes a manifest (and every tag on it) by digest. */
+  async deleteManifest(repository: string, digest: string): Promise<void> {
+    const path = `/v2/${repository}/manifests/${digest}`;
+    const r = await this.request("DELETE", path);
+    await this.expect(r, "DELETE", path, [202]);
+  }
+
+  /** Follows `Link: <...>; rel="next"`. A repository without tags answers 404: no items. */
+  private async paged(path: string, key: string): Promise<string[]> {
+    const out: string[] = [];
+    let next: string | undefined = path;
+    while (next !== undefined) {
+      const r = await this.request("GET", next);
+      if (r.status === 404) {
+        await r.arrayBuffer();
+        return out;
+      }
+      await this.expect(r, "GET", next, [200]);
+      const body = (await r.json()) as Record<string, unknown>;
+      const items = body[key];
+      if (Array.isArray(items)) {
+        out.push(...items.filter((i): i is string => typeof i === "string"));
+      }
+      const link = r.headers.get("link");
+      const m = link === null ? null : /<([^>]+)>;\s*rel="next"/.exec(link);
+      next = m?.[1];
+    }
+    return out;
+  }
+
+  async repositories(): Promise<string[]> {
+    return this.paged("/v2/_catalog?n=1000", "repositories");
+  }
+
+  async tags(repository: string): Promise<string[]> {
+    return this.paged(`/v2/${repository}/tags/list`, "tags");
+  }
+}

@@ -1,0 +1,24 @@
+import type { Exec } from "./exec";
+import { parseVolumeSizes } from "./parse";
+
+/**
+ * Every volume's size as `docker system df -v` measures it (file sizes, 4 significant digits).
+ * The daemon runs one disk-usage walk at a time and refuses a second one meanwhile, so a
+ * refusal is retried for a few seconds. Undefined when docker cannot tell.
+ */
+export async function readVolumeSizes(
+  exec: Exec,
+): Promise<Map<string, number | undefined> | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await exec("docker", ["system", "df", "-v", "--format", "{{json .Volumes}}"], {
+      timeoutMs: 120_000,
+    });
+    if (r.code === 0) {
+      return parseVolumeSizes(r.stdout);
+    }
+    if (!/already running/.test(r.stderr) || attempt >= 20) {
+      return undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}

@@ -1,0 +1,574 @@
+/**
+ * Each check's verdict from recorded inputs: what docker, kind, kubectl and the nodes printed,
+ * through the doctor's parsers, into the pure check functions. Expected values are written out.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  attributeCauses,
+  checkCacheRunning,
+  checkCacheUpstream,
+  checkCluster,
+  checkConfigMap,
+  checkDocker,
+  checkKind,
+  checkKubectl,
+  checkNodeReady,
+  checkNodeRunning,
+  checkOnNetwork,
+  checkPull,
+  checkRegistryApi,
+  checkRegistryLabel,
+  checkRegistryPublished,
+  checkRegistryRunning,
+  checkResolves,
+  checkVolume,
+  fixCommandLine,
+  RECREATE_CLUSTER,
+  WRITE_HOSTS_TOML_SCRIPT,
+} from "../../../components/doctor/checks";
+import type { CacheTarget, RegistryTarget } from "../../../components/doctor/environment";
+import { parseVolumeSizes } from "../../../components/doctor/parse";
+import type { Verdict } from "../../../components/doctor/types";
+import { failed, NOT_ON_PATH, ok, recorded, recordedContainer } from "./recorded";
+
+const REGISTRY = recordedContainer("registry.inspect.json");
+const REGISTRY_STOPPED = recordedContainer("registry-stopped.inspect.json");
+const REGISTRY_OFF_NETWORK = recordedContainer("registry-disconnected.inspect.json");
+const CACHE = recordedContainer("cache.inspect.json");
+const CACHE_STOPPED = recordedContainer("cache-stopped.inspect.json");
+const CACHE_RESTARTING = recordedContainer("cache-restarting.inspect.json");
+const NETWORK = "kdev-doc-exp";
+
+const registryTarget = (container = REGISTRY): RegistryTarget => ({
+  name: "kdev-doc-rec-registry",
+  container,
+  port: 5093,
+  volume: "kdev-doc-rec-registry-data",
+  foundBy: `label, on network ${NETWORK}`,
+});
+
+const cacheTarget = (container = CACHE, name = "kdev-doc-rec-cache"): CacheTarget => ({
+  name,
+  container,
+  upstreamHost: "docker.io",
+  remoteUrl: "http://kdev-doc-exp-reg2:5000",
+  volume: `${name}-data`,
+  foundBy: `label, on network ${NETWORK}`,
+});
+
+describe("tools", () => {
+  it.each([
+    [
+      "a daemon that answers",
+      ok("20.10.24+dfsg1\n"),
+      { status: "pass", detail: "Docker engine 20.10.24+dfsg1", remedy: "" },
+    ],
+    [
+      "no docker CLI",
+      NOT_ON_PATH,
+      {
+        status: "fail",
+        detail: "the docker CLI is not on PATH",
+        remedy: "install Docker (https://docs.docker.com/engine/install/) and put docker on PATH",
+      },
+    ],
+    [
+      "a daemon that does not answer",
+      failed(
+        1,
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+      ),
+      {
+        status: "fail",
+        detail:
+          "the Docker daemon does not answer: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+        remedy: "start Docker, then check with: docker info",
+      },
+    ],
+  ])("docker: %s", (_name, r, expected) => {
+    expect(checkDocker(r)).toMatchObject({ id: "docker", title: "Docker answers", ...expected });
+  });
+
+  it.each([
+    [
+      ok("kind v0.30.0 go1.24.6 linux/amd64\n"),
+      { status: "pass", detail: "kind v0.30.0", remedy: "" },
+    ],
+    [
+      NOT_ON_PATH,
+      {
+        status: "fail",
+        detail: "the kind CLI is not on PATH",
+        remedy:
+          "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and put it on PATH",
+      },
+    ],
+  ])("kind %#", (r, expected) => {
+    expect(checkKind(r)).toMatchObject({ id: "kind", ...expected });
+  });
+
+  it("kubectl: its client version, or a warning that the control plane's own is used", () => {
+    expect(
+      checkKubectl(
+        ok(
+          '{\n  "clientVersion": {\n    "major": "1",\n    "minor": "34",\n    "gitVersion": "v1.34.0"\n  },\n  "kustomizeVersion": "v5.7.1"\n}\n',
+        ),
+      ),
+    ).toMatchObject({ status: "pass", detail: "kubectl v1.34.0" });
+    expect(checkKubectl(NOT_ON_PATH)).toMatchObject({
+      status: "warn",
+      detail:
+        "kubectl is not on PATH; the doctor read the cluster with the control plane's own kubectl",
+      remedy:
+        "install kubectl (https://kubernetes.io/docs/tasks/tools/) to use the cluster from the host",
+    });
+  });
+});
+
+describe("cluster", () => {
+  it("passes with its nodes and network", () => {
+    expect(
+      checkCluster({
+        name: "dev",
+        nodes: ["dev-control-plane", "dev-worker"],
+        network: "kind",
+      }),
+    ).toMatchObject({
+      status: "pass",
+      detail: "dev: 2 nodes (dev-control-plane, dev-worker) on network kind",
+    });
+  });
+
+  it("fails without a cluster, and asks for --cluster when several could be meant", () => {
+    expect(
+      checkCluster({ problem: "no kind cluster (kind get clusters lists none)", nodes: [] }),
+    ).toMatchObject({
+      status: "fail",
+      detail: "no kind cluster (kind get clusters lists none)",
+      remedy: `pulumi up (creates it; if the stack already has it: ${RECREATE_CLUSTER})`,
+    });
+    expect(
+      checkCluster({
+        problem:
+          "several kind clusters (a, b) and none with a pulumi-kind-dev registry on its network: choose one with --cluster",
+        nodes: [],
+      }).remedy,
+    ).toBe("npx kind-dev doctor --cluster <name>");
+  });
+});
+
+describe("registry", () => {
+  it("running: passes for the recorded registry", () => {
+    expect(checkRegistryRunning(registryTarget(), true, NETWORK, "")).toEqual({
+      id: "registry.running",
+      title: "push registry container runs",
+      status: "pass",
+      detail: `kdev-doc-rec-registry (registry:3), running since 2026-11-22T06:34:48Z; found by label, on network ${NETWORK}`,
+      remedy: "",
+      dependsOn: ["docker"],
+    });
+  });
+
+  it("stopped: fails, and --fix starts it", () => {
+    expect(checkRegistryRunning(registryTarget(REGISTRY_STOPPED), true, NETWORK, "")).toEqual({
+      id: "registry.running",
+      title: "push registry container runs",
+      status: "fail",
+      detail: "kdev-doc-rec-registry is exited (exit code 2)",
+      remedy: "docker start kdev-doc-rec-registry",
+      dependsOn: ["docker"],
+      fix: {
+        description: "started kdev-doc-rec-registry",
+        argv: ["docker", "start", "kdev-doc-rec-registry"],
+      },
+    });
+  });
+
+  it("removed by hand: pulumi up brings it back on its volume; without the volume, --replace", () => {
+    const gone = {
+      ...registryTarget(),
+      container: undefined,
+      foundBy: "the ConfigMap's hostFromClusterNetwork",
+    };
+    expect(checkRegistryRunning(gone, true, NETWORK, "")).toMatchObject({
+      status: "fail",
+      detail:
+        "container kdev-doc-rec-registry (found by the ConfigMap's hostFromClusterNetwork) does not exist; its volume kdev-doc-rec-registry-data is still there, with the images",
+      remedy:
+        "pulumi up (creates kdev-doc-rec-registry again on kdev-doc-rec-registry-data, images included)",
+    });
+    expect(checkRegistryRunning(gone, false, NETWORK, "").remedy).toBe(
+      "pulumi up --replace '<URN of the <env>-registry command, from pulumi stack --show-urns>' (an empty registry)",
+    );
+    expect(checkRegistryRunning(gone, true, NETWORK, "").fix).toBeUndefined();
+  });
+
+  it("none found at all", () => {
+    expect(checkRegistryRunning(undefined, false, NETWORK, "")).toMatchObject({
+      status: "fail",
+      detail: `no push registry found: no container labelled dev.pulumi-kind-dev.managed=true and role registry on network ${NETWORK}, and no ConfigMap or hosts.toml names one`,
+      remedy: "pulumi up (or name it: npx kind-dev doctor --registry <container>)",
+    });
+  });
+
+  it("label: passes for the component's registry, fails for a foreign one", () => {
+    expect(checkRegistryLabel(REGISTRY).status).toBe("pass");
+    const foreign = { ...REGISTRY, labels: {} };
+    expect(checkRegistryLabel(foreign)).toMatchObject({
+      status: "fail",
+      detail:
+        "kdev-doc-rec-registry lacks the label dev.pulumi-kind-dev.managed=true: another tool made it (kind's shell script?), and pulumi up will not adopt it",
+      remedy:
+        "docker rm -f kdev-doc-rec-registry, then pulumi up (push its images again), or set registryName to another name",
+    });
+  });
+
+  it("network: the recorded disconnected registry fails, and --fix connects it", () => {
+    expect(
+      checkOnNetwork("registry.network", "registry on the cluster's network", REGISTRY, NETWORK, [
+        "registry.running",
+      ]),
+    ).toMatchObject({
+      status: "pass",
+      detail: `on network ${NETWORK}`,
+    });
+    expect(
+      checkOnNetwork(
+        "registry.network",
+        "registry on the cluster's network",
+        REGISTRY_OFF_NETWORK,
+        NETWORK,
+        ["registry.running"],
+      ),
+    ).toEqual({
+      id: "registry.network",
+      title: "registry on the cluster's network",
+      status: "fail",
+      detail: `kdev-doc-rec-registry is not on network ${NETWORK} (on: none): the nodes cannot reach it by name`,
+      remedy: `docker network connect ${NETWORK} kdev-doc-rec-registry`,
+      dependsOn: ["registry.running"],
+      fix: {
+        description: `connected kdev-doc-rec-registry to network ${NETWORK}`,
+        argv: ["docker", "network", "connect", NETWORK, "kdev-doc-rec-registry"],
+      },
+    });
+  });
+
+  it.each([
+    ["127.0.0.1", "pass", "127.0.0.1:5093 -> 5000"],
+    ["::1", "pass", "::1:5093 -> 5000"],
+    [
+      "0.0.0.0",
+      "warn",
+      "published on 0.0.0.0:5093: any machine that reaches this one can push and pull",
+    ],
+    ["", "warn", "published on 0.0.0.0:5093: any machine that reaches this one can push and pull"],
+  ])("published on %j: %s", (hostIp, status, detail) => {
+    const c = { ...REGISTRY, ports: [{ containerPort: "5000/tcp", hostIp, hostPort: 5093 }] };
+    expect(checkRegistryPublished(c)).toMatchObject({ status, detail });
+  });
+
+  it("published: the recorded registry is on loopback; one without a port fails", () => {
+    expect(checkRegistryPublished(REGISTRY).detail).toBe("127.0.0.1:5093 -> 5000");
+    expect(checkRegistryPublished({ ...REGISTRY, ports: [] })).toMatchObject({
+      status: "fail",
+      detail:
+        "kdev-doc-rec-registry does not publish port 5000: nothing on the host can push to it",
+    });
+  });
+
+  it.each([
+    [
+      { url: "http://127.0.0.1:5093/v2/", status: 200 },
+      "pass",
+      "GET http://127.0.0.1:5093/v2/ -> 200",
+    ],
+    [
+      { url: "http://127.0.0.1:5093/v2/", error: "ECONNREFUSED" },
+      "fail",
+      "GET http://127.0.0.1:5093/v2/: ECONNREFUSED",
+    ],
+    [
+      { url: "http://127.0.0.1:5093/v2/", status: 404 },
+      "fail",
+      "GET http://127.0.0.1:5093/v2/ -> 404, expected 200 (another program on that port?)",
+    ],
+  ])("api %#", (probe, status, detail) => {
+    expect(checkRegistryApi(REGISTRY, probe)).toMatchObject({ status, detail });
+  });
+});
+
+describe("caches", () => {
+  it("running: passes for the recorded cache", () => {
+    expect(checkCacheRunning(cacheTarget(), true, "")).toMatchObject({
+      id: "cache.running@kdev-doc-rec-cache",
+      status: "pass",
+      detail: "kdev-doc-rec-cache (registry:3) caches docker.io from http://kdev-doc-exp-reg2:5000",
+    });
+  });
+
+  it("restarting: fails with the registry's own panic line from its log", () => {
+    const log = recorded("cache-restarting.log.txt")
+      .split("\n")
+      .find((l) => l.startsWith("panic:"));
+    const v = checkCacheRunning(
+      {
+        ...cacheTarget(CACHE_RESTARTING, "kdev-doc-rec-cache-bad"),
+        remoteUrl: "http://kdev-doc-nowhere:5000",
+        upstreamHost: "ghcr.io",
+      },
+      true,
+      log ?? "",
+    );
+    expect(v).toMatchObject({
+      status: "fail",
+      detail:
+        'kdev-doc-rec-cache-bad is restarting (7 restarts): a registry in proxy mode exits at start while its upstream http://kdev-doc-nowhere:5000 does not answer (panic: Get "http://kdev-doc-nowhere:5000/v2/": dial tcp: lookup kdev-doc-nowhere on 127.0.0.11:53: no such host); nodes pull from the upstream directly meanwhile',
+      remedy:
+        "make http://kdev-doc-nowhere:5000 answer, then check: docker logs kdev-doc-rec-cache-bad",
+    });
+    expect(v.fix).toBeUndefined();
+  });
+
+  it("stopped: fails, and --fix starts it", () => {
+    expect(checkCacheRunning(cacheTarget(CACHE_STOPPED), true, "")).toMatchObject({
+      status: "fail",
+      detail:
+        "kdev-doc-rec-cache is exited (exit code 2); nodes pull docker.io from http://kdev-doc-exp-reg2:5000 directly meanwhile",
+      remedy: "docker start kdev-doc-rec-cache",
+      fix: { argv: ["docker", "start", "kdev-doc-rec-cache"] },
+    });
+  });
+
+  it("gone: pulumi up", () => {
+    expect(checkCacheRunning({ ...cacheTarget(), container: undefined }, true, "")).toMatchObject({
+      status: "fail",
+      remedy: "pulumi up (creates kdev-doc-rec-cache again on kdev-doc-rec-cache-data)",
+    });
+  });
+
+  it.each([
+    [
+      "answers (401 from a registry that wants a token counts)",
+      ok("401"),
+      "pass",
+      "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401, from dev-control-plane",
+    ],
+    [
+      "does not resolve",
+      failed(6, "curl: (6) Could not resolve host: kdev-doc-exp-reg2\n", "000"),
+      "warn",
+      `GET http://kdev-doc-exp-reg2:5000/v2/ from dev-control-plane (network ${NETWORK}): curl: (6) Could not resolve host: kdev-doc-exp-reg2; the cache serves what it holds, new images cannot be fetched`,
+    ],
+  ])("upstream %s", (_name, result, status, detail) => {
+    expect(
+      checkCacheUpstream(cacheTarget(), NETWORK, { node: "dev-control-plane", result }),
+    ).toMatchObject({
+      status,
+      detail,
+    });
+  });
+
+  it("upstream: not checked without a running node", () => {
+    expect(checkCacheUpstream(cacheTarget(), NETWORK, {})).toMatchObject({
+      status: "warn",
+      detail: `not checked: no running node on network ${NETWORK} to probe http://kdev-doc-exp-reg2:5000/v2/ from`,
+    });
+  });
+
+  it("network: a cache off the network fails with the connect command", () => {
+    const off = { ...CACHE, networks: [] };
+    expect(
+      checkOnNetwork("cache.network@kdev-doc-rec-cache", "cache on the network", off, NETWORK, []),
+    ).toMatchObject({
+      status: "fail",
+      remedy: `docker network connect ${NETWORK} kdev-doc-rec-cache`,
+      fix: { argv: ["docker", "network", "connect", NETWORK, "kdev-doc-rec-cache"] },
+    });
+  });
+});
+
+describe("nodes", () => {
+  it("running and Ready", () => {
+    expect(checkNodeRunning("dev-worker", { ...REGISTRY, name: "dev-worker" }).status).toBe("pass");
+    expect(
+      checkNodeRunning("dev-worker", { ...REGISTRY_STOPPED, name: "dev-worker" }),
+    ).toMatchObject({
+      status: "fail",
+      detail: "dev-worker is exited (exit code 2)",
+      remedy: "docker start dev-worker",
+    });
+    expect(
+      checkNodeReady(
+        "dev-worker",
+        "dev",
+        { ready: false, reason: "KubeletNotReady: container runtime is down" },
+        undefined,
+      ),
+    ).toMatchObject({
+      status: "fail",
+      detail: "NotReady: KubeletNotReady: container runtime is down",
+      remedy:
+        "kubectl --context kind-dev wait --for=condition=Ready node/dev-worker --timeout=120s (if it stays NotReady: kubectl --context kind-dev describe node dev-worker)",
+    });
+  });
+
+  it("Ready: a stopped node is not Ready whatever the API server still says", () => {
+    expect(
+      checkNodeReady(
+        "dev-worker",
+        "dev",
+        { ready: true, reason: "KubeletReady" },
+        undefined,
+        false,
+      ),
+    ).toMatchObject({
+      status: "fail",
+      detail: "not Ready: its container is not running (the API server's Ready is stale)",
+      remedy: "docker start dev-worker",
+    });
+  });
+
+  it("resolves: names the connect command when a name does not resolve", () => {
+    expect(checkResolves("dev-worker", "kind-registry", "172.18.0.2", "kind", [])).toMatchObject({
+      status: "pass",
+      detail: "kind-registry -> 172.18.0.2",
+    });
+    expect(checkResolves("dev-worker", "kind-registry", undefined, "kind", [])).toMatchObject({
+      status: "fail",
+      detail: "kind-registry does not resolve inside dev-worker",
+      remedy: "docker network connect kind kind-registry",
+    });
+  });
+
+  it("pull: passes, fails with crictl's error, or is not checked without the probe image", () => {
+    expect(
+      checkPull("dev-worker", "localhost:5001", {
+        image: "localhost:5001/kind-dev-doctor:probe",
+        result: ok("Image is up to date for sha256:1\n"),
+        seconds: 0.31,
+      }),
+    ).toMatchObject({
+      status: "pass",
+      detail: "crictl pull localhost:5001/kind-dev-doctor:probe in 0.3 s",
+    });
+    expect(
+      checkPull("dev-worker", "localhost:5001", {
+        image: "localhost:5001/kind-dev-doctor:probe",
+        result: failed(
+          1,
+          'E1122 06:40:00.000000 1 remote_image.go:180] "PullImage from image service failed"\ntime="2026-11-22T06:40:00Z" level=fatal msg="pulling image: failed to resolve reference: dial tcp [::1]:5001: connect: connection refused"\n',
+        ),
+      }),
+    ).toMatchObject({
+      status: "fail",
+      detail:
+        'crictl pull localhost:5001/kind-dev-doctor:probe: time="2026-11-22T06:40:00Z" level=fatal msg="pulling image: failed to resolve reference: dial tcp [::1]:5001: connect: connection refused"',
+      remedy: "docker exec dev-worker crictl pull localhost:5001/kind-dev-doctor:probe",
+      dependsOn: [
+        "node.running@dev-worker",
+        "registry.running",
+        "registry.network",
+        "registry.api",
+        "node.containerd@dev-worker",
+        "node.hosts-toml@dev-worker/localhost:5001",
+      ],
+    });
+  });
+});
+
+describe("ConfigMap", () => {
+  const expected = `host: "localhost:5001"
+hostFromContainerRuntime: "localhost:5001"
+hostFromClusterNetwork: "kind-registry:5000"
+help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
+`;
+  it("passes when it matches the registry", () => {
+    expect(checkConfigMap("dev", { value: expected }, expected)).toMatchObject({
+      status: "pass",
+      detail: "matches the registry (localhost:5001, kind-registry:5000)",
+    });
+  });
+
+  it("missing or stale: pulumi up --refresh", () => {
+    const remedy = "pulumi up --refresh (Pulumi notices it is gone or changed and writes it again)";
+    expect(checkConfigMap("dev", {}, expected)).toMatchObject({
+      status: "fail",
+      detail: "does not exist: Tilt, Skaffold and ctlptl cannot discover the registry (KEP-1755)",
+      remedy,
+    });
+    expect(
+      checkConfigMap("dev", { value: expected.replace(/5001/g, "5000") }, expected),
+    ).toMatchObject({
+      status: "fail",
+      detail:
+        'does not match the registry: line 1 is "host: \\"localhost:5000\\"", expected "host: \\"localhost:5001\\""',
+      remedy,
+    });
+  });
+});
+
+describe("volumes", () => {
+  it("reads the sizes docker system df reports and shows them", () => {
+    const sizes = parseVolumeSizes(recorded("system-df-volumes.json"));
+    expect(sizes.get("kdev-doc-exp-data")).toBe(57_380_000);
+    expect(sizes.get("kdev-doc-rec-registry-data")).toBe(0);
+    expect(
+      checkVolume(
+        "kdev-doc-exp-data",
+        "registry kdev-doc-exp-reg",
+        true,
+        sizes.get("kdev-doc-exp-data"),
+      ),
+    ).toMatchObject({
+      id: "volume@kdev-doc-exp-data",
+      status: "pass",
+      detail: "57.4 MB (registry kdev-doc-exp-reg)",
+    });
+  });
+});
+
+describe("attributeCauses", () => {
+  const v = (id: string, status: Verdict["status"], dependsOn: string[] = []): Verdict => ({
+    id,
+    title: id,
+    status,
+    detail: `${id} detail`,
+    remedy: `${id} remedy`,
+    dependsOn,
+  });
+
+  it("ties a failure to the root of the failures it depends on, and repeats its remedy", () => {
+    const results = attributeCauses([
+      v("registry.running", "pass"),
+      v("registry.network", "fail", ["registry.running"]),
+      v("node.resolve@w/kind-registry", "fail", ["registry.network"]),
+      v("node.pull@w", "fail", ["node.resolve@w/kind-registry", "registry.api"]),
+      v("registry.api", "warn", ["registry.network"]),
+      v("configmap", "fail", ["registry.running"]),
+    ]);
+    expect(results.map((r) => [r.id, r.causedBy, r.remedy])).toEqual([
+      ["registry.running", undefined, "registry.running remedy"],
+      ["registry.network", undefined, "registry.network remedy"],
+      ["node.resolve@w/kind-registry", "registry.network", "registry.network remedy"],
+      ["node.pull@w", "registry.network", "registry.network remedy"],
+      ["registry.api", "registry.network", "registry.network remedy"],
+      ["configmap", undefined, "configmap remedy"],
+    ]);
+    expect(Object.keys(results[0] ?? {})).toEqual(["id", "title", "status", "detail", "remedy"]);
+  });
+});
+
+describe("remedies as commands", () => {
+  it("quotes only what a shell would split", () => {
+    expect(fixCommandLine(["--cluster", "dev", "--kubeconfig", "/tmp/my config"])).toBe(
+      "npx kind-dev doctor --fix --cluster dev --kubeconfig '/tmp/my config'",
+    );
+  });
+
+  it("writes hosts.toml with a constant script; the directory is an argument", () => {
+    expect(WRITE_HOSTS_TOML_SCRIPT).toBe(
+      'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"',
+    );
+  });
+});

@@ -1,0 +1,323 @@
+/**
+ * The whole doctor (discovery, every check, causes, --fix) replayed on recorded sessions: every
+ * command the doctor ran on the end-to-end environment (cluster kdev-doc, two nodes, registry
+ * kdev-doc-registry, cache kdev-doc-cache-docker-io), healthy and with one fault at a time, and
+ * what each returned. A fault session holds only what differed from the healthy one. A command
+ * the recording does not have fails the test, so the doctor runs exactly what it ran for real.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { runDoctor } from "../../../components/doctor/doctor";
+import type { Exec, ExecResult } from "../../../components/doctor/exec";
+import type { RegistryClient } from "../../../components/doctor/registryApi";
+import type { CheckResult } from "../../../components/doctor/types";
+
+type Call =
+  | { argv: string[]; result: ExecResult }
+  | { http: string; value: unknown }
+  | { http: string; error: string };
+
+function session(name: string): Call[] {
+  return JSON.parse(
+    readFileSync(path.join(__dirname, "recorded", "sessions", `${name}.json`), "utf8"),
+  ) as Call[];
+}
+
+const HEALTHY = session("healthy");
+const CLUSTER = "kdev-doc";
+const NETWORK = "kdev-doc";
+const REGISTRY = "kdev-doc-registry";
+const CACHE = "kdev-doc-cache-docker-io";
+const CP = "kdev-doc-control-plane";
+const WORKER = "kdev-doc-worker";
+/** The registry's host port in this recording (a free port picked by the test). */
+const PORT = Number(
+  /localhost:(\d+)/.exec(
+    JSON.stringify(HEALTHY.find((c) => "argv" in c && c.argv.includes("pull"))),
+  )?.[1],
+);
+
+/** `pushBlob kind-dev-doctor sha256:...` -> `pushBlob`: the probe's digests depend on the CPU. */
+const httpKey = (call: string) => call.split(" ")[0] ?? call;
+
+interface Replay {
+  readonly exec: Exec;
+  readonly registryClient: (base: string) => RegistryClient;
+  /** Commands run that the recording does not have: the repairs. */
+  readonly unrecorded: string[][];
+}
+
+/**
+ * Answers from the fault session, else the healthy one. Once a repair has run, the environment
+ * is taken to be healthy again (the end-to-end test checks that it really is).
+ */
+function replay(fault: string | undefined): Replay {
+  const layers = [fault === undefined ? [] : session(fault), HEALTHY];
+  let repaired = false;
+  const unrecorded: string[][] = [];
+  const find = <T extends Call>(match: (c: Call) => c is T): T | undefined => {
+    for (const layer of repaired ? [HEALTHY] : layers) {
+      const found = layer.find(match);
+      if (found !== undefined) {
+        return found;
+      }
+    }
+    return undefined;
+  };
+  const exec: Exec = async (file, args) => {
+    const argv = [file, ...args];
+    const key = JSON.stringify(argv);
+    const call = find(
+      (c): c is Extract<Call, { argv: string[] }> => "argv" in c && JSON.stringify(c.argv) === key,
+    );
+    if (call !== undefined) {
+      return call.result;
+    }
+    const repair =
+      (file === "docker" &&
+        (args[0] === "start" || (args[0] === "network" && args[1] === "connect"))) ||
+      (file === "docker" && args[0] === "exec" && args[1] === "-i");
+    if (!repair) {
+      throw new Error(`not in the recording: ${argv.join(" ")}`);
+    }
+    unrecorded.push(argv);
+    repaired = true;
+    return { code: 0, stdout: "", stderr: "", missing: false, timedOut: false };
+  };
+  const http = async (name: string): Promise<never> => {
+    const call = find(
+      (c): c is Extract<Call, { http: string }> => "http" in c && httpKey(c.http) === name,
+    );
+    if (call === undefined) {
+      throw new Error(`not in the recording: HTTP ${name}`);
+    }
+    if ("error" in call) {
+      throw new Error(call.error);
+    }
+    return call.value as never;
+  };
+  const registryClient = (): RegistryClient => ({
+    ping: () => http("ping"),
+    pushBlob: () => http("pushBlob"),
+    putManifest: () => http("putManifest"),
+    deleteManifest: () => http("deleteManifest"),
+  });
+  return { exec, registryClient, unrecorded };
+}
+
+async function doctor(fault: string | undefined, fix = false) {
+  const r = replay(fault);
+  const report = await runDoctor({
+    cluster: CLUSTER,
+    kubeconfig: "KUBECONFIG",
+    fix,
+    exec: r.exec,
+    registryClient: r.registryClient,
+  });
+  return { report, unrecorded: r.unrecorded };
+}
+
+const rootFaults = (results: readonly CheckResult[]) =>
+  results.filter((r) => r.status === "fail" && r.causedBy === undefined);
+
+describe("the doctor on recorded sessions", () => {
+  it("healthy: every check passes, in this order", async () => {
+    const { report, unrecorded } = await doctor(undefined);
+    expect(report.results.map((r) => [r.id, r.status])).toEqual(
+      [
+        "docker",
+        "kind",
+        "kubectl",
+        "cluster",
+        "kubeconfig",
+        "registry.running",
+        "registry.label",
+        "registry.network",
+        "registry.published",
+        "registry.api",
+        `cache.running@${CACHE}`,
+        `cache.network@${CACHE}`,
+        `cache.upstream@${CACHE}`,
+        ...[CP, WORKER].flatMap((node) => [
+          `node.running@${node}`,
+          `node.ready@${node}`,
+          `node.containerd@${node}`,
+          `node.hosts-toml@${node}/localhost:${PORT}`,
+          `node.hosts-toml@${node}/${REGISTRY}:5000`,
+          `node.hosts-toml@${node}/docker.io`,
+          `node.resolve@${node}/${REGISTRY}`,
+          `node.resolve@${node}/${CACHE}`,
+          `node.pull@${node}`,
+        ]),
+        "configmap",
+        `volume@${REGISTRY}-data`,
+        `volume@${CACHE}-data`,
+      ].map((id) => [id, "pass"]),
+    );
+    expect(report.ok).toBe(true);
+    expect(unrecorded).toEqual([]);
+    const byId = new Map(report.results.map((r) => [r.id, r]));
+    expect(byId.get("cluster")?.detail).toBe(
+      `${CLUSTER}: 2 nodes (${CP}, ${WORKER}) on network ${NETWORK}`,
+    );
+    expect(byId.get("registry.running")?.detail).toMatch(
+      new RegExp(
+        `^${REGISTRY} \\(registry:3\\), running since \\S+Z; found by label, on network ${NETWORK}$`,
+      ),
+    );
+    expect(byId.get(`cache.upstream@${CACHE}`)?.detail).toBe(
+      `GET http://kdev-doc-upstream:5000/v2/ -> 200, from ${CP}`,
+    );
+    expect(byId.get(`node.resolve@${WORKER}/${REGISTRY}`)?.detail).toMatch(
+      new RegExp(`^${REGISTRY} -> \\d+\\.\\d+\\.\\d+\\.\\d+$`),
+    );
+    expect(byId.get("configmap")?.detail).toBe(
+      `matches the registry (localhost:${PORT}, ${REGISTRY}:5000)`,
+    );
+  });
+
+  it("a node's hosts.toml removed: that file is the one fault; the pull follows from it; --fix writes it", async () => {
+    const id = `node.hosts-toml@${WORKER}/localhost:${PORT}`;
+    const { report } = await doctor("hosts-toml-removed");
+    expect(rootFaults(report.results).map((r) => [r.id, r.detail, r.remedy])).toEqual([
+      [
+        id,
+        `missing /etc/containerd/certs.d/localhost:${PORT}/hosts.toml: containerd on ${WORKER} sends pulls of localhost:${PORT}/... to localhost:${PORT} itself`,
+        `npx kind-dev doctor --fix --cluster ${CLUSTER} --kubeconfig KUBECONFIG (writes the file the component renders)`,
+      ],
+    ]);
+    const pull = report.results.find((r) => r.id === `node.pull@${WORKER}`);
+    expect(pull).toMatchObject({ status: "fail", causedBy: id });
+    expect(pull?.detail).toMatch(
+      new RegExp(`^crictl pull localhost:${PORT}/kind-dev-doctor:probe: .*connection refused`),
+    );
+
+    const fixed = await doctor("hosts-toml-removed", true);
+    expect(fixed.unrecorded).toEqual([
+      [
+        "docker",
+        "exec",
+        "-i",
+        WORKER,
+        "sh",
+        "-c",
+        'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"',
+        "sh",
+        `localhost:${PORT}`,
+      ],
+    ]);
+    expect(fixed.report.fixes).toEqual([
+      {
+        id,
+        description: `wrote /etc/containerd/certs.d/localhost:${PORT}/hosts.toml on ${WORKER}`,
+        ok: true,
+      },
+    ]);
+    expect(rootFaults(fixed.report.before ?? []).map((r) => r.id)).toEqual([id]);
+    expect(fixed.report.ok).toBe(true);
+  });
+
+  it("the registry off the network: named once; its API, names and pulls follow from it", async () => {
+    const { report } = await doctor("registry-disconnected");
+    expect(rootFaults(report.results).map((r) => [r.id, r.detail, r.remedy])).toEqual([
+      [
+        "registry.network",
+        `${REGISTRY} is not on network ${NETWORK} (on: none): the nodes cannot reach it by name`,
+        `docker network connect ${NETWORK} ${REGISTRY}`,
+      ],
+    ]);
+    expect(
+      report.results.filter((r) => r.causedBy === "registry.network").map((r) => r.id),
+    ).toEqual([
+      "registry.api",
+      `node.resolve@${CP}/${REGISTRY}`,
+      `node.pull@${CP}`,
+      `node.resolve@${WORKER}/${REGISTRY}`,
+      `node.pull@${WORKER}`,
+    ]);
+    const fixed = await doctor("registry-disconnected", true);
+    expect(fixed.unrecorded).toEqual([["docker", "network", "connect", NETWORK, REGISTRY]]);
+    expect(fixed.report.ok).toBe(true);
+  });
+
+  it("a cache stopped: named once; --fix starts it", async () => {
+    const { report } = await doctor("cache-stopped");
+    expect(rootFaults(report.results).map((r) => [r.id, r.remedy])).toEqual([
+      [`cache.running@${CACHE}`, `docker start ${CACHE}`],
+    ]);
+    expect(
+      report.results.filter((r) => r.causedBy === `cache.running@${CACHE}`).map((r) => r.id),
+    ).toEqual([`node.resolve@${CP}/${CACHE}`, `node.resolve@${WORKER}/${CACHE}`]);
+    const fixed = await doctor("cache-stopped", true);
+    expect(fixed.unrecorded).toEqual([["docker", "start", CACHE]]);
+    expect(fixed.report.ok).toBe(true);
+  });
+
+  it("the ConfigMap deleted: named once, with pulumi up --refresh; --fix leaves it alone", async () => {
+    const { report } = await doctor("configmap-deleted");
+    expect(rootFaults(report.results)).toEqual([
+      {
+        id: "configmap",
+        title: "ConfigMap kube-public/local-registry-hosting",
+        status: "fail",
+        detail: "does not exist: Tilt, Skaffold and ctlptl cannot discover the registry (KEP-1755)",
+        remedy: "pulumi up --refresh (Pulumi notices it is gone or changed and writes it again)",
+      },
+    ]);
+    const fixed = await doctor("configmap-deleted", true);
+    expect(fixed.unrecorded).toEqual([]);
+    expect(fixed.report.fixes).toEqual([]);
+    expect(fixed.report.ok).toBe(false);
+  });
+
+  it("a node stopped: only that node is named; what cannot be read there follows from it", async () => {
+    const { report, unrecorded } = await doctor("node-stopped");
+    expect(rootFaults(report.results).map((r) => [r.id, r.detail, r.remedy])).toEqual([
+      [`node.running@${WORKER}`, `${WORKER} is exited (exit code 130)`, `docker start ${WORKER}`],
+    ]);
+    expect(
+      report.results.filter((r) => r.status !== "pass").map((r) => [r.id, r.causedBy]),
+    ).toEqual([
+      [`node.running@${WORKER}`, undefined],
+      [`node.ready@${WORKER}`, `node.running@${WORKER}`],
+      [`node.containerd@${WORKER}`, `node.running@${WORKER}`],
+      [`node.hosts-toml@${WORKER}/localhost:${PORT}`, `node.running@${WORKER}`],
+      [`node.hosts-toml@${WORKER}/${REGISTRY}:5000`, `node.running@${WORKER}`],
+      [`node.hosts-toml@${WORKER}/docker.io`, `node.running@${WORKER}`],
+    ]);
+    // The API server still said Ready (its heartbeat had not timed out): the doctor knows better.
+    expect(report.results.find((r) => r.id === `node.ready@${WORKER}`)?.detail).toBe(
+      "not Ready: its container is not running (the API server's Ready is stale)",
+    );
+    // Starting a node is not --fix's to do; nothing ran but what was recorded.
+    expect(unrecorded).toEqual([]);
+    const fixed = await doctor("node-stopped", true);
+    expect(fixed.report.fixes).toEqual([]);
+  });
+
+  it("the registry removed by hand: found through the ConfigMap, named once, pulumi up", async () => {
+    const { report } = await doctor("registry-removed");
+    expect(rootFaults(report.results)).toEqual([
+      {
+        id: "registry.running",
+        title: "push registry container runs",
+        status: "fail",
+        detail: `container ${REGISTRY} (found by the ConfigMap's hostFromClusterNetwork) does not exist; its volume ${REGISTRY}-data is still there, with the images`,
+        remedy: `pulumi up (creates ${REGISTRY} again on ${REGISTRY}-data, images included)`,
+      },
+    ]);
+    expect(
+      report.results.filter((r) => r.causedBy === "registry.running").map((r) => r.id),
+    ).toEqual([
+      `node.resolve@${CP}/${REGISTRY}`,
+      `node.pull@${CP}`,
+      `node.resolve@${WORKER}/${REGISTRY}`,
+      `node.pull@${WORKER}`,
+    ]);
+    // The nodes' files and the ConfigMap still match the registry the ConfigMap names.
+    expect(report.results.find((r) => r.id === "configmap")?.status).toBe("pass");
+    expect(report.results.find((r) => r.id === `volume@${REGISTRY}-data`)?.status).toBe("pass");
+    expect((await doctor("registry-removed", true)).report.fixes).toEqual([]);
+  });
+});

@@ -1,0 +1,201 @@
+import { describe, expect, it } from "vitest";
+import {
+  expectedFiles,
+  parseLocalRegistryHosting,
+  registryUrl,
+  selectCaches,
+  selectCluster,
+  selectRegistry,
+} from "../../../components/doctor/environment";
+import type { ContainerInfo } from "../../../components/doctor/parse";
+import { recordedContainer } from "./recorded";
+
+const REGISTRY = recordedContainer("registry.inspect.json");
+const REGISTRY_OFF_NETWORK = recordedContainer("registry-disconnected.inspect.json");
+const CACHE = recordedContainer("cache.inspect.json");
+const NETWORK = "kdev-doc-exp";
+
+const HOSTING = `host: "localhost:5093"
+hostFromContainerRuntime: "localhost:5093"
+hostFromClusterNetwork: "kdev-doc-rec-registry:5000"
+help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
+`;
+
+const NODE_HOSTS = new Map([
+  ["localhost:5093", '[host."http://kdev-doc-rec-registry:5000"]\n'],
+  ["kdev-doc-rec-registry:5000", '[host."http://kdev-doc-rec-registry:5000"]\n'],
+  [
+    "docker.io",
+    'server = "http://kdev-doc-exp-reg2:5000"\n\n[host."http://kdev-doc-rec-cache:5000"]\n  capabilities = ["pull", "resolve"]\n',
+  ],
+]);
+
+describe("selectCluster", () => {
+  const other: ContainerInfo = { ...REGISTRY, name: "other-registry", networks: ["kind"] };
+  it.each([
+    ["the requested one", "b", ["a", "b"], { name: "b" }],
+    [
+      "a requested one that does not exist",
+      "c",
+      ["a", "b"],
+      { problem: "no kind cluster named c (kind get clusters: a, b)" },
+    ],
+    ["the only one", undefined, ["a"], { name: "a" }],
+    ["none", undefined, [], { problem: "no kind cluster (kind get clusters lists none)" }],
+    ["the one whose network holds a registry", undefined, ["a", "b"], { name: "b" }],
+  ])("%s", (_name, requested, clusters, expected) => {
+    const networks = new Map([
+      ["a", ["kind"]],
+      ["b", [NETWORK]],
+    ]);
+    expect(selectCluster(requested, clusters, networks, [REGISTRY])).toEqual(expected);
+  });
+
+  it("asks for --cluster when registries sit on several clusters' networks", () => {
+    const networks = new Map([
+      ["a", ["kind"]],
+      ["b", [NETWORK]],
+    ]);
+    expect(selectCluster(undefined, ["a", "b"], networks, [REGISTRY, other])).toEqual({
+      problem:
+        "several kind clusters (a, b) and 2 with a pulumi-kind-dev registry on its network: choose one with --cluster",
+    });
+  });
+});
+
+describe("selectRegistry", () => {
+  it("finds the labelled registry on the cluster's network, with its published port", () => {
+    expect(
+      selectRegistry({ containers: [CACHE, REGISTRY], network: NETWORK, nodeHosts: [] }),
+    ).toEqual({
+      name: "kdev-doc-rec-registry",
+      container: REGISTRY,
+      port: 5093,
+      volume: "kdev-doc-rec-registry-data",
+      foundBy: `label, on network ${NETWORK}`,
+    });
+  });
+
+  it("finds a registry off the network through the ConfigMap", () => {
+    expect(
+      selectRegistry({
+        containers: [REGISTRY_OFF_NETWORK],
+        network: NETWORK,
+        configMap: HOSTING,
+        nodeHosts: [],
+      }),
+    ).toMatchObject({
+      name: "kdev-doc-rec-registry",
+      container: REGISTRY_OFF_NETWORK,
+      port: 5093,
+      foundBy: "the ConfigMap's hostFromClusterNetwork",
+    });
+  });
+
+  it("names a registry removed by hand from the ConfigMap, else from the nodes' hosts.toml", () => {
+    expect(
+      selectRegistry({ containers: [], network: NETWORK, configMap: HOSTING, nodeHosts: [] }),
+    ).toEqual({
+      name: "kdev-doc-rec-registry",
+      container: undefined,
+      port: 5093,
+      volume: "kdev-doc-rec-registry-data",
+      foundBy: "the ConfigMap's hostFromClusterNetwork",
+    });
+    expect(
+      selectRegistry({ containers: [], network: NETWORK, nodeHosts: [NODE_HOSTS] }),
+    ).toMatchObject({
+      name: "kdev-doc-rec-registry",
+      port: 5093,
+      foundBy: "the nodes' hosts.toml",
+    });
+  });
+
+  it("takes --registry as given, and finds nothing when nothing names one", () => {
+    expect(
+      selectRegistry({ requested: "mine", containers: [], network: NETWORK, nodeHosts: [] }),
+    ).toEqual({
+      name: "mine",
+      container: undefined,
+      port: undefined,
+      volume: "mine-data",
+      foundBy: "--registry",
+    });
+    expect(
+      selectRegistry({ containers: [CACHE], network: NETWORK, nodeHosts: [] }),
+    ).toBeUndefined();
+  });
+});
+
+describe("selectCaches", () => {
+  it("finds labelled caches on the network, and the ones the nodes' hosts.toml point at", () => {
+    const gone = new Map([
+      ...NODE_HOSTS,
+      [
+        "ghcr.io",
+        'server = "https://ghcr.io"\n\n[host."http://kind-cache-ghcr-io:5000"]\n  capabilities = ["pull", "resolve"]\n',
+      ],
+    ]);
+    expect(
+      selectCaches({ containers: [REGISTRY, CACHE], network: NETWORK, nodeHosts: [gone] }),
+    ).toEqual([
+      {
+        name: "kdev-doc-rec-cache",
+        container: CACHE,
+        upstreamHost: "docker.io",
+        remoteUrl: "http://kdev-doc-exp-reg2:5000",
+        volume: "kdev-doc-rec-cache-data",
+        foundBy: `label, on network ${NETWORK}`,
+      },
+      {
+        name: "kind-cache-ghcr-io",
+        container: undefined,
+        upstreamHost: "ghcr.io",
+        remoteUrl: "https://ghcr.io",
+        volume: "kind-cache-ghcr-io-data",
+        foundBy: "the nodes' hosts.toml for ghcr.io",
+      },
+    ]);
+  });
+});
+
+describe("expectedFiles", () => {
+  it("is what the component renders for these names", () => {
+    const cache = selectCaches({ containers: [CACHE], network: NETWORK, nodeHosts: [] });
+    const expected = expectedFiles({ name: "kdev-doc-rec-registry", port: 5093 }, cache);
+    expect(expected.hostsToml).toEqual(NODE_HOSTS);
+    expect(expected.localRegistryHosting).toBe(HOSTING);
+  });
+
+  it("throws the component's own error for names it could not have made", () => {
+    expect(() => expectedFiles({ name: "Bad_Name", port: 5001 }, [])).toThrow(
+      'KindDevEnvironment: invalid registryName "Bad_Name"',
+    );
+  });
+});
+
+describe("parseLocalRegistryHosting and registryUrl", () => {
+  it("reads quoted and plain values", () => {
+    expect(
+      Object.fromEntries(
+        parseLocalRegistryHosting("host: localhost:5001\nhostFromClusterNetwork: 'r:5000'\n"),
+      ),
+    ).toEqual({ host: "localhost:5001", hostFromClusterNetwork: "r:5000" });
+  });
+
+  it.each([
+    ["127.0.0.1", "http://127.0.0.1:5093"],
+    ["0.0.0.0", "http://127.0.0.1:5093"],
+    ["", "http://127.0.0.1:5093"],
+    ["::", "http://[::1]:5093"],
+    ["::1", "http://[::1]:5093"],
+    ["192.168.1.5", "http://192.168.1.5:5093"],
+  ])("published on %j: %s", (hostIp, url) => {
+    expect(
+      registryUrl(
+        { ...REGISTRY, ports: [{ containerPort: "5000/tcp", hostIp, hostPort: 5093 }] },
+        5093,
+      ),
+    ).toBe(url);
+  });
+});

@@ -1,0 +1,277 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  checkContainerd,
+  checkHostsToml,
+  RECREATE_CLUSTER,
+  writeHostsTomlArgv,
+} from "../../../components/doctor/checks";
+import {
+  formatBytes,
+  parseContainerdConfig,
+  parseContainers,
+  parseGetent,
+  parseHumanSize,
+  parseKindVersion,
+  parseLines,
+  parseNodeConditions,
+  parseNodeFiles,
+  tellingLine,
+} from "../../../components/doctor/parse";
+import { recorded } from "./recorded";
+
+/** /etc/containerd/config.toml of a node of the test bed's cluster, patched by the component. */
+const NODE_CONFIG = recorded("node-containerd-config.toml");
+/** kind's base image config, before any patch: no config_path. */
+const KIND_BASE_CONFIG = readFileSync(
+  path.join(__dirname, "recorded", "kind-base-containerd-config.toml"),
+  "utf8",
+);
+
+const REGISTRY_TOML = '[host."http://kdev-doc-registry:5000"]\n';
+const MIRROR_TOML =
+  'server = "http://kdev-doc-upstream:5000"\n\n[host."http://kdev-doc-cache-docker-io:5000"]\n  capabilities = ["pull", "resolve"]\n';
+
+describe("parseContainerdConfig", () => {
+  it("finds the component's single config_path on a real node", () => {
+    expect(parseContainerdConfig(NODE_CONFIG)).toEqual({
+      configPaths: ["/etc/containerd/certs.d"],
+      legacy: [],
+    });
+  });
+
+  it("finds none in kind's base config", () => {
+    expect(parseContainerdConfig(KIND_BASE_CONFIG)).toEqual({ configPaths: [], legacy: [] });
+  });
+
+  it("finds legacy mirrors and configs, as tables and as inline keys", () => {
+    const text = `${NODE_CONFIG}
+[plugins."io.containerd.grpc.v1.cri".registry.mirrors."localhost:5001"]
+  endpoint = ["http://kind-registry:5000"]
+[plugins."io.containerd.grpc.v1.cri".registry.configs."kind-registry:5000".tls]
+  insecure_skip_verify = true
+`;
+    expect(parseContainerdConfig(text).legacy).toEqual([
+      'plugins."io.containerd.grpc.v1.cri".registry.mirrors."localhost:5001"',
+      'plugins."io.containerd.grpc.v1.cri".registry.configs."kind-registry:5000".tls',
+    ]);
+    expect(
+      parseContainerdConfig(
+        "[plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = '/etc/containerd/certs.d'\n  mirrors = {}\n",
+      ),
+    ).toEqual({
+      configPaths: ["/etc/containerd/certs.d"],
+      legacy: ['plugins."io.containerd.grpc.v1.cri".registry.mirrors'],
+    });
+  });
+
+  it("ignores comments", () => {
+    expect(parseContainerdConfig('# config_path = "/x"\n#[a.registry.mirrors]\n')).toEqual({
+      configPaths: [],
+      legacy: [],
+    });
+  });
+});
+
+describe("checkContainerd", () => {
+  it.each([
+    [
+      "the component's patch",
+      NODE_CONFIG,
+      "pass",
+      'config_path = "/etc/containerd/certs.d", no legacy registry.mirrors/configs',
+    ],
+    [
+      "kind's base config (no patch)",
+      KIND_BASE_CONFIG,
+      "fail",
+      "no config_path: containerd 2.0/2.1 ignore /etc/containerd/certs.d/*/hosts.toml (containerd 2.2+ read it by default)",
+    ],
+    [
+      "legacy mirrors next to config_path",
+      `${NODE_CONFIG}[plugins."io.containerd.grpc.v1.cri".registry.mirrors."localhost:5001"]\n  endpoint = ["http://kind-registry:5000"]\n`,
+      "fail",
+      'legacy plugins."io.containerd.grpc.v1.cri".registry.mirrors."localhost:5001" next to config_path: containerd 2.2 fails to load its CRI plugin with both, and 2.4 removes them',
+    ],
+    [
+      "two config_path settings",
+      `${NODE_CONFIG}[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "/etc/docker/certs.d"\n`,
+      "fail",
+      '2 config_path settings ("/etc/containerd/certs.d", "/etc/docker/certs.d"): which one wins depends on the containerd version',
+    ],
+    [
+      "several directories",
+      '[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "/etc/containerd/certs.d:/etc/docker/certs.d"\n',
+      "warn",
+      'config_path = "/etc/containerd/certs.d:/etc/docker/certs.d": several directories, a hosts.toml in another one may take precedence',
+    ],
+    [
+      "another directory",
+      '[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/docker/certs.d"\n',
+      "fail",
+      'config_path = "/etc/docker/certs.d": the hosts.toml files in /etc/containerd/certs.d are ignored',
+    ],
+  ])("%s: %s", (_name, text, status, detail) => {
+    const v = checkContainerd("dev-worker", parseContainerdConfig(text));
+    expect(v).toMatchObject({ id: "node.containerd@dev-worker", status, detail });
+    expect(v.remedy.startsWith(status === "pass" ? "" : RECREATE_CLUSTER)).toBe(true);
+  });
+
+  it("fails when the file cannot be read", () => {
+    expect(checkContainerd("dev-worker", undefined)).toMatchObject({
+      status: "fail",
+      detail: "could not read /etc/containerd/config.toml",
+      remedy: "docker exec dev-worker cat /etc/containerd/config.toml",
+    });
+  });
+});
+
+describe("parseNodeFiles and checkHostsToml", () => {
+  const output = recorded("node-files.out");
+
+  it("reads containerd's config and every hosts.toml a node printed", () => {
+    const files = parseNodeFiles(output);
+    expect(files.containerdConfig).toBe(NODE_CONFIG);
+    expect(Object.fromEntries(files.hostsToml)).toEqual({
+      "docker.io": MIRROR_TOML,
+      "kdev-doc-registry:5000": REGISTRY_TOML,
+      "localhost:33573": REGISTRY_TOML,
+    });
+  });
+
+  it("passes a file as rendered; a missing or stale one fails, and --fix writes it", () => {
+    const fix = "npx kind-dev doctor --fix --cluster kdev-doc";
+    const files = parseNodeFiles(output);
+    expect(
+      checkHostsToml(
+        "kdev-doc-worker",
+        "docker.io",
+        MIRROR_TOML,
+        files.hostsToml.get("docker.io"),
+        fix,
+      ),
+    ).toEqual({
+      id: "node.hosts-toml@kdev-doc-worker/docker.io",
+      title: "kdev-doc-worker has hosts.toml for docker.io",
+      status: "pass",
+      detail: "as the component renders it (-> http://kdev-doc-cache-docker-io:5000)",
+      remedy: "",
+      dependsOn: ["node.running@kdev-doc-worker"],
+    });
+    expect(
+      checkHostsToml("kdev-doc-worker", "localhost:5001", REGISTRY_TOML, undefined, fix),
+    ).toEqual({
+      id: "node.hosts-toml@kdev-doc-worker/localhost:5001",
+      title: "kdev-doc-worker has hosts.toml for localhost:5001",
+      status: "fail",
+      detail:
+        "missing /etc/containerd/certs.d/localhost:5001/hosts.toml: containerd on kdev-doc-worker sends pulls of localhost:5001/... to localhost:5001 itself",
+      remedy: `${fix} (writes the file the component renders)`,
+      dependsOn: ["node.running@kdev-doc-worker"],
+      fix: {
+        description: "wrote /etc/containerd/certs.d/localhost:5001/hosts.toml on kdev-doc-worker",
+        argv: writeHostsTomlArgv("kdev-doc-worker", "localhost:5001"),
+        input: REGISTRY_TOML,
+      },
+    });
+    expect(
+      checkHostsToml(
+        "kdev-doc-worker",
+        "docker.io",
+        MIRROR_TOML,
+        MIRROR_TOML.replace("kdev-doc-cache-docker-io", "kind-cache-docker-io"),
+        fix,
+      ),
+    ).toMatchObject({
+      status: "fail",
+      detail:
+        'stale /etc/containerd/certs.d/docker.io/hosts.toml: line 3 is "[host.\\"http://kind-cache-docker-io:5000\\"]", expected "[host.\\"http://kdev-doc-cache-docker-io:5000\\"]"',
+      fix: {
+        description: "rewrote /etc/containerd/certs.d/docker.io/hosts.toml on kdev-doc-worker",
+      },
+    });
+  });
+
+  it("writes with docker exec -i and a constant script; the directory is an argument", () => {
+    expect(writeHostsTomlArgv("kdev-doc-worker", "localhost:5001")).toEqual([
+      "docker",
+      "exec",
+      "-i",
+      "kdev-doc-worker",
+      "sh",
+      "-c",
+      'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"',
+      "sh",
+      "localhost:5001",
+    ]);
+  });
+});
+
+describe("small readers", () => {
+  it("getent hosts: name -> address", () => {
+    expect(
+      Object.fromEntries(
+        parseGetent(
+          "192.168.80.3    kdev-doc-registry\n192.168.80.4    kdev-doc-cache-docker-io\n",
+        ),
+      ),
+    ).toEqual({ "kdev-doc-registry": "192.168.80.3", "kdev-doc-cache-docker-io": "192.168.80.4" });
+    expect(parseGetent("").size).toBe(0);
+  });
+
+  it("kubectl get nodes: each node's Ready condition", () => {
+    const nodes = parseNodeConditions(recorded("kubectl-get-nodes.json"));
+    expect(Object.fromEntries(nodes)).toEqual({
+      "kdev-doc-control-plane": {
+        ready: true,
+        reason: "KubeletReady: kubelet is posting ready status",
+      },
+      "kdev-doc-worker": { ready: true, reason: "KubeletReady: kubelet is posting ready status" },
+    });
+  });
+
+  it("kind's outputs", () => {
+    expect(parseKindVersion("kind v0.33.0 go1.25.4 linux/amd64\n")).toBe("v0.33.0");
+    expect(parseLines("kdev-doc\nkdev-e2e\n")).toEqual(["kdev-doc", "kdev-e2e"]);
+    expect(parseLines("No kind clusters found.\n")).toEqual([]);
+  });
+
+  it("docker inspect prints nothing for names that do not exist", () => {
+    expect(parseContainers("[]\n")).toEqual([]);
+    expect(parseContainers("")).toEqual([]);
+    expect(() => parseContainers("{}")).toThrow(
+      "docker container inspect printed {}, not a JSON array",
+    );
+  });
+
+  it.each([
+    ["0B", 0],
+    ["836B", 836],
+    ["1.5kB", 1500],
+    ["57.38MB", 57_380_000],
+    ["1.234GB", 1_234_000_000],
+    ["N/A", undefined],
+  ])("docker size %s is %s bytes", (text, bytes) => {
+    expect(parseHumanSize(text)).toBe(bytes);
+  });
+
+  it.each([
+    [0, "0 B"],
+    [836, "836 B"],
+    [57_380_000, "57.4 MB"],
+    [123_456_789, "123 MB"],
+    [2_500_000_000, "2.5 GB"],
+  ])("formatBytes(%s) = %s", (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text);
+  });
+
+  it("a crashed registry's log: the panic line, not the stack trace after it", () => {
+    expect(tellingLine(recorded("cache-restarting.log.txt"))).toBe(
+      'panic: Get "http://kdev-doc-nowhere:5000/v2/": dial tcp: lookup kdev-doc-nowhere on 127.0.0.11:53: no such host',
+    );
+    expect(tellingLine('level=info msg="a"\nlevel=error msg="b"\nlevel=info msg="c"\n')).toBe(
+      'level=error msg="b"',
+    );
+  });
+});
