@@ -3,6 +3,12 @@
 # unless the stack sets kind-dev:retainOnDestroy to false.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+bed_cache=${KIND_DEV_BED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-kind-dev-bed}
+# The tools npm run up got through the test bed, when none are installed.
+if ! command -v pulumi >/dev/null 2>&1 && [[ -x $bed_cache/bin/pulumi ]]; then
+  # shellcheck source-path=SCRIPTDIR/../.. source=test/bed/env.sh
+  source test/bed/env.sh
+fi
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$HOME/.pulumi-kind-dev}
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-}
 export PULUMI_SKIP_UPDATE_CHECK=${PULUMI_SKIP_UPDATE_CHECK:-true}
