@@ -2,7 +2,7 @@
 import { renderKindConfig } from "../../components/render/kindConfig";
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { freePort, run, tryRun } from "../support/bed";
+import { freePort, REPO_DIR, run, tryRun } from "../support/bed";
 import {
   waitFor,
   RUNS3,
@@ -61,7 +61,8 @@ export async function bench3(results: Results): Promise<void> {
     removeContainer(BARE_REGISTRY, `${BARE_REGISTRY}-data`);
     return secs(t);
   };
-  const pulumiFromNothing = async (): Promise<{ up: number; noop: number }> => {
+  let doctorSeconds = 0;
+  const pulumiFromNothing = async (): Promise<{ up: number; noop: number; doctor: number }> => {
     removeRegistryAndCache();
     const t0 = Date.now();
     await up(true);
@@ -69,6 +70,22 @@ export async function bench3(results: Results): Promise<void> {
     results.upTimings?.push(state.lastTimings);
     const changes = await upChanges();
     const t2 = Date.now();
+    // The doctor on the healthy two-node environment just made (its own wall time, from --json).
+    const report = JSON.parse(
+      run("node", [
+        path.join(REPO_DIR, "dist/doctor/cli.js"),
+        "doctor",
+        "--cluster",
+        CLUSTER,
+        "--kubeconfig",
+        state.kubeconfigFile,
+        "--json",
+      ]),
+    ) as { ok: boolean; seconds: number };
+    if (!report.ok) {
+      results.notes.push("benchmark 3: the doctor found a fault on the fresh environment");
+    }
+    doctorSeconds = report.seconds;
     if (Object.keys(changes).length > 0) {
       log(`  warning: second pulumi up made changes: ${JSON.stringify(changes)}`);
       results.notes.push(
@@ -77,7 +94,7 @@ export async function bench3(results: Results): Promise<void> {
     }
     await destroy();
     removeRegistryAndCache();
-    return { up: secs(t1 - t0), noop: secs(t2 - t1) };
+    return { up: secs(t1 - t0), noop: secs(t2 - t1), doctor: doctorSeconds };
   };
   for (let r = 0; r < RUNS3; r++) {
     const order = r % 2 === 0 ? ["pulumi", "bare"] : ["bare", "pulumi"];
@@ -91,7 +108,10 @@ export async function bench3(results: Results): Promise<void> {
         const t = await pulumiFromNothing();
         results.overhead.push({ what: "pulumi-up", run: r, total: t.up });
         results.overhead.push({ what: "pulumi-up-nochange", run: r, total: t.noop });
-        log(`  pulumi up from nothing: ${t.up}s; no-change pulumi up: ${t.noop}s`);
+        results.overhead.push({ what: "doctor", run: r, total: t.doctor });
+        log(
+          `  pulumi up from nothing: ${t.up}s; no-change pulumi up: ${t.noop}s; doctor: ${t.doctor}s`,
+        );
       }
     }
   }

@@ -29,7 +29,11 @@ export interface Results {
   } & Sample)[];
   split: { size: number; run: number; dockerSave: number }[];
   recreate: { mode: "cold" | "warm"; run: number; total: number; up: number; pods: number }[];
-  overhead: { what: "bare" | "pulumi-up" | "pulumi-up-nochange"; run: number; total: number }[];
+  overhead: {
+    what: "bare" | "pulumi-up" | "pulumi-up-nochange" | "doctor";
+    run: number;
+    total: number;
+  }[];
   linkCheck?: { rate: string; unlimitedMbit: number; limitedMbit: number };
   notes: string[];
   /** Per pulumi-up-from-nothing run: resource name -> [start, end] seconds after up started. */
@@ -72,7 +76,14 @@ export interface Summary {
     warmUp: number;
     n: number;
   };
-  overhead?: { pulumi: number; bare: number; ratio: number; noop: number; n: number };
+  overhead?: {
+    pulumi: number;
+    bare: number;
+    ratio: number;
+    noop: number;
+    doctor?: number;
+    n: number;
+  };
   dockerSave?: number;
 }
 
@@ -126,6 +137,7 @@ export function summarize(r: Results): Summary {
       bare: b,
       ratio: p / b,
       noop: median(pick("pulumi-up-nochange")),
+      ...(pick("doctor").length > 0 ? { doctor: median(pick("doctor")) } : {}),
       n: Math.min(pick("bare").length, pick("pulumi-up").length),
     };
   }
@@ -213,6 +225,11 @@ export function markdownTables(r: Results, s: Summary): string {
       `| bare: docker run registry (until /v2/ answers) + kind create cluster, same kind config | ${f1(o.bare)} | ${o.n} |`,
       `| **pulumi / bare** | **${o.ratio.toFixed(2)}** | |`,
       `| pulumi up with no changes | ${f1(o.noop)} | ${o.n} |`,
+      ...(o.doctor === undefined
+        ? []
+        : [
+            `| \`kind-dev doctor\` on the healthy environment (every check, a real pull on both nodes) | ${f1(o.doctor)} | ${o.n} |`,
+          ]),
       "",
       ...upPhases(r),
     );
