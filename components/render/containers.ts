@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 
 /**
  * The registry and cache containers as plain data, turned into `docker run` by
- * scripts.containerCommand.
+ * scripts.registryContainerScript.
  */
 
 /** Labels that mark a container as created by this package; adoption requires them. */

@@ -1,6 +1,6 @@
 /**
  * Integration test 3: a pull-through cache container started exactly as the component starts it
- * (resolveConfig's spec, containerCommand with the spec's fingerprint, run by /bin/sh -c), in
+ * (resolveConfig's spec, registryContainerScript (fingerprint included), run by /bin/sh -c), in
  * front of a local upstream registry standing in for Docker Hub (`library/...` images, reached
  * over plain http), on the default registry:3 and on registry:2. A node stand-in with the
  * component's mirror hosts.toml pulls through the cache. With the upstream stopped, running the

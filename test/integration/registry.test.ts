@@ -1,6 +1,6 @@
 /**
  * Integration test 1: the push registry container started exactly as the component starts it
- * (resolveConfig's spec, the network command, containerCommand with the spec's fingerprint, run
+ * (resolveConfig's spec, the network command, registryContainerScript (fingerprint included), run
  * by /bin/sh -c like @pulumi/command), on the default registry:3 and on registry:2, accepts
  * pushes on localhost:<port>; running the script again keeps the container; a container removed
  * by hand comes back on the same volume with its images; a changed configuration replaces the

@@ -399,12 +399,16 @@ describe("registry and cache containers", () => {
       FAKE_CONTAINER_MANAGED: "true",
       FAKE_CONTAINER_SPEC: specHash(cacheSpec, secret),
       FAKE_CONTAINER_RUNNING: "false",
-      FAKE_RESTARTS_AFTER_RUN: "0",
+      FAKE_RESTARTS_AFTER_START: "2",
     });
     expect(r.status).toBe(0);
     expect(r.calls.some((c) => c.argv[0] === "start")).toBe(true);
     expect(r.calls.filter((c) => c.argv[0] === "container").at(-1)!.argv[3]).toBe(
       "{{.State.Running}} {{.RestartCount}}",
+    );
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: started the existing cache container kind-cache-docker-io; data on volume kind-cache-docker-io-data\n" +
+        "pulumi-kind-dev: warning: cache kind-cache-docker-io is restarting: the registry exits at start while its upstream https://registry-1.docker.io does not answer. Until it does, nodes pull from docker.io directly; see 'docker logs kind-cache-docker-io'\n",
     );
   });
 
