@@ -21,7 +21,9 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
-          include: ["test/e2e/**/*.test.ts"],
+          // The team repo and the Pulumi YAML program run on the real engine too (test:consumer
+          // runs them alone).
+          include: ["test/e2e/**/*.test.ts", "test/consumer/**/*.test.ts"],
           testTimeout: 1_800_000,
           hookTimeout: 3_600_000,
           fileParallelism: false,

@@ -10,10 +10,10 @@
  * Needs `npm run testbed:e2e` (Docker engine, images, Pulumi CLI and plugins, kind, node image).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DoctorReport, runDoctor } from "../../components/doctor/doctor";
 import { type Exec, execCommand, type ExecResult } from "../../components/doctor/exec";
@@ -22,15 +22,14 @@ import { RegistryApi, type RegistryClient } from "../../components/doctor/regist
 import type { CheckResult } from "../../components/doctor/types";
 import {
   BED_BIN,
+  devStack,
   freePort,
-  pulumiEnv,
   REPO_DIR,
+  requireE2eBed,
   run,
   startRegistryStandIn,
   tryRun,
-  TOOLS_ENV,
   waitFor,
-  WRAPPER_DIR,
 } from "../support/bed";
 
 const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
@@ -354,14 +353,7 @@ function step(name: string, body: () => Promise<void> | void, timeoutMs = 900_00
 
 describe("kind-dev doctor and prune on a real environment", () => {
   beforeAll(async () => {
-    for (const tool of ["pulumi", "kind", "kubectl"]) {
-      if (!existsSync(path.join(BED_BIN, tool))) {
-        throw new Error(`${tool} is not in ${BED_BIN}: run 'npm run testbed:e2e' first`);
-      }
-    }
-    if (!tryRun("docker", ["image", "inspect", NODE_IMAGE]).ok) {
-      throw new Error(`node image ${NODE_IMAGE} is missing: run 'npm run testbed:e2e' first`);
-    }
+    requireE2eBed(NODE_IMAGE);
     run("npm", ["run", "build"], { cwd: REPO_DIR });
     cleanup();
     [registryPort, upstreamPort] = [await freePort(), await freePort()];
@@ -371,24 +363,16 @@ describe("kind-dev doctor and prune on a real environment", () => {
     run("docker", ["network", "create", NETWORK]);
     await startRegistryStandIn(UPSTREAM, NETWORK, upstreamPort);
 
-    process.env["PATH"] = TOOLS_ENV["PATH"];
-    const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
-    stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: STACK, workDir: REPO_DIR },
-      { pulumiCommand, envVars: pulumiEnv(backend, `${WRAPPER_DIR}:`) },
-    );
-    await stack.setAllConfig({
-      "kind-dev:clusterName": { value: CLUSTER },
-      "kind-dev:workers": { value: "1" },
-      "kind-dev:nodeImage": { value: NODE_IMAGE },
-      "kind-dev:networkName": { value: NETWORK },
-      "kind-dev:registryName": { value: REGISTRY },
-      "kind-dev:registryPort": { value: String(registryPort) },
-      "kind-dev:caches": {
-        value: JSON.stringify([
-          { upstreamHost: "docker.io", remoteUrl: `http://${UPSTREAM}:5000`, containerName: CACHE },
-        ]),
-      },
+    stack = await devStack(STACK, backend, {
+      clusterName: CLUSTER,
+      workers: 1,
+      nodeImage: NODE_IMAGE,
+      networkName: NETWORK,
+      registryName: REGISTRY,
+      registryPort,
+      caches: [
+        { upstreamHost: "docker.io", remoteUrl: `http://${UPSTREAM}:5000`, containerName: CACHE },
+      ],
     });
     const result = await stack.up({ onOutput: (o) => process.stdout.write(o) });
     expect(result.summary.result).toBe("succeeded");

@@ -13,10 +13,10 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { LOCAL_REGISTRY_HOSTING } from "../../components/render/localRegistryHosting";
 import {
-  BED_BIN,
   devStack,
   freePort,
   REPO_DIR,
+  requireE2eBed,
   run,
   startRegistryStandIn,
   tryRun,
@@ -199,14 +199,7 @@ function cleanup(): void {
 
 describe("end to end: pulumi up, workloads, destroy, warm recreate, faults", () => {
   beforeAll(async () => {
-    for (const tool of ["pulumi", "kind", "kubectl"]) {
-      if (!existsSync(path.join(BED_BIN, tool))) {
-        throw new Error(`${tool} is not in ${BED_BIN}: run 'npm run testbed:e2e' first`);
-      }
-    }
-    if (!tryRun("docker", ["image", "inspect", NODE_IMAGE]).ok) {
-      throw new Error(`node image ${NODE_IMAGE} is missing: run 'npm run testbed:e2e' first`);
-    }
+    requireE2eBed(NODE_IMAGE);
     cleanup();
     [registryPort, cachePort, upstreamPort] = [
       await freePort(),

@@ -4,6 +4,7 @@
  * can use it as a plain program.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -236,4 +237,16 @@ export async function devStack(
     ),
   );
   return stack;
+}
+
+/** Fails with what to run when the end-to-end test bed (tools, node image) is not there. */
+export function requireE2eBed(nodeImage: string): void {
+  for (const tool of ["pulumi", "kind", "kubectl"]) {
+    if (!existsSync(path.join(BED_BIN, tool))) {
+      throw new Error(`${tool} is not in ${BED_BIN}: run 'npm run testbed:e2e' first`);
+    }
+  }
+  if (!tryRun("docker", ["image", "inspect", nodeImage]).ok) {
+    throw new Error(`node image ${nodeImage} is missing: run 'npm run testbed:e2e' first`);
+  }
 }
