@@ -26,6 +26,7 @@ bed_step containerd-matrix bash "$BED_DIR/containerd-matrix.sh"
 bed_step pulumi-toolchain bash "$BED_DIR/pulumi-toolchain.sh"
 if [ "$with_node_image" = 1 ]; then
   bed_step node-image bash "$BED_DIR/node-image.sh"
+  bed_step kep1755-reader bash "$BED_DIR/kep1755-reader.sh"
 fi
 bed_log "test bed ready in $((SECONDS - start))s; tools in $BED_BIN (tests put it first on PATH)"
 ls -l "$BED_BIN" >&2

@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { LOCAL_REGISTRY_HOSTING } from "../../components/render/localRegistryHosting";
 import {
   devStack,
@@ -348,6 +349,19 @@ spec:
       "jsonpath={.data.localRegistryHosting\\.v1}",
     );
     expect(data).toBe(expected);
+  });
+
+  step("4b. Tilt's own KEP-1755 reader finds the registry with no setting", async () => {
+    // github.com/tilt-dev/localregistry-go, the code Tilt runs (test/bed/kep1755-reader.sh).
+    const found = parseYaml(
+      run("local-registry", ["get", "--kubeconfig", kubeconfigFile]),
+    ) as unknown;
+    expect(found).toEqual({
+      host: `localhost:${registryPort}`,
+      hostFromContainerRuntime: `localhost:${registryPort}`,
+      hostFromClusterNetwork: `${REGISTRY}:5000`,
+      help: "https://kind.sigs.k8s.io/docs/user/local-registry/",
+    });
   });
 
   step("5. a second pulumi up changes nothing", async () => {
