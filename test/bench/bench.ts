@@ -33,14 +33,11 @@ import {
   B2_IMAGES,
   B2_TOTAL,
   OUT,
-  CLUSTER,
   NETWORK,
-  REGISTRY,
-  CACHE,
-  UPSTREAM,
   STACK,
   log,
   secs,
+  settings,
   state,
   cleanupAll,
   startUpstream,
@@ -90,17 +87,7 @@ async function main(): Promise<void> {
   try {
     run("docker", ["network", "create", NETWORK]);
     await startUpstream();
-    state.stack = await devStack(STACK, state.backend, {
-      clusterName: CLUSTER,
-      workers: 1,
-      nodeImage: NODE_IMAGE,
-      networkName: NETWORK,
-      registryName: REGISTRY,
-      registryPort: state.registryPort,
-      caches: [
-        { upstreamHost: "docker.io", remoteUrl: `http://${UPSTREAM}:5000`, containerName: CACHE },
-      ],
-    });
+    state.stack = await devStack(STACK, state.backend, settings());
     if (ONLY.includes("3")) {
       await bench3(results);
       save();

@@ -65,8 +65,9 @@ export const state: {
   lastTimings: {},
 };
 
-export function resolved() {
-  return resolveConfig({
+/** The dev stack's settings for the benchmarks' environment (set on the stack by main()). */
+export function settings() {
+  return {
     clusterName: CLUSTER,
     workers: 1,
     nodeImage: NODE_IMAGE,
@@ -76,7 +77,12 @@ export function resolved() {
     caches: [
       { upstreamHost: "docker.io", remoteUrl: `http://${UPSTREAM}:5000`, containerName: CACHE },
     ],
-  });
+  };
+}
+
+/** What the component makes of those settings (names, volumes, the kind config's input). */
+export function resolved() {
+  return resolveConfig(settings());
 }
 
 export function kubectl(...args: string[]): string {
