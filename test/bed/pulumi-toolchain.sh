@@ -58,12 +58,22 @@ command_module_version() {
 }
 
 # github.com/pulumi/pulumi-kubernetes/provider/v4: downloadable pseudo-versions (module .mod and
-# .zip both served) closest to a release.
+# .zip both served) closest to a release. Each is stamped with the npm version it is mapped to
+# (the plugin reports it and is installed as resource-kubernetes-v<npm version>), because the
+# SDK asks the engine for exactly that version.
+#
+# 4.29.0 is built from v4.29.0 + 7 commits (ec3b5cbc2087, 2026-04-21), the newest provider the
+# proxy serves: the tagged commit and the 6 after it answer 403, and so does every commit of
+# 4.30.0 or later. Five of the 7 commits change CI workflows only; the other two change only
+# provider/go.mod: go-git v5.18.0 (a security fix) and the Kubernetes client libraries 0.35.2 ->
+# 0.35.4. The schema the plugin serves is the release's, the one SDK 4.29.0 was generated from.
+# The proxy refuses this version's .info, which `go mod download` needs, so its files are found
+# through a wrapper module (wrapped_module_files).
 kubernetes_module_version() {
   case $1 in
     4.25.0) echo v4.0.0-20260115033456-f47bc2d6f199 ;; # the v4.25.0 commit itself
     4.27.0) echo v4.0.0-20260304044920-867400a6a208 ;; # v4.27.0 + 2 commits (SDK/test deps only)
-    4.29.0) echo v4.0.0-20260421181658-ec3b5cbc2087 ;; # v4.29.0 + 7 commits (incl. client-go 1.35.4)
+    4.29.0) echo v4.0.0-20260421181658-ec3b5cbc2087 ;; # v4.29.0 + 7 commits, see above
     *) return 1 ;;
   esac
 }
@@ -83,14 +93,17 @@ gomod_file() {
     });'
 }
 
-# The source directory of MODULE@VERSION in the module cache (downloaded if needed).
-gomod_dir() {
-  go mod download -json "$1@$2" | node -e '
-    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-      const j = JSON.parse(s);
-      if (j.Error) { console.error(j.Error); process.exit(1); }
-      console.log(j.Dir);
-    });'
+# wrapped_module_files MODULE VERSION PACKAGE: "<source dir> <go.mod file>" of MODULE@VERSION in
+# the module cache (downloaded if needed). `go mod download` reads the version's .info, which the
+# proxy refuses for some versions whose .mod and .zip it serves; listing PACKAGE, one of the
+# module's packages, from a throwaway module that requires it reads only those two.
+wrapped_module_files() {
+  local tmp out rc=0
+  tmp=$(mktemp -d)
+  printf 'module bed/probe\n\ngo 1.21\n\nrequire %s %s\n' "$1" "$2" >"$tmp/go.mod"
+  out=$(cd "$tmp" && go list -f '{{.Module.Dir}} {{.Module.GoMod}}' "$3") || rc=$?
+  rm -rf "$tmp"
+  ((rc == 0)) && echo "$out"
 }
 
 # `replace` lines of the given go.mod files, without the ones pointing at a local directory
@@ -250,9 +263,10 @@ write_embeds() {
 build_kubernetes() {
   local out=$1 modv
   modv=$(kubernetes_module_version "$KUBERNETES_VERSION")
-  local module=github.com/pulumi/pulumi-kubernetes/provider/v4 mod src
-  mod=$(gomod_file "$module" "$modv")
-  src=$(gomod_dir "$module" "$modv")/cmd/pulumi-resource-kubernetes
+  local module=github.com/pulumi/pulumi-kubernetes/provider/v4 files dir mod src
+  files=$(wrapped_module_files "$module" "$modv" "$module/pkg/version")
+  read -r dir mod <<<"$files"
+  src=$dir/cmd/pulumi-resource-kubernetes
   {
     echo "module bed/pulumi-resource-kubernetes"
     echo
