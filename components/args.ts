@@ -74,7 +74,8 @@ export interface KindDevEnvironmentArgs {
   readonly caches?: CacheArgs[];
   /**
    * Keep the network, the registry, the caches and their volumes on `pulumi destroy`, so the
-   * next `pulumi up` adopts them with their data. Default `true`; `false` removes everything.
+   * next `pulumi up` adopts them with their data. Default `true`; `false` removes them, except a
+   * registry or cache another kind cluster still pulls through, and a network still in use.
    */
   readonly retainOnDestroy?: boolean;
 }

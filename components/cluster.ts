@@ -16,12 +16,13 @@ export interface Cluster {
 }
 
 /**
- * The kind cluster, created only once the registry answers and the caches run (`dependsOn`). A
- * change of its config or name replaces it: kind cannot reconfigure a running cluster, and the
- * old one has to go first because the new one takes the same name. A change of the script text
- * alone (a new version of this package) updates it in place, leaving the cluster as it is. The
- * kubeconfig is read by the program once the cluster exists, never printed by a command (the
- * command provider logs what commands print).
+ * The kind cluster, created once the docker network exists (`dependsOn`), while the registry and
+ * the caches start: nothing in the cluster needs them until the nodes' `hosts.toml` files point
+ * at them, and those wait for both (hostsToml.ts). A change of its config or name replaces it:
+ * kind cannot reconfigure a running cluster, and the old one has to go first because the new one
+ * takes the same name. A change of the script text alone (a new version of this package) updates
+ * it in place, leaving the cluster as it is. The kubeconfig is read by the program once the
+ * cluster exists, never printed by a command (the command provider logs what commands print).
  */
 export function createCluster(
   name: string,

@@ -59,14 +59,18 @@ export class KindDevEnvironment extends pulumi.ComponentResource {
 
     const network = createNetwork(name, config, this);
     const registries = createRegistries(name, config, network, this);
-    const cluster = createCluster(
+    // The cluster needs only the network: kind creates it while the registry and the caches
+    // start. What points the nodes at them waits for both.
+    const cluster = createCluster(name, config, [network], this);
+    const registryContainers = [registries.registry, ...registries.caches];
+    createHostsToml(name, config, cluster.command, registryContainers, this);
+    createRegistryHosting(
       name,
       config,
-      [network, registries.registry, ...registries.caches],
+      [cluster.command, registries.registry],
+      cluster.provider,
       this,
     );
-    createHostsToml(name, config, cluster.command, this);
-    createRegistryHosting(name, config, cluster.command, cluster.provider, this);
 
     this.clusterName = cluster.command.id.apply(() => config.clusterName);
     this.kubeconfig = cluster.kubeconfig;

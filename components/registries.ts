@@ -55,6 +55,7 @@ function registryContainer(
       secretEnv,
       state: s,
       removeOnDelete,
+      ownCluster: config.clusterName,
     }),
   );
   // The script texts are constants (scripts/*.sh); only the environment depends on the lookup

@@ -2,7 +2,6 @@
  * The KEP-1755 ConfigMap `kube-public/local-registry-hosting`, through which Tilt, Skaffold and
  * other tools discover the local registry. Its text: render/localRegistryHosting.ts.
  */
-import type * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ResolvedConfig } from "./config";
@@ -12,11 +11,11 @@ import {
   renderLocalRegistryHosting,
 } from "./render/localRegistryHosting";
 
-/** The ConfigMap, through the cluster's provider. */
+/** The ConfigMap, through the cluster's provider, once the registry it names runs. */
 export function createRegistryHosting(
   name: string,
   config: ResolvedConfig,
-  cluster: command.local.Command,
+  dependsOn: readonly pulumi.Resource[],
   provider: k8s.Provider,
   parent: pulumi.Resource,
 ): k8s.core.v1.ConfigMap {
@@ -31,6 +30,6 @@ export function createRegistryHosting(
         [LOCAL_REGISTRY_HOSTING.key]: renderLocalRegistryHosting(localRegistryHosting(config)),
       },
     },
-    { parent, provider, dependsOn: [cluster] },
+    { parent, provider, dependsOn: [...dependsOn] },
   );
 }

@@ -14,6 +14,7 @@ import {
   specHash,
 } from "./render/containers";
 import type { ContainerState } from "./lookup";
+import type { HostsFile } from "./render/hostsToml";
 
 /** A script to run and the environment it reads: what a command of the component executes. */
 export interface Script {
@@ -29,13 +30,33 @@ const SCRIPTS_DIR = path.join(__dirname, "scripts");
 
 const cache = new Map<string, string>();
 
-/** `set -eu`, the shared functions of lib.sh, then scripts/NAME.sh: the text a command runs. */
-export function loadScript(name: string): string {
-  let text = cache.get(name);
+function readScript(file: string): string {
+  return readFileSync(path.join(SCRIPTS_DIR, `${file}.sh`), "utf8");
+}
+
+/** Ends the quoted here-document that carries scripts/hosts-node.sh (see loadScript). */
+const NODE_SCRIPT_END = "KIND_DEV_NODE_SCRIPT";
+
+/**
+ * `set -eu`, the shared functions of lib.sh, then scripts/NAME.sh: the text a command runs.
+ * With `nodeScript`, that file (a script that runs inside a node) comes before NAME.sh as the
+ * function `node_script`, which prints it: a quoted here-document, so nothing in it is expanded
+ * on the host.
+ */
+export function loadScript(name: string, nodeScript?: string): string {
+  const key = `${name}+${nodeScript ?? ""}`;
+  let text = cache.get(key);
   if (text === undefined) {
-    const read = (file: string) => readFileSync(path.join(SCRIPTS_DIR, `${file}.sh`), "utf8");
-    text = `set -eu\n${read("lib")}\n${read(name)}`;
-    cache.set(name, text);
+    let embedded = "";
+    if (nodeScript !== undefined) {
+      const body = readScript(nodeScript);
+      if (body.split("\n").includes(NODE_SCRIPT_END)) {
+        throw new Error(`scripts/${nodeScript}.sh contains the line ${NODE_SCRIPT_END}`);
+      }
+      embedded = `node_script() {\n  cat <<'${NODE_SCRIPT_END}'\n${body}${body.endsWith("\n") ? "" : "\n"}${NODE_SCRIPT_END}\n}\n`;
+    }
+    text = `set -eu\n${readScript("lib")}\n${embedded}${readScript(name)}`;
+    cache.set(key, text);
   }
   return text;
 }
@@ -69,6 +90,11 @@ export interface RegistryContainerScriptInput {
   /** What the program's lookup found (lookup.ts). */
   readonly state: ContainerState;
   readonly removeOnDelete: boolean;
+  /**
+   * The stack's own kind cluster, deleted alongside on destroy: with removeOnDelete, its nodes
+   * do not count as users that keep the container (scripts/registry-remove.sh).
+   */
+  readonly ownCluster?: string;
 }
 
 /**
@@ -123,6 +149,7 @@ export function registryContainerEnvironment(
     // the ensure script again and brings the container back on its volume. (A trigger would
     // replace the command, and the delete step of a non-retained one would drop the volume.)
     REPAIR: input.state === "missing" ? "recreate" : "ok",
+    ...(input.removeOnDelete ? { OWN_CLUSTER: input.ownCluster ?? "" } : {}),
   };
 }
 
@@ -144,8 +171,59 @@ export function clusterScript(cluster: string, network: string, kindConfig: stri
 }
 
 /**
- * Writes one `hosts.toml` into one node; writing the same file again changes nothing. On delete
- * the file is removed if the node still exists.
+ * The environment variable that carries one file's text to its node's command: the file's
+ * slug in capitals, `docker-io` -> `HOSTS_TOML_DOCKER_IO`.
+ */
+export function hostsFileEnvName(file: Pick<HostsFile, "slug">): string {
+  return `HOSTS_TOML_${file.slug.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/**
+ * The environment of a node's `hosts.toml` command: `NODE`; one variable per file holding its
+ * text (hostsFileEnvName), so that a preview's diff names the file that changes; and `HOSTS`,
+ * one line per file, `VARIABLE HOST_DIR`, in plan order. Throws when two files would share a
+ * variable.
+ */
+export function hostsEnvironment(
+  node: string,
+  files: readonly HostsFile[],
+): Record<string, string> {
+  const environment: Record<string, string> = { NODE: node };
+  let hosts = "";
+  for (const file of files) {
+    const name = hostsFileEnvName(file);
+    if (name in environment) {
+      throw new Error(
+        `hosts.toml files for ${JSON.stringify(file.hostDir)} and another host share the variable ${name}`,
+      );
+    }
+    environment[name] = file.toml;
+    hosts += `${name} ${file.hostDir}\n`;
+  }
+  environment["HOSTS"] = hosts;
+  return environment;
+}
+
+/**
+ * Makes one node hold exactly these `hosts.toml` files, in one `docker exec`: writes the files
+ * whose text differs, removes the directories it wrote before that the list no longer names
+ * (the node keeps a manifest of them, `/etc/containerd/certs.d/.kind-dev-managed`), never
+ * touches a directory it did not write. On delete it removes what the manifest lists, if the
+ * node still exists. See scripts/hosts-sync.sh and scripts/hosts-node.sh.
+ */
+export function hostsScript(node: string, files: readonly HostsFile[]): Script {
+  return {
+    create: loadScript("hosts-sync", "hosts-node"),
+    delete: loadScript("hosts-clear", "hosts-node"),
+    environment: hostsEnvironment(node, files),
+  };
+}
+
+/**
+ * Writes one `hosts.toml` into one node, with no manifest; on delete removes its directory if
+ * the node still exists. What version 0.1 ran as one command per node and file.
+ * @deprecated The component runs hostsScript, one command per node. Kept for tests that write
+ * files one at a time.
  */
 export function hostsTomlScript(node: string, hostDir: string, toml: string): Script {
   return {

@@ -1,9 +1,14 @@
 /**
- * The real Pulumi engine (Automation API, file backend in a temp dir, no account) previews the
- * dev stack with the plugins the test bed built, and reports exactly the resources the
- * component declares.
+ * The real Pulumi engine (Automation API, file backend in a temp dir, no account), with the
+ * plugins the test bed built:
+ * - previews the dev stack and reports exactly the resources the component declares;
+ * - runs `pulumi up` on the `hosts.toml` commands against node stand-ins (plain containers named
+ *   like kind nodes, behind a stand-in cluster command): the upgrade from 0.1's command per node
+ *   and file, per-file diffs in previews, updates that rewrite only what changed, destroy.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
@@ -13,7 +18,23 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { BED_BIN, describeDocker, pulumiEnv, REPO_DIR } from "./helpers";
+import { resolveConfig } from "../../components/config";
+import { NODE_FILES_SCRIPT, parseNodeFiles } from "../../components/doctor/parse";
+import { createHostsToml } from "../../components/hostsToml";
+import { planHostsFiles } from "../../components/render/hostsToml";
+import type { KindDevEnvironmentArgs } from "../../components/args";
+import {
+  BED_BIN,
+  BED_IMAGES,
+  describeDocker,
+  docker,
+  dockerResult,
+  pulumiEnv,
+  REPO_DIR,
+  Resources,
+  runId,
+  TEST_LABEL,
+} from "./helpers";
 
 describeDocker("the real engine previews the dev stack", () => {
   const stackName = `itest-${process.pid}`;
@@ -61,11 +82,7 @@ describeDocker("the real engine previews the dev stack", () => {
       .sort();
     const create = (type: string, name: string) => `create ${type} ${name}`;
     const cmd = "command:local:Command";
-    const hosts = ["control-plane", "worker", "worker2"].flatMap((n) => [
-      create(cmd, `dev-${n}-hosts-docker-io`),
-      create(cmd, `dev-${n}-hosts-kind-registry-5000`),
-      create(cmd, `dev-${n}-hosts-localhost-5001`),
-    ]);
+    const hosts = ["control-plane", "worker", "worker2"].map((n) => create(cmd, `dev-${n}-hosts`));
     expect(planned).toEqual(
       [
         create("pulumi:pulumi:Stack", `kind-dev-${stackName}`),
@@ -80,5 +97,277 @@ describeDocker("the real engine previews the dev stack", () => {
       ].sort(),
     );
     expect(result.changeSummary["create"]).toBe(planned.length);
+  });
+});
+
+/**
+ * What version 0.1 stored in the state of each `${name}-${node}-hosts-${slug}` command, verbatim
+ * (components/render/scripts.ts at the 0.1.0 release): Pulumi runs these texts, not this
+ * version's, when it deletes those commands.
+ */
+const V01_CREATE = [
+  "set -eu",
+  "if ! command -v docker >/dev/null 2>&1; then",
+  '  echo "pulumi-kind-dev: the docker CLI is not on PATH; install Docker and retry" >&2',
+  "  exit 127",
+  "fi",
+  "if ! docker info >/dev/null 2>&1; then",
+  `  echo "pulumi-kind-dev: the Docker daemon does not answer ('docker info' failed); start Docker and retry" >&2`,
+  "  exit 1",
+  "fi",
+  `printf '%s' "$HOSTS_TOML" | docker exec -i "$NODE" sh -c 'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"' sh "$HOST_DIR"`,
+  'echo "pulumi-kind-dev: wrote /etc/containerd/certs.d/$HOST_DIR/hosts.toml on $NODE" >&2',
+  "",
+].join("\n");
+const V01_DELETE = [
+  "set -eu",
+  `docker exec "$NODE" sh -c 'rm -rf "/etc/containerd/certs.d/$1"' sh "$HOST_DIR" >/dev/null 2>&1 || true`,
+  "",
+].join("\n");
+
+/** The component's type and name, so every child's URN is the component's own. */
+class StandInEnvironment extends pulumi.ComponentResource {
+  constructor() {
+    super("kind-dev:index:KindDevEnvironment", "dev", {}, {});
+    this.registerOutputs({});
+  }
+}
+
+describeDocker("the real engine runs the hosts.toml commands on node stand-ins", () => {
+  const id = runId();
+  const clusterName = `kdup-${id}`;
+  const res = new Resources();
+  const stackName = `hosts-${id}`;
+  let backend: string;
+  let stack: Stack;
+  /** What the inline program declares: 0.1's commands per file, or this version's per node. */
+  let version: "0.1" | "current" = "0.1";
+  let args: KindDevEnvironmentArgs = { clusterName, workers: 1 };
+  const config = () => resolveConfig(args);
+  const nodes = () => config().nodes.map((n) => n.name);
+
+  const program = async (): Promise<void> => {
+    const parent = new StandInEnvironment();
+    const cluster = new command.local.Command("dev-cluster", { create: "true" }, { parent });
+    const c = config();
+    if (version === "0.1") {
+      for (const node of c.nodes) {
+        for (const file of planHostsFiles(c)) {
+          new command.local.Command(
+            `dev-${node.suffix}-hosts-${file.slug}`,
+            {
+              create: V01_CREATE,
+              delete: V01_DELETE,
+              environment: { NODE: node.name, HOST_DIR: file.hostDir, HOSTS_TOML: file.toml },
+              triggers: [cluster.id],
+            },
+            { parent, dependsOn: [cluster], deleteBeforeReplace: true },
+          );
+        }
+      }
+    } else {
+      createHostsToml("dev", c, cluster, [], parent);
+    }
+  };
+
+  /** Every `hosts.toml` in a node, host directory -> text (the doctor's reader). */
+  async function filesOn(node: string): Promise<Map<string, string>> {
+    return new Map(
+      parseNodeFiles(await docker(["exec", node, "sh", "-c", NODE_FILES_SCRIPT])).hostsToml,
+    );
+  }
+  function planned(): Map<string, string> {
+    return new Map(planHostsFiles(config()).map((f) => [f.hostDir, f.toml]));
+  }
+  async function manifestOn(node: string): Promise<string | undefined> {
+    const r = await dockerResult([
+      "exec",
+      node,
+      "cat",
+      "/etc/containerd/certs.d/.kind-dev-managed",
+    ]);
+    return r.code === 0 ? r.stdout : undefined;
+  }
+  /** Inode of a file: `mv` of a rewritten file gives a new one. */
+  async function inode(node: string, file: string): Promise<string> {
+    return (await docker(["exec", node, "stat", "-c", "%i", file])).trim();
+  }
+  /** `op name` of every resource step the engine reports, in order. */
+  async function steps(
+    run: (onEvent: (e: EngineEvent) => void) => Promise<unknown>,
+  ): Promise<{ ops: string[]; diffs: Map<string, string[]> }> {
+    const ops: string[] = [];
+    const diffs = new Map<string, string[]>();
+    await run((e) => {
+      const m = e.resourcePreEvent?.metadata;
+      if (m === undefined || m.type.startsWith("pulumi:")) {
+        return;
+      }
+      const name = m.urn.split("::").pop() ?? "";
+      ops.push(`${m.op} ${name}`);
+      if (m.detailedDiff) {
+        diffs.set(name, Object.keys(m.detailedDiff).sort());
+      }
+    });
+    return { ops, diffs };
+  }
+  async function up(): Promise<string[]> {
+    const started = Date.now();
+    const { ops } = await steps((onEvent) => stack.up({ onEvent }));
+    console.log(`[engine] pulumi up (${version}): ${Date.now() - started} ms, ${ops.length} steps`);
+    return ops;
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(BED_BIN, "pulumi"))) {
+      throw new Error(`no pulumi CLI in ${BED_BIN}: run 'npm run testbed' first`);
+    }
+    for (const node of nodes()) {
+      res.container(node);
+      await docker([
+        "run",
+        "-d",
+        "--name",
+        node,
+        "--label",
+        `${TEST_LABEL}=${id}`,
+        "--entrypoint",
+        "sleep",
+        BED_IMAGES.debian,
+        "infinity",
+      ]);
+    }
+    backend = mkdtempSync(path.join(os.tmpdir(), "kind-dev-backend-"));
+    const envVars = pulumiEnv(backend);
+    process.env["PATH"] = envVars["PATH"];
+    const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
+    stack = await LocalWorkspace.createOrSelectStack(
+      { stackName, projectName: "kind-dev-hosts", program },
+      { pulumiCommand, envVars },
+    );
+  });
+
+  afterAll(async () => {
+    await stack?.destroy().catch(() => undefined);
+    await stack?.workspace.removeStack(stackName).catch(() => undefined);
+    await res.cleanup();
+    if (backend) {
+      rmSync(backend, { recursive: true, force: true });
+    }
+  });
+
+  it("0.1's commands write one file each, with no manifest", async () => {
+    await up();
+    for (const node of nodes()) {
+      expect(await filesOn(node)).toEqual(planned());
+      expect(await manifestOn(node)).toBeUndefined();
+    }
+  });
+
+  it("the upgrade to one command per node leaves every node with all its files", async () => {
+    version = "current";
+    const ops = await up();
+    const names = ["control-plane", "worker"];
+    const slugs = ["localhost-5001", "kind-registry-5000", "docker-io"];
+    // Each 0.1 command is replaced by a handover, its old delete first; then the node's command.
+    for (const n of names) {
+      for (const slug of slugs) {
+        const old = `dev-${n}-hosts-${slug}`;
+        expect(ops).toContain(`delete-replaced ${old}`);
+        expect(ops.indexOf(`delete-replaced ${old}`)).toBeLessThan(
+          ops.indexOf(`create dev-${n}-hosts`),
+        );
+      }
+    }
+    expect(ops.filter((o) => o.startsWith("delete "))).toEqual([]);
+    for (const node of nodes()) {
+      expect(await filesOn(node)).toEqual(planned());
+      expect(await manifestOn(node)).toBe("localhost:5001\nkind-registry:5000\ndocker.io\n");
+    }
+  });
+
+  it("the next run deletes the handovers and leaves the files; the one after changes nothing", async () => {
+    const ops = await up();
+    expect(ops.filter((o) => o.startsWith("delete ")).sort()).toEqual(
+      ["control-plane", "worker"]
+        .flatMap((n) =>
+          ["docker-io", "kind-registry-5000", "localhost-5001"].map(
+            (s) => `delete dev-${n}-hosts-${s}`,
+          ),
+        )
+        .sort(),
+    );
+    for (const node of nodes()) {
+      expect(await filesOn(node)).toEqual(planned());
+    }
+    expect((await up()).filter((o) => !o.startsWith("same "))).toEqual([]);
+  });
+
+  it("a preview names the file that changes; the update writes it alone", async () => {
+    const [node] = nodes();
+    if (node === undefined) {
+      throw new Error("no node");
+    }
+    await docker([
+      "exec",
+      node,
+      "sh",
+      "-c",
+      "mkdir -p /etc/containerd/certs.d/by-hand && echo x >/etc/containerd/certs.d/by-hand/hosts.toml",
+    ]);
+    const kept = await inode(node, "/etc/containerd/certs.d/docker.io/hosts.toml");
+    args = {
+      clusterName,
+      workers: 1,
+      caches: [{ upstreamHost: "docker.io" }, { upstreamHost: "quay.io" }],
+    };
+    const preview = await steps((onEvent) => stack.preview({ onEvent, diff: true }));
+    expect(preview.ops.filter((o) => !o.startsWith("same ")).sort()).toEqual([
+      "update dev-control-plane-hosts",
+      "update dev-worker-hosts",
+    ]);
+    expect(preview.diffs.get("dev-worker-hosts")).toEqual([
+      "environment.HOSTS",
+      "environment.HOSTS_TOML_QUAY_IO",
+    ]);
+    await up();
+    const files = await filesOn(node);
+    expect(files).toEqual(new Map([...planned(), ["by-hand", "x\n"]]));
+    expect(await inode(node, "/etc/containerd/certs.d/docker.io/hosts.toml")).toBe(kept);
+
+    // Back: quay.io goes, the directory written by hand stays.
+    args = { clusterName, workers: 1 };
+    await up();
+    expect(await filesOn(node)).toEqual(new Map([...planned(), ["by-hand", "x\n"]]));
+  });
+
+  it("destroy removes the files it wrote and nothing else", async () => {
+    await stack.destroy();
+    for (const node of nodes()) {
+      const left = await filesOn(node);
+      expect([...left.keys()]).toEqual(node === nodes()[0] ? ["by-hand"] : []);
+      expect(await manifestOn(node)).toBeUndefined();
+    }
+  });
+
+  it("without the handover, 0.1's deletes would erase the files (why it exists)", async () => {
+    version = "0.1";
+    await up();
+    // A manifest planted by hand hides the 0.1 files from the program's lookup.
+    for (const node of nodes()) {
+      await docker([
+        "exec",
+        node,
+        "sh",
+        "-c",
+        "printf 'localhost:5001\\n' >/etc/containerd/certs.d/.kind-dev-managed",
+      ]);
+    }
+    version = "current";
+    const ops = await up();
+    expect(ops.filter((o) => o.startsWith("delete ")).length).toBe(6);
+    for (const node of nodes()) {
+      expect([...(await filesOn(node)).keys()].filter((d) => d !== "by-hand")).toEqual([]);
+    }
   });
 });

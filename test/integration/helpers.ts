@@ -36,6 +36,8 @@ export const BED_IMAGES = {
   registry2: "registry:2",
   nodeStandin: "kind-dev-bed/node-standin:latest",
   testImage: "kind-dev-bed/testimg:1",
+  /** A debootstrap'ed Debian: sh, sleep, a base to build on. */
+  debian: "kind-dev-bed/debian:bookworm",
 } as const;
 /** Content of /marker in the test image. */
 export const TEST_IMAGE_MARKER = "kind-dev-bed test image 1\n";
@@ -139,6 +141,8 @@ export async function runScriptOk(
 }
 
 export interface RegistryCommandOptions {
+  /** The stack's own cluster, whose nodes do not keep a removed registry. */
+  readonly ownCluster?: string;
   /** Registry URL the script polls after start (the push registry); caches are not probed. */
   readonly probeUrl?: string;
   /** Extra (secret) variables, as the component adds cache credentials. */
@@ -161,6 +165,7 @@ export async function componentRegistryScript(
     secretEnv: options.secretEnv ?? {},
     state: await containerState(spec.name, spec.volume),
     removeOnDelete: options.removeOnDelete ?? false,
+    ownCluster: options.ownCluster,
   });
 }
 

@@ -288,6 +288,68 @@ const registrySuite = (registryImage: string) => (): void => {
     }
   });
 
+  it("with removeOnDelete, a registry another kind cluster still pulls through is kept", async () => {
+    const cmd = await componentRegistryScript(config.registry.spec, {
+      probeUrl: config.registry.probeUrl,
+      removeOnDelete: true,
+    });
+    // A node of another cluster on the same network, whose containerd pulls through it.
+    const node = res.container(`kdt-other-${id}-control-plane`);
+    await docker([
+      "run",
+      "-d",
+      "--name",
+      node,
+      "--network",
+      network,
+      "--label",
+      `io.x-k8s.kind.cluster=kdt-other-${id}`,
+      BED_IMAGES.debian,
+      "sleep",
+      "infinity",
+    ]);
+    await docker([
+      "exec",
+      node,
+      "sh",
+      "-c",
+      `mkdir -p /etc/containerd/certs.d/x && printf '[host."http://${name}:5000"]\\n' > /etc/containerd/certs.d/x/hosts.toml`,
+    ]);
+    const kept = await runScriptOk(cmd, "delete");
+    expect(kept.stderr).toContain(
+      `kept ${name} and its volume ${name}-data although retainOnDestroy is false: kind cluster(s) kdt-other-${id} still pull through it.`,
+    );
+    expect((await mustContainerInfo(name)).running).toBe(true);
+    expect(await volumeExists(`${name}-data`)).toBe(true);
+
+    // A stopped node whose files cannot be read counts as a user too.
+    await docker(["stop", "-t", "0", node]);
+    expect((await runScriptOk(cmd, "delete")).stderr).toContain(`kind cluster(s) kdt-other-${id}`);
+    expect((await mustContainerInfo(name)).running).toBe(true);
+
+    // The stack's own cluster is deleted alongside: its nodes do not keep it.
+    await docker(["start", node]);
+    const own = await componentRegistryScript(config.registry.spec, {
+      probeUrl: config.registry.probeUrl,
+      removeOnDelete: true,
+      ownCluster: `kdt-other-${id}`,
+    });
+    expect((await runScriptOk(own, "delete")).stderr).toContain(
+      `removed ${name} and its volume ${name}-data`,
+    );
+    expect(await containerInfo(name)).toBeUndefined();
+    await ensure();
+
+    // A running node that names other registries only does not keep it (the next test removes).
+    await docker([
+      "exec",
+      node,
+      "sh",
+      "-c",
+      `printf '[host."http://${name}-other:5000"]\\n' > /etc/containerd/certs.d/x/hosts.toml`,
+    ]);
+  });
+
   it("with removeOnDelete the delete script removes container and volume; retained has none", async () => {
     const retained = await componentRegistryScript(config.registry.spec, {
       probeUrl: config.registry.probeUrl,

@@ -17,6 +17,9 @@ import {
 const lookups = vi.hoisted(() => ({
   state: new Map<string, "present" | "missing" | "absent" | "unknown">(),
   kubeconfigReads: [] as string[],
+  /** What nodeHasUnmanagedHostsFiles answers: true for a node with version 0.1's files. */
+  unmanagedHosts: false,
+  nodesLookedUp: [] as string[],
 }));
 vi.mock("../../components/lookup", () => ({
   containerState: async (container: string) => lookups.state.get(container) ?? "absent",
@@ -24,11 +27,17 @@ vi.mock("../../components/lookup", () => ({
     lookups.kubeconfigReads.push(cluster);
     return FAKE_KUBECONFIG;
   },
+  nodeHasUnmanagedHostsFiles: async (node: string) => {
+    lookups.nodesLookedUp.push(node);
+    return lookups.unmanagedHosts;
+  },
 }));
 
 beforeEach(() => {
   lookups.state.clear();
   lookups.kubeconfigReads.length = 0;
+  lookups.unmanagedHosts = false;
+  lookups.nodesLookedUp.length = 0;
 });
 
 type Env = typeof import("../../components");
@@ -66,7 +75,12 @@ function optsOf(name: string): pulumi.CustomResourceOptions {
 }
 
 async function dependsOnNames(name: string): Promise<string[]> {
-  const deps = optsOf(name).dependsOn;
+  // The node commands' dependsOn waits for the lookup of version 0.1's files: the SDK hands it
+  // to transformations as an Output.
+  const opt = optsOf(name).dependsOn;
+  const deps: unknown = pulumi.Output.isInstance(opt)
+    ? await new Promise((resolve) => (opt as pulumi.Output<unknown>).apply(resolve))
+    : opt;
   const list = (deps === undefined ? [] : Array.isArray(deps) ? deps : [deps]) as pulumi.Resource[];
   const urns = await Promise.all(list.map((r) => promiseOf(r.urn)));
   return urns.map((u) => u.split("::").pop()!).sort();
@@ -85,46 +99,40 @@ const SHARED = [
 describe("KindDevEnvironment under mocks", () => {
   it("declares exactly the expected resources with no workers", async () => {
     await build({ clusterName: "dev" });
-    expect(names()).toEqual(
-      [
-        ...SHARED,
-        `${CMD} dev-control-plane-hosts-docker-io`,
-        `${CMD} dev-control-plane-hosts-kind-registry-5000`,
-        `${CMD} dev-control-plane-hosts-localhost-5001`,
-      ].sort(),
-    );
+    expect(names()).toEqual([...SHARED, `${CMD} dev-control-plane-hosts`].sort());
   });
 
-  it("declares one hosts.toml command per node and host with two workers", async () => {
+  it("declares one hosts.toml command per node, one variable per file, with two workers", async () => {
     await build({ clusterName: "dev", workers: 2 });
-    const hostCommands = names().filter((n) => n.includes("-hosts-"));
-    expect(hostCommands).toEqual(
-      ["control-plane", "worker", "worker2"]
-        .flatMap((node) => [
-          `${CMD} dev-${node}-hosts-docker-io`,
-          `${CMD} dev-${node}-hosts-kind-registry-5000`,
-          `${CMD} dev-${node}-hosts-localhost-5001`,
-        ])
-        .sort(),
-    );
-    expect(names()).toHaveLength(SHARED.length + 9);
-    const w2 = inputsOf("dev-worker2-hosts-docker-io");
-    expect(w2["environment"]).toEqual({
+    expect(names().filter((n) => n.includes("-hosts"))).toEqual([
+      `${CMD} dev-control-plane-hosts`,
+      `${CMD} dev-worker-hosts`,
+      `${CMD} dev-worker2-hosts`,
+    ]);
+    expect(names()).toHaveLength(SHARED.length + 3);
+    expect(inputsOf("dev-worker2-hosts")["environment"]).toEqual({
       NODE: "dev-worker2",
-      HOST_DIR: "docker.io",
-      HOSTS_TOML:
+      HOSTS:
+        "HOSTS_TOML_LOCALHOST_5001 localhost:5001\n" +
+        "HOSTS_TOML_KIND_REGISTRY_5000 kind-registry:5000\n" +
+        "HOSTS_TOML_DOCKER_IO docker.io\n",
+      HOSTS_TOML_LOCALHOST_5001: '[host."http://kind-registry:5000"]\n',
+      HOSTS_TOML_KIND_REGISTRY_5000: '[host."http://kind-registry:5000"]\n',
+      HOSTS_TOML_DOCKER_IO:
         'server = "https://registry-1.docker.io"\n\n[host."http://kind-cache-docker-io:5000"]\n  capabilities = ["pull", "resolve"]\n',
     });
-    expect(inputsOf("dev-control-plane-hosts-localhost-5001")["environment"]).toEqual({
+    expect(inputsOf("dev-control-plane-hosts")["environment"]).toMatchObject({
       NODE: "dev-control-plane",
-      HOST_DIR: "localhost:5001",
-      HOSTS_TOML: '[host."http://kind-registry:5000"]\n',
     });
-    expect(inputsOf("dev-worker-hosts-kind-registry-5000")["environment"]).toEqual({
-      NODE: "dev-worker",
-      HOST_DIR: "kind-registry:5000",
-      HOSTS_TOML: '[host."http://kind-registry:5000"]\n',
-    });
+    const scripts = path.resolve(__dirname, "../../components/scripts");
+    const read = (f: string) => readFileSync(path.join(scripts, `${f}.sh`), "utf8");
+    const embedded = `node_script() {\n  cat <<'KIND_DEV_NODE_SCRIPT'\n${read("hosts-node")}KIND_DEV_NODE_SCRIPT\n}\n`;
+    const worker = inputsOf("dev-worker-hosts");
+    expect(worker["create"]).toBe(`set -eu\n${read("lib")}\n${embedded}${read("hosts-sync")}`);
+    expect(worker["delete"]).toBe(`set -eu\n${read("lib")}\n${embedded}${read("hosts-clear")}`);
+    expect(worker["update"]).toBeUndefined();
+    // Only the control plane is looked up for version 0.1's files.
+    expect(lookups.nodesLookedUp).toEqual(["dev-control-plane"]);
   });
 
   it("adds a cache command and one hosts.toml command per node for each upstream", async () => {
@@ -133,13 +141,20 @@ describe("KindDevEnvironment under mocks", () => {
       workers: 1,
       caches: [{ upstreamHost: "docker.io" }, { upstreamHost: "ghcr.io", hostPort: 5002 }],
     });
-    for (const n of [
-      `${CMD} dev-cache-ghcr-io`,
-      `${CMD} dev-control-plane-hosts-ghcr-io`,
-      `${CMD} dev-worker-hosts-ghcr-io`,
-    ]) {
-      expect(names()).toContain(n);
-    }
+    expect(names()).toContain(`${CMD} dev-cache-ghcr-io`);
+    expect(names().filter((n) => n.includes("-hosts"))).toEqual([
+      `${CMD} dev-control-plane-hosts`,
+      `${CMD} dev-worker-hosts`,
+    ]);
+    expect(inputsOf("dev-worker-hosts")["environment"]).toMatchObject({
+      HOSTS:
+        "HOSTS_TOML_LOCALHOST_5001 localhost:5001\n" +
+        "HOSTS_TOML_KIND_REGISTRY_5000 kind-registry:5000\n" +
+        "HOSTS_TOML_DOCKER_IO docker.io\n" +
+        "HOSTS_TOML_GHCR_IO ghcr.io\n",
+      HOSTS_TOML_GHCR_IO:
+        'server = "https://ghcr.io"\n\n[host."http://kind-cache-ghcr-io:5000"]\n  capabilities = ["pull", "resolve"]\n',
+    });
     expect(inputsOf("dev-cache-ghcr-io")["environment"]).toMatchObject({
       CONTAINER: "kind-cache-ghcr-io",
       VOLUME: "kind-cache-ghcr-io-data",
@@ -155,10 +170,14 @@ describe("KindDevEnvironment under mocks", () => {
   it("declares no cache when caches is empty", async () => {
     await build({ clusterName: "dev", caches: [] });
     expect(names().filter((n) => n.includes("cache"))).toEqual([]);
-    expect(names().filter((n) => n.includes("-hosts-"))).toEqual([
-      `${CMD} dev-control-plane-hosts-kind-registry-5000`,
-      `${CMD} dev-control-plane-hosts-localhost-5001`,
-    ]);
+    expect(names().filter((n) => n.includes("-hosts"))).toEqual([`${CMD} dev-control-plane-hosts`]);
+    expect(inputsOf("dev-control-plane-hosts")["environment"]).toEqual({
+      NODE: "dev-control-plane",
+      HOSTS:
+        "HOSTS_TOML_LOCALHOST_5001 localhost:5001\nHOSTS_TOML_KIND_REGISTRY_5000 kind-registry:5000\n",
+      HOSTS_TOML_LOCALHOST_5001: '[host."http://kind-registry:5000"]\n',
+      HOSTS_TOML_KIND_REGISTRY_5000: '[host."http://kind-registry:5000"]\n',
+    });
   });
 
   it("runs the push registry on loopback with a named volume and waits for /v2/", async () => {
@@ -205,22 +224,57 @@ describe("KindDevEnvironment under mocks", () => {
     expect(inputsOf("dev-registry")["triggers"]).toBeUndefined();
   });
 
-  it("orders registries before the cluster and the cluster before node commands and the ConfigMap", async () => {
+  it("starts the cluster beside the registries; node commands and the ConfigMap wait for both", async () => {
     await build({ clusterName: "dev", workers: 1 });
-    expect(await dependsOnNames("dev-cluster")).toEqual(
-      ["dev-cache-docker-io", "dev-network", "dev-registry"].sort(),
-    );
+    expect(await dependsOnNames("dev-cluster")).toEqual(["dev-network"]);
     expect(await dependsOnNames("dev-registry")).toEqual(["dev-network"]);
     expect(await dependsOnNames("dev-cache-docker-io")).toEqual(["dev-network"]);
-    for (const n of registrations.filter((r) => r.name.includes("-hosts-"))) {
-      expect(await dependsOnNames(n.name)).toEqual(["dev-cluster"]);
-      expect(optsOf(n.name).deleteBeforeReplace).toBe(true);
-      expect(n.inputs["triggers"]).toEqual(["dev-cluster-id"]);
+    for (const n of ["dev-control-plane-hosts", "dev-worker-hosts"]) {
+      expect(await dependsOnNames(n)).toEqual(
+        ["dev-cache-docker-io", "dev-cluster", "dev-registry"].sort(),
+      );
+      expect(optsOf(n).deleteBeforeReplace).toBe(true);
+      expect(inputsOf(n)["triggers"]).toEqual(["dev-cluster-id"]);
     }
     expect(await dependsOnNames("dev-k8s")).toEqual(["dev-cluster"]);
-    expect(await dependsOnNames("dev-local-registry-hosting")).toEqual(["dev-cluster"]);
+    expect(await dependsOnNames("dev-local-registry-hosting")).toEqual(
+      ["dev-cluster", "dev-registry"].sort(),
+    );
     const provider = optsOf("dev-local-registry-hosting").provider as pulumi.ProviderResource;
     expect(await promiseOf(provider.urn)).toMatch(/::dev-k8s$/);
+  });
+
+  it("hands version 0.1's commands per file over before a node's command writes", async () => {
+    lookups.unmanagedHosts = true;
+    await build({ clusterName: "dev", workers: 1 });
+    const handovers = ["control-plane", "worker"].flatMap((n) =>
+      ["docker-io", "kind-registry-5000", "localhost-5001"].map((s) => `dev-${n}-hosts-${s}`),
+    );
+    expect(names()).toEqual(
+      [
+        ...SHARED,
+        `${CMD} dev-control-plane-hosts`,
+        `${CMD} dev-worker-hosts`,
+        ...handovers.map((h) => `${CMD} ${h}`),
+      ].sort(),
+    );
+    for (const h of handovers) {
+      const node = h.replace(/-hosts-.*$/, "-hosts");
+      // A new trigger replaces 0.1's command; deleteBeforeReplace runs its delete step first.
+      expect(inputsOf(h)).toEqual({ create: "true", triggers: [`handed over to ${node}`] });
+      expect(optsOf(h).deleteBeforeReplace).toBe(true);
+      expect(await dependsOnNames(h)).toEqual(["dev-cluster"]);
+    }
+    expect(await dependsOnNames("dev-worker-hosts")).toEqual(
+      [
+        "dev-cache-docker-io",
+        "dev-cluster",
+        "dev-registry",
+        "dev-worker-hosts-docker-io",
+        "dev-worker-hosts-kind-registry-5000",
+        "dev-worker-hosts-localhost-5001",
+      ].sort(),
+    );
   });
 
   it("runs kind with the rendered config and replaces the cluster when the config changes", async () => {

@@ -4,7 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CERTS_D } from "../../../components/render/containerd";
+import { CERTS_D, HOSTS_MANIFEST } from "../../../components/render/containerd";
+import { UNMANAGED_HOSTS_FILES_SCRIPT } from "../../../components/lookup";
 import {
   cacheContainerSpec,
   LABEL_MANAGED,
@@ -15,8 +16,12 @@ import {
   registryContainerSpec,
   specHash,
 } from "../../../components/render/containers";
+import type { HostsFile } from "../../../components/render/hostsToml";
 import {
   clusterScript,
+  hostsEnvironment,
+  hostsFileEnvName,
+  hostsScript,
   hostsTomlScript,
   networkScript,
   publishArg,
@@ -51,7 +56,19 @@ function containerScript(
 const FAKES = path.resolve(__dirname, "../fakes");
 // Tools the scripts may use; every other command, docker and kind included, is absent unless
 // the test puts a fake in place.
-const TOOLS = ["sh", "cat", "mktemp", "rm", "grep", "sleep", "curl", "node", "mv", "mkdir"];
+const TOOLS = [
+  "sh",
+  "cat",
+  "mktemp",
+  "rm",
+  "grep",
+  "sleep",
+  "curl",
+  "node",
+  "mv",
+  "mkdir",
+  "printenv",
+];
 
 let tmp: string;
 let bin: string;
@@ -134,9 +151,13 @@ describe("preflight", () => {
   });
 
   it("fails with a clear message when the daemon does not answer", () => {
-    const r = run(hostsTomlScript("n", "docker.io", "x"), "create", {
-      FAKE_DOCKER_INFO_EXIT: "1",
-    });
+    const r = run(
+      hostsScript("n", [{ hostDir: "docker.io", slug: "docker-io", toml: "x" }]),
+      "create",
+      {
+        FAKE_DOCKER_INFO_EXIT: "1",
+      },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
       "pulumi-kind-dev: the Docker daemon does not answer ('docker info' failed); start Docker and retry\n",
@@ -198,12 +219,51 @@ describe("cluster", () => {
   });
 
   it("refuses to take over a cluster of the same name", () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), "kind-dev-state-"));
     const r = run(clusterScript("dev", "kind", config), "create", {
       FAKE_KIND_CLUSTERS: "other\ndev\n",
+      XDG_STATE_HOME: state,
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("a kind cluster named dev already exists and is not in this stack");
-    expect(r.calls.some((c) => c.argv[0] === "create")).toBe(false);
+    expect(r.calls.some((c) => c.argv[0] === "create" || c.argv[0] === "delete")).toBe(false);
+  });
+
+  it("leaves no marker once the cluster is created", () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), "kind-dev-state-"));
+    const r = run(clusterScript("dev", "kind", config), "create", { XDG_STATE_HOME: state });
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(path.join(state, "pulumi-kind-dev"))).toEqual([]);
+  });
+
+  it("deletes and creates again a cluster left by an interrupted run (its marker remains)", () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), "kind-dev-state-"));
+    fs.mkdirSync(path.join(state, "pulumi-kind-dev"));
+    fs.writeFileSync(path.join(state, "pulumi-kind-dev", "creating-dev"), "");
+    const r = run(clusterScript("dev", "kind", config), "create", {
+      FAKE_KIND_CLUSTERS: "dev\n",
+      XDG_STATE_HOME: state,
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(
+      "the kind cluster dev is left from an interrupted run (its creation never finished): deleting it and creating it again",
+    );
+    expect(r.calls.filter((c) => c.tool === "kind").map((c) => c.argv.slice(0, 4))).toEqual([
+      ["get", "clusters"],
+      ["delete", "cluster", "--name", "dev"],
+      ["create", "cluster", "--name", "dev"],
+    ]);
+    expect(fs.readdirSync(path.join(state, "pulumi-kind-dev"))).toEqual([]);
+  });
+
+  it("keeps the marker when kind is killed or fails, so the next run cleans up", () => {
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), "kind-dev-state-"));
+    const r = run(clusterScript("dev", "kind", config), "create", {
+      FAKE_KIND_EXIT: "1",
+      XDG_STATE_HOME: state,
+    });
+    expect(r.status).not.toBe(0);
+    expect(fs.readdirSync(path.join(state, "pulumi-kind-dev"))).toEqual(["creating-dev"]);
   });
 
   it("fails when kind fails", () => {
@@ -219,7 +279,284 @@ describe("cluster", () => {
   });
 });
 
-describe("hosts.toml command", () => {
+const SCRIPTS_DIR = path.resolve(__dirname, "../../../components/scripts");
+/** scripts/hosts-node.sh as node_script prints it inside `$(...)`: trailing newlines go. */
+const NODE_SCRIPT = fs
+  .readFileSync(path.join(SCRIPTS_DIR, "hosts-node.sh"), "utf8")
+  .replace(/\n+$/, "");
+
+const REGISTRY_TOML = '[host."http://kind-registry:5000"]\n';
+const DOCKER_IO_TOML =
+  'server = "https://registry-1.docker.io"\n\n[host."http://kind-cache-docker-io:5000"]\n  capabilities = ["pull", "resolve"]\n';
+const FILES: HostsFile[] = [
+  { hostDir: "localhost:5001", slug: "localhost-5001", toml: REGISTRY_TOML },
+  { hostDir: "kind-registry:5000", slug: "kind-registry-5000", toml: REGISTRY_TOML },
+  { hostDir: "docker.io", slug: "docker-io", toml: DOCKER_IO_TOML },
+];
+
+describe("hosts.toml: one command per node", () => {
+  it("renders one variable per file, named after its host, and the list of them", () => {
+    expect(hostsEnvironment("dev-worker", FILES)).toEqual({
+      NODE: "dev-worker",
+      HOSTS:
+        "HOSTS_TOML_LOCALHOST_5001 localhost:5001\n" +
+        "HOSTS_TOML_KIND_REGISTRY_5000 kind-registry:5000\n" +
+        "HOSTS_TOML_DOCKER_IO docker.io\n",
+      HOSTS_TOML_LOCALHOST_5001: '[host."http://kind-registry:5000"]\n',
+      HOSTS_TOML_KIND_REGISTRY_5000: '[host."http://kind-registry:5000"]\n',
+      HOSTS_TOML_DOCKER_IO:
+        'server = "https://registry-1.docker.io"\n\n[host."http://kind-cache-docker-io:5000"]\n  capabilities = ["pull", "resolve"]\n',
+    });
+    expect(hostsEnvironment("dev-control-plane", [])).toEqual({
+      NODE: "dev-control-plane",
+      HOSTS: "",
+    });
+  });
+
+  it.each([
+    ["docker-io", "HOSTS_TOML_DOCKER_IO"],
+    ["registry-k8s-io", "HOSTS_TOML_REGISTRY_K8S_IO"],
+    ["localhost-5001", "HOSTS_TOML_LOCALHOST_5001"],
+    ["my-registry-5000", "HOSTS_TOML_MY_REGISTRY_5000"],
+  ])("carries %s's text in %s", (slug, name) => {
+    expect(hostsFileEnvName({ slug })).toBe(name);
+  });
+
+  it("refuses two files that would share a variable", () => {
+    expect(() =>
+      hostsEnvironment("n", [
+        { hostDir: "a.b", slug: "a-b", toml: "" },
+        { hostDir: "a:b", slug: "a-b", toml: "" },
+      ]),
+    ).toThrow('hosts.toml files for "a:b" and another host share the variable HOSTS_TOML_A_B');
+  });
+
+  it("hands every file to the node script in one docker exec, the texts as arguments", () => {
+    const r = run(hostsScript("dev-worker", FILES));
+    expect(r.status).toBe(0);
+    expect(r.calls.map((c) => c.argv)).toEqual([
+      ["info"],
+      [
+        "exec",
+        "dev-worker",
+        "sh",
+        "-c",
+        NODE_SCRIPT,
+        "sh",
+        "/etc/containerd/certs.d",
+        "localhost:5001",
+        REGISTRY_TOML,
+        "kind-registry:5000",
+        REGISTRY_TOML,
+        "docker.io",
+        DOCKER_IO_TOML,
+      ],
+    ]);
+  });
+
+  it("fails naming the node when the node cannot be written", () => {
+    const r = run(hostsScript("dev-worker", FILES), "create", { FAKE_DOCKER_EXIT: "1" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: could not write the hosts.toml files on dev-worker (see the error above)\n",
+    );
+  });
+
+  it("refuses a list line that names no HOSTS_TOML_ variable, or one that is not set", () => {
+    for (const line of [
+      "PATH docker.io",
+      "HOSTS_TOML_ docker.io",
+      "HOSTS_TOML_X-Y docker.io",
+      "HOSTS_TOML_GONE docker.io",
+    ]) {
+      fs.rmSync(log, { force: true });
+      const r = run(hostsScript("dev-worker", FILES), "create", { HOSTS: `${line}\n` });
+      expect(r.status, line).toBe(1);
+      expect(r.stderr).toBe(
+        "pulumi-kind-dev: HOSTS names no variable HOSTS_TOML_* that is set, in the line for 'docker.io'\n",
+      );
+      expect(r.calls.map((c) => c.argv[0])).toEqual(["info"]);
+    }
+  });
+
+  it("on delete asks the node script to remove what it wrote, and never fails", () => {
+    const r = run(hostsScript("dev-worker", FILES), "delete", { FAKE_DOCKER_EXIT: "1" });
+    expect(r.status).toBe(0);
+    expect(r.calls.map((c) => c.argv)).toEqual([
+      ["exec", "dev-worker", "sh", "-c", NODE_SCRIPT, "sh", "/etc/containerd/certs.d"],
+    ]);
+  });
+
+  it("delivers any node name and text unchanged, so no input can alter the command (property)", () => {
+    // Environment values cannot hold NUL; everything else is fair game. Host directories are
+    // validated host names (config.ts) and checked again inside the node.
+    const value = fc.string({ unit: "binary", maxLength: 30 }).filter((s) => !s.includes("\0"));
+    const host = fc.stringMatching(/^[a-z0-9][a-z0-9.:-]{0,20}$/);
+    fc.assert(
+      fc.property(value, host, value, value, (node, hostDir, text1, text2) => {
+        fs.rmSync(log, { force: true });
+        const files = [
+          { hostDir, slug: "one", toml: text1 },
+          { hostDir: "docker.io", slug: "docker-io", toml: text2 },
+        ];
+        const r = run(hostsScript(node, files));
+        expect(r.status).toBe(0);
+        expect(r.calls.at(-1)!.argv).toEqual([
+          "exec",
+          node,
+          "sh",
+          "-c",
+          NODE_SCRIPT,
+          "sh",
+          "/etc/containerd/certs.d",
+          hostDir,
+          text1,
+          "docker.io",
+          text2,
+        ]);
+      }),
+      { numRuns: 40 },
+    );
+  }, 60_000);
+});
+
+describe("hosts.toml: the script inside the node", () => {
+  let root: string;
+  let certs: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(tmp, "node-"));
+    certs = path.join(root, "certs.d");
+  });
+
+  /** Runs hosts-node.sh as the node's `sh -c` does, on `certs` instead of /etc/containerd/certs.d. */
+  function inNode(...pairs: string[]) {
+    return spawnSync("/bin/sh", ["-c", NODE_SCRIPT, "sh", certs, ...pairs], {
+      env: { PATH: bin },
+      encoding: "utf8",
+    });
+  }
+  function tree(dir: string = certs): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (e.isFile()) {
+        const p = path.join(e.parentPath, e.name);
+        out[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
+      }
+    }
+    return out;
+  }
+
+  it("writes each file and the manifest of the directories it wrote", () => {
+    const r = inNode("localhost:5001", REGISTRY_TOML, "docker.io", DOCKER_IO_TOML);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(
+      `wrote ${certs}/localhost:5001/hosts.toml\nwrote ${certs}/docker.io/hosts.toml\n`,
+    );
+    expect(tree()).toEqual({
+      ".kind-dev-managed": "localhost:5001\ndocker.io\n",
+      "localhost:5001/hosts.toml": REGISTRY_TOML,
+      "docker.io/hosts.toml": DOCKER_IO_TOML,
+    });
+  });
+
+  it("rewrites only a file whose text changed, byte for byte (trailing newlines count)", () => {
+    inNode("localhost:5001", REGISTRY_TOML, "docker.io", DOCKER_IO_TOML);
+    const before = fs.statSync(path.join(certs, "docker.io/hosts.toml")).ino;
+    const r = inNode("localhost:5001", `${REGISTRY_TOML}\n`, "docker.io", DOCKER_IO_TOML);
+    expect(r.stdout).toBe(
+      `wrote ${certs}/localhost:5001/hosts.toml\nkept ${certs}/docker.io/hosts.toml\n`,
+    );
+    expect(fs.statSync(path.join(certs, "docker.io/hosts.toml")).ino).toBe(before);
+    expect(tree()["localhost:5001/hosts.toml"]).toBe(`${REGISTRY_TOML}\n`);
+  });
+
+  it("removes a directory it wrote that the list no longer names, and no other", () => {
+    inNode("localhost:5001", REGISTRY_TOML, "quay.io", "q\n");
+    // Written by hand, or by version 0.1 (no manifest entry): not this script's to remove.
+    fs.mkdirSync(path.join(certs, "ghcr.io"));
+    fs.writeFileSync(path.join(certs, "ghcr.io/hosts.toml"), "by hand\n");
+    const r = inNode("localhost:5001", REGISTRY_TOML);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`kept ${certs}/localhost:5001/hosts.toml\nremoved ${certs}/quay.io\n`);
+    expect(tree()).toEqual({
+      ".kind-dev-managed": "localhost:5001\n",
+      "localhost:5001/hosts.toml": REGISTRY_TOML,
+      "ghcr.io/hosts.toml": "by hand\n",
+    });
+  });
+
+  it("with no files removes what it wrote and the manifest (the delete step)", () => {
+    inNode("localhost:5001", REGISTRY_TOML);
+    fs.mkdirSync(path.join(certs, "ghcr.io"));
+    const r = inNode();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`removed ${certs}/localhost:5001\n`);
+    expect(fs.readdirSync(certs)).toEqual(["ghcr.io"]);
+  });
+
+  it("never follows a manifest line out of certs.d", () => {
+    fs.mkdirSync(certs);
+    fs.mkdirSync(path.join(root, "outside"));
+    fs.writeFileSync(
+      path.join(certs, ".kind-dev-managed"),
+      `../outside\n.\n..\n\n.kind-dev-managed\n${root}/outside\n`,
+    );
+    expect(inNode().status).toBe(0);
+    expect(fs.existsSync(path.join(root, "outside"))).toBe(true);
+    expect(fs.existsSync(certs)).toBe(true);
+  });
+
+  it.each([[""], ["."], [".."], [".kind-dev-managed"], ["../outside"], ["a/b"], ["a\nb"]])(
+    "refuses the host directory %j and writes nothing",
+    (dir) => {
+      const r = inNode(dir, "x");
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`not a host directory: '${dir}'\n`);
+      expect(tree(root)).toEqual({});
+    },
+  );
+
+  it("refuses a missing or relative certs.d and an odd number of arguments", () => {
+    const run2 = (...args: string[]) =>
+      spawnSync("/bin/sh", ["-c", NODE_SCRIPT, "sh", ...args], {
+        env: { PATH: bin },
+        encoding: "utf8",
+      });
+    expect(run2().stderr).toBe("expected the certs.d directory as an absolute path, got ''\n");
+    expect(run2("certs.d", "a", "x").status).toBe(2);
+    const odd = run2(certs, "a");
+    expect(odd.status).toBe(2);
+    expect(odd.stderr).toBe(
+      "expected pairs of host directory and hosts.toml text, got 1 arguments\n",
+    );
+  });
+
+  it("writes any valid directory's text exactly and nothing outside certs.d (property)", () => {
+    const text = fc.string({ unit: "binary", maxLength: 40 }).filter((s) => !s.includes("\0"));
+    const dir = fc.string({ unit: "binary", maxLength: 12 }).filter((s) => !s.includes("\0"));
+    fc.assert(
+      fc.property(dir, text, (d, t) => {
+        fs.rmSync(root, { recursive: true, force: true });
+        fs.mkdirSync(root);
+        const r = inNode(d, t);
+        const valid = d !== "" && !d.startsWith(".") && !d.includes("/") && !d.includes("\n");
+        if (valid) {
+          expect(r.status).toBe(0);
+          expect(tree(root)).toEqual({
+            [path.join("certs.d", d, "hosts.toml")]: t,
+            [path.join("certs.d", ".kind-dev-managed")]: `${d}\n`,
+          });
+        } else {
+          expect(r.status).toBe(2);
+          expect(tree(root)).toEqual({});
+        }
+      }),
+      { numRuns: 60 },
+    );
+  }, 60_000);
+});
+
+describe("hosts.toml: version 0.1's command per file (deprecated, still used by integration tests)", () => {
   it("pipes the file into the node and passes the directory as an argument", () => {
     const toml = '[host."http://kind-registry:5000"]\n';
     const r = run(hostsTomlScript("dev-worker", "localhost:5001", toml));
@@ -613,7 +950,18 @@ describe("registry and cache containers", () => {
     expect(registry().delete).toBeUndefined();
     const r = run(cache(), "delete");
     expect(r.status).toBe(0);
+    // First: which kind nodes on its network could still pull through it (none here).
     expect(r.calls.map((c) => c.argv)).toEqual([
+      [
+        "ps",
+        "-a",
+        "--filter",
+        "label=io.x-k8s.kind.cluster",
+        "--filter",
+        "network=kind",
+        "--format",
+        "{{.Names}}",
+      ],
       ["rm", "-f", "kind-cache-docker-io"],
       ["volume", "rm", "kind-cache-docker-io-data"],
     ]);
@@ -678,9 +1026,12 @@ describe("the script files", () => {
       `${LABEL_UPSTREAM}=$UPSTREAM`,
       `$VOLUME:${REGISTRY_DATA_PATH}`,
       `${CERTS_D}/$1`,
+      `sh ${CERTS_D} "$@"`,
+      `manifest=$d/${HOSTS_MANIFEST}`,
     ]) {
       expect(all).toContain(literal);
     }
+    expect(UNMANAGED_HOSTS_FILES_SCRIPT).toContain(`${CERTS_D}/${HOSTS_MANIFEST}`);
   });
 
   it("use no dev.pulumi-kind-dev label the TypeScript side does not know", () => {
