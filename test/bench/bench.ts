@@ -8,14 +8,18 @@
  *   1. image delivery: kind load docker-image vs docker push to the component's registry
  *   2. cluster recreation with an empty vs a warm pull-through cache (bandwidth-limited upstream)
  *   3. engine overhead: pulumi up from nothing vs bare kind create + docker run registry
+ *   4. ctlptl side by side: from nothing to a ready cluster with its registry, a recreation
+ *      with the same workload over the same link, and what each tool set up (feature table)
  *
  * Environment (all optional):
- *   BENCH_RUNS=3          runs per measurement (median reported); BENCH1_RUNS, BENCH2_RUNS,
- *                         BENCH3_RUNS override it per benchmark
- *   BENCH_ONLY=1,2,3      which benchmarks to run
+ *   BENCH_SMOKE=1         quick run of every benchmark (1 run, 100 MiB, 2 images of 100 MiB in
+ *                         all), written to $TMPDIR/kdev-bench-smoke unless BENCH_OUT is set
+ *   BENCH_RUNS=3          runs per measurement (median reported); BENCH1_RUNS ... BENCH4_RUNS
+ *                         override it per benchmark
+ *   BENCH_ONLY=1,2,3,4    which benchmarks to run
  *   BENCH_SIZES=100,500,1024   image sizes (MiB) for benchmark 1
- *   BENCH_RATE=100mbit    upstream link rate for benchmark 2 (tc tbf rate)
- *   BENCH2_IMAGES=5 BENCH2_TOTAL_MIB=1000   workload of benchmark 2
+ *   BENCH_RATE=100mbit    upstream link rate for benchmarks 2 and 4 (tc tbf rate)
+ *   BENCH2_IMAGES=5 BENCH2_TOTAL_MIB=1024   workload of benchmarks 2 and 4
  *   BENCH_OUT=docs/bench  where results.json / results.md / chart.png go
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -27,6 +31,8 @@ import {
   RUNS1,
   RUNS2,
   RUNS3,
+  RUNS4,
+  SMOKE,
   ONLY,
   SIZES,
   RATE,
@@ -45,6 +51,7 @@ import {
 import { bench1 } from "./delivery";
 import { bench2 } from "./recreate";
 import { bench3 } from "./overhead";
+import { bench4 } from "./ctlptl";
 import { type Results, writeReport } from "./report";
 
 async function main(): Promise<void> {
@@ -68,13 +75,17 @@ async function main(): Promise<void> {
       nodeImage: NODE_IMAGE,
       kernel: os.release(),
     },
-    runs: { bench1: RUNS1, bench2: RUNS2, bench3: RUNS3 },
+    smoke: SMOKE,
+    only: ONLY,
+    runs: { bench1: RUNS1, bench2: RUNS2, bench3: RUNS3, bench4: RUNS4 },
     sizes: SIZES,
     bench2: { images: B2_IMAGES, totalMiB: B2_TOTAL, rate: RATE },
     delivery: [],
     split: [],
     recreate: [],
     overhead: [],
+    ctlptl: [],
+    features: [],
     notes: [],
     upTimings: [],
     totalSeconds: 0,
@@ -98,6 +109,10 @@ async function main(): Promise<void> {
     }
     if (ONLY.includes("2")) {
       await bench2(results);
+      save();
+    }
+    if (ONLY.includes("4")) {
+      await bench4(results);
       save();
     }
   } catch (e) {

@@ -3,6 +3,7 @@
  * what it creates, the run's state (stack, ports, work directory) and the steps on them.
  */
 import { writeFileSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { type Stack } from "@pulumi/pulumi/automation";
 import { resolveConfig } from "../../components/config";
@@ -17,16 +18,27 @@ export const envInt = (name: string, dflt: number): number => {
   const v = process.env[name];
   return v === undefined || v === "" ? dflt : Number.parseInt(v, 10);
 };
-export const RUNS = envInt("BENCH_RUNS", 3);
+/**
+ * BENCH_SMOKE=1: every benchmark once, small (1 run, 100 MiB images, 2 workload images of 100 MiB
+ * in all), written to a temp dir unless BENCH_OUT says otherwise; each knob below still wins.
+ */
+export const SMOKE = process.env["BENCH_SMOKE"] === "1";
+export const RUNS = envInt("BENCH_RUNS", SMOKE ? 1 : 3);
 export const RUNS1 = envInt("BENCH1_RUNS", RUNS);
 export const RUNS2 = envInt("BENCH2_RUNS", RUNS);
 export const RUNS3 = envInt("BENCH3_RUNS", RUNS);
-export const ONLY = (process.env["BENCH_ONLY"] ?? "1,2,3").split(",").map((s) => s.trim());
-export const SIZES = (process.env["BENCH_SIZES"] ?? "100,500,1024").split(",").map(Number);
+export const RUNS4 = envInt("BENCH4_RUNS", RUNS);
+export const ONLY = (process.env["BENCH_ONLY"] ?? "1,2,3,4").split(",").map((s) => s.trim());
+export const SIZES = (process.env["BENCH_SIZES"] ?? (SMOKE ? "100" : "100,500,1024"))
+  .split(",")
+  .map(Number);
 export const RATE = process.env["BENCH_RATE"] ?? "100mbit";
-export const B2_IMAGES = envInt("BENCH2_IMAGES", 5);
-export const B2_TOTAL = envInt("BENCH2_TOTAL_MIB", 1000);
-export const OUT = path.resolve(REPO_DIR, process.env["BENCH_OUT"] ?? "docs/bench");
+export const B2_IMAGES = envInt("BENCH2_IMAGES", SMOKE ? 2 : 5);
+export const B2_TOTAL = envInt("BENCH2_TOTAL_MIB", SMOKE ? 100 : 1024);
+export const OUT = path.resolve(
+  REPO_DIR,
+  process.env["BENCH_OUT"] ?? (SMOKE ? path.join(os.tmpdir(), "kdev-bench-smoke") : "docs/bench"),
+);
 
 export const CLUSTER = "kdev-bench";
 export const NETWORK = "kdev-bench";
@@ -34,6 +46,11 @@ export const REGISTRY = "kdev-bench-registry";
 export const CACHE = "kdev-bench-cache-docker-io";
 export const UPSTREAM = "kdev-bench-upstream";
 export const BARE_REGISTRY = "kdev-bench-bare-registry";
+/** ctlptl's kind cluster (ctlptl names it kind-kdev-bench-ctlptl) and its registry. */
+export const CTLPTL_CLUSTER = "kdev-bench-ctlptl";
+export const CTLPTL_REGISTRY = "kdev-bench-ctlptl-registry";
+/** The image benchmark 4 pushes to each tool's registry before deleting its cluster. */
+export const MARKER_REPO = "kdev-bench-marker";
 export const STACK = `bench-${process.pid}`;
 
 export function log(msg: string): void {
@@ -55,6 +72,8 @@ export const state: {
   workDir: string;
   /** Per-resource [start, end] seconds of the last `up` with timings, from the engine's events. */
   lastTimings: Record<string, [number, number]>;
+  /** Set once the upstream holds benchmark 2's workload and its link is limited. */
+  upstreamReady: boolean;
 } = {
   backend: "",
   kubeconfigFile: "",
@@ -63,6 +82,7 @@ export const state: {
   upstreamPort: 0,
   workDir: "",
   lastTimings: {},
+  upstreamReady: false,
 };
 
 /** The dev stack's settings for the benchmarks' environment (set on the stack by main()). */
@@ -89,8 +109,8 @@ export function kubectl(...args: string[]): string {
   return run("kubectl", ["--kubeconfig", state.kubeconfigFile, ...args]);
 }
 
-export function apply(manifest: string): void {
-  run("kubectl", ["--kubeconfig", state.kubeconfigFile, "apply", "-f", "-"], { input: manifest });
+export function apply(manifest: string, kubeconfig = state.kubeconfigFile): void {
+  run("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", "-"], { input: manifest });
 }
 
 export async function up(timings = false): Promise<void> {
@@ -164,6 +184,8 @@ export function removeRegistryAndCache(): void {
 
 export function cleanupAll(): void {
   tryRun("kind", ["delete", "cluster", "--name", CLUSTER]);
+  tryRun("kind", ["delete", "cluster", "--name", CTLPTL_CLUSTER]);
+  removeContainer(CTLPTL_REGISTRY);
   removeRegistryAndCache();
   removeContainer(BARE_REGISTRY, `${BARE_REGISTRY}-data`);
   removeContainer(UPSTREAM);
@@ -172,15 +194,15 @@ export function cleanupAll(): void {
   const mine = imgs.filter(
     (i) =>
       i.startsWith("kdev-bench/") ||
-      /^(localhost|127\.0\.0\.1):\d+\/(bench|library\/bench)/.test(i),
+      /^(localhost|127\.0\.0\.1):\d+\/(bench|library\/bench|kdev-bench)/.test(i),
   );
   if (mine.length > 0) {
     tryRun("docker", ["rmi", "-f", ...mine]);
   }
 }
 
-export function nodes(): string[] {
-  return [`${CLUSTER}-control-plane`, `${CLUSTER}-worker`];
+export function nodes(cluster = CLUSTER): string[] {
+  return [`${cluster}-control-plane`, `${cluster}-worker`];
 }
 
 export function startUpstream(): Promise<void> {

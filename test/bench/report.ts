@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { type Features } from "./features";
 
 export interface Sample {
   total: number;
@@ -17,10 +18,14 @@ export interface Sample {
 
 export interface Results {
   date: string;
+  /** BENCH_SMOKE=1: a quick run, not the committed results. */
+  smoke?: boolean;
+  only?: string[];
   machine: Record<string, string | number>;
-  runs: { bench1: number; bench2: number; bench3: number };
+  runs: { bench1: number; bench2: number; bench3: number; bench4?: number };
   sizes: number[];
-  bench2: { images: number; totalMiB: number; rate: string };
+  /** workloadBytes: every blob of the workload's images (manifests' layers and configs). */
+  bench2: { images: number; totalMiB: number; rate: string; workloadBytes?: number };
   delivery: ({
     size: number;
     mode: "cold" | "incremental";
@@ -28,13 +33,33 @@ export interface Results {
     run: number;
   } & Sample)[];
   split: { size: number; run: number; dockerSave: number }[];
-  recreate: { mode: "cold" | "warm"; run: number; total: number; up: number; pods: number }[];
+  recreate: {
+    mode: "cold" | "warm";
+    run: number;
+    total: number;
+    up: number;
+    pods: number;
+    /** Bytes the upstream sent over its limited link during the run (its qdisc's counter). */
+    upstreamBytes?: number;
+  }[];
   overhead: {
-    what: "bare" | "pulumi-up" | "pulumi-up-nochange" | "doctor";
+    what: "bare" | "bare-registry" | "bare-kind" | "pulumi-up" | "pulumi-up-nochange" | "doctor";
     run: number;
     total: number;
   }[];
-  linkCheck?: { rate: string; unlimitedMbit: number; limitedMbit: number };
+  /** Benchmark 4: ctlptl from nothing ("ready") and its recreation with the workload. */
+  ctlptl: {
+    what: "ready" | "recreate";
+    run: number;
+    total: number;
+    create?: number;
+    pods?: number;
+    upstreamBytes?: number;
+  }[];
+  /** Benchmark 4: what each tool set up, read back after it ran. */
+  features: Features[];
+  /** blobBytes: the blob fetched through the limited link to measure it. */
+  linkCheck?: { rate: string; unlimitedMbit: number; limitedMbit: number; blobBytes?: number };
   notes: string[];
   /** Per pulumi-up-from-nothing run: resource name -> [start, end] seconds after up started. */
   upTimings?: Record<string, [number, number]>[];
@@ -54,6 +79,8 @@ const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
 const fx = (x: number) => (Number.isFinite(x) ? `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}x` : "–");
 const sizeLabel = (mib: number) => (mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`);
 const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
+/** A ratio to a floor or a reference, two decimals. */
+const rx = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : "–");
 
 export interface Summary {
   delivery: {
@@ -74,14 +101,28 @@ export interface Summary {
     ratio: number;
     coldUp: number;
     warmUp: number;
+    coldPods: number;
+    warmPods: number;
+    coldBytes: number;
+    warmBytes: number;
     n: number;
   };
   overhead?: {
     pulumi: number;
     bare: number;
+    bareRegistry: number;
+    bareKind: number;
     ratio: number;
     noop: number;
     doctor?: number;
+    n: number;
+  };
+  ctlptl?: {
+    ready: number;
+    recreate: number;
+    create: number;
+    pods: number;
+    bytes: number;
     n: number;
   };
   dockerSave?: number;
@@ -125,6 +166,10 @@ export function summarize(r: Results): Summary {
       ratio: w / c,
       coldUp: median(cold.map((x) => x.up)),
       warmUp: median(warm.map((x) => x.up)),
+      coldPods: median(cold.map((x) => x.pods)),
+      warmPods: median(warm.map((x) => x.pods)),
+      coldBytes: median(cold.map((x) => x.upstreamBytes ?? NaN)),
+      warmBytes: median(warm.map((x) => x.upstreamBytes ?? NaN)),
       n: Math.min(cold.length, warm.length),
     };
   }
@@ -135,6 +180,8 @@ export function summarize(r: Results): Summary {
     out.overhead = {
       pulumi: p,
       bare: b,
+      bareRegistry: median(pick("bare-registry")),
+      bareKind: median(pick("bare-kind")),
       ratio: p / b,
       noop: median(pick("pulumi-up-nochange")),
       ...(pick("doctor").length > 0 ? { doctor: median(pick("doctor")) } : {}),
@@ -144,11 +191,30 @@ export function summarize(r: Results): Summary {
   if (r.split.length > 0) {
     out.dockerSave = median(r.split.map((s) => s.dockerSave));
   }
+  const ready = (r.ctlptl ?? []).filter((c) => c.what === "ready");
+  const rec = (r.ctlptl ?? []).filter((c) => c.what === "recreate");
+  if (ready.length > 0 || rec.length > 0) {
+    out.ctlptl = {
+      ready: median(ready.map((c) => c.total)),
+      recreate: median(rec.map((c) => c.total)),
+      create: median(rec.map((c) => c.create ?? NaN)),
+      pods: median(rec.map((c) => c.pods ?? NaN)),
+      bytes: median(rec.map((c) => c.upstreamBytes ?? NaN)),
+      n: Math.min(ready.length, rec.length),
+    };
+  }
   return out;
 }
 
+/** Link limit of a cold recreation: the workload's bytes at the measured link rate (seconds). */
+export function linkSeconds(r: Results): number {
+  const bytes = r.bench2.workloadBytes;
+  const mbit = r.linkCheck?.limitedMbit;
+  return bytes === undefined || mbit === undefined ? NaN : (bytes * 8) / (mbit * 1e6);
+}
+
 /** Where `pulumi up` from nothing spends its time, from the engine's resource events (medians). */
-export function upPhases(r: Results): string[] {
+export function upPhaseMedians(r: Results): [string, number][] {
   const totals = r.overhead.filter((o) => o.what === "pulumi-up").map((o) => o.total);
   const rows: Record<string, number[]> = {};
   const add = (k: string, v: number) => (rows[k] ??= []).push(v);
@@ -163,14 +229,19 @@ export function upPhases(r: Results): string[] {
     }
     add("engine and program start, until the first resource", netw[0]);
     add(
-      "network, registry (until /v2/ answers), cache (incl. its 1 s start check)",
+      "from the network until the cluster command starts (registry, caches: before it or beside it)",
       cluster[0] - netw[0],
     );
     add("kind create cluster (the dev-cluster command)", cluster[1] - cluster[0]);
     add("hosts.toml on the nodes, Kubernetes provider, ConfigMap", cm[1] - cluster[1]);
     add("engine finish, Automation API return, reading the kubeconfig output", total - cm[1]);
   });
-  if (Object.keys(rows).length === 0) {
+  return Object.entries(rows).map(([k, v]) => [k, median(v)]);
+}
+
+export function upPhases(r: Results): string[] {
+  const rows = upPhaseMedians(r);
+  if (rows.length === 0) {
     return [];
   }
   return [
@@ -178,7 +249,69 @@ export function upPhases(r: Results): string[] {
     "",
     "| phase | s |",
     "| --- | ---: |",
-    ...Object.entries(rows).map(([k, v]) => `| ${k} | ${f1(median(v))} |`),
+    ...rows.map(([k, v]) => `| ${k} | ${f1(v)} |`),
+    "",
+  ];
+}
+
+/** Bytes in GB (two decimals), or MB / kB when smaller. */
+export function gb(bytes: number): string {
+  if (!Number.isFinite(bytes)) {
+    return "–";
+  }
+  if (bytes >= 1e8) {
+    return `${(bytes / 1e9).toFixed(2)} GB`;
+  }
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
+}
+
+function hostsSummary(f: Features): string {
+  const perNode = Object.values(f.hostsToml);
+  if (perNode.length === 0) {
+    return "–";
+  }
+  const hosts = [...new Set(perNode.flat().map((e) => e.host))].sort();
+  const everywhere = hosts.filter((h) => perNode.every((n) => n.some((e) => e.host === h)));
+  const missing = hosts.filter((h) => !everywhere.includes(h));
+  if (hosts.length === 0) {
+    return "none";
+  }
+  return (
+    `${everywhere.length === hosts.length ? "yes" : "partly"}, on all ${perNode.length} nodes: ` +
+    everywhere.map((h) => `\`${h}\``).join(", ") +
+    (missing.length > 0 ? `; on some nodes only: ${missing.map((h) => `\`${h}\``).join(", ")}` : "")
+  );
+}
+
+export function featureTable(features: Features[]): string[] {
+  if (features.length === 0) {
+    return [];
+  }
+  const col = (fn: (f: Features) => string) => features.map(fn).join(" | ");
+  return [
+    "What each tool set up, read back after it ran (`docker inspect` of its registry, the hosts.toml files on every node, the ConfigMap; a marker image pushed before the cluster was deleted and looked up after it was made again):",
+    "",
+    `| | ${col((f) => f.tool)} |`,
+    `| --- | ${col(() => "---")} |`,
+    `| registry data | ${col((f) => f.registryStorage)} |`,
+    `| registry content kept across cluster deletion | ${col((f) =>
+      f.keptAcrossClusterDeletion === undefined
+        ? "not checked"
+        : `${f.keptAcrossClusterDeletion ? "yes" : "**no**"} (${f.deletedWith ?? ""})`,
+    )} |`,
+    `| hosts.toml on every node | ${col(hostsSummary)} |`,
+    `| pull-through cache per upstream | ${col((f) =>
+      f.caches.length === 0
+        ? "none"
+        : f.caches.map((c) => `\`${c.upstream}\` → \`${c.container}\` (${c.remoteUrl})`).join("; "),
+    )} |`,
+    `| KEP-1755 fields (\`localRegistryHosting.v1\`) | ${col((f) =>
+      Object.keys(f.kep1755).length === 0
+        ? "no ConfigMap"
+        : Object.keys(f.kep1755)
+            .map((k) => `\`${k}\``)
+            .join(", "),
+    )} |`,
     "",
   ];
 }
@@ -206,11 +339,13 @@ export function markdownTables(r: Results, s: Summary): string {
     lines.push(
       `### 2. Cluster recreation (${r.bench2.images} images, ${r.bench2.totalMiB} MiB, upstream limited to ${r.bench2.rate})`,
       "",
-      "| cache | pulumi up → all workload pods Running (s) | of which pulumi up (s) | runs |",
-      "| --- | ---: | ---: | ---: |",
-      `| empty (cold) | ${f1(x.cold)} | ${f1(x.coldUp)} | ${x.n} |`,
-      `| warm | ${f1(x.warm)} | ${f1(x.warmUp)} | ${x.n} |`,
-      `| **warm / cold** | **${x.ratio.toFixed(2)}** (${fx(1 / x.ratio)} faster) | | |`,
+      "| cache | pulumi up → all workload pods Running (s) | of which pulumi up (s) | pods (s) | upstream sent | runs |",
+      "| --- | ---: | ---: | ---: | ---: | ---: |",
+      `| empty (cold) | ${f1(x.cold)} | ${f1(x.coldUp)} | ${f1(x.coldPods)} | ${gb(x.coldBytes)} | ${x.n} |`,
+      `| warm | ${f1(x.warm)} | ${f1(x.warmUp)} | ${f1(x.warmPods)} | ${gb(x.warmBytes)} | ${x.n} |`,
+      `| **warm / cold** | **${x.ratio.toFixed(2)}** (${fx(1 / x.ratio)} faster) | | | | |`,
+      "",
+      `The workload's blobs: ${gb(r.bench2.workloadBytes ?? NaN)}; at the measured link rate (${r.linkCheck?.limitedMbit ?? "–"} Mbit/s) that is ${f1(linkSeconds(r))} s. "Upstream sent" is the byte counter of the upstream's egress qdisc over the run (all it sent, headers included).`,
       "",
     );
   }
@@ -234,25 +369,92 @@ export function markdownTables(r: Results, s: Summary): string {
       ...upPhases(r),
     );
   }
+  if (s.ctlptl) {
+    const c = s.ctlptl;
+    const o = s.overhead;
+    const x = s.recreate;
+    lines.push(
+      `### 4. ctlptl side by side (${r.machine["ctlptl"] ?? "ctlptl"}; same node image, 1 control plane + 1 worker, same upstream and link)`,
+      "",
+      "ctlptl: `ctlptl apply -f` of a Registry and a kind Cluster; recreation = `ctlptl delete cluster` (the registry stays), `ctlptl apply -f`, then the same workload as benchmark 2 (ctlptl has no pull-through cache: the nodes pull from the upstream). The component's figures are benchmark 3's and 2's of the same run.",
+      "",
+      "| | pulumi-kind-dev (s) | ctlptl (s) | runs (ctlptl) |",
+      "| --- | ---: | ---: | ---: |",
+      `| from nothing to a ready cluster with its registry | ${f1(o?.pulumi ?? NaN)} | ${f1(c.ready)} | ${c.n} |`,
+      `| recreation: tool returns | ${f1(x?.coldUp ?? NaN)} cold / ${f1(x?.warmUp ?? NaN)} warm | ${f1(c.create)} | ${c.n} |`,
+      `| recreation → all workload pods Running | ${f1(x?.cold ?? NaN)} cold / ${f1(x?.warm ?? NaN)} warm | ${f1(c.recreate)} | ${c.n} |`,
+      `| of which pods (after the tool returned) | ${f1(x?.coldPods ?? NaN)} / ${f1(x?.warmPods ?? NaN)} | ${f1(c.pods)} | ${c.n} |`,
+      `| upstream sent per recreation | ${gb(x?.coldBytes ?? NaN)} / ${gb(x?.warmBytes ?? NaN)} | ${gb(c.bytes)} | ${c.n} |`,
+      `| reference: bare \`docker run\` registry + \`kind create cluster\` | ${f1(o?.bare ?? NaN)} | | |`,
+      "",
+      "How ctlptl's nodes reach the upstream: the cluster joins the upstream's docker network (`KIND_EXPERIMENTAL_DOCKER_NETWORK`, read by kind and ctlptl) and the harness writes `certs.d/docker.io/hosts.toml` naming the stand-in on every node right after `ctlptl apply` returns (counted in the recreation; with the real Docker Hub no file is needed). ctlptl's kind config keeps kind's kubelet defaults (serial image pulls); the component sets parallel pulls.",
+      "",
+    );
+  }
+  const features = r.features ?? [];
+  if (features.length > 0) {
+    lines.push("### Features, as each tool left them", "", ...featureTable(features));
+  }
   return lines.join("\n");
 }
 
-export function targets(s: Summary): string[] {
+/**
+ * The issue's targets, each from the measured figures: whether it is met and where the time goes.
+ */
+export function targets(r: Results, s: Summary): string[] {
   const out: string[] = [];
+  const o = s.overhead;
+  const x = s.recreate;
+  if (x) {
+    const linkS = linkSeconds(r);
+    const bytes = r.bench2.workloadBytes ?? NaN;
+    const floor = linkS + (o?.bareKind ?? NaN);
+    const ratio = x.cold / floor;
+    out.push(
+      `- **Cold recreation** (${r.bench2.totalMiB} MiB of workload images behind ${r.bench2.rate}): ${f1(x.cold)} s, ${rx(ratio)} its floor of ${f1(floor)} s ` +
+        `(the workload's ${gb(bytes)} at the measured ${r.linkCheck?.limitedMbit ?? "–"} Mbit/s = ${f1(linkS)} s, plus bare \`kind create cluster\` ${f1(o?.bareKind ?? NaN)} s); ` +
+        `target ≤ 1.3x: ${Number.isFinite(ratio) ? verdict(ratio <= 1.3) : "not measured (needs benchmarks 2 and 3)"}. ` +
+        `Where the time goes: \`pulumi up\` ${f1(x.coldUp)} s, then ${f1(x.coldPods)} s until every pod ran (the link alone needs ${f1(linkS)} s); ` +
+        `the upstream sent ${gb(x.coldBytes)} for ${gb(bytes)} of blobs (${rx(x.coldBytes / bytes)}).`,
+    );
+  }
+  if (x) {
+    const ratio = x.warm / (o?.bare ?? NaN);
+    out.push(
+      `- **Warm recreation**: ${f1(x.warm)} s, ${rx(ratio)} bare \`kind create cluster\` plus registry start (${f1(o?.bare ?? NaN)} s); target ≤ 1.3x: ${Number.isFinite(ratio) ? verdict(ratio <= 1.3) : "not measured (needs benchmark 3)"}. ` +
+        `Where the time goes: \`pulumi up\` ${f1(x.warmUp)} s (bare ${f1(o?.bare ?? NaN)} s), then ${f1(x.warmPods)} s until every pod ran from the cache (the upstream sent ${gb(x.warmBytes)}).`,
+    );
+  }
+  if (o) {
+    const phases = upPhaseMedians(r);
+    const engine = phases.filter(([k]) => k.startsWith("engine")).reduce((a, [, v]) => a + v, 0);
+    const kindPhase = phases.find(([k]) => k.startsWith("kind create"))?.[1] ?? NaN;
+    out.push(
+      `- **\`pulumi up\` from nothing**: ${f1(o.pulumi)} s, ${rx(o.ratio)} bare \`kind create cluster\` plus registry start (${f1(o.bare)} s: registry ${f1(o.bareRegistry)} s, kind ${f1(o.bareKind)} s); target ≤ 1.2x: ${verdict(o.ratio <= 1.2)}. ` +
+        `Where the time goes: the cluster command ${f1(kindPhase)} s (bare kind ${f1(o.bareKind)} s), the engine's start and finish ${f1(engine)} s, the rest in the phase table under benchmark 3.`,
+    );
+    out.push(
+      `- **No-change \`pulumi up\`**: ${f1(o.noop)} s; target < 3 s: ${verdict(o.noop < 3)}. ` +
+        (o.doctor === undefined
+          ? "The doctor was not timed."
+          : `\`kind-dev doctor\` on the healthy two-node environment: ${f1(o.doctor)} s (no target).`),
+    );
+  }
   const big = s.delivery.filter((d) => d.mode === "incremental").sort((a, b) => b.size - a.size)[0];
   if (big) {
+    // The floor: the push of the changed layer plus the rollout of an image already on the node
+    // (kind load's rollout: its image is imported before the rollout starts).
+    const floor = big.regTransfer + big.kindRollout;
+    const ratio = big.registry / floor;
     out.push(
-      `- Incremental delivery at ${sizeLabel(big.size)}: registry ${fx(big.ratio)} faster than kind load (target ≥ 20x): ${verdict(big.ratio >= 20)}.`,
+      `- **Incremental delivery at ${sizeLabel(big.size)}**: ${f1(big.registry)} s, ${rx(ratio)} its floor of ${f1(floor)} s (push of the changed layer ${f1(big.regTransfer)} s + rollout of an image already on the node ${f1(big.kindRollout)} s); target ≤ 1.2x: ${verdict(ratio <= 1.2)}. ` +
+        `Where the time goes: push ${f1(big.regTransfer)} s, rollout with the pull of the new layer ${f1(big.regRollout)} s. Against \`kind load\` (${f1(big.kind)} s): ${fx(big.ratio)} faster.`,
     );
   }
-  if (s.recreate) {
+  if (s.ctlptl) {
+    const c = s.ctlptl;
     out.push(
-      `- Warm recreation: ${s.recreate.ratio.toFixed(2)} of cold (target ≤ 0.20): ${verdict(s.recreate.ratio <= 0.2)}.`,
-    );
-  }
-  if (s.overhead) {
-    out.push(
-      `- pulumi up from nothing: ${s.overhead.ratio.toFixed(2)}x bare kind create + registry (target ≤ 1.2x): ${verdict(s.overhead.ratio <= 1.2)}.`,
+      `- **ctlptl side by side** (no target): from nothing ${f1(c.ready)} s vs \`pulumi up\` ${f1(o?.pulumi ?? NaN)} s; recreation to all pods Running ${f1(c.recreate)} s (every one pulls from the upstream: ${gb(c.bytes)}) vs ${f1(x?.cold ?? NaN)} s cold / ${f1(x?.warm ?? NaN)} s warm.`,
     );
   }
   return out;
@@ -262,17 +464,28 @@ function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 }
 
-/** Two panels: grouped bars for benchmark 1 (log scale) and benchmark 2. */
+/**
+ * Three panels: grouped bars for benchmark 1 (log scale), recreation (benchmark 2 and ctlptl's),
+ * and from nothing to a ready cluster with its registry (bare, pulumi up, ctlptl).
+ */
 export function svgChart(r: Results, s: Summary): string {
-  const W = 1200;
+  const W = 1500;
   const H = 560;
   const parts: string[] = [];
   const text = (x: number, y: number, t: string, o: string = "") =>
     parts.push(`<text x="${x}" y="${y}" ${o}>${esc(t)}</text>`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  const colors = { kind: "#d9822b", registry: "#2b6cb0", cold: "#c53030", warm: "#2f855a" };
+  const colors = {
+    kind: "#d9822b",
+    registry: "#2b6cb0",
+    cold: "#c53030",
+    warm: "#2f855a",
+    ctlptl: "#6b46c1",
+    bare: "#718096",
+    pulumi: "#2b6cb0",
+  };
   // Panel 1: delivery, log10 seconds.
-  const p1 = { x: 70, y: 60, w: 760, h: 400 };
+  const p1 = { x: 70, y: 60, w: 690, h: 400 };
   text(
     p1.x,
     30,
@@ -335,53 +548,140 @@ export function svgChart(r: Results, s: Summary): string {
   );
   text(p1.x + 280, p1.y + 12, "docker push localhost registry + rollout (pull)", 'font-size="13"');
   text(p1.x, H - 10, "bold: kind load / registry", 'font-size="12" fill="#555"');
-  // Panel 2: recreation.
-  const p2 = { x: 920, y: 60, w: 240, h: 400 };
-  text(p2.x - 40, 30, "2. Cluster recreation", 'font-size="16" font-weight="bold"');
+  // Panels 2 and 3: plain bars on a linear scale, each with a shaded lower part.
+  const barPanel = (
+    p: { x: number; y: number; w: number; h: number },
+    bars: { color: string; value: number; lower?: number; label: string; label2?: string }[],
+  ) => {
+    const shown = bars.filter((b) => Number.isFinite(b.value));
+    if (shown.length === 0) {
+      return;
+    }
+    const max = Math.max(...shown.map((b) => b.value)) * 1.15;
+    const yOf2 = (v: number) => p.y + p.h - (v / max) * p.h;
+    const step = max > 600 ? 120 : max > 300 ? 60 : max > 120 ? 30 : 10;
+    for (let t = 0; t <= max; t += step) {
+      const y = yOf2(t);
+      parts.push(`<line x1="${p.x}" x2="${p.x + p.w}" y1="${y}" y2="${y}" stroke="#ddd"/>`);
+      text(p.x - 8, y + 4, `${t}s`, 'font-size="12" text-anchor="end"');
+    }
+    parts.push(`<line x1="${p.x}" x2="${p.x}" y1="${p.y}" y2="${p.y + p.h}" stroke="#333"/>`);
+    parts.push(
+      `<line x1="${p.x}" x2="${p.x + p.w}" y1="${p.y + p.h}" y2="${p.y + p.h}" stroke="#333"/>`,
+    );
+    const slot = p.w / shown.length;
+    const bw = Math.min(70, slot * 0.7);
+    shown.forEach((b, j) => {
+      const x = p.x + slot * j + (slot - bw) / 2;
+      const y = yOf2(b.value);
+      parts.push(
+        `<rect x="${x}" y="${y}" width="${bw}" height="${p.y + p.h - y}" fill="${b.color}"/>`,
+      );
+      if (b.lower !== undefined && Number.isFinite(b.lower)) {
+        const yu = yOf2(b.lower);
+        parts.push(
+          `<rect x="${x}" y="${yu}" width="${bw}" height="${p.y + p.h - yu}" fill="black" fill-opacity="0.25"/>`,
+        );
+      }
+      text(x + bw / 2, y - 4, `${f1(b.value)}s`, 'font-size="12" text-anchor="middle"');
+      text(x + bw / 2, p.y + p.h + 18, b.label, 'font-size="12" text-anchor="middle"');
+      if (b.label2) {
+        text(x + bw / 2, p.y + p.h + 33, b.label2, 'font-size="12" text-anchor="middle"');
+      }
+    });
+  };
+  const p2 = { x: 850, y: 60, w: 330, h: 400 };
+  text(p2.x - 40, 30, "2./4. Cluster recreation", 'font-size="16" font-weight="bold"');
   text(
     p2.x - 40,
     48,
-    `up → ${r.bench2.images} pods Running, ${r.bench2.totalMiB} MiB via ${r.bench2.rate}`,
+    `→ ${r.bench2.images} pods Running, ${r.bench2.totalMiB} MiB via ${r.bench2.rate}`,
     'font-size="12"',
   );
+  barPanel(p2, [
+    {
+      color: colors.cold,
+      value: s.recreate?.cold ?? NaN,
+      lower: s.recreate?.coldUp,
+      label: "empty cache",
+    },
+    {
+      color: colors.warm,
+      value: s.recreate?.warm ?? NaN,
+      lower: s.recreate?.warmUp,
+      label: "warm cache",
+    },
+    {
+      color: colors.ctlptl,
+      value: s.ctlptl?.recreate ?? NaN,
+      lower: s.ctlptl?.create,
+      label: "ctlptl",
+    },
+  ]);
   if (s.recreate) {
-    const max2 = Math.max(s.recreate.cold, s.recreate.warm) * 1.15;
-    const y2 = (v: number) => p2.y + p2.h - (v / max2) * p2.h;
-    for (let t = 0; t <= max2; t += max2 > 300 ? 60 : 30) {
-      const y = y2(t);
-      parts.push(`<line x1="${p2.x}" x2="${p2.x + p2.w}" y1="${y}" y2="${y}" stroke="#ddd"/>`);
-      text(p2.x - 8, y + 4, `${t}s`, 'font-size="12" text-anchor="end"');
-    }
-    parts.push(`<line x1="${p2.x}" x2="${p2.x}" y1="${p2.y}" y2="${p2.y + p2.h}" stroke="#333"/>`);
-    parts.push(
-      `<line x1="${p2.x}" x2="${p2.x + p2.w}" y1="${p2.y + p2.h}" y2="${p2.y + p2.h}" stroke="#333"/>`,
-    );
-    const bars: ["cold" | "warm", number, number, string][] = [
-      ["cold", s.recreate.cold, s.recreate.coldUp, "empty cache"],
-      ["warm", s.recreate.warm, s.recreate.warmUp, "warm cache"],
-    ];
-    bars.forEach(([m, v, upPart, label], j) => {
-      const x = p2.x + 30 + j * 110;
-      const y = y2(v);
-      parts.push(
-        `<rect x="${x}" y="${y}" width="70" height="${p2.y + p2.h - y}" fill="${colors[m]}"/>`,
-      );
-      const yu = y2(upPart);
-      parts.push(
-        `<rect x="${x}" y="${yu}" width="70" height="${p2.y + p2.h - yu}" fill="black" fill-opacity="0.25"/>`,
-      );
-      text(x + 35, y - 4, `${f1(v)}s`, 'font-size="12" text-anchor="middle"');
-      text(x + 35, p2.y + p2.h + 18, label, 'font-size="13" text-anchor="middle"');
-    });
     text(
-      p2.x + 120,
+      p2.x + p2.w / 2,
       p2.y + p2.h + 52,
       `warm/cold = ${s.recreate.ratio.toFixed(2)}`,
       'font-size="13" text-anchor="middle" font-weight="bold"',
     );
-    text(p2.x - 40, H - 10, "shaded: pulumi up part", 'font-size="12" fill="#555"');
   }
+  text(p2.x - 40, H - 10, "shaded: until the tool returned", 'font-size="12" fill="#555"');
+  const p3 = { x: 1260, y: 60, w: 210, h: 400 };
+  text(p3.x - 40, 30, "3./4. From nothing", 'font-size="16" font-weight="bold"');
+  text(p3.x - 40, 48, "to a cluster with its registry", 'font-size="12"');
+  barPanel(p3, [
+    { color: colors.bare, value: s.overhead?.bare ?? NaN, label: "bare", label2: "kind+registry" },
+    { color: colors.pulumi, value: s.overhead?.pulumi ?? NaN, label: "pulumi up" },
+    { color: colors.ctlptl, value: s.ctlptl?.ready ?? NaN, label: "ctlptl" },
+  ]);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif">\n${parts.join("\n")}\n</svg>\n`;
+}
+
+export const README_START = "<!-- bench:start (written by test/bench/report.ts) -->";
+export const README_END = "<!-- bench:end -->";
+
+/** The README's benchmark figures, from the same results as docs/bench/results.md. */
+export function readmeBlock(r: Results, s: Summary): string {
+  const m = r.machine;
+  const c = s.ctlptl;
+  const o = s.overhead;
+  const x = s.recreate;
+  return [
+    README_START,
+    `Last run: ${r.date.slice(0, 10)}, one ${Math.round(r.totalSeconds / 60)}-minute \`npm run bench\` (benchmarks ${(r.only ?? []).join(", ")}), ${m["cores"]} cores, Docker ${m["docker"]}, ${m["kind"]}, Pulumi ${m["pulumi"]}${m["ctlptl"] ? `, ctlptl ${m["ctlptl"]}` : ""}, node image \`${m["nodeImage"]}\`, 1 control plane + 1 worker; medians of ${r.runs.bench1}/${r.runs.bench2}/${r.runs.bench3}/${r.runs.bench4 ?? 0} runs (benchmarks 1/2/3/4). Every table, sample and note: [docs/bench/results.md](docs/bench/results.md) and \`docs/bench/results.json\`.`,
+    "",
+    "![benchmarks](docs/bench/chart.png)",
+    "",
+    "Targets, each against a floor measured in the same run, and where the time goes:",
+    "",
+    ...targets(r, s),
+    "",
+    ...(c
+      ? [
+          "Side by side with ctlptl (same node image and workers, same upstream and link):",
+          "",
+          "| | pulumi-kind-dev | ctlptl |",
+          "| --- | ---: | ---: |",
+          `| from nothing to a ready cluster with its registry | ${f1(o?.pulumi ?? NaN)} s | ${f1(c.ready)} s |`,
+          `| recreation → all ${r.bench2.images} workload pods Running (${r.bench2.totalMiB} MiB, ${r.bench2.rate}) | ${f1(x?.cold ?? NaN)} s cold, ${f1(x?.warm ?? NaN)} s warm | ${f1(c.recreate)} s |`,
+          `| bytes the upstream sent per recreation | ${gb(x?.coldBytes ?? NaN)} cold, ${gb(x?.warmBytes ?? NaN)} warm | ${gb(c.bytes)} |`,
+          "",
+        ]
+      : []),
+    ...featureTable(r.features ?? []),
+    README_END,
+  ].join("\n");
+}
+
+/** Replaces the README's block between the markers, when both are there. */
+export function updateReadme(readme: string, block: string): string | undefined {
+  const a = readme.indexOf(README_START);
+  const b = readme.indexOf(README_END);
+  if (a < 0 || b < a) {
+    return undefined;
+  }
+  return readme.slice(0, a) + block + readme.slice(b + README_END.length);
 }
 
 export function writeReport(r: Results, dir: string): void {
@@ -394,13 +694,19 @@ export function writeReport(r: Results, dir: string): void {
   const md = [
     "# Benchmark results",
     "",
-    `Measured ${r.date.slice(0, 10)} by \`npm run bench\` (test/bench/) in ${Math.round(r.totalSeconds / 60)} min, all benchmarks side by side in one run.`,
-    `Machine: ${m["cores"]} cores (${m["cpu"]}), ${m["memGiB"]} GiB RAM, kernel ${m["kernel"]}, Docker ${m["docker"]}, ${m["kind"]}, Pulumi ${m["pulumi"]}, node image \`${m["nodeImage"]}\` (Kubernetes v1.34.0), 1 control plane + 1 worker.`,
-    `Medians of ${r.runs.bench1} run(s) (benchmark 1), ${r.runs.bench2} (benchmark 2), ${r.runs.bench3} (benchmark 3); every sample is in results.json.`,
+    ...(r.smoke === true
+      ? [
+          "**Smoke run (`BENCH_SMOKE=1`): one small run of each benchmark, to check the harness; not the results.**",
+          "",
+        ]
+      : []),
+    `Measured ${r.date.slice(0, 10)} by \`npm run bench\` (test/bench/) in ${Math.round(r.totalSeconds / 60)} min, benchmarks ${(r.only ?? ["1", "2", "3"]).join(", ")} side by side in one run.`,
+    `Machine: ${m["cores"]} cores (${m["cpu"]}), ${m["memGiB"]} GiB RAM, kernel ${m["kernel"]}, Docker ${m["docker"]}, ${m["kind"]}, Pulumi ${m["pulumi"]}${m["ctlptl"] ? `, ctlptl ${m["ctlptl"]}` : ""}, node image \`${m["nodeImage"]}\` (Kubernetes v1.34.0), 1 control plane + 1 worker.`,
+    `Medians of ${r.runs.bench1} run(s) (benchmark 1), ${r.runs.bench2} (benchmark 2), ${r.runs.bench3} (benchmark 3), ${r.runs.bench4 ?? 0} (benchmark 4); every sample is in results.json.`,
     "",
     "## Targets",
     "",
-    ...targets(s),
+    ...targets(r, s),
     "",
     "## Tables",
     "",
@@ -409,22 +715,23 @@ export function writeReport(r: Results, dir: string): void {
       ? `\`docker save\` alone of the ${sizeLabel(Math.max(...r.sizes))} incremental image (the first half of kind load): median ${f1(s.dockerSave)} s.\n`
       : "",
     r.linkCheck
-      ? `Upstream link check (16 MiB blob over HTTP from the upstream): ${r.linkCheck.unlimitedMbit} Mbit/s without, ${r.linkCheck.limitedMbit} Mbit/s with \`tc ... tbf rate ${r.linkCheck.rate}\`.\n`
+      ? `Upstream link check (one ${r.linkCheck.blobBytes === undefined ? "16 MiB" : `${(r.linkCheck.blobBytes / 1048576).toFixed(0)} MiB`} blob over HTTP from the upstream): ${r.linkCheck.unlimitedMbit} Mbit/s without, ${r.linkCheck.limitedMbit} Mbit/s with \`tc ... tbf rate ${r.linkCheck.rate}\`; the targets use the limited figure.\n`
       : "",
     ...(r.notes.length > 0 ? ["## Notes", "", ...r.notes.map((n) => `- ${n}`), ""] : []),
     "![chart](chart.png)",
     "",
     "## How to reproduce",
     "",
-    "`npm ci && npm run bench` on a Linux machine with Docker (the test bed, test/bed/testbed.sh --node-image, is built first; it needs apt and the Go module proxy once). " +
-      "Run counts and sizes come from the environment: `BENCH_RUNS` (default 3; `BENCH1_RUNS`, `BENCH2_RUNS`, `BENCH3_RUNS` per benchmark), `BENCH_ONLY=1,2,3`, " +
-      "`BENCH_SIZES=100,500,1024` (MiB), `BENCH_RATE=100mbit`, `BENCH2_IMAGES=5`, `BENCH2_TOTAL_MIB=1000`, `BENCH_OUT=docs/bench`. " +
+    "`npm ci && npm run bench` on a Linux machine with Docker (the test bed, test/bed/testbed.sh --node-image, and ctlptl, test/bed/ctlptl.sh, are built first; they need apt and the Go module proxy once). " +
+      "`BENCH_SMOKE=1 npm run bench` is the quick check of the harness (every benchmark once, small; results go to `$TMPDIR/kdev-bench-smoke`). " +
+      "Run counts and sizes come from the environment: `BENCH_RUNS` (default 3; `BENCH1_RUNS` ... `BENCH4_RUNS` per benchmark), `BENCH_ONLY=1,2,3,4`, " +
+      "`BENCH_SIZES=100,500,1024` (MiB), `BENCH_RATE=100mbit`, `BENCH2_IMAGES=5`, `BENCH2_TOTAL_MIB=1024` (benchmarks 2 and 4), `BENCH_OUT=docs/bench`. " +
       "`npx ts-node --transpile-only test/bench/report.ts docs/bench` re-renders results.md and chart.png from results.json. " +
       "Everything the run creates is named `kdev-bench*` and removed at the end, also on failure.",
     "",
   ].join("\n");
   writeFileSync(path.join(dir, "results.md"), md);
-  console.log("\n" + markdownTables(r, s) + "\n" + targets(s).join("\n") + "\n");
+  console.log("\n" + markdownTables(r, s) + "\n" + targets(r, s).join("\n") + "\n");
   const svgFile = path.join(dir, "chart.svg.tmp");
   writeFileSync(svgFile, svgChart(r, s));
   const c = spawnSync("rsvg-convert", ["-o", path.join(dir, "chart.png"), svgFile], {
@@ -434,6 +741,15 @@ export function writeReport(r: Results, dir: string): void {
     console.error(`rsvg-convert failed: ${c.stderr ?? c.error}`);
   }
   spawnSync("rm", ["-f", svgFile]);
+  // The README's figures come from the committed results only (never from a smoke run).
+  const repo = path.resolve(__dirname, "../..");
+  if (r.smoke !== true && path.resolve(dir) === path.join(repo, "docs/bench")) {
+    const readmeFile = path.join(repo, "README.md");
+    const next = updateReadme(readFileSync(readmeFile, "utf8"), readmeBlock(r, s));
+    if (next !== undefined) {
+      writeFileSync(readmeFile, next);
+    }
+  }
 }
 
 if (require.main === module) {
