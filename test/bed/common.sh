@@ -69,7 +69,8 @@ bed_step() {
 # (one pointing at a ../dir cannot be), so versions resolve as in the module's own build.
 # Wrapper modules live under $BED_GO_SRC (default $BED_CACHE/go-src). Every build shares Go's
 # default build cache, so a module's later versions rebuild only what changed. Runs under
-# `nice -n 19` with the local toolchain; $BED_GO_FLAGS adds go build flags (-buildmode=pie).
+# `nice -n 19` with the local toolchain; $BED_GO_FLAGS adds go build flags (-buildmode=pie);
+# $BED_GO_SUM_DROP and $BED_GO_REPLACE are described where they apply.
 bed_go_build() {
   local out=$1 cgo=$2 tags=$3 ldf=$4 modver=$5
   shift 5
@@ -90,12 +91,23 @@ bed_go_build() {
   rm -f "$dir/go.sum"
   cp "$(jq -r .Dir <<<"$info")/go.sum" "$dir/go.sum" 2>/dev/null || true
   chmod u+w "$dir/go.sum" 2>/dev/null || true
+  # $BED_GO_SUM_DROP: a "module version" pair whose lines in the shipped go.sum are dropped
+  # (a hash the proxy no longer matches); Go then records the proxy's own hash.
+  if [[ -n ${BED_GO_SUM_DROP:-} && -f $dir/go.sum ]]; then
+    local kept
+    kept=$(awk -v drop="$BED_GO_SUM_DROP" '($1 " " $2) != drop && ($1 " " $2) != (drop "/go.mod")' "$dir/go.sum")
+    printf '%s\n' "$kept" >"$dir/go.sum"
+  fi
   local e
   for e in $("$go" mod edit -json "$gomod" | jq -r '(.Exclude // [])[] | .Path + "@" + .Version'); do
     "$go" mod edit -exclude="$e" "$dir/go.mod"
   done
   for e in $("$go" mod edit -json "$gomod" | jq -r '(.Replace // [])[] | select(.New.Version != null) |
       (.Old.Path + (if .Old.Version then "@" + .Old.Version else "" end)) + "=" + .New.Path + "@" + .New.Version'); do
+    "$go" mod edit -replace="$e" "$dir/go.mod"
+  done
+  # $BED_GO_REPLACE: "module=dir" pairs (space-separated) the build takes from a local copy.
+  for e in ${BED_GO_REPLACE:-}; do
     "$go" mod edit -replace="$e" "$dir/go.mod"
   done
   # One `go build` for all packages: they are loaded once, and -o DIR/ names each binary

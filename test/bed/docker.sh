@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Docker engine and the tools the test bed needs (Debian packages), starts
 # dockerd in the background when no daemon answers, and makes sure the `docker` client the
-# tests use talks to it. Idempotent: a second run only checks.
+# tests use talks to it. Idempotent: a second run only checks. `--restart-daemon` stops the
+# daemon and starts it again (the end-to-end tests' Docker-restart fault).
 #
 # Findings on the build machines (Debian 12):
 # - Debian's docker.io is Docker 20.10 (API 1.41). /usr/local/bin/docker (client 28.x, API
@@ -90,6 +91,30 @@ bed_docker_client() {
   bed_log "client the tests use: $(PATH=$BED_BIN:$PATH command -v docker) $(PATH=$BED_BIN:$PATH docker version --format '{{.Client.Version}}, daemon {{.Server.Version}}')"
 }
 
+# Stops the daemon this machine runs (SIGTERM, as a service manager does: containers are
+# stopped, and those with a restart policy start again with the daemon) and starts it again.
+# The end-to-end tests use it to restart Docker under a running environment.
+bed_docker_restart() {
+  local pid i
+  pid=$(pidof dockerd || true)
+  if [ -z "$pid" ]; then
+    bed_log "dockerd: not running here; nothing to restart"
+    return 1
+  fi
+  bed_log "dockerd: stopping (pid $pid)"
+  kill -TERM "$pid"
+  for i in $(seq 1 240); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    bed_log "dockerd: still running after 120s"
+    return 1
+  fi
+  bed_log "dockerd: stopped after ${i}x0.5s"
+  bed_docker_daemon
+}
+
 bed_docker_main() {
   bed_step docker-packages bed_docker_packages
   bed_step dockerd bed_docker_daemon
@@ -97,5 +122,12 @@ bed_docker_main() {
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-  bed_docker_main
+  case ${1:-} in
+    "") bed_docker_main ;;
+    --restart-daemon) bed_docker_restart ;;
+    *)
+      echo "usage: $0 [--restart-daemon]" >&2
+      exit 2
+      ;;
+  esac
 fi

@@ -174,13 +174,15 @@ export function runAsync(
 }
 
 /**
- * A plain registry:2 on `network`, published on 127.0.0.1:`port`, standing in for Docker Hub;
- * returns once it answers.
+ * A plain registry:2 on `network`, published on 127.0.0.1:`port`, standing in for Docker Hub (or
+ * another upstream); returns once it answers. `restartAlways`: it comes back with the daemon, as
+ * the real upstream stays reachable across a local Docker restart.
  */
 export async function startRegistryStandIn(
   name: string,
   network: string,
   port: number,
+  opts: { restartAlways?: boolean } = {},
 ): Promise<void> {
   run("docker", [
     "run",
@@ -189,6 +191,7 @@ export async function startRegistryStandIn(
     name,
     "--network",
     network,
+    ...(opts.restartAlways === true ? ["--restart", "always"] : []),
     "-p",
     `127.0.0.1:${port}:5000`,
     "registry:2",
@@ -210,6 +213,7 @@ export interface DevStackSettings {
   readonly registryName: string;
   readonly registryPort: number;
   readonly caches: readonly Readonly<Record<string, string | number>>[];
+  readonly retainOnDestroy?: boolean;
 }
 
 /**
