@@ -23,6 +23,7 @@ import {
   tryRun,
   waitFor,
 } from "../support/bed";
+import { Kube } from "../support/kube";
 
 const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
 const BASE_IMAGE = "kind-dev-bed/debian:bookworm";
@@ -44,7 +45,7 @@ let kubeconfigFile: string;
 let stack: Stack;
 
 function kubectl(...args: string[]): string {
-  return run("kubectl", ["--kubeconfig", kubeconfigFile, ...args]);
+  return new Kube(kubeconfigFile).kubectl(...args);
 }
 
 function catalog(port: number): string[] {
@@ -141,32 +142,12 @@ spec:
 `;
 
 function apply(manifest: string): void {
-  run("kubectl", ["--kubeconfig", kubeconfigFile, "apply", "-f", "-"], { input: manifest });
-}
-
-function runningPods(selector: string): { name: string; node: string }[] {
-  const out = kubectl(
-    "get",
-    "pods",
-    "-n",
-    "default",
-    "-l",
-    selector,
-    "-o",
-    'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}',
-  );
-  return out
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => {
-      const [name = "", node = ""] = l.split(" ");
-      return { name, node };
-    });
+  new Kube(kubeconfigFile).apply(manifest);
 }
 
 async function workloadsRunning(): Promise<void> {
   await waitFor("the app DaemonSet running on both nodes", 600_000, () => {
-    const pods = runningPods("app=app");
+    const pods = new Kube(kubeconfigFile).runningPods("app=app");
     return new Set(pods.map((p) => p.node)).size === nodes().length;
   });
   await waitFor("the Docker Hub pod running", 600_000, () =>
