@@ -9,7 +9,8 @@
 # nothing is built. Where one is missing and cannot be had the normal way (a machine with no
 # internet), it is made by the test bed's own recipes from Debian packages and Go modules
 # (test/bed/: the Docker engine, the Pulumi CLI and plugins, kind, and a kind node image when the
-# stack names none, since kind's default cannot be pulled there). The first such run takes long
+# stack names none, since kind's default cannot be pulled there), and the registry image where
+# it cannot be pulled. The first such run takes long
 # (about 25 minutes for the tools, 20 more for the node image on 2 cores); later runs reuse them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -70,6 +71,22 @@ if [[ ${bootstrapped:-0} == 1 ]]; then
     say "docker run --privileged fails on this machine: kind runs through test/bed/docker-wrapper"
     PATH="$PWD/test/bed/docker-wrapper:$PATH"
   fi
+fi
+
+# The registry image (also the caches'): where it is not here and cannot be pulled (no internet),
+# registry:3 and registry:2 are built by the test bed's recipe, from a Go module or a Debian package.
+registry_image=$(sed -n 's/^ *kind-dev:registryImage: *//p' "stacks/dev/Pulumi.$stack.yaml" 2>/dev/null || true)
+registry_image=${registry_image//[\"\']/}
+registry_image=${registry_image:-registry:3}
+if ! docker image inspect "$registry_image" >/dev/null 2>&1 && ! docker pull -q "$registry_image" >/dev/null 2>&1; then
+  case $registry_image in
+    registry:3 | registry:2)
+      say "$registry_image cannot be pulled: building it with test/bed/images.sh (a few minutes the first time)"
+      start=$SECONDS
+      bash test/bed/images.sh "$registry_image"
+      say "$registry_image built in $((SECONDS - start))s"
+      ;;
+  esac
 fi
 
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$HOME/.pulumi-kind-dev}

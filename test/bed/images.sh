@@ -546,6 +546,16 @@ bed_images_main() {
   fi
 }
 
+# `images.sh registry:3` (or registry:2) builds that one image: what `npm run up` needs on a
+# machine that cannot pull it.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-  bed_images_main
+  case ${1:-} in
+    "") bed_images_main ;;
+    registry:3) build_registry3 ;;
+    registry:2) build_registry ;;
+    *)
+      echo "usage: $0 [registry:2|registry:3]" >&2
+      exit 2
+      ;;
+  esac
 fi

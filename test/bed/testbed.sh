@@ -5,7 +5,8 @@
 #   test/bed/testbed.sh            Docker engine, images (and one node stand-in per containerd
 #                                  minor kind ships), Pulumi CLI and plugins, kind CLI
 #   test/bed/testbed.sh --node-image   ... and what the end-to-end tests add: the kind node image,
-#                                  Tilt's KEP-1755 reader, Tilt, crane and the crane image
+#                                  Tilt's KEP-1755 reader, Tilt, crane and the crane image,
+#                                  the Pulumi YAML language host
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -29,6 +30,7 @@ if [ "$with_node_image" = 1 ]; then
   bed_step node-image bash "$BED_DIR/node-image.sh"
   bed_step kep1755-reader bash "$BED_DIR/kep1755-reader.sh"
   bed_step workflow-clients bash "$BED_DIR/workflow-clients.sh"
+  bed_step language-yaml bash "$BED_DIR/language-yaml.sh"
 fi
 bed_log "test bed ready in $((SECONDS - start))s; tools in $BED_BIN (tests put it first on PATH)"
 ls -l "$BED_BIN" >&2

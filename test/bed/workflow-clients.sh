@@ -45,6 +45,7 @@ build_tilt() {
     local dir src=$BED_CACHE/tilt/src-$TILT_VERSION
     dir=$(cd "$BED_CACHE" && GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download -json "$modver" | jq -r .Dir)
     rm -rf "$src"
+    mkdir -p "$(dirname "$src")"
     cp -r "$dir" "$src"
     chmod -R u+w "$src"
     printf '<!doctype html><title>Tilt</title><p>Web UI not built (pulumi-kind-dev test bed).</p>\n' \
