@@ -6,51 +6,81 @@
 #   KIND_DEV_NO_BOOTSTRAP=1  fail on a missing tool instead of building it
 #
 # Where the tools are installed (docker with a running daemon, pulumi, kind), they are used and
-# nothing is built. Where one is missing and cannot be had the normal way (a machine with no
-# internet), it is made by the test bed's own recipes from Debian packages and Go modules
-# (test/bed/: the Docker engine, the Pulumi CLI and plugins, kind, and a kind node image when the
-# stack names none, since kind's default cannot be pulled there), and the registry image where
-# it cannot be pulled. The first such run takes long
-# (about 25 minutes for the tools, 20 more for the node image on 2 cores); later runs reuse them.
+# nothing is built. On a Debian-like Linux machine where one is missing and cannot be had the
+# normal way (no internet), it is made by the test bed's recipes from Debian packages and Go
+# modules (test/bed/): the Docker engine, the Pulumi CLI and plugins, kind, a kind node image
+# when the stack names none, and the registry image where it cannot be pulled. The first such
+# run is long (the README gives the measured time); later runs reuse what it built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 say() { echo "pulumi-kind-dev: $*" >&2; }
 stack=${KIND_DEV_STACK:-dev}
+stack_file=stacks/dev/Pulumi.$stack.yaml
 bed_cache=${KIND_DEV_BED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-kind-dev-bed}
 
+# stack_config KEY: the value of kind-dev:KEY in the stack file, unquoted; empty when unset.
+stack_config() {
+  local value
+  value=$(sed -n "s/^ *kind-dev:$1: *//p" "$stack_file" 2>/dev/null || true)
+  value=${value%%$'\n'*}
+  value=${value//[\"\']/}
+  echo "$value"
+}
+
+# The test bed can build what is missing only on Linux with apt (Debian, Ubuntu) and Go.
+can_bootstrap() {
+  [[ ${KIND_DEV_NO_BOOTSTRAP:-} != 1 && $(uname -s) == Linux ]] && command -v apt-get >/dev/null 2>&1 &&
+    { command -v go >/dev/null 2>&1 || [[ -x /usr/local/go/bin/go ]]; }
+}
+
 if ! command -v node >/dev/null 2>&1; then
-  say "node is not on PATH; install Node.js 20 or newer (see the README's prerequisites)"
+  say "node is not on PATH; install Node.js 20 or newer"
   exit 127
 fi
 
-missing=()
-command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 || missing+=("a Docker daemon")
-# The test bed's tools, when an earlier run built them, count as installed.
-if [[ -x $bed_cache/bin/pulumi && -x $bed_cache/bin/kind ]] && ! command -v pulumi >/dev/null 2>&1; then
-  # shellcheck source-path=SCRIPTDIR/../.. source=test/bed/env.sh
-  source test/bed/env.sh
-  bootstrapped=1
-fi
-command -v pulumi >/dev/null 2>&1 || missing+=(pulumi)
-command -v kind >/dev/null 2>&1 || missing+=(kind)
-
-if ((${#missing[@]})); then
-  if [[ ${KIND_DEV_NO_BOOTSTRAP:-} == 1 ]]; then
-    say "${missing[*]} missing; install them (see the README's prerequisites)"
+# Docker: a daemon that does not answer is started only where the test bed installed the engine
+# (no service manager there); a daemon the user chose (DOCKER_HOST) or runs (Docker Desktop,
+# systemd) is theirs to start.
+if ! docker info >/dev/null 2>&1; then
+  if command -v dockerd >/dev/null 2>&1 || [[ -x /usr/sbin/dockerd ]]; then
+    if [[ -n ${DOCKER_HOST:-} || -d /run/systemd/system || ! -f $bed_cache/dockerd.log ]]; then
+      say "the Docker daemon does not answer (docker info failed${DOCKER_HOST:+, DOCKER_HOST=$DOCKER_HOST}). Start Docker (Docker Desktop, or: sudo systemctl start docker) and run npm run up again."
+      exit 1
+    fi
+    say "starting the Docker daemon the test bed installed (test/bed/docker.sh)"
+    bash test/bed/docker.sh
+  elif can_bootstrap; then
+    say "no Docker engine: installing Debian's docker.io and starting it (test/bed/docker.sh)"
+    bash test/bed/docker.sh
+  else
+    say "no Docker engine on this machine. Install Docker (https://docs.docker.com/engine/install/) and run npm run up again."
     exit 127
   fi
-  say "${missing[*]} missing: getting them through the test bed's recipes (test/bed/), from Debian packages and Go modules. The first time this takes about 25 minutes on 2 cores; progress follows."
-  start=$SECONDS
-  if [[ " ${missing[*]} " == *" a Docker daemon "* ]]; then
-    bash test/bed/docker.sh
-  fi
-  if [[ " ${missing[*]} " == *" pulumi "* || " ${missing[*]} " == *" kind "* ]]; then
-    [ -d node_modules ] || npm ci --no-audit --no-fund
-    bash test/bed/pulumi-toolchain.sh
+fi
+
+# pulumi and kind: installed ones first, then those an earlier run built into the bed's cache.
+if ! command -v pulumi >/dev/null 2>&1 || ! command -v kind >/dev/null 2>&1; then
+  if [[ -x $bed_cache/bin/pulumi && -x $bed_cache/bin/kind ]]; then
     # shellcheck source-path=SCRIPTDIR/../.. source=test/bed/env.sh
     source test/bed/env.sh
+    bootstrapped=1
   fi
+fi
+missing=()
+command -v pulumi >/dev/null 2>&1 || missing+=(pulumi)
+command -v kind >/dev/null 2>&1 || missing+=(kind)
+if ((${#missing[@]})); then
+  if ! can_bootstrap; then
+    say "${missing[*]} not on PATH. Install them (https://www.pulumi.com/docs/install/, https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and run npm run up again."
+    exit 127
+  fi
+  say "${missing[*]} not on PATH: building the Pulumi CLI, its plugins and kind from Go modules (test/bed/pulumi-toolchain.sh; about 20 minutes the first time on 2 cores)"
+  start=$SECONDS
+  [ -d node_modules ] || npm ci --no-audit --no-fund
+  bash test/bed/pulumi-toolchain.sh
+  # shellcheck source-path=SCRIPTDIR/../.. source=test/bed/env.sh
+  source test/bed/env.sh
   bootstrapped=1
   say "tools ready after $((SECONDS - start))s"
 fi
@@ -59,8 +89,8 @@ args=()
 if [[ ${bootstrapped:-0} == 1 ]]; then
   # A machine without the tools cannot pull kind's default node image either: unless the stack
   # names one, use the test bed's (built once, about 20 minutes the first time).
-  if ! grep -q '^ *kind-dev:nodeImage:' "stacks/dev/Pulumi.$stack.yaml" 2>/dev/null; then
-    say "no nodeImage in stacks/dev/Pulumi.$stack.yaml: using the test bed's node image"
+  if [[ -z $(stack_config nodeImage) ]]; then
+    say "no nodeImage in $stack_file: using the test bed's node image (test/bed/node-image.sh)"
     image=$(bash test/bed/node-image.sh | tail -n 1)
     args+=(--config "kind-dev:nodeImage=$image")
   fi
@@ -74,19 +104,17 @@ if [[ ${bootstrapped:-0} == 1 ]]; then
 fi
 
 # The registry image (also the caches'): where it is not here and cannot be pulled (no internet),
-# registry:3 and registry:2 are built by the test bed's recipe, from a Go module or a Debian package.
-registry_image=$(sed -n 's/^ *kind-dev:registryImage: *//p' "stacks/dev/Pulumi.$stack.yaml" 2>/dev/null || true)
-registry_image=${registry_image//[\"\']/}
+# registry:3 and registry:2 are built by the test bed's recipe. Any other image is left to the
+# registry's own step, which says what failed.
+registry_image=$(stack_config registryImage)
 registry_image=${registry_image:-registry:3}
-if ! docker image inspect "$registry_image" >/dev/null 2>&1 && ! docker pull -q "$registry_image" >/dev/null 2>&1; then
-  case $registry_image in
-    registry:3 | registry:2)
-      say "$registry_image cannot be pulled: building it with test/bed/images.sh (a few minutes the first time)"
-      start=$SECONDS
-      bash test/bed/images.sh "$registry_image"
-      say "$registry_image built in $((SECONDS - start))s"
-      ;;
-  esac
+if [[ $registry_image == registry:[23] ]] && can_bootstrap &&
+  ! docker image inspect "$registry_image" >/dev/null 2>&1 &&
+  ! docker pull -q "$registry_image" >/dev/null 2>&1; then
+  say "$registry_image cannot be pulled: building it (test/bed/images.sh; a few minutes the first time)"
+  start=$SECONDS
+  bash test/bed/images.sh "$registry_image"
+  say "$registry_image built in $((SECONDS - start))s"
 fi
 
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$HOME/.pulumi-kind-dev}
@@ -98,4 +126,5 @@ if [[ $PULUMI_BACKEND_URL == file://* ]]; then
 fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
 pulumi stack select --create "$stack" --non-interactive >/dev/null
-pulumi up --yes --non-interactive --stack "$stack" "${args[@]}" "$@"
+# --yes already skips the question; --skip-preview skips the second program run it would cost.
+pulumi up --yes --skip-preview --non-interactive --stack "$stack" "${args[@]}" "$@"

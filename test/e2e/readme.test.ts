@@ -1,0 +1,221 @@
+/**
+ * The README's commands, run literally (each string below is a line of the README, and a unit
+ * test checks that every README command is here or covered elsewhere), in a copy of the
+ * repository, as a new user runs them: `npm ci && npm run up` finds its own tools (the test bed's
+ * tools are not on PATH) and, with the registry image and the node image removed first, makes
+ * them again; `npm run up` again changes nothing; the image workflow, the doctor and prune;
+ * `npm run down` leaves the registry.
+ *
+ * It runs the dev stack as it is (cluster `dev`, registry `kind-registry` on port 5001, network
+ * `kind`), so those must be free; it refuses to start otherwise and removes what it made.
+ */
+import { spawn } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BED_BIN, REPO_DIR, run, tryRun, WRAPPER_DIR } from "../support/bed";
+
+/** What the dev stack (stacks/dev/Pulumi.dev.yaml and the component's defaults) creates. */
+const DEV = {
+  cluster: "dev",
+  registry: "kind-registry",
+  cache: "kind-cache-docker-io",
+  network: "kind",
+  port: 5001,
+} as const;
+const NODE_IMAGE_TAG = "kind-dev-bed/node";
+
+let work: string;
+let backend: string;
+let appDir: string;
+
+/** The environment a user's shell has here: no test-bed tools on PATH. */
+function userEnv(): NodeJS.ProcessEnv {
+  const strip = new Set([BED_BIN, WRAPPER_DIR]);
+  return {
+    ...process.env,
+    PATH: (process.env["PATH"] ?? "")
+      .split(":")
+      .filter((p) => !strip.has(p))
+      .join(":"),
+    PULUMI_BACKEND_URL: `file://${backend}`,
+    // The legacy builder: BuildKit does not run on these machines' Docker 20.10.
+    DOCKER_BUILDKIT: "0",
+  };
+}
+
+/**
+ * The commands that find their own tools; every other one runs as after `. test/bed/env.sh`,
+ * which a machine that `npm run up` bootstrapped needs for kind and kubectl.
+ */
+const FINDS_ITS_TOOLS = [
+  "npm ci && npm run up",
+  "npm run up",
+  "npm run down",
+  "npm ci && npm test",
+];
+
+/** Runs one README command with bash in `cwd`; output interleaved. */
+function sh(command: string, cwd = work): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const env = userEnv();
+    const child = spawn("bash", ["-c", `${command} 2>&1`], {
+      cwd,
+      env: FINDS_ITS_TOOLS.includes(command) ? env : { ...env, PATH: `${BED_BIN}:${env["PATH"]}` },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3_000_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+async function ok(command: string, cwd?: string): Promise<string> {
+  const r = await sh(command, cwd);
+  expect(r.code, `${command}\n${r.output.slice(-4000)}`).toBe(0);
+  return r.output;
+}
+
+function exists(kind: "container" | "network" | "volume", name: string): boolean {
+  return tryRun("docker", [kind, "inspect", name]).ok;
+}
+
+describe("the README's commands, literally", () => {
+  beforeAll(() => {
+    const taken = [
+      ...[DEV.registry, DEV.cache, `${DEV.cluster}-control-plane`].filter((n) =>
+        exists("container", n),
+      ),
+      ...(tryRun("kind", ["get", "clusters"]).out.split("\n").includes(DEV.cluster)
+        ? [`kind cluster ${DEV.cluster}`]
+        : []),
+    ];
+    if (taken.length > 0) {
+      throw new Error(
+        `the README test runs the dev stack as it is; these exist already: ${taken.join(", ")}. ` +
+          "Remove them (npm run down; docker rm -f kind-registry kind-cache-docker-io) and run it again.",
+      );
+    }
+    work = mkdtempSync(path.join(os.tmpdir(), "kind-dev-readme-"));
+    backend = path.join(work, ".backend");
+    mkdirSync(backend);
+    appDir = path.join(work, ".app");
+    mkdirSync(appDir);
+    writeFileSync(path.join(appDir, "Dockerfile"), "FROM kind-dev-bed/testimg:1\n");
+    // A copy of the checkout as git sees it (tracked and untracked files, not ignored ones).
+    const files = run("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: REPO_DIR })
+      .split("\0")
+      .filter((f) => f !== "");
+    for (const f of files) {
+      cpSync(path.join(REPO_DIR, f), path.join(work, "repo", f), { recursive: true });
+    }
+    work = path.join(work, "repo");
+    // As empty as this machine allows: the registry image and the node image go, so the first
+    // run makes both again (the Go build cache and the Debian packages stay).
+    tryRun("docker", ["image", "rm", "registry:3"]);
+    for (const image of run("docker", [
+      "images",
+      "--format",
+      "{{.Repository}}:{{.Tag}}",
+      NODE_IMAGE_TAG,
+    ]).split("\n")) {
+      if (image !== "") {
+        tryRun("docker", ["image", "rm", image]);
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await sh("npm run down").catch(() => undefined);
+    for (const name of [DEV.registry, DEV.cache]) {
+      const labels = tryRun("docker", [
+        "inspect",
+        "-f",
+        '{{index .Config.Labels "dev.pulumi-kind-dev.managed"}}',
+        name,
+      ]);
+      if (labels.ok && labels.out.trim() === "true") {
+        tryRun("docker", ["rm", "-f", name]);
+        tryRun("docker", ["volume", "rm", `${name}-data`]);
+      }
+    }
+    if (work) {
+      rmSync(path.dirname(work), { recursive: true, force: true });
+    }
+  });
+
+  it("npm ci && npm run up: the first run makes what is missing and brings the stack up", async () => {
+    const out = await ok("npm ci && npm run up");
+    expect(out).toContain("registry:3 cannot be pulled: building it");
+    expect(out).toContain("using the test bed's node image");
+    expect(exists("container", DEV.registry)).toBe(true);
+    expect(run("kind", ["get", "clusters"]).split("\n")).toContain(DEV.cluster);
+  });
+
+  it("npm run up again changes nothing", async () => {
+    const out = await ok("npm run up");
+    expect(out).toMatch(/Resources:\n\s+\d+ unchanged/);
+    expect(out).not.toMatch(/^\s+[~+-] .*(updated|created|deleted|replaced)/m);
+  });
+
+  it("npm ci && npm test", async () => {
+    expect(await ok("npm ci && npm test")).toMatch(/Tests\s+\d+ passed/);
+  });
+
+  it("builds and pushes an image to the registry, which pods pull", async () => {
+    await ok(
+      "docker build -t localhost:5001/app:dev . && docker push localhost:5001/app:dev",
+      appDir,
+    );
+    expect(
+      await ok(
+        "docker exec dev-control-plane cat /etc/containerd/certs.d/localhost:5001/hosts.toml",
+      ),
+    ).toContain(`[host."http://${DEV.registry}:5000"]`);
+    expect(await ok("docker exec dev-control-plane crictl pull localhost:5001/app:dev")).toMatch(
+      /Image is up to date for sha256:[0-9a-f]{64}/,
+    );
+  });
+
+  it("the KEP-1755 ConfigMap names the registry", async () => {
+    const data = await ok(
+      "kubectl get configmap -n kube-public local-registry-hosting -o jsonpath='{.data.localRegistryHosting\\.v1}'",
+    );
+    expect(data).toContain(`host: "localhost:${DEV.port}"`);
+  });
+
+  it("the doctor finds everything healthy, in each form", async () => {
+    expect(await ok("npx kind-dev doctor")).toMatch(/\bok\b/);
+    expect(await ok("npx kind-dev doctor --cluster dev")).toMatch(/\bok\b/);
+    const json = JSON.parse(await ok("npx kind-dev doctor --json")) as unknown;
+    expect(json).toBeTypeOf("object");
+    await ok("npx kind-dev doctor --fix");
+  });
+
+  it("prune keeps the newest tags and says what it would delete", async () => {
+    expect(await ok("npx kind-dev prune --keep-last 3 --dry-run")).toContain("app");
+    await ok("npx kind-dev prune --keep-last 3");
+    await ok("npx kind-dev prune --untagged");
+    expect(await ok("docker exec dev-control-plane crictl pull localhost:5001/app:dev")).toMatch(
+      /Image is up to date/,
+    );
+  });
+
+  it("npm run down drops the cluster and keeps the registry with its images", async () => {
+    await ok("npm run down");
+    expect(run("kind", ["get", "clusters"]).split("\n")).not.toContain(DEV.cluster);
+    expect(run("docker", ["inspect", "-f", "{{.State.Running}}", DEV.registry]).trim()).toBe(
+      "true",
+    );
+    expect(run("curl", ["-fsS", `http://127.0.0.1:${DEV.port}/v2/app/tags/list`])).toContain(
+      '"dev"',
+    );
+  });
+});

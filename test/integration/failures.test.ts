@@ -1,0 +1,244 @@
+/**
+ * The failures a new user meets first, each through `npm run up` exactly as the README says it,
+ * on the real engine: the exact message that names the cause and the fix, the whole output on
+ * one screen, never a script's text, and no cluster created when the registry cannot start.
+ * The lines themselves are in test/support/failures.ts, which the README is checked against.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import {
+  BED_BIN,
+  BED_IMAGES,
+  describeDocker,
+  docker,
+  dockerResult,
+  freePort,
+  pulumiEnv,
+  REPO_DIR,
+  runId,
+} from "./helpers";
+import { FAILURES, type FailureValues } from "../support/failures";
+
+/** Lines of output a failure may take: one screen. */
+const SCREEN = 25;
+
+interface UpResult {
+  readonly code: number;
+  readonly output: string;
+}
+
+/** `npm run up` in the repository, as a user runs it, with stdout and stderr interleaved. */
+function npmRunUp(env: Readonly<Record<string, string>>): Promise<UpResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", "npm run up 2>&1"], {
+      cwd: REPO_DIR,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+describeDocker("the first failures a user meets, through npm run up", () => {
+  const id = runId();
+  const stack = `fail-${id}`;
+  const stackFile = path.join(REPO_DIR, "stacks/dev", `Pulumi.${stack}.yaml`);
+  const names = {
+    cluster: `kdf-${id}`,
+    network: `kdf-${id}-net`,
+    registry: `kdf-${id}-registry`,
+  };
+  let backend: string;
+  let emptyBedCache: string;
+  let port: number;
+  /** The values the catalogue's lines name, for this run. */
+  let values: FailureValues;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  /** Writes the stack's config (the user's Pulumi.<stack>.yaml) and runs `npm run up`. */
+  async function up(
+    settings: Readonly<Record<string, string | number>>,
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<UpResult> {
+    const config = {
+      clusterName: names.cluster,
+      networkName: names.network,
+      registryName: names.registry,
+      registryPort: port,
+      caches: "[]",
+      ...settings,
+    };
+    writeFileSync(
+      stackFile,
+      `config:\n${Object.entries(config)
+        .map(([k, v]) => `  kind-dev:${k}: ${typeof v === "number" ? v : JSON.stringify(v)}\n`)
+        .join("")}`,
+    );
+    const result = await npmRunUp({ ...pulumiEnv(backend), KIND_DEV_STACK: stack, ...env });
+    return result;
+  }
+
+  /** The checks every failure must pass: exit code, one screen, no script text. */
+  function expectShort(result: UpResult, ...lines: string[]): void {
+    expect(result.code, result.output).not.toBe(0);
+    for (const line of lines) {
+      expect(result.output).toContain(line);
+    }
+    const count = result.output.trimEnd().split("\n").length;
+    expect(count, `${count} lines:\n${result.output}`).toBeLessThanOrEqual(SCREEN);
+    expect(result.output).not.toContain("set -eu");
+    expect(result.output).not.toContain("shellcheck");
+  }
+
+  async function clusterExists(): Promise<boolean> {
+    const r = await dockerResult([
+      "ps",
+      "-aq",
+      "--filter",
+      `label=io.x-k8s.kind.cluster=${names.cluster}`,
+    ]);
+    return r.stdout.trim() !== "";
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(BED_BIN, "pulumi")) || !existsSync(path.join(BED_BIN, "kind"))) {
+      throw new Error(`pulumi or kind is not in ${BED_BIN}: run 'npm run testbed' first`);
+    }
+    backend = mkdtempSync(path.join(os.tmpdir(), "kind-dev-fail-backend-"));
+    emptyBedCache = mkdtempSync(path.join(os.tmpdir(), "kind-dev-fail-bed-"));
+    port = await freePort();
+    values = { image: "", port: String(port), registry: names.registry, cluster: names.cluster };
+  });
+
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch(() => undefined);
+    }
+    for (const name of [names.registry]) {
+      await dockerResult(["rm", "-f", name]);
+      await dockerResult(["volume", "rm", `${name}-data`]);
+    }
+    await dockerResult(["network", "rm", names.network]);
+    rmSync(stackFile, { force: true });
+    rmSync(backend, { recursive: true, force: true });
+    rmSync(emptyBedCache, { recursive: true, force: true });
+  });
+
+  /** Removes what a failed run left (the registry, its volume, the network) and its state. */
+  async function reset(): Promise<void> {
+    const env = { ...process.env, ...pulumiEnv(backend) };
+    await new Promise<void>((resolve) => {
+      spawn("pulumi", ["stack", "rm", "--force", "--yes", "--stack", stack], {
+        cwd: REPO_DIR,
+        env,
+        stdio: "ignore",
+      }).on("close", () => resolve());
+    });
+    await dockerResult(["rm", "-f", names.registry]);
+    await dockerResult(["volume", "rm", `${names.registry}-data`]);
+    await dockerResult(["network", "rm", names.network]);
+  }
+
+  it("no Docker daemon: says so and how to start it", async () => {
+    const dead = `unix://${path.join(emptyBedCache, "no-daemon.sock")}`;
+    const result = await up({}, { DOCKER_HOST: dead });
+    expectShort(result, `pulumi-kind-dev: ${FAILURES.noDaemon({ ...values, dockerHost: dead })}`);
+  });
+
+  it("kind missing: names it and where to get it", async () => {
+    // A PATH with the Pulumi tools, node and docker, but no kind; no test-bed cache to fall back on.
+    const bin = path.join(emptyBedCache, "bin-without-kind");
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ["pulumi", "pulumi-language-nodejs"]) {
+      symlinkSync(path.join(BED_BIN, tool), path.join(bin, tool));
+    }
+    const result = await up(
+      {},
+      {
+        PATH: `${bin}:${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+        KIND_DEV_BED_CACHE: emptyBedCache,
+        KIND_DEV_NO_BOOTSTRAP: "1",
+      },
+    );
+    expectShort(result, `pulumi-kind-dev: ${FAILURES.noKind()}`);
+  });
+
+  it("a registry image that cannot be pulled: stops before the cluster", async () => {
+    const image = `kind-dev-test.invalid/registry:${id}`;
+    const result = await up({ registryImage: image });
+    expectShort(result, `pulumi-kind-dev: ${FAILURES.registryImage({ ...values, image })}`);
+    expect(await clusterExists()).toBe(false);
+    expect(result.output).not.toContain("Creating cluster");
+    await reset();
+  });
+
+  it("the registry port taken by another process: names the port and the setting", async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port }, resolve));
+    try {
+      const result = await up({});
+      expectShort(result, `pulumi-kind-dev: ${FAILURES.portTaken(values)}`);
+      expect(await clusterExists()).toBe(false);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await reset();
+    }
+  });
+
+  it("a container of the registry's name that is not ours: refused, left alone", async () => {
+    await docker(["create", "--name", names.registry, BED_IMAGES.registry]);
+    cleanups.push(() => dockerResult(["rm", "-f", names.registry]));
+    const result = await up({});
+    expectShort(
+      result,
+      `pulumi-kind-dev: ${FAILURES.containerNotOurs({ ...values, image: BED_IMAGES.registry })}`,
+    );
+    expect((await docker(["inspect", "-f", "{{.State.Status}}", names.registry])).trim()).toBe(
+      "created",
+    );
+    expect(await clusterExists()).toBe(false);
+    await dockerResult(["rm", "-f", names.registry]);
+    await reset();
+  });
+
+  it("a kind cluster of the same name that is not ours: refused, left alone", async () => {
+    // What `kind get clusters` lists: a container labelled as a kind node of that cluster.
+    const node = `${names.cluster}-control-plane`;
+    await docker([
+      "create",
+      "--name",
+      node,
+      "--label",
+      `io.x-k8s.kind.cluster=${names.cluster}`,
+      "--label",
+      "io.x-k8s.kind.role=control-plane",
+      BED_IMAGES.registry,
+    ]);
+    cleanups.push(() => dockerResult(["rm", "-f", node]));
+    const result = await up({});
+    expectShort(result, `pulumi-kind-dev: ${FAILURES.clusterNotOurs(values)}`);
+    expect((await docker(["inspect", "-f", "{{.State.Status}}", node])).trim()).toBe("created");
+    await dockerResult(["rm", "-f", node]);
+    await reset();
+  });
+
+  it("a node image that does not exist: named before kind runs", async () => {
+    const image = `kind-dev-test.invalid/node:${id}`;
+    const result = await up({ nodeImage: image });
+    expectShort(result, `pulumi-kind-dev: ${FAILURES.nodeImage({ ...values, image })}`);
+    expect(await clusterExists()).toBe(false);
+    await reset();
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * The commands the README tells a user to run: every line of its `sh` blocks (a trailing
+ * backslash joins the next line; comments go). Each one is either run, literally, by
+ * test/e2e/readme.test.ts or named here with the test that covers it in another form; a unit
+ * test fails on a README command that is neither.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+
+export const README_PATH = path.join(__dirname, "../../README.md");
+
+/** The commands of the `sh` code blocks of `markdown`, in order, comments stripped. */
+export function readmeCommands(markdown: string): string[] {
+  const commands: string[] = [];
+  let inBlock = false;
+  let pending = "";
+  for (const line of markdown.split("\n")) {
+    if (/^```/.test(line)) {
+      inBlock = !inBlock && /^```(sh|bash|shell)\s*$/.test(line);
+      continue;
+    }
+    if (!inBlock) {
+      continue;
+    }
+    const text = line.replace(/\s+#.*$/, "").replace(/^#.*$/, "");
+    if (text.endsWith("\\")) {
+      pending += `${text.slice(0, -1).trim()} `;
+      continue;
+    }
+    const command = (pending + text.trim()).trim();
+    pending = "";
+    if (command !== "") {
+      commands.push(command);
+    }
+  }
+  return commands;
+}
+
+export function readReadmeCommands(): string[] {
+  return readmeCommands(readFileSync(README_PATH, "utf8"));
+}
+
+/** README commands that test/e2e/readme.test.ts does not run literally, and what covers them. */
+export const COVERED_ELSEWHERE: Readonly<Record<string, string>> = {
+  "npm install pulumi-kind-dev @pulumi/pulumi @pulumi/kubernetes":
+    "test/consumer/consumer.test.ts installs the packed tarball with its peers",
+  "git clone <this repository> pulumi-kind-dev && (cd pulumi-kind-dev && npm ci)":
+    "a placeholder; test/consumer/yaml.test.ts runs the package from a checkout",
+  "cd my-python-project": "a placeholder for the user's own project",
+  "pulumi package add ../pulumi-kind-dev/provider":
+    "test/consumer/yaml.test.ts adds the component provider to a Pulumi YAML program",
+  "npm ci && npm run bench": "the benchmark itself (40 minutes)",
+  "BENCH_SMOKE=1 npm run bench": "the benchmark itself",
+};

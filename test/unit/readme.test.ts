@@ -1,0 +1,44 @@
+/**
+ * Every command the README tells a user to run is run literally by test/e2e/readme.test.ts or
+ * covered by the test named in test/support/readme.ts.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { COVERED_ELSEWHERE, readmeCommands, readReadmeCommands } from "../support/readme";
+
+const e2e = readFileSync(path.join(__dirname, "../e2e/readme.test.ts"), "utf8");
+
+describe("readmeCommands", () => {
+  it("takes sh blocks only, joins continued lines, drops comments", () => {
+    const md = [
+      "```sh",
+      "npm ci && npm run up    # comment",
+      "# a whole comment",
+      "kubectl get cm \\",
+      "  -o name",
+      "```",
+      "```ts",
+      "const x = 1;",
+      "```",
+      "```bash",
+      "npx kind-dev doctor",
+      "```",
+    ].join("\n");
+    expect(readmeCommands(md)).toEqual([
+      "npm ci && npm run up",
+      "kubectl get cm -o name",
+      "npx kind-dev doctor",
+    ]);
+  });
+});
+
+describe("the README's commands", () => {
+  it.each(readReadmeCommands())("%s is run by a test", (command) => {
+    if (command in COVERED_ELSEWHERE) {
+      return;
+    }
+    // readme.test.ts names each command it runs as a string literal of its own.
+    expect(e2e).toContain(JSON.stringify(command));
+  });
+});
