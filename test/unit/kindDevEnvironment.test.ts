@@ -270,9 +270,11 @@ describe("KindDevEnvironment under mocks", () => {
     expect(inputsOf("dev-registry")["triggers"]).toBeUndefined();
   });
 
-  it("starts the cluster beside the registries; node commands and the ConfigMap wait for both", async () => {
+  it("creates the cluster once the registry and every cache run; node commands and the ConfigMap wait for it", async () => {
     await build({ clusterName: "dev", workers: 1 });
-    expect(await dependsOnNames("dev-cluster")).toEqual(["dev-network"]);
+    expect(await dependsOnNames("dev-cluster")).toEqual(
+      ["dev-cache-docker-io", "dev-network", "dev-registry"].sort(),
+    );
     expect(await dependsOnNames("dev-registry")).toEqual(["dev-network"]);
     expect(await dependsOnNames("dev-cache-docker-io")).toEqual(["dev-network"]);
     for (const n of ["dev-control-plane-hosts", "dev-worker-hosts"]) {
@@ -288,6 +290,18 @@ describe("KindDevEnvironment under mocks", () => {
     );
     const provider = optsOf("dev-local-registry-hosting").provider as pulumi.ProviderResource;
     expect(await promiseOf(provider.urn)).toMatch(/::dev-k8s$/);
+  });
+
+  it("makes the cluster wait for each cache, and for the registry alone without caches", async () => {
+    await build({
+      clusterName: "dev",
+      caches: [{ upstreamHost: "docker.io" }, { upstreamHost: "ghcr.io" }],
+    });
+    expect(await dependsOnNames("dev-cluster")).toEqual(
+      ["dev-cache-docker-io", "dev-cache-ghcr-io", "dev-network", "dev-registry"].sort(),
+    );
+    await build({ clusterName: "dev", caches: [] });
+    expect(await dependsOnNames("dev-cluster")).toEqual(["dev-network", "dev-registry"]);
   });
 
   it("hands version 0.1's commands per file over before a node's command writes", async () => {
