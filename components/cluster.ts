@@ -5,7 +5,7 @@ import type { ResolvedConfig } from "./config";
 import { readKubeconfig } from "./lookup";
 import { renderKindConfig } from "./render/kindConfig";
 import { scriptCommand } from "./scriptCommand";
-import { clusterScript } from "./scripts";
+import { CLUSTER_IDENTITY, clusterScript } from "./scripts";
 
 export interface Cluster {
   readonly command: command.local.Command;
@@ -16,13 +16,17 @@ export interface Cluster {
 }
 
 /**
- * The kind cluster, created once the docker network exists (`dependsOn`), while the registry and
- * the caches start: nothing in the cluster needs them until the nodes' `hosts.toml` files point
- * at them, and those wait for both (hostsToml.ts). A change of its config or name replaces it:
- * kind cannot reconfigure a running cluster, and the old one has to go first because the new one
- * takes the same name. A change of the script text alone (a new version of this package) updates
- * it in place, leaving the cluster as it is. The kubeconfig is read by the program once the
- * cluster exists, never printed by a command (the command provider logs what commands print).
+ * The kind cluster, created once the docker network, the registry and the caches exist
+ * (`dependsOn`): a registry that cannot start stops `pulumi up` before `kind create cluster`
+ * runs, so no cluster is left behind whose nodes would point at nothing; the nodes'
+ * `hosts.toml` files wait for the cluster and for all of them (hostsToml.ts). A change of its
+ * config or name replaces it: kind cannot reconfigure a running cluster, and the old one has to
+ * go first because the new one takes the same name. Only the environment variables that say
+ * which cluster it is (CLUSTER_IDENTITY) replace it: the environment also carries the script
+ * texts, and a change of those alone (a new version of this package) updates it in place,
+ * which runs scripts/cluster-update.sh and leaves the cluster as it is. The kubeconfig is read
+ * by the program once the cluster exists, never printed by a command (the command provider
+ * logs what commands print).
  */
 export function createCluster(
   name: string,
@@ -30,11 +34,7 @@ export function createCluster(
   dependsOn: pulumi.Resource[],
   parent: pulumi.Resource,
 ): Cluster {
-  const cmd = scriptCommand(
-    `${name}-cluster`,
-    clusterScript(config.clusterName, config.networkName, renderKindConfig(config)),
-    { parent, dependsOn, replaceOnChanges: ["environment"], deleteBeforeReplace: true },
-  );
+  const cmd = clusterCommand(name, config, dependsOn, parent);
   // Keyed on stdout, not id: the command provider hands out an id in previews too, for a
   // cluster that does not exist yet, while stdout stays unknown until the script has run.
   const kubeconfig = pulumi.secret(cmd.stdout.apply(() => readKubeconfig(config.clusterName)));
@@ -48,4 +48,23 @@ export function createCluster(
     { parent, dependsOn: [cmd] },
   );
   return { command: cmd, kubeconfig, provider };
+}
+
+/** The cluster's command alone, `${name}-cluster` (see createCluster). */
+export function clusterCommand(
+  name: string,
+  config: ResolvedConfig,
+  dependsOn: pulumi.Resource[],
+  parent: pulumi.Resource,
+): command.local.Command {
+  return scriptCommand(
+    `${name}-cluster`,
+    clusterScript(config.clusterName, config.networkName, renderKindConfig(config)),
+    {
+      parent,
+      dependsOn,
+      replaceOnChanges: CLUSTER_IDENTITY.map((variable) => `environment.${variable}`),
+      deleteBeforeReplace: true,
+    },
+  );
 }

@@ -17,9 +17,10 @@ export type { CacheArgs, KindDevEnvironmentArgs, PortMappingArgs } from "./args"
 const providers = new WeakMap<KindDevEnvironment, k8s.Provider>();
 
 /**
- * A complete local Kubernetes dev environment on kind: the docker network, a push registry on
- * `localhost:<registryPort>`, pull-through caches, the cluster, `hosts.toml` on every node so
- * containerd finds the registry and the caches, and the KEP-1755 ConfigMap.
+ * A complete local Kubernetes dev environment on kind, made in this order: the docker network;
+ * a push registry on `localhost:<registryPort>` and pull-through caches; the cluster; then
+ * `hosts.toml` on every node so containerd finds the registry and the caches, and the KEP-1755
+ * ConfigMap.
  */
 export class KindDevEnvironment extends pulumi.ComponentResource {
   /** Name of the kind cluster. */
@@ -59,10 +60,10 @@ export class KindDevEnvironment extends pulumi.ComponentResource {
 
     const network = createNetwork(name, config, this);
     const registries = createRegistries(name, config, network, this);
-    // The cluster needs only the network: kind creates it while the registry and the caches
-    // start. What points the nodes at them waits for both.
-    const cluster = createCluster(name, config, [network], this);
+    // The cluster waits for the registry and the caches: one that cannot start stops the run
+    // before kind creates a cluster whose nodes would pull through it.
     const registryContainers = [registries.registry, ...registries.caches];
+    const cluster = createCluster(name, config, [network, ...registryContainers], this);
     createHostsToml(name, config, cluster.command, registryContainers, this);
     createRegistryHosting(
       name,

@@ -4,7 +4,7 @@ import type { ResolvedConfig, ResolvedCache } from "./config";
 import { containerState } from "./lookup";
 import type { ContainerSpec } from "./render/containers";
 import { scriptCommand } from "./scriptCommand";
-import { registryContainerEnvironment, registryContainerTexts } from "./scripts";
+import { registryContainerLines, registryContainerScript } from "./scripts";
 
 /** A cache's upstream credentials as environment variables, secret whatever the caller passed. */
 function credentials(cache: ResolvedCache): pulumi.Output<Record<string, string>> | undefined {
@@ -47,22 +47,24 @@ function registryContainer(
 ): command.local.Command {
   const removeOnDelete = !config.retainOnDestroy;
   const state = pulumi.output(containerState(args.spec.name, args.spec.volume));
-  // Secret when credentials are given: pulumi.all carries their secretness to the environment.
-  const environment = pulumi.all([args.secretEnv ?? {}, state]).apply(([secretEnv, s]) =>
-    registryContainerEnvironment({
-      spec: args.spec,
-      probeUrl: args.probeUrl,
-      secretEnv,
-      state: s,
-      removeOnDelete,
-      ownCluster: config.clusterName,
-    }),
+  // Secret when credentials are given: pulumi.all carries their secretness to the environment,
+  // script texts included.
+  const environment = pulumi.all([args.secretEnv ?? {}, state]).apply(
+    ([secretEnv, s]) =>
+      registryContainerScript({
+        spec: args.spec,
+        probeUrl: args.probeUrl,
+        secretEnv,
+        state: s,
+        removeOnDelete,
+        ownCluster: config.clusterName,
+      }).environment,
   );
-  // The script texts are constants (scripts/*.sh); only the environment depends on the lookup
-  // and the secrets.
+  // The command lines depend on retention alone; the environment, which carries the script
+  // texts, on the lookup and the secrets too.
   return scriptCommand(
     name,
-    { ...registryContainerTexts(removeOnDelete), environment: {} },
+    { ...registryContainerLines(removeOnDelete), environment: {} },
     { parent, dependsOn: [args.network], retainOnDelete: config.retainOnDestroy },
     { environment },
   );

@@ -2,13 +2,21 @@ import * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Script } from "./scripts";
 
-/** A `local.Command` that runs a script of scripts.ts with its environment. */
+/**
+ * A `local.Command` that runs a script of scripts.ts: its steps are the script's short lines,
+ * and its environment carries the values and the script texts they run (scripts.ts
+ * scriptSteps). The provider runs `delete` with the environment recorded in the state, so a
+ * delete step runs the text of the version that created or last updated the command.
+ */
 export function scriptCommand(
   name: string,
   script: Script,
   opts: pulumi.CustomResourceOptions,
   overrides: {
-    /** Replaces the script's environment, e.g. with a secret one that adds credentials. */
+    /**
+     * Replaces the script's environment, e.g. with a secret one that adds credentials. It must
+     * carry the script texts as the script's does (scriptSteps).
+     */
     readonly environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     readonly triggers?: pulumi.Input<unknown[]>;
   } = {},

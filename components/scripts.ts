@@ -4,6 +4,13 @@
  * (names, TOML, the kind config, credentials) arrive as environment variables and are only ever
  * expanded inside double quotes, so no argument can change what a script does. This module reads
  * the files and renders each script's environment.
+ *
+ * A command's `create`, `update` and `delete` are short lines (stepLine) that run the script
+ * text its environment carries (STEP_VARIABLES). The command provider quotes the whole line in
+ * the error of a step that fails, and `pulumi up` prints that error several times: a line of a
+ * few dozen characters where it used to be a script of several KB. The texts still take part
+ * in the diff (a new script text updates the command in place), and the provider runs a delete
+ * step with the environment recorded in the state, so with the text that went with it.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -16,13 +23,38 @@ import {
 import type { ContainerState } from "./lookup";
 import type { HostsFile } from "./render/hostsToml";
 
-/** A script to run and the environment it reads: what a command of the component executes. */
+/** What a command of the component executes: its steps' lines and their environment. */
 export interface Script {
+  /** stepLine of the script the command runs when created (and updated, without `update`). */
   readonly create: string;
   /** Runs instead of `create` when only the script text changed. */
   readonly update?: string;
   readonly delete?: string;
+  /** The values the scripts read, and each step's script text (STEP_VARIABLES). */
   readonly environment: Readonly<Record<string, string>>;
+}
+
+/** The steps of a `local.Command`. */
+export type Step = "create" | "update" | "delete";
+
+const STEPS: readonly Step[] = ["create", "update", "delete"];
+
+/** The environment variable that carries each step's script text. */
+export const STEP_VARIABLES: Readonly<Record<Step, string>> = {
+  create: "KIND_DEV_CREATE",
+  update: "KIND_DEV_UPDATE",
+  delete: "KIND_DEV_DELETE",
+};
+
+/**
+ * The command line of one step: `exec /bin/sh -c "${KIND_DEV_CREATE:?}" registry-ensure.sh`.
+ * A shell of its own runs the text, as `/bin/sh -c TEXT` did when the text was the line, with
+ * the file's name as `$0`, so the shell's own errors start with it (`cluster-create.sh: 57:
+ * ...`); `exec` passes the script's exit status on. `:?` fails the step when the variable is
+ * missing or empty, where it would otherwise run nothing and succeed.
+ */
+export function stepLine(step: Step, file: string): string {
+  return `exec /bin/sh -c "\${${STEP_VARIABLES[step]}:?}" ${file}.sh`;
 }
 
 /** `scripts/` next to this module (components/ in the repository, dist/ once built). */
@@ -61,13 +93,50 @@ export function loadScript(name: string, nodeScript?: string): string {
   return text;
 }
 
+/** The script file each step of a command runs: scripts/NAME.sh, named without `.sh`. */
+export interface StepFiles {
+  readonly create: string;
+  readonly update?: string;
+  readonly delete?: string;
+  /** A script that runs inside a node, embedded in every step's text (loadScript). */
+  readonly nodeScript?: string;
+}
+
+/** The steps' command lines (stepLine): they depend on the file names alone. */
+export function stepLines(files: StepFiles): Omit<Script, "environment"> {
+  return {
+    create: stepLine("create", files.create),
+    ...(files.update === undefined ? {} : { update: stepLine("update", files.update) }),
+    ...(files.delete === undefined ? {} : { delete: stepLine("delete", files.delete) }),
+  };
+}
+
+/**
+ * A command's steps: their lines, and an environment of `values` (what the scripts read) and
+ * each step's text (loadScript) under its STEP_VARIABLES name. Throws when a value would take
+ * the name of a step's variable.
+ */
+export function scriptSteps(files: StepFiles, values: Readonly<Record<string, string>>): Script {
+  const environment: Record<string, string> = { ...values };
+  for (const step of STEPS) {
+    const variable = STEP_VARIABLES[step];
+    if (variable in values) {
+      throw new Error(`the environment variable ${variable} carries a script and cannot be set`);
+    }
+    const file = files[step];
+    if (file !== undefined) {
+      environment[variable] = loadScript(file, files.nodeScript);
+    }
+  }
+  return { ...stepLines(files), environment };
+}
+
 /** Creates the docker network unless it exists; removes it on delete only when asked to. */
 export function networkScript(network: string, removeOnDelete: boolean): Script {
-  return {
-    create: loadScript("network-ensure"),
-    ...(removeOnDelete ? { delete: loadScript("network-remove") } : {}),
-    environment: { NETWORK: network },
-  };
+  return scriptSteps(
+    { create: "network-ensure", ...(removeOnDelete ? { delete: "network-remove" } : {}) },
+    { NETWORK: network },
+  );
 }
 
 /** Names of environment variables the container gets (values travel in the environment). */
@@ -103,21 +172,22 @@ export interface RegistryContainerScriptInput {
  * spec and the secret values, so a changed credential replaces the container too.
  */
 export function registryContainerScript(input: RegistryContainerScriptInput): Script {
-  return {
-    ...registryContainerTexts(input.removeOnDelete),
-    environment: registryContainerEnvironment(input),
-  };
+  return scriptSteps(
+    registryContainerFiles(input.removeOnDelete),
+    registryContainerEnvironment(input),
+  );
 }
 
-/** The constant texts of registryContainerScript: they depend on nothing but retention. */
-export function registryContainerTexts(removeOnDelete: boolean): Omit<Script, "environment"> {
-  return {
-    create: loadScript("registry-ensure"),
-    ...(removeOnDelete ? { delete: loadScript("registry-remove") } : {}),
-  };
+function registryContainerFiles(removeOnDelete: boolean): StepFiles {
+  return { create: "registry-ensure", ...(removeOnDelete ? { delete: "registry-remove" } : {}) };
 }
 
-/** The environment of registryContainerScript. */
+/** The lines of registryContainerScript: they depend on nothing but retention. */
+export function registryContainerLines(removeOnDelete: boolean): Omit<Script, "environment"> {
+  return stepLines(registryContainerFiles(removeOnDelete));
+}
+
+/** The values registryContainerScript's scripts read (its environment less the script texts). */
 export function registryContainerEnvironment(
   input: RegistryContainerScriptInput,
 ): Record<string, string> {
@@ -158,17 +228,25 @@ export function registryContainerEnvironment(
  * config did not) checks it is still there.
  */
 export function clusterScript(cluster: string, network: string, kindConfig: string): Script {
-  return {
-    create: loadScript("cluster-create"),
-    update: loadScript("cluster-update"),
-    delete: loadScript("cluster-delete"),
-    environment: {
+  return scriptSteps(
+    { create: "cluster-create", update: "cluster-update", delete: "cluster-delete" },
+    {
       CLUSTER: cluster,
       KIND_CONFIG: kindConfig,
       ...(network === "kind" ? {} : { KIND_EXPERIMENTAL_DOCKER_NETWORK: network }),
     },
-  };
+  );
 }
+
+/**
+ * The variables of clusterScript that say which cluster it makes: a change of any of them
+ * replaces the cluster (cluster.ts). Every other variable of its environment is a script text.
+ */
+export const CLUSTER_IDENTITY: readonly string[] = [
+  "CLUSTER",
+  "KIND_CONFIG",
+  "KIND_EXPERIMENTAL_DOCKER_NETWORK",
+];
 
 /**
  * The environment variable that carries one file's text to its node's command: the file's
@@ -179,7 +257,7 @@ export function hostsFileEnvName(file: Pick<HostsFile, "slug">): string {
 }
 
 /**
- * The environment of a node's `hosts.toml` command: `NODE`; one variable per file holding its
+ * The values a node's `hosts.toml` command reads: `NODE`; one variable per file holding its
  * text (hostsFileEnvName), so that a preview's diff names the file that changes; and `HOSTS`,
  * one line per file, `VARIABLE HOST_DIR`, in plan order. Throws when two files would share a
  * variable.
@@ -212,11 +290,10 @@ export function hostsEnvironment(
  * node still exists. See scripts/hosts-sync.sh and scripts/hosts-node.sh.
  */
 export function hostsScript(node: string, files: readonly HostsFile[]): Script {
-  return {
-    create: loadScript("hosts-sync", "hosts-node"),
-    delete: loadScript("hosts-clear", "hosts-node"),
-    environment: hostsEnvironment(node, files),
-  };
+  return scriptSteps(
+    { create: "hosts-sync", delete: "hosts-clear", nodeScript: "hosts-node" },
+    hostsEnvironment(node, files),
+  );
 }
 
 /**
@@ -226,9 +303,8 @@ export function hostsScript(node: string, files: readonly HostsFile[]): Script {
  * files one at a time.
  */
 export function hostsTomlScript(node: string, hostDir: string, toml: string): Script {
-  return {
-    create: loadScript("hosts-write"),
-    delete: loadScript("hosts-remove"),
-    environment: { NODE: node, HOST_DIR: hostDir, HOSTS_TOML: toml },
-  };
+  return scriptSteps(
+    { create: "hosts-write", delete: "hosts-remove" },
+    { NODE: node, HOST_DIR: hostDir, HOSTS_TOML: toml },
+  );
 }

@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { changedPaths, formatPath, plannedStep } from "./engineDiff";
 import {
   FAKE_KUBECONFIG,
   isSecret,
@@ -49,6 +52,14 @@ beforeAll(async () => {
 
 const CMD = "command:local:Command";
 
+const SCRIPTS = path.resolve(__dirname, "../../components/scripts");
+const read = (file: string) => readFileSync(path.join(SCRIPTS, `${file}.sh`), "utf8");
+/** What a step runs for scripts/FILE.sh: `set -eu`, lib.sh, then the file. */
+const text = (file: string) => `set -eu\n${read("lib")}\n${read(file)}`;
+/** Same for a node command: scripts/hosts-node.sh comes first as the function node_script. */
+const nodeText = (file: string) =>
+  `set -eu\n${read("lib")}\nnode_script() {\n  cat <<'KIND_DEV_NODE_SCRIPT'\n${read("hosts-node")}KIND_DEV_NODE_SCRIPT\n}\n${read(file)}`;
+
 async function build(args: import("../../components").KindDevEnvironmentArgs) {
   reset();
   const env = new lib.KindDevEnvironment("dev", args, { transformations: [recordOptions] });
@@ -86,6 +97,42 @@ async function dependsOnNames(name: string): Promise<string[]> {
   return urns.map((u) => u.split("::").pop()!).sort();
 }
 
+/** The script file of each step of each command, with one worker and nothing retained. */
+const STEP_FILES: Record<string, Partial<Record<"create" | "update" | "delete", string>>> = {
+  "dev-network": { create: "network-ensure", delete: "network-remove" },
+  "dev-registry": { create: "registry-ensure", delete: "registry-remove" },
+  "dev-cache-docker-io": { create: "registry-ensure", delete: "registry-remove" },
+  "dev-cluster": { create: "cluster-create", update: "cluster-update", delete: "cluster-delete" },
+  "dev-control-plane-hosts": { create: "hosts-sync", delete: "hosts-clear" },
+  "dev-worker-hosts": { create: "hosts-sync", delete: "hosts-clear" },
+};
+
+/** The file each step's line names: `... cluster-create.sh` -> `cluster-create`. */
+function stepFiles(inputs: Record<string, unknown>): Partial<Record<string, string>> {
+  const out: Partial<Record<string, string>> = {};
+  for (const step of ["create", "update", "delete"]) {
+    const line = inputs[step];
+    if (typeof line === "string") {
+      out[step] = / ([a-z-]+)\.sh$/.exec(line)?.[1] ?? line;
+    }
+  }
+  return out;
+}
+
+/** The same inputs as an earlier version of this package recorded them: other script texts. */
+function withOlderScripts(inputs: Record<string, unknown>): Record<string, unknown> {
+  const environment = inputs["environment"] as Record<string, string>;
+  return {
+    ...inputs,
+    environment: Object.fromEntries(
+      Object.entries(environment).map(([k, v]) => [
+        k,
+        k.startsWith("KIND_DEV_") ? `${v}# an earlier version\n` : v,
+      ]),
+    ),
+  };
+}
+
 const SHARED = [
   `${CMD} dev-cache-docker-io`,
   `${CMD} dev-cluster`,
@@ -111,6 +158,8 @@ describe("KindDevEnvironment under mocks", () => {
     ]);
     expect(names()).toHaveLength(SHARED.length + 3);
     expect(inputsOf("dev-worker2-hosts")["environment"]).toEqual({
+      KIND_DEV_CREATE: nodeText("hosts-sync"),
+      KIND_DEV_DELETE: nodeText("hosts-clear"),
       NODE: "dev-worker2",
       HOSTS:
         "HOSTS_TOML_LOCALHOST_5001 localhost:5001\n" +
@@ -124,12 +173,9 @@ describe("KindDevEnvironment under mocks", () => {
     expect(inputsOf("dev-control-plane-hosts")["environment"]).toMatchObject({
       NODE: "dev-control-plane",
     });
-    const scripts = path.resolve(__dirname, "../../components/scripts");
-    const read = (f: string) => readFileSync(path.join(scripts, `${f}.sh`), "utf8");
-    const embedded = `node_script() {\n  cat <<'KIND_DEV_NODE_SCRIPT'\n${read("hosts-node")}KIND_DEV_NODE_SCRIPT\n}\n`;
     const worker = inputsOf("dev-worker-hosts");
-    expect(worker["create"]).toBe(`set -eu\n${read("lib")}\n${embedded}${read("hosts-sync")}`);
-    expect(worker["delete"]).toBe(`set -eu\n${read("lib")}\n${embedded}${read("hosts-clear")}`);
+    expect(worker["create"]).toBe('exec /bin/sh -c "${KIND_DEV_CREATE:?}" hosts-sync.sh');
+    expect(worker["delete"]).toBe('exec /bin/sh -c "${KIND_DEV_DELETE:?}" hosts-clear.sh');
     expect(worker["update"]).toBeUndefined();
     // Only the control plane is looked up for version 0.1's files.
     expect(lookups.nodesLookedUp).toEqual(["dev-control-plane"]);
@@ -172,6 +218,8 @@ describe("KindDevEnvironment under mocks", () => {
     expect(names().filter((n) => n.includes("cache"))).toEqual([]);
     expect(names().filter((n) => n.includes("-hosts"))).toEqual([`${CMD} dev-control-plane-hosts`]);
     expect(inputsOf("dev-control-plane-hosts")["environment"]).toEqual({
+      KIND_DEV_CREATE: nodeText("hosts-sync"),
+      KIND_DEV_DELETE: nodeText("hosts-clear"),
       NODE: "dev-control-plane",
       HOSTS:
         "HOSTS_TOML_LOCALHOST_5001 localhost:5001\nHOSTS_TOML_KIND_REGISTRY_5000 kind-registry:5000\n",
@@ -199,11 +247,9 @@ describe("KindDevEnvironment under mocks", () => {
       PROBE_URL: "http://127.0.0.1:5001/v2/",
       ATTEMPTS: "60",
       REPAIR: "ok",
+      KIND_DEV_CREATE: text("registry-ensure"),
     });
-    const scripts = path.resolve(__dirname, "../../components/scripts");
-    expect(registry["create"]).toBe(
-      `set -eu\n${readFileSync(path.join(scripts, "lib.sh"), "utf8")}\n${readFileSync(path.join(scripts, "registry-ensure.sh"), "utf8")}`,
-    );
+    expect(registry["create"]).toBe('exec /bin/sh -c "${KIND_DEV_CREATE:?}" registry-ensure.sh');
     expect(registry["delete"]).toBeUndefined();
     expect(inputsOf("dev-cache-docker-io")["environment"]).toMatchObject({
       CONTAINER: "kind-cache-docker-io",
@@ -224,9 +270,11 @@ describe("KindDevEnvironment under mocks", () => {
     expect(inputsOf("dev-registry")["triggers"]).toBeUndefined();
   });
 
-  it("starts the cluster beside the registries; node commands and the ConfigMap wait for both", async () => {
+  it("creates the cluster once the registry and every cache run; node commands and the ConfigMap wait for it", async () => {
     await build({ clusterName: "dev", workers: 1 });
-    expect(await dependsOnNames("dev-cluster")).toEqual(["dev-network"]);
+    expect(await dependsOnNames("dev-cluster")).toEqual(
+      ["dev-cache-docker-io", "dev-network", "dev-registry"].sort(),
+    );
     expect(await dependsOnNames("dev-registry")).toEqual(["dev-network"]);
     expect(await dependsOnNames("dev-cache-docker-io")).toEqual(["dev-network"]);
     for (const n of ["dev-control-plane-hosts", "dev-worker-hosts"]) {
@@ -242,6 +290,18 @@ describe("KindDevEnvironment under mocks", () => {
     );
     const provider = optsOf("dev-local-registry-hosting").provider as pulumi.ProviderResource;
     expect(await promiseOf(provider.urn)).toMatch(/::dev-k8s$/);
+  });
+
+  it("makes the cluster wait for each cache, and for the registry alone without caches", async () => {
+    await build({
+      clusterName: "dev",
+      caches: [{ upstreamHost: "docker.io" }, { upstreamHost: "ghcr.io" }],
+    });
+    expect(await dependsOnNames("dev-cluster")).toEqual(
+      ["dev-cache-docker-io", "dev-cache-ghcr-io", "dev-network", "dev-registry"].sort(),
+    );
+    await build({ clusterName: "dev", caches: [] });
+    expect(await dependsOnNames("dev-cluster")).toEqual(["dev-network", "dev-registry"]);
   });
 
   it("hands version 0.1's commands per file over before a node's command writes", async () => {
@@ -281,6 +341,9 @@ describe("KindDevEnvironment under mocks", () => {
     await build({ clusterName: "dev", workers: 1, nodeImage: "kindest/node:v1.34.0" });
     const cluster = inputsOf("dev-cluster");
     expect(cluster["environment"]).toEqual({
+      KIND_DEV_CREATE: text("cluster-create"),
+      KIND_DEV_UPDATE: text("cluster-update"),
+      KIND_DEV_DELETE: text("cluster-delete"),
       CLUSTER: "dev",
       KIND_CONFIG: `kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
@@ -301,12 +364,18 @@ nodes:
     image: "kindest/node:v1.34.0"
 `,
     });
+    expect(cluster["create"]).toBe('exec /bin/sh -c "${KIND_DEV_CREATE:?}" cluster-create.sh');
+    expect(cluster["update"]).toBe('exec /bin/sh -c "${KIND_DEV_UPDATE:?}" cluster-update.sh');
+    expect(cluster["delete"]).toBe('exec /bin/sh -c "${KIND_DEV_DELETE:?}" cluster-delete.sh');
     const opts = optsOf("dev-cluster");
-    // The environment holds the config and the name; a new script text alone (a new version of
-    // this package) runs the update script instead, which leaves the cluster as it is.
-    // (the command SDK adds its own triggers[*])
-    expect(opts.replaceOnChanges).toEqual(["environment", "triggers[*]"]);
-    expect(cluster["update"]).toContain("kind cluster $CLUSTER unchanged");
+    // The variables that name and configure the cluster replace it; the script texts beside
+    // them do not (the command SDK adds its own triggers[*]).
+    expect(opts.replaceOnChanges).toEqual([
+      "environment.CLUSTER",
+      "environment.KIND_CONFIG",
+      "environment.KIND_EXPERIMENTAL_DOCKER_NETWORK",
+      "triggers[*]",
+    ]);
     expect(opts.deleteBeforeReplace).toBe(true);
   });
 
@@ -315,7 +384,10 @@ nodes:
     expect(inputsOf("dev-cluster")["environment"]).toMatchObject({
       KIND_EXPERIMENTAL_DOCKER_NETWORK: "devnet",
     });
-    expect(inputsOf("dev-network")["environment"]).toEqual({ NETWORK: "devnet" });
+    expect(inputsOf("dev-network")["environment"]).toEqual({
+      NETWORK: "devnet",
+      KIND_DEV_CREATE: text("network-ensure"),
+    });
   });
 
   it("retains network, registry, caches and volumes on destroy by default", async () => {
@@ -324,15 +396,26 @@ nodes:
     expect(retained.sort()).toEqual(["dev-cache-docker-io", "dev-network", "dev-registry"]);
     for (const n of ["dev-network", "dev-registry", "dev-cache-docker-io"]) {
       expect(inputsOf(n)["delete"]).toBeUndefined();
+      expect(inputsOf(n)["environment"]).not.toHaveProperty("KIND_DEV_DELETE");
     }
   });
 
   it("removes everything on destroy when retainOnDestroy is false", async () => {
     await build({ clusterName: "dev", retainOnDestroy: false });
     expect(options.filter((o) => o.opts.retainOnDelete === true)).toEqual([]);
-    expect(inputsOf("dev-network")["delete"]).toContain('docker network rm "$NETWORK"');
+    expect(inputsOf("dev-network")["delete"]).toBe(
+      'exec /bin/sh -c "${KIND_DEV_DELETE:?}" network-remove.sh',
+    );
+    expect(inputsOf("dev-network")["environment"]).toMatchObject({
+      KIND_DEV_DELETE: text("network-remove"),
+    });
     for (const n of ["dev-registry", "dev-cache-docker-io"]) {
-      expect(inputsOf(n)["delete"]).toContain('docker volume rm "$VOLUME"');
+      expect(inputsOf(n)["delete"]).toBe(
+        'exec /bin/sh -c "${KIND_DEV_DELETE:?}" registry-remove.sh',
+      );
+      expect(inputsOf(n)["environment"]).toMatchObject({
+        KIND_DEV_DELETE: text("registry-remove"),
+      });
     }
   });
 
@@ -389,6 +472,7 @@ nodes:
         "REGISTRY_PROXY_PASSWORD REGISTRY_PROXY_REMOTEURL REGISTRY_PROXY_USERNAME REGISTRY_STORAGE_DELETE_ENABLED",
       REGISTRY_PROXY_USERNAME: "bob",
       REGISTRY_PROXY_PASSWORD: "hunter2",
+      KIND_DEV_CREATE: text("registry-ensure"),
     });
     // Nothing else carries the credential: not the scripts, not another resource.
     for (const r of registrations.filter((x) => x.name !== "dev-cache-docker-io")) {
@@ -408,6 +492,212 @@ nodes:
           'host: "localhost:5001"\nhostFromContainerRuntime: "localhost:5001"\nhostFromClusterNetwork: "kind-registry:5000"\nhelp: "https://kind.sigs.k8s.io/docs/user/local-registry/"\n',
       },
     });
+  });
+
+  it("gives every command step a short line that names its script, the text in the environment", async () => {
+    await build({ clusterName: "dev", workers: 1, retainOnDestroy: false });
+    const commands = registrations.filter((r) => r.type === CMD);
+    expect(Object.fromEntries(commands.map((c) => [c.name, stepFiles(c.inputs)]))).toEqual(
+      STEP_FILES,
+    );
+    for (const { name, inputs } of commands) {
+      const environment = inputs["environment"] as Record<string, string>;
+      for (const step of ["create", "update", "delete"] as const) {
+        const file = STEP_FILES[name]?.[step];
+        const variable = `KIND_DEV_${step.toUpperCase()}`;
+        if (file === undefined) {
+          expect(inputs[step], `${name} ${step}`).toBeUndefined();
+          expect(environment, `${name} ${step}`).not.toHaveProperty(variable);
+          continue;
+        }
+        const line = inputs[step] as string;
+        expect(line, `${name} ${step}`).toBe(`exec /bin/sh -c "\${${variable}:?}" ${file}.sh`);
+        expect(line.length).toBeLessThan(100);
+        expect(environment[variable], `${name} ${step}`).toBe(
+          name.endsWith("-hosts") ? nodeText(file) : text(file),
+        );
+      }
+    }
+  });
+
+  describe("each step's line, run as the command provider runs it", () => {
+    // A registry stand-in in its own process: spawnSync blocks this one while a script runs.
+    let server: ChildProcess;
+    let port: number;
+    let tmp: string;
+
+    beforeAll(async () => {
+      server = spawn(process.execPath, [
+        "-e",
+        `const s = require("node:http").createServer((q, r) => { r.statusCode = q.url === "/v2/" ? 200 : 404; r.end("{}"); });
+         s.listen(0, "127.0.0.1", () => console.log(s.address().port));`,
+      ]);
+      port = Number(
+        await new Promise<string>((resolve) =>
+          server.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim())),
+        ),
+      );
+      tmp = mkdtempSync(path.join(os.tmpdir(), "kind-dev-steps-"));
+    });
+
+    afterAll(() => {
+      server.kill();
+      rmSync(tmp, { recursive: true, force: true });
+    });
+
+    /** `/bin/sh -c LINE` with the command's environment, fake docker and kind first on PATH. */
+    function runStep(line: string, environment: Record<string, string>) {
+      const log = path.join(tmp, `calls-${Math.random().toString(36).slice(2)}.jsonl`);
+      const r = spawnSync("/bin/sh", ["-c", line], {
+        env: {
+          PATH: `${path.resolve(__dirname, "fakes")}:/usr/bin:/bin`,
+          FAKE_LOG: log,
+          XDG_STATE_HOME: tmp,
+          ...environment,
+        },
+        encoding: "utf8",
+      });
+      let calls: string[] = [];
+      try {
+        calls = readFileSync(log, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => {
+            const c = JSON.parse(l) as { tool: string; argv: string[] };
+            return [c.tool, ...c.argv.slice(0, 2)].join(" ");
+          });
+      } catch {
+        // No tool was called.
+      }
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls };
+    }
+
+    it("runs the script its line names, which prints nothing on stdout", async () => {
+      await build({ clusterName: "dev", retainOnDestroy: false, registryPort: port });
+      const firstCalls: Record<string, string> = {};
+      for (const { name, inputs } of registrations.filter((r) => r.type === CMD)) {
+        for (const step of ["create", "update", "delete"] as const) {
+          const line = inputs[step];
+          if (typeof line !== "string") {
+            continue;
+          }
+          // The update step checks that the cluster is still there.
+          const r = runStep(line, {
+            ...(inputs["environment"] as Record<string, string>),
+            ...(step === "update" ? { FAKE_KIND_CLUSTERS: "dev\n" } : {}),
+          });
+          expect(r.status, `${name} ${step}: ${r.stderr}`).toBe(0);
+          expect(r.stdout, `${name} ${step}`).toBe("");
+          firstCalls[`${name} ${step}`] = r.calls[0] ?? "";
+        }
+      }
+      expect(firstCalls).toEqual({
+        "dev-network create": "docker info",
+        "dev-network delete": "docker network rm",
+        "dev-registry create": "docker info",
+        "dev-registry delete": "docker ps -a",
+        "dev-cache-docker-io create": "docker info",
+        "dev-cache-docker-io delete": "docker ps -a",
+        "dev-cluster create": "docker info",
+        "dev-cluster update": "kind get clusters",
+        "dev-cluster delete": "kind delete cluster",
+        "dev-control-plane-hosts create": "docker info",
+        "dev-control-plane-hosts delete": "docker exec dev-control-plane",
+      });
+    });
+
+    it("fails with the script's status and its own message", async () => {
+      await build({ clusterName: "dev" });
+      const cluster = inputsOf("dev-cluster");
+      const environment = cluster["environment"] as Record<string, string>;
+      const r = runStep(cluster["update"] as string, environment);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(
+        "pulumi-kind-dev: the kind cluster dev is gone (deleted outside Pulumi?); run: pulumi up --replace on the cluster resource\n",
+      );
+    });
+  });
+
+  it("replaces the cluster for a new name, config or network, and updates it for new script texts", async () => {
+    const args = { clusterName: "dev", workers: 1 };
+    await build(args);
+    const current = inputsOf("dev-cluster");
+    const replaceOnChanges = optsOf("dev-cluster").replaceOnChanges ?? [];
+    const cluster = async (changed: import("../../components").KindDevEnvironmentArgs) => {
+      await build(changed);
+      return inputsOf("dev-cluster");
+    };
+    const paths = (olds: Record<string, unknown>, news: Record<string, unknown>) =>
+      changedPaths(olds, news).map(formatPath);
+
+    expect(plannedStep(current, await cluster(args), replaceOnChanges)).toBe("same");
+
+    const workers = await cluster({ ...args, workers: 2 });
+    expect(paths(current, workers)).toEqual(["environment.KIND_CONFIG"]);
+    expect(plannedStep(current, workers, replaceOnChanges)).toBe("replace");
+
+    const renamed = await cluster({ ...args, clusterName: "other" });
+    expect(paths(current, renamed)).toEqual(["environment.CLUSTER", "environment.KIND_CONFIG"]);
+    expect(plannedStep(current, renamed, replaceOnChanges)).toBe("replace");
+
+    const network = await cluster({ ...args, networkName: "devnet" });
+    expect(paths(current, network)).toEqual(["environment.KIND_EXPERIMENTAL_DOCKER_NETWORK"]);
+    expect(plannedStep(current, network, replaceOnChanges)).toBe("replace");
+    expect(plannedStep(network, current, replaceOnChanges)).toBe("replace");
+    // Every variable of the environment but the script texts is one that replaces the cluster.
+    for (const variable of Object.keys(network["environment"] as object)) {
+      if (!/^KIND_DEV_(CREATE|UPDATE|DELETE)$/.test(variable)) {
+        expect(replaceOnChanges).toContain(`environment.${variable}`);
+      }
+    }
+
+    // A new version of this package: every script text differs, nothing else.
+    const older = withOlderScripts(current);
+    expect(paths(older, current)).toEqual([
+      "environment.KIND_DEV_CREATE",
+      "environment.KIND_DEV_DELETE",
+      "environment.KIND_DEV_UPDATE",
+    ]);
+    expect(plannedStep(older, current, replaceOnChanges)).toBe("update");
+    // What the release before short lines recorded: the texts were the lines themselves.
+    const environment = current["environment"] as Record<string, string>;
+    const before = {
+      create: text("cluster-create"),
+      update: text("cluster-update"),
+      delete: text("cluster-delete"),
+      environment: { CLUSTER: "dev", KIND_CONFIG: environment["KIND_CONFIG"] },
+    };
+    expect(plannedStep(before, current, replaceOnChanges)).toBe("update");
+    // Why the paths are narrow: the whole environment would replace the cluster for new texts.
+    expect(plannedStep(older, current, ["environment", "triggers[*]"])).toBe("replace");
+  });
+
+  it("updates the other commands in place for new script texts; node commands follow the cluster", async () => {
+    await build({ clusterName: "dev", retainOnDestroy: false });
+    for (const name of [
+      "dev-network",
+      "dev-registry",
+      "dev-cache-docker-io",
+      "dev-control-plane-hosts",
+    ]) {
+      const current = inputsOf(name);
+      const replaceOnChanges = optsOf(name).replaceOnChanges ?? [];
+      expect(plannedStep(withOlderScripts(current), current, replaceOnChanges), name).toBe(
+        "update",
+      );
+    }
+    const hosts = inputsOf("dev-control-plane-hosts");
+    const hostsReplace = optsOf("dev-control-plane-hosts").replaceOnChanges ?? [];
+    expect(plannedStep({ ...hosts, triggers: ["an-older-cluster-id"] }, hosts, hostsReplace)).toBe(
+      "replace",
+    );
+    // A registry removed by hand: the lookup flips REPAIR, which updates (runs the script again).
+    const registry = inputsOf("dev-registry");
+    const environment = registry["environment"] as Record<string, string>;
+    const repaired = { ...registry, environment: { ...environment, REPAIR: "recreate" } };
+    expect(plannedStep(registry, repaired, optsOf("dev-registry").replaceOnChanges ?? [])).toBe(
+      "update",
+    );
   });
 
   it("creates nothing when an argument is invalid", async () => {

@@ -25,8 +25,11 @@ import {
   hostsTomlScript,
   networkScript,
   publishArg,
+  registryContainerLines,
   registryContainerScript,
   type Script,
+  scriptSteps,
+  stepLine,
 } from "../../../components/scripts";
 import type { ContainerSpec } from "../../../components/render/containers";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
@@ -117,16 +120,20 @@ interface Call {
   envValues?: Record<string, string | null>;
 }
 
+/**
+ * Runs one step as `@pulumi/command`'s local.Command does: `/bin/sh -c LINE` with the command's
+ * environment, which carries the script text the line runs.
+ */
 function run(
   cmd: Script,
-  script: "create" | "delete" = "create",
+  step: "create" | "update" | "delete" = "create",
   extra: Record<string, string> = {},
 ) {
-  const text = script === "create" ? cmd.create : cmd.delete;
-  if (text === undefined) {
-    throw new Error(`no ${script} script`);
+  const line = cmd[step];
+  if (line === undefined) {
+    throw new Error(`no ${step} step`);
   }
-  const result = spawnSync("/bin/sh", ["-c", text], {
+  const result = spawnSync("/bin/sh", ["-c", line], {
     env: { PATH: bin, FAKE_LOG: log, ...cmd.environment, ...extra },
     encoding: "utf8",
   });
@@ -139,6 +146,150 @@ function run(
     : [];
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls };
 }
+
+describe("the command line of a step", () => {
+  const SCRIPTS_FILES = path.resolve(__dirname, "../../../components/scripts");
+  const read = (file: string) => fs.readFileSync(path.join(SCRIPTS_FILES, `${file}.sh`), "utf8");
+  /**
+   * The text of scripts/FILE.sh as a step runs it: `set -eu`, lib.sh, with `node` the function
+   * node_script that prints hosts-node.sh, then the file.
+   */
+  const text = (file: string, node = false) =>
+    `set -eu\n${read("lib")}\n${node ? `node_script() {\n  cat <<'KIND_DEV_NODE_SCRIPT'\n${read("hosts-node")}KIND_DEV_NODE_SCRIPT\n}\n` : ""}${read(file)}`;
+  /** `/bin/sh -c LINE`, as the command provider runs a step. */
+  const sh = (line: string, environment: Record<string, string>) =>
+    spawnSync("/bin/sh", ["-c", line], { env: { PATH: bin, ...environment }, encoding: "utf8" });
+
+  it.each([
+    ["create", "registry-ensure", 'exec /bin/sh -c "${KIND_DEV_CREATE:?}" registry-ensure.sh'],
+    ["update", "cluster-update", 'exec /bin/sh -c "${KIND_DEV_UPDATE:?}" cluster-update.sh'],
+    ["delete", "hosts-clear", 'exec /bin/sh -c "${KIND_DEV_DELETE:?}" hosts-clear.sh'],
+  ] as const)("runs the %s step of %s.sh as %s", (step, file, line) => {
+    expect(stepLine(step, file)).toBe(line);
+  });
+
+  it("is short and names its script file, whose text the environment carries, for every script", () => {
+    const scripts: [string, Script, Partial<Record<"create" | "update" | "delete", string>>][] = [
+      [
+        "network",
+        networkScript("kind", true),
+        { create: "network-ensure", delete: "network-remove" },
+      ],
+      [
+        "registry",
+        containerScript(registryContainerSpec(REGISTRY_INPUT), { removeOnDelete: true }),
+        { create: "registry-ensure", delete: "registry-remove" },
+      ],
+      [
+        "cluster",
+        clusterScript("dev", "kind", "kind: Cluster\n"),
+        { create: "cluster-create", update: "cluster-update", delete: "cluster-delete" },
+      ],
+      ["hosts.toml", hostsScript("n", []), { create: "hosts-sync", delete: "hosts-clear" }],
+      [
+        "hosts.toml 0.1",
+        hostsTomlScript("n", "docker.io", "x"),
+        { create: "hosts-write", delete: "hosts-remove" },
+      ],
+    ];
+    for (const [what, script, files] of scripts) {
+      for (const step of ["create", "update", "delete"] as const) {
+        const file = files[step];
+        const variable = `KIND_DEV_${step.toUpperCase()}`;
+        if (file === undefined) {
+          expect(script[step], `${what} ${step}`).toBeUndefined();
+          expect(script.environment, `${what} ${step}`).not.toHaveProperty(variable);
+          continue;
+        }
+        expect(script[step], `${what} ${step}`).toBe(
+          `exec /bin/sh -c "\${${variable}:?}" ${file}.sh`,
+        );
+        expect(script[step]!.length).toBeLessThan(100);
+        expect(fs.existsSync(path.join(SCRIPTS_FILES, `${file}.sh`))).toBe(true);
+        expect(script.environment[variable], `${what} ${step}`).toBe(
+          text(file, what === "hosts.toml"),
+        );
+      }
+    }
+  });
+
+  it("has the same lines for a registry whatever its environment", () => {
+    expect(registryContainerLines(true)).toEqual({
+      create: 'exec /bin/sh -c "${KIND_DEV_CREATE:?}" registry-ensure.sh',
+      delete: 'exec /bin/sh -c "${KIND_DEV_DELETE:?}" registry-remove.sh',
+    });
+    expect(registryContainerLines(false)).toEqual({
+      create: 'exec /bin/sh -c "${KIND_DEV_CREATE:?}" registry-ensure.sh',
+    });
+  });
+
+  const line = stepLine("create", "x");
+
+  it("passes the script's exit status on", () => {
+    const r = sh(line, { KIND_DEV_CREATE: "set -eu\necho started >&2\nexit 7\necho after\n" });
+    expect([r.status, r.stdout, r.stderr]).toEqual([7, "", "started\n"]);
+  });
+
+  it("stops at the first command that fails (set -e)", () => {
+    const r = sh(line, { KIND_DEV_CREATE: "set -eu\necho before\nfalse\necho after\n" });
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, "before\n", ""]);
+  });
+
+  it("fails on an unset variable, naming the script and its line (set -u)", () => {
+    const r = sh(line, { KIND_DEV_CREATE: 'set -eu\necho "$NOT_SET"\necho after\n' });
+    expect([r.status, r.stdout, r.stderr]).toEqual([
+      2,
+      "",
+      "x.sh: 2: NOT_SET: parameter not set\n",
+    ]);
+  });
+
+  it("names the script in the shell's own errors", () => {
+    const r = sh(line, { KIND_DEV_CREATE: "set -eu\nno-such-command\necho after\n" });
+    expect([r.status, r.stdout, r.stderr]).toEqual([
+      127,
+      "",
+      "x.sh: 2: no-such-command: not found\n",
+    ]);
+  });
+
+  it("fails, running nothing, when the variable is missing or empty", () => {
+    const environments: Record<string, string>[] = [{}, { KIND_DEV_CREATE: "" }];
+    for (const environment of environments) {
+      const r = sh(line, environment);
+      expect([r.status, r.stdout, r.stderr]).toEqual([
+        2,
+        "",
+        "/bin/sh: 1: KIND_DEV_CREATE: parameter not set or null\n",
+      ]);
+    }
+  });
+
+  it("runs the text as written: quotes, substitutions, here-documents, an EXIT trap", () => {
+    const script = [
+      "set -eu",
+      "trap 'echo trap ran' EXIT",
+      `v="a \\"quoted\\" $(echo 'sub') \`echo tick\`"`,
+      'printf "%s\\n" "$v" "$0"',
+      "cat <<'END'",
+      "$HOME ${X:-} `x` \\",
+      "END",
+      "",
+    ].join("\n");
+    const r = sh(line, { KIND_DEV_CREATE: script });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('a "quoted" sub tick\nx.sh\n$HOME ${X:-} `x` \\\ntrap ran\n');
+  });
+
+  it("refuses a value that would take the name of a step's variable", () => {
+    for (const variable of ["KIND_DEV_CREATE", "KIND_DEV_UPDATE", "KIND_DEV_DELETE"]) {
+      expect(() => scriptSteps({ create: "network-ensure" }, { [variable]: "x" })).toThrow(
+        `the environment variable ${variable} carries a script and cannot be set`,
+      );
+    }
+  });
+});
 
 describe("preflight", () => {
   it("fails with a clear message when docker is not on PATH", () => {
@@ -270,6 +421,23 @@ describe("cluster", () => {
     const r = run(clusterScript("dev", "kind", config), "create", { FAKE_KIND_EXIT: "1" });
     expect(r.status).not.toBe(0);
     expect(r.stdout).toBe("");
+  });
+
+  it("on update (only the script text changed) leaves an existing cluster as it is", () => {
+    const r = run(clusterScript("dev", "kind", config), "update", { FAKE_KIND_CLUSTERS: "dev\n" });
+    expect(r.status).toBe(0);
+    expect(r.calls.map((c) => c.argv)).toEqual([["get", "clusters"]]);
+    expect(r.stderr).toBe("pulumi-kind-dev: kind cluster dev unchanged\n");
+  });
+
+  it("on update fails when the cluster is gone, saying how to make it again", () => {
+    const r = run(clusterScript("dev", "kind", config), "update", {
+      FAKE_KIND_CLUSTERS: "other\n",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: the kind cluster dev is gone (deleted outside Pulumi?); run: pulumi up --replace on the cluster resource\n",
+    );
   });
 
   it("deletes the cluster by name", () => {
