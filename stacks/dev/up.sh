@@ -10,7 +10,7 @@
 # normal way (no internet), it is made by the test bed's recipes from Debian packages and Go
 # modules (test/bed/): the Docker engine, the Pulumi CLI and plugins, kind, a kind node image
 # when the stack names none, and the registry image where it cannot be pulled. The first such
-# run is long (the README gives the measured time); later runs reuse what it built.
+# run is long (docs/offline.md gives the measured time); later runs reuse what it built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -641,7 +641,10 @@ export function svgChart(r: Results, s: Summary): string {
 export const README_START = "<!-- bench:start (written by test/bench/report.ts) -->";
 export const README_END = "<!-- bench:end -->";
 
-/** The README's benchmark figures, from the same results as docs/bench/results.md. */
+/**
+ * The benchmark figures of docs/benchmarks.md (the block between the markers), from the same
+ * results as docs/bench/results.md. Its links are relative to docs/.
+ */
 export function readmeBlock(r: Results, s: Summary): string {
   const m = r.machine;
   const c = s.ctlptl;
@@ -649,9 +652,9 @@ export function readmeBlock(r: Results, s: Summary): string {
   const x = s.recreate;
   return [
     README_START,
-    `Last run: ${r.date.slice(0, 10)}, one ${Math.round(r.totalSeconds / 60)}-minute \`npm run bench\` (benchmarks ${(r.only ?? []).join(", ")}), ${m["cores"]} cores, Docker ${m["docker"]}, ${m["kind"]}, Pulumi ${m["pulumi"]}${m["ctlptl"] ? `, ctlptl ${m["ctlptl"]}` : ""}, node image \`${m["nodeImage"]}\`, 1 control plane + 1 worker; medians of ${r.runs.bench1}/${r.runs.bench2}/${r.runs.bench3}/${r.runs.bench4 ?? 0} runs (benchmarks 1/2/3/4). Every table, sample and note: [docs/bench/results.md](docs/bench/results.md) and \`docs/bench/results.json\`.`,
+    `Last run: ${r.date.slice(0, 10)}, one ${Math.round(r.totalSeconds / 60)}-minute \`npm run bench\` (benchmarks ${(r.only ?? []).join(", ")}), ${m["cores"]} cores, Docker ${m["docker"]}, ${m["kind"]}, Pulumi ${m["pulumi"]}${m["ctlptl"] ? `, ctlptl ${m["ctlptl"]}` : ""}, node image \`${m["nodeImage"]}\`, 1 control plane + 1 worker; medians of ${r.runs.bench1}/${r.runs.bench2}/${r.runs.bench3}/${r.runs.bench4 ?? 0} runs (benchmarks 1/2/3/4). Every table, sample and note: [bench/results.md](bench/results.md) and \`docs/bench/results.json\`.`,
     "",
-    "![benchmarks](docs/bench/chart.png)",
+    "![benchmarks](bench/chart.png)",
     "",
     "Targets, each against a floor measured in the same run, and where the time goes:",
     "",
@@ -674,7 +677,7 @@ export function readmeBlock(r: Results, s: Summary): string {
   ].join("\n");
 }
 
-/** Replaces the README's block between the markers, when both are there. */
+/** Replaces the block between the markers (in docs/benchmarks.md), when both are there. */
 export function updateReadme(readme: string, block: string): string | undefined {
   const a = readme.indexOf(README_START);
   const b = readme.indexOf(README_END);
@@ -741,10 +744,10 @@ export function writeReport(r: Results, dir: string): void {
     console.error(`rsvg-convert failed: ${c.stderr ?? c.error}`);
   }
   spawnSync("rm", ["-f", svgFile]);
-  // The README's figures come from the committed results only (never from a smoke run).
+  // docs/benchmarks.md's figures come from the committed results only (never from a smoke run).
   const repo = path.resolve(__dirname, "../..");
   if (r.smoke !== true && path.resolve(dir) === path.join(repo, "docs/bench")) {
-    const readmeFile = path.join(repo, "README.md");
+    const readmeFile = path.join(repo, "docs/benchmarks.md");
     const next = updateReadme(readFileSync(readmeFile, "utf8"), readmeBlock(r, s));
     if (next !== undefined) {
       writeFileSync(readmeFile, next);

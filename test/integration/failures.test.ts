@@ -2,7 +2,7 @@
  * The failures a new user meets first, each through `npm run up` exactly as the README says it,
  * on the real engine: the exact message that names the cause and the fix, the whole output on
  * one screen, never a script's text, and no cluster created when the registry cannot start.
- * The lines themselves are in test/support/failures.ts, which the README is checked against.
+ * The lines themselves are in test/support/failures.ts, which docs/troubleshooting.md is checked against.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";

@@ -1,7 +1,7 @@
 /**
  * The failures a new user meets first, and the exact line each prints. The integration test
  * (test/integration/failures.test.ts) brings each one about through `npm run up` and finds its
- * line in the output; a unit test finds each line in the README's troubleshooting section, with
+ * line in the output; a unit test finds each line in docs/troubleshooting.md, with
  * the placeholders below in place of the values.
  */
 export interface FailureValues {
@@ -12,7 +12,7 @@ export interface FailureValues {
   readonly cluster: string;
 }
 
-/** The values the README shows in their place. */
+/** The values docs/troubleshooting.md shows in their place. */
 export const PLACEHOLDERS: FailureValues = {
   image: "<image>",
   port: "<port>",
