@@ -127,4 +127,5 @@ fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
 pulumi stack select --create "$stack" --non-interactive >/dev/null
 # --yes already skips the question; --skip-preview skips the second program run it would cost.
-pulumi up --yes --skip-preview --non-interactive --stack "$stack" "${args[@]}" "$@"
+# No progress dots: without a terminal they are lines of their own.
+pulumi up --yes --skip-preview --suppress-progress --non-interactive --stack "$stack" "${args[@]}" "$@"
