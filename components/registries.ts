@@ -56,6 +56,7 @@ function registryContainer(
       state: s,
       removeOnDelete,
       ownCluster: config.clusterName,
+      owner: `${pulumi.getProject()}/${pulumi.getStack()}`,
     }),
   );
   // The script texts are constants (scripts/*.sh); only the environment depends on the lookup

@@ -449,7 +449,9 @@ describe("workflows: Tilt, in-cluster builds, four upstreams, two clusters, faul
         );
         expect(containerRunning(c)).toBe(true);
       }
-      expect(output).toContain(`kept docker network ${NETWORK}: it is still in use`);
+      expect(output).toContain(
+        `kept docker network ${NETWORK}: containers are still attached to it`,
+      );
       expect(run("kind", ["get", "clusters"]).split("\n")).not.toContain(TEST.cluster);
       devKube.apply(
         podManifest(

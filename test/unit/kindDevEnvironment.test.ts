@@ -192,6 +192,11 @@ describe("KindDevEnvironment under mocks", () => {
       // The default registry's fingerprint. It changes only when the spec does, and a changed
       // fingerprint replaces users' containers at their next `pulumi up`: change it knowingly.
       SPEC: "5df45842d5f282ae37088af14d058e85",
+      SETTINGS:
+        "image=registry:3 network=kind volume=kind-registry-data publish=127.0.0.1:5001:5000 env.REGISTRY_STORAGE_DELETE_ENABLED=true",
+      SECRET_NAMES: "",
+      // The stack that creates the container labels it (LABEL_OWNER): project/stack.
+      OWNER: "kind-dev-test/unit",
       UPSTREAM: "",
       PUBLISH: "127.0.0.1:5001:5000",
       ENV_NAMES: "REGISTRY_STORAGE_DELETE_ENABLED",
@@ -330,7 +335,7 @@ nodes:
   it("removes everything on destroy when retainOnDestroy is false", async () => {
     await build({ clusterName: "dev", retainOnDestroy: false });
     expect(options.filter((o) => o.opts.retainOnDelete === true)).toEqual([]);
-    expect(inputsOf("dev-network")["delete"]).toContain('docker network rm "$NETWORK"');
+    expect(inputsOf("dev-network")["delete"]).toContain('docker network rm "$id"');
     for (const n of ["dev-registry", "dev-cache-docker-io"]) {
       expect(inputsOf(n)["delete"]).toContain('docker volume rm "$VOLUME"');
     }
@@ -375,6 +380,16 @@ nodes:
     expect(providerInputs["deleteUnreachable"]).toBe("true");
   });
 
+  /** The cache command's (secret) environment for these credentials. */
+  async function buildCredentials(username: string, password: string) {
+    await build({
+      clusterName: "dev",
+      caches: [{ upstreamHost: "docker.io", username, password }],
+    });
+    const cache = registrations.find((r) => r.name === "dev-cache-docker-io")!;
+    return (cache.inputs["environment"] as { value: Record<string, string> }).value;
+  }
+
   it("keeps upstream credentials secret and passes them as environment only", async () => {
     await build({
       clusterName: "dev",
@@ -389,7 +404,12 @@ nodes:
         "REGISTRY_PROXY_PASSWORD REGISTRY_PROXY_REMOTEURL REGISTRY_PROXY_USERNAME REGISTRY_STORAGE_DELETE_ENABLED",
       REGISTRY_PROXY_USERNAME: "bob",
       REGISTRY_PROXY_PASSWORD: "hunter2",
+      SECRET_NAMES: "REGISTRY_PROXY_PASSWORD REGISTRY_PROXY_USERNAME",
     });
+    // The fingerprint counts the credentials by name: the same for any password.
+    const other = await buildCredentials("alice", "correct horse battery staple");
+    expect(other["SPEC"]).toBe((env["value"] as Record<string, string>)["SPEC"]);
+    expect(other["SETTINGS"]).toBe((env["value"] as Record<string, string>)["SETTINGS"]);
     // Nothing else carries the credential: not the scripts, not another resource.
     for (const r of registrations.filter((x) => x.name !== "dev-cache-docker-io")) {
       expect(JSON.stringify(r.inputs)).not.toContain("hunter2");
