@@ -36,15 +36,17 @@ inspect() { docker container inspect --format "$1" "$id" 2>/dev/null || docker_d
 # Prints the names in SECRET_NAMES whose values the container $id does not have.
 changed_secrets() {
   [ -n "${SECRET_NAMES:-}" ] || return 0
-  # The '.' keeps the trailing newline of the last line.
-  found_env=$(inspect '{{range .Config.Env}}{{println .}}{{end}}' && echo .) || exit 1
+  # One "LENGTH NAME=VALUE" per variable: a value may hold newlines, its length (in bytes, as Go
+  # counts them; hence LC_ALL=C here) says where it ends. The '.' keeps the last newline.
+  found_env=$(inspect '{{range .Config.Env}}{{len .}} {{println .}}{{end}}' && echo .) || exit 1
   found_env=$nl${found_env%.}
-  for name in ${SECRET_NAMES:-}; do
+  LC_ALL=C
+  for name in $SECRET_NAMES; do
     # printenv ends the value with a newline; the '.' keeps the value's own trailing newlines.
     value=$(printenv "$name" && echo .) || value=
-    value=${value%"$nl."}
+    entry=$name=${value%"$nl."}
     case $found_env in
-    *"$nl$name=$value$nl"*) ;;
+    *"$nl${#entry} $entry$nl"*) ;;
     *) printf '%s ' "$name" ;;
     esac
   done
