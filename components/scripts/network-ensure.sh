@@ -6,7 +6,14 @@ require_docker
 lock "network-$NETWORK" "which makes the docker network $NETWORK"
 id=$(network_id_exact "$NETWORK") || exit 1
 if [ -n "$id" ]; then
-  say "using existing docker network $NETWORK"
+  managed=$(docker network inspect --format '{{index .Labels "dev.pulumi-kind-dev.managed"}}' "$id" 2>/dev/null) ||
+    docker_down "network inspect"
+  if [ "$managed" = "true" ]; then
+    say "using existing docker network $NETWORK"
+  else
+    # kind's own network, typically: shared by design, but never this package's to remove.
+    say "using existing docker network $NETWORK (not created by pulumi-kind-dev, so never removed by it)"
+  fi
 else
   docker network create --label "dev.pulumi-kind-dev.managed=true" "$NETWORK" >/dev/null
   say "created docker network $NETWORK"

@@ -119,8 +119,17 @@ describe("network", () => {
       FAKE_NETWORK_MANAGED: "",
     });
     expect(r.status).toBe(0);
-    expect(r.calls.map((c) => c.argv)).toEqual([["info"], NETWORK_LS]);
-    expect(r.stderr).toBe("pulumi-kind-dev: using existing docker network kind\n");
+    expect(r.calls.map((c) => c.argv.slice(0, 3))).toEqual([
+      ["info"],
+      NETWORK_LS.slice(0, 3),
+      ["network", "inspect", "--format"],
+    ]);
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: using existing docker network kind (not created by pulumi-kind-dev, so never removed by it)\n",
+    );
+    h.resetEngine();
+    const own = run(networkScript("kind", false), "create", { FAKE_NETWORK_EXISTS: "1" });
+    expect(own.stderr).toBe("pulumi-kind-dev: using existing docker network kind\n");
   });
 
   it("has a delete step only when the network is not retained; it removes its own network by ID", () => {
