@@ -119,7 +119,11 @@ function resolveCache(
     `${field}.remoteUrl`,
     cache.remoteUrl ?? defaultRemoteUrl(upstreamHost),
   );
-  const name = v.dnsLabel(`${field}.containerName`, cache.containerName ?? `kind-cache-${slug}`);
+  const name = v.dockerName(
+    `${field}.containerName`,
+    cache.containerName ?? `kind-cache-${slug}`,
+    "container",
+  );
   const hostPort =
     cache.hostPort === undefined ? undefined : v.port(`${field}.hostPort`, cache.hostPort);
   const ttl = cache.ttl === undefined ? undefined : v.goDuration(`${field}.ttl`, cache.ttl);
@@ -153,8 +157,12 @@ export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig
   const maxParallelImagePulls = v.maxParallelImagePulls(
     args.maxParallelImagePulls ?? DEFAULTS.maxParallelImagePulls,
   );
-  const networkName = v.dnsLabel("networkName", args.networkName ?? DEFAULTS.networkName);
-  const registryName = v.dnsLabel("registryName", args.registryName ?? DEFAULTS.registryName);
+  const networkName = v.networkName(args.networkName ?? DEFAULTS.networkName);
+  const registryName = v.dockerName(
+    "registryName",
+    args.registryName ?? DEFAULTS.registryName,
+    "container",
+  );
   const registryImage = v.imageReference(
     "registryImage",
     args.registryImage ?? DEFAULTS.registryImage,

@@ -30,11 +30,18 @@ function exec(
 export type ContainerState = "present" | "missing" | "absent" | "unknown";
 
 export async function containerState(container: string, volume: string): Promise<ContainerState> {
-  const inspect = await exec("docker", ["container", "inspect", "--format", "{{.Id}}", container]);
+  // Docker also takes the name as an ID prefix: only a container of that exact name counts.
+  const inspect = await exec("docker", [
+    "container",
+    "inspect",
+    "--format",
+    "{{.Name}}",
+    container,
+  ]);
   if (inspect.missing) {
     return "unknown";
   }
-  if (inspect.ok) {
+  if (inspect.ok && inspect.stdout.trim() === `/${container}`) {
     return "present";
   }
   const vol = await exec("docker", ["volume", "inspect", "--format", "{{.Name}}", volume]);

@@ -58,6 +58,7 @@ function registryContainer(
         state: s,
         removeOnDelete,
         ownCluster: config.clusterName,
+        owner: `${pulumi.getProject()}/${pulumi.getStack()}`,
       }).environment,
   );
   // The command lines depend on retention alone; the environment, which carries the script

@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import {
   type ContainerSpec,
+  describeSettings,
   LABEL_UPSTREAM,
   type PublishedPort,
   specHash,
@@ -154,7 +155,10 @@ export interface RegistryContainerScriptInput {
   readonly probeUrl?: string;
   /** Seconds the probe waits for the registry. Default 60. */
   readonly attempts?: number;
-  /** Secret variables (cache credentials): their values go in the environment and the fingerprint. */
+  /**
+   * Secret variables (cache credentials): their values go in the environment only; the
+   * fingerprint and the labels hold their names (see specHash).
+   */
   readonly secretEnv: Readonly<Record<string, string>>;
   /** What the program's lookup found (lookup.ts). */
   readonly state: ContainerState;
@@ -164,12 +168,15 @@ export interface RegistryContainerScriptInput {
    * do not count as users that keep the container (scripts/registry-remove.sh).
    */
   readonly ownCluster?: string;
+  /** `<project>/<stack>`: labels the containers this stack creates (LABEL_OWNER). */
+  readonly owner?: string;
 }
 
 /**
  * Makes one registry or cache container exist as specified, on its named volume (see
  * scripts/registry-ensure.sh for what it keeps, replaces or refuses). The fingerprint covers the
- * spec and the secret values, so a changed credential replaces the container too.
+ * spec and the names of the secret variables; the script compares their values with the
+ * container's environment, so a changed credential replaces the container too.
  */
 export function registryContainerScript(input: RegistryContainerScriptInput): Script {
   return scriptSteps(
@@ -199,6 +206,7 @@ export function registryContainerEnvironment(
     }
   }
   const port = spec.ports[0];
+  const secretNames = Object.keys(secretEnv).sort();
   return {
     ...spec.env,
     ...secretEnv,
@@ -207,7 +215,10 @@ export function registryContainerEnvironment(
     NETWORK: spec.network,
     VOLUME: spec.volume,
     ROLE: spec.role,
-    SPEC: specHash(spec, secretEnv),
+    SPEC: specHash(spec, secretNames),
+    SETTINGS: describeSettings(spec, secretNames),
+    SECRET_NAMES: secretNames.join(" "),
+    OWNER: input.owner ?? "",
     UPSTREAM: spec.labels[LABEL_UPSTREAM] ?? "",
     PUBLISH: port === undefined ? "" : publishArg(port),
     ENV_NAMES: envNames.join(" "),

@@ -46,6 +46,52 @@ export function dnsLabel(field: string, value: unknown, maxLength = 63): string 
  */
 export const MAX_CLUSTER_NAME = 63 - "-control-plane".length;
 
+/**
+ * Docker looks a container or a network up by its full ID, then by its exact name, then by an ID
+ * prefix: `docker rm -f cafe` removes the container whose ID starts with `cafe` when none is named
+ * `cafe`. IDs are lowercase hex, so a name made only of 0-9 and a-f cannot be told from an ID
+ * prefix. (Volumes have no ID: Docker looks them up by exact name only.)
+ */
+const HEX_ONLY = /^[0-9a-f]+$/;
+
+/** A container or network name (a DNS label) that Docker cannot mistake for an ID prefix. */
+export function dockerName(field: string, value: unknown, object: "container" | "network"): string {
+  const name = dnsLabel(field, value);
+  if (HEX_ONLY.test(name)) {
+    throw new KindDevArgumentError(
+      field,
+      value,
+      `must contain a character other than 0-9 and a-f, such as '-' or a letter from g to z: Docker reads a name made only of hex digits as the prefix of a ${object} ID, so a command meant for this ${object} could act on another one`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Networks Docker makes itself and refuses to create or remove: `bridge`, `host`, `none` and
+ * `default` on Linux, `nat` on Windows, `ingress` in swarm mode.
+ */
+export const DOCKER_PREDEFINED_NETWORKS: readonly string[] = [
+  "bridge",
+  "default",
+  "host",
+  "ingress",
+  "nat",
+  "none",
+];
+
+export function networkName(value: unknown): string {
+  const name = dockerName("networkName", value, "network");
+  if (DOCKER_PREDEFINED_NETWORKS.includes(name)) {
+    throw new KindDevArgumentError(
+      "networkName",
+      value,
+      `is one of Docker's predefined networks (${DOCKER_PREDEFINED_NETWORKS.join(", ")}), which Docker does not let anyone create or remove and on which containers cannot reach the registry by name; choose a network of your own, such as "kind"`,
+    );
+  }
+  return name;
+}
+
 export function clusterName(value: unknown): string {
   return dnsLabel("clusterName", value, MAX_CLUSTER_NAME);
 }

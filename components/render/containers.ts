@@ -11,6 +11,14 @@ export const LABEL_ROLE = "dev.pulumi-kind-dev.role";
 export const LABEL_UPSTREAM = "dev.pulumi-kind-dev.upstream";
 /** Fingerprint of the container's configuration: equal means the container can be kept as is. */
 export const LABEL_SPEC = "dev.pulumi-kind-dev.spec";
+/**
+ * `<project>/<stack>` of the stack whose run created the container. Not part of the fingerprint:
+ * a second stack with the same settings shares the container; one with other settings is refused
+ * (scripts/registry-ensure.sh) instead of replacing it at every run in turn with the first.
+ */
+export const LABEL_OWNER = "dev.pulumi-kind-dev.owner";
+/** The settings behind the fingerprint, readable (describeSettings): says what differs. */
+export const LABEL_SETTINGS = "dev.pulumi-kind-dev.settings";
 
 /** Port every registry container listens on inside the docker network. */
 export const REGISTRY_CONTAINER_PORT = 5000;
@@ -113,22 +121,25 @@ export function cacheContainerSpec(input: CacheSpecInput): ContainerSpec {
   };
 }
 
+/** Stands for a credential's value in the fingerprint and the settings: its name counts, not its value. */
+const SECRET_VALUE = "<secret>";
+
 /**
- * A fingerprint of everything that defines the container, including the values of secret
- * variables (which docker shows in `docker inspect` anyway), so that a changed credential also
- * replaces the container.
+ * A fingerprint of everything that defines the container. Credentials count by name only: no
+ * label may carry anything derived from a password, which a hash would let anyone who can run
+ * `docker inspect` brute-force. A changed credential value is found instead by comparing it with
+ * the container's own environment (scripts/registry-ensure.sh), which Docker keeps anyway.
+ * Without credentials the text hashed is the one earlier versions hashed, so their containers
+ * are kept.
  */
-export function specHash(
-  spec: ContainerSpec,
-  secretEnv: Readonly<Record<string, string>> = {},
-): string {
+export function specHash(spec: ContainerSpec, secretNames: readonly string[] = []): string {
   const canonical = JSON.stringify([
     spec.role,
     spec.name,
     spec.image,
     spec.network,
     spec.volume,
-    envList({ ...spec.env, ...secretEnv }),
+    envList({ ...spec.env, ...Object.fromEntries(secretNames.map((n) => [n, SECRET_VALUE])) }),
     spec.ports.map((p) => [p.hostIp, p.hostPort, p.containerPort]),
     Object.keys(spec.labels)
       .sort()
@@ -136,6 +147,28 @@ export function specHash(
     spec.restart,
   ]);
   return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
+}
+
+/**
+ * The settings a container is made with, as `key=value` words (LABEL_SETTINGS): image, network,
+ * volume, published port, upstream, each variable (`env.NAME`), each credential by name
+ * (`secret.NAME=<secret>`). When two stacks want one container with different settings, the
+ * script names the words that differ. Values are validated (config.ts) and hold no spaces.
+ */
+export function describeSettings(spec: ContainerSpec, secretNames: readonly string[] = []): string {
+  const publish = spec.ports.map((p) => `${p.hostIp}:${p.hostPort}:${p.containerPort}`).join(",");
+  const words = [
+    `image=${spec.image}`,
+    `network=${spec.network}`,
+    `volume=${spec.volume}`,
+    `publish=${publish === "" ? "none" : publish}`,
+    ...(spec.labels[LABEL_UPSTREAM] === undefined
+      ? []
+      : [`upstream=${spec.labels[LABEL_UPSTREAM]}`]),
+    ...envList(spec.env).map((line) => `env.${line}`),
+    ...[...secretNames].sort().map((n) => `secret.${n}=${SECRET_VALUE}`),
+  ];
+  return words.join(" ");
 }
 
 /** `KEY=value` lines in key order, as docker expects them. */

@@ -1,14 +1,77 @@
-# shellcheck shell=sh
+# shellcheck shell=sh disable=SC2154 # nl comes from lib.sh, which runs first
 # Makes the registry or cache container $CONTAINER exist as specified, on its volume $VOLUME.
-# A container with this package's label and the same fingerprint ($SPEC) is kept as it is: that
-# is the adoption after `pulumi destroy`, without a restart (a cache whose upstream does not
-# answer could not start again). Another fingerprint: replaced on the same volume. Any other
-# container of that name: an error, nothing removed.
-# Environment: CONTAINER IMAGE NETWORK VOLUME ROLE SPEC UPSTREAM PUBLISH ENV_NAMES (names of the
-# variables the container gets; their values are in this environment too) PROBE_URL ATTEMPTS,
-# and REPAIR (see scripts.ts), which only makes the command run again.
+# The container and the network are found by exact name and handled by ID (lib.sh); one run at a
+# time per container name, whichever stack it belongs to (lock in lib.sh). What it finds:
+# - no container of that name: it gets the image (pulled if absent), the volume (created, or
+#   reused when it has this package's label), and starts the container.
+# - a container with this package's label, the same fingerprint ($SPEC) and the same credential
+#   values: kept as it is, started if stopped. That is the adoption after `pulumi destroy`, and
+#   a second stack sharing it, without a restart (a cache whose upstream does not answer could
+#   not start again).
+# - the same with another fingerprint or other credential values: replaced on the same volume,
+#   once the new image is there (until then the old container serves on). Unless another stack
+#   created it (its owner label is not $OWNER): then the step fails naming both stacks and what
+#   differs, rather than the two stacks replacing it in turn at every `pulumi up`.
+# - any other container of that name: an error, nothing removed.
+# Credentials: no label holds anything derived from one (a hash of a password can be
+# brute-forced). Their names are part of the fingerprint; their values are compared with the
+# container's own environment, which Docker keeps anyway (`docker inspect` shows it).
+# Environment: CONTAINER IMAGE NETWORK VOLUME ROLE SPEC SETTINGS (readable, see describeSettings)
+# OWNER (<project>/<stack>) UPSTREAM PUBLISH ENV_NAMES (names of the variables the container
+# gets; their values are in this environment too) SECRET_NAMES (those that are credentials)
+# PROBE_URL ATTEMPTS, and REPAIR (see scripts.ts), which only makes the command run again.
 require_docker
-inspect() { docker container inspect --format "$1" "$CONTAINER" 2>/dev/null; }
+lock "container-$CONTAINER" "which makes the $ROLE container $CONTAINER for ${OWNER:-a stack}"
+
+network_id=$(network_id_exact "$NETWORK") || exit 1
+if [ -z "$network_id" ]; then
+  say "the docker network $NETWORK does not exist (removed by hand?); create it (docker network create $NETWORK) and run pulumi up again"
+  exit 1
+fi
+id=$(container_id_exact "$CONTAINER") || exit 1
+
+# A field of the container $id.
+inspect() { docker container inspect --format "$1" "$id" 2>/dev/null || docker_down "container inspect"; }
+
+# Prints the names in SECRET_NAMES whose values the container $id does not have.
+changed_secrets() {
+  [ -n "${SECRET_NAMES:-}" ] || return 0
+  # One "LENGTH NAME=VALUE" per variable: a value may hold newlines, its length (in bytes, as Go
+  # counts them; hence LC_ALL=C here) says where it ends. The '.' keeps the last newline.
+  found_env=$(inspect '{{range .Config.Env}}{{len .}} {{println .}}{{end}}' && echo .) || exit 1
+  found_env=$nl${found_env%.}
+  LC_ALL=C
+  for name in $SECRET_NAMES; do
+    # printenv ends the value with a newline; the '.' keeps the value's own trailing newlines.
+    value=$(printenv "$name" && echo .) || value=
+    entry=$name=${value%"$nl."}
+    case $found_env in
+    *"$nl${#entry} $entry$nl"*) ;;
+    *) printf '%s ' "$name" ;;
+    esac
+  done
+}
+
+# Prints the words of the settings $1 (found) and $2 (wanted) that differ, as "key old -> new".
+settings_diff() {
+  set -f
+  out=
+  for w in $2; do
+    old="(none)"
+    for f in $1; do
+      if [ "${f%%=*}" = "${w%%=*}" ]; then old=${f#*=}; fi
+    done
+    [ "$old" = "${w#*=}" ] || out="${out:+$out, }${w%%=*} $old -> ${w#*=}"
+  done
+  for f in $1; do
+    case " $2" in
+    *" ${f%%=*}="*) ;;
+    *) out="${out:+$out, }${f%%=*} ${f#*=} -> (none)" ;;
+    esac
+  done
+  set +f
+  printf '%s\n' "$out"
+}
 
 # Polls GET $PROBE_URL from the host until the registry answers.
 wait_until_it_answers() {
@@ -39,7 +102,8 @@ wait_until_it_answers() {
 # registry to try its upstream and exit when the name does not resolve or the port refuses.
 warn_if_restarting() {
   sleep 1
-  if [ "$(inspect '{{.State.Running}} {{.RestartCount}}')" != "true 0" ]; then
+  state=$(inspect '{{.State.Running}} {{.RestartCount}}') || exit 1
+  if [ "$state" != "true 0" ]; then
     say "warning: cache $CONTAINER is restarting: the registry exits at start while its upstream $REGISTRY_PROXY_REMOTEURL does not answer. Until it does, nodes pull from $UPSTREAM directly; see 'docker logs $CONTAINER'"
   fi
 }
@@ -47,46 +111,104 @@ warn_if_restarting() {
 # 1 when this run creates or starts the container (then it is checked below).
 started=0
 create=1
-if inspect '{{.Id}}' >/dev/null; then
-  if [ "$(inspect '{{index .Config.Labels "dev.pulumi-kind-dev.managed"}}')" != "true" ]; then
-    say "a container named $CONTAINER already exists (image $(inspect '{{.Config.Image}}')) and was not created by pulumi-kind-dev, so it is not adopted and its data is left alone. Remove it (docker rm -f $CONTAINER) or choose another container name."
+# The container of ours this run replaces, and why: config, image, secrets or broken.
+old=
+why=
+found_image=
+if [ -n "$id" ]; then
+  managed=$(inspect '{{index .Config.Labels "dev.pulumi-kind-dev.managed"}}') || exit 1
+  found_image=$(inspect '{{.Config.Image}}') || exit 1
+  if [ "$managed" != "true" ]; then
+    say "a container named $CONTAINER already exists (image $found_image) and was not created by pulumi-kind-dev, so it is not adopted and its data is left alone. Remove it (docker rm -f $CONTAINER) or choose another container name."
     exit 1
   fi
-  if [ "$(inspect '{{index .Config.Labels "dev.pulumi-kind-dev.spec"}}')" = "$SPEC" ]; then
+  found_spec=$(inspect '{{index .Config.Labels "dev.pulumi-kind-dev.spec"}}') || exit 1
+  secrets=
+  if [ "$found_spec" = "$SPEC" ]; then
+    secrets=$(changed_secrets) || exit 1
+  fi
+  if [ "$found_spec" = "$SPEC" ] && [ -z "$secrets" ]; then
     create=0
-    if [ "$(inspect '{{.State.Running}}')" = "true" ]; then
+    running=$(inspect '{{.State.Running}}') || exit 1
+    if [ "$running" = "true" ]; then
       say "using the existing $ROLE container $CONTAINER; data on volume $VOLUME"
-    elif docker start "$CONTAINER" >/dev/null 2>&1; then
+    elif docker start "$id" >/dev/null 2>&1; then
       started=1
       say "started the existing $ROLE container $CONTAINER; data on volume $VOLUME"
     else
       # Never ran (e.g. its first start failed): make it again.
-      docker rm -f "$CONTAINER" >/dev/null
       create=1
+      old=$id
+      why=broken
     fi
   else
-    found_image=$(inspect '{{.Config.Image}}')
-    docker rm -f "$CONTAINER" >/dev/null
-    if [ "$found_image" = "$IMAGE" ]; then
-      say "replacing the $ROLE container $CONTAINER, whose configuration changed; data stays on volume $VOLUME"
+    found_owner=$(inspect '{{index .Config.Labels "dev.pulumi-kind-dev.owner"}}') || exit 1
+    if [ -n "$found_owner" ] && [ -n "${OWNER:-}" ] && [ "$found_owner" != "$OWNER" ]; then
+      found_settings=$(inspect '{{index .Config.Labels "dev.pulumi-kind-dev.settings"}}') || exit 1
+      differs=$(settings_diff "$found_settings" "${SETTINGS:-}")
+      for name in $secrets; do
+        differs="${differs:+$differs, }the value of $name"
+      done
+      say "the $ROLE container $CONTAINER was created by $found_owner with other settings than $OWNER asks for (${differs:-its fingerprint dev.pulumi-kind-dev.spec}), so it is left as it is: replacing it would undo $found_owner's settings, and $found_owner would replace it back. Give both the same settings, or one of them another container name; if $found_owner no longer uses it, remove it (docker rm -f $CONTAINER; the volume $VOLUME and its data stay) and run pulumi up again."
+      exit 1
+    fi
+    old=$id
+    if [ "$found_spec" = "$SPEC" ]; then
+      why=secrets
+    elif [ "$found_image" = "$IMAGE" ]; then
+      why=config
     else
-      # Typically registry:2 from an earlier version of this package; both read the same volume.
-      say "replacing the $ROLE container $CONTAINER: image $found_image -> $IMAGE; data stays on volume $VOLUME. To keep $found_image, set registryImage: $found_image"
+      why=image
     fi
   fi
 fi
 if [ "$create" = 1 ]; then
-  if owner=$(docker volume inspect --format '{{index .Labels "dev.pulumi-kind-dev.managed"}}' "$VOLUME" 2>/dev/null); then
-    if [ "$owner" != "true" ]; then
+  # The image first: until it is here, the old container keeps serving.
+  if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+    if ! err=$(docker pull --quiet "$IMAGE" 2>&1 >/dev/null); then
+      reason=${err##*"$nl"}
+      if [ -n "$old" ]; then
+        say "could not pull the image $IMAGE (${reason:-docker pull failed}); the $ROLE container $CONTAINER is left as it is, on image $found_image. Make $IMAGE available (docker pull $IMAGE) or set the image back to $found_image, then run pulumi up again."
+      else
+        say "could not pull the image $IMAGE (${reason:-docker pull failed}); nothing was started. Make $IMAGE available (docker pull $IMAGE), then run pulumi up again."
+      fi
+      exit 1
+    fi
+  fi
+  if volume_exists "$VOLUME"; then
+    volume_managed=$(docker volume inspect --format '{{index .Labels "dev.pulumi-kind-dev.managed"}}' "$VOLUME" 2>/dev/null) ||
+      docker_down "volume inspect"
+    if [ "$volume_managed" != "true" ]; then
       say "a volume named $VOLUME already exists and was not created by pulumi-kind-dev, so it is not used and its data is left alone. Remove it (docker volume rm $VOLUME) or choose another container name."
       exit 1
     fi
   else
     docker volume create --label "dev.pulumi-kind-dev.managed=true" "$VOLUME" >/dev/null
   fi
+  if [ -n "$old" ]; then
+    docker rm -f "$old" >/dev/null 2>&1 || docker_down rm
+    case $why in
+    config)
+      say "replacing the $ROLE container $CONTAINER, whose configuration changed; data stays on volume $VOLUME"
+      ;;
+    image)
+      # Typically registry:2 from an earlier version of this package; both read the same volume.
+      say "replacing the $ROLE container $CONTAINER: image $found_image -> $IMAGE; data stays on volume $VOLUME. To keep $found_image, set registryImage: $found_image"
+      ;;
+    secrets)
+      say "replacing the $ROLE container $CONTAINER: the value of ${secrets% } changed; data stays on volume $VOLUME"
+      ;;
+    esac
+  fi
   set -- --detach --name "$CONTAINER" --restart always --network "$NETWORK" \
     --volume "$VOLUME:/var/lib/registry" --label "dev.pulumi-kind-dev.managed=true" \
     --label "dev.pulumi-kind-dev.role=$ROLE" --label "dev.pulumi-kind-dev.spec=$SPEC"
+  if [ -n "${OWNER:-}" ]; then
+    set -- "$@" --label "dev.pulumi-kind-dev.owner=$OWNER"
+  fi
+  if [ -n "${SETTINGS:-}" ]; then
+    set -- "$@" --label "dev.pulumi-kind-dev.settings=$SETTINGS"
+  fi
   if [ -n "$UPSTREAM" ]; then
     set -- "$@" --label "dev.pulumi-kind-dev.upstream=$UPSTREAM"
   fi
@@ -97,9 +219,13 @@ if [ "$create" = 1 ]; then
   for name in $ENV_NAMES; do
     set -- "$@" --env "$name"
   done
-  if ! docker run "$@" "$IMAGE" >/dev/null; then
-    # Leave no half-made container behind that a later run would mistake for a good one.
-    docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
+  if ! id=$(docker run "$@" "$IMAGE"); then
+    # Leave no half-made container behind that a later run would mistake for a good one: the
+    # one of that name with this run's fingerprint, no other.
+    id=$(container_id_exact "$CONTAINER") || exit 1
+    if [ -n "$id" ] && [ "$(inspect '{{index .Config.Labels "dev.pulumi-kind-dev.spec"}}')" = "$SPEC" ]; then
+      docker rm -f "$id" >/dev/null 2>&1 || true
+    fi
     say "could not start the $ROLE container $CONTAINER (see the docker error above)"
     exit 1
   fi

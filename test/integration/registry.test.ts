@@ -216,7 +216,8 @@ const registrySuite = (registryImage: string) => (): void => {
 
   it("an extra (secret) variable reaches the container through the environment, unexpanded", async () => {
     // The path the component uses for cache credentials: the value travels in the script's
-    // environment and `docker run --env NAME`; it is part of the fingerprint.
+    // environment and `docker run --env NAME`. The fingerprint holds its name only; a changed
+    // value is found in the container's own environment.
     const value = `s3cr3t with 'quotes' "double" $HOME \`id\``;
     const secretEnv = { REGISTRY_HTTP_SECRET: value };
     const before = await mustContainerInfo(name);
@@ -225,18 +226,29 @@ const registrySuite = (registryImage: string) => (): void => {
     expect(r.stdout + r.stderr).not.toContain("s3cr3t");
     const after = await mustContainerInfo(name);
     expect(after.id).not.toBe(before.id);
-    expect(after.labels[LABEL_SPEC]).toBe(specHash(config.registry.spec, secretEnv));
+    expect(after.labels[LABEL_SPEC]).toBe(specHash(config.registry.spec, ["REGISTRY_HTTP_SECRET"]));
+    expect(JSON.stringify(after.labels)).not.toContain("s3cr3t");
     expect(after.env).toContain(`REGISTRY_HTTP_SECRET=${value}`);
     await expectImageServed(otherPort, `localhost:${otherPort}/kdt/testimg:${id}`);
 
-    // Same secret again: kept. Without it: replaced again, the variable gone.
+    // Same secret again: kept. Another value: replaced, the label unchanged. Without it:
+    // replaced again, the variable gone.
     const again = await ensure(config, secretEnv);
     expect(again.stderr).toContain(`using the existing registry container ${name}`);
     expect((await mustContainerInfo(name)).id).toBe(after.id);
+    const changed = await ensure(config, { REGISTRY_HTTP_SECRET: `${value}2` });
+    expect(changed.stderr).toContain(
+      `replacing the registry container ${name}: the value of REGISTRY_HTTP_SECRET changed; data stays on volume ${name}-data`,
+    );
+    expect(changed.stdout + changed.stderr).not.toContain("s3cr3t");
+    const rotated = await mustContainerInfo(name);
+    expect(rotated.id).not.toBe(after.id);
+    expect(rotated.labels[LABEL_SPEC]).toBe(after.labels[LABEL_SPEC]);
+    expect(rotated.env).toContain(`REGISTRY_HTTP_SECRET=${value}2`);
     const plain = await ensure(config);
     expect(plain.stderr).toContain(`replacing the registry container ${name}`);
     const last = await mustContainerInfo(name);
-    expect(last.id).not.toBe(after.id);
+    expect(last.id).not.toBe(rotated.id);
     expect(last.env.some((e) => e.startsWith("REGISTRY_HTTP_SECRET="))).toBe(false);
     expect(last.labels[LABEL_SPEC]).toBe(specHash(config.registry.spec));
   });
@@ -369,7 +381,7 @@ const registrySuite = (registryImage: string) => (): void => {
     // Deleting what is already gone succeeds.
     const again = await runScript(cmd, "delete");
     expect(again.code).toBe(0);
-    expect(again.stderr).toContain(`kept volume ${name}-data: it is still in use or already gone`);
+    expect(again.stderr).toContain(`${name} and its volume ${name}-data were already gone`);
   });
 };
 

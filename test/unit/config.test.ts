@@ -258,6 +258,33 @@ describe("resolveConfig rejects bad input with a message naming the argument", (
       { retainOnDestroy: "no" as unknown as boolean },
       `${E} retainOnDestroy "no": must be true or false`,
     ],
+    [
+      "registry name made only of hex digits",
+      { registryName: "cafe" },
+      `${E} registryName "cafe": must contain a character other than 0-9 and a-f, such as '-' or a letter from g to z: Docker reads a name made only of hex digits as the prefix of a container ID, so a command meant for this container could act on another one`,
+    ],
+    [
+      "cache container name made only of hex digits",
+      { caches: [{ upstreamHost: "docker.io", containerName: "c0ffee" }] },
+      `${E} caches[0].containerName "c0ffee": must contain a character other than 0-9 and a-f, such as '-' or a letter from g to z: Docker reads a name made only of hex digits as the prefix of a container ID, so a command meant for this container could act on another one`,
+    ],
+    [
+      "network name made only of hex digits",
+      { networkName: "0123456789abcdef" },
+      `${E} networkName "0123456789abcdef": must contain a character other than 0-9 and a-f, such as '-' or a letter from g to z: Docker reads a name made only of hex digits as the prefix of a network ID, so a command meant for this network could act on another one`,
+    ],
+    [
+      "Docker's host network",
+      { networkName: "host" },
+      `${E} networkName "host": is one of Docker's predefined networks (bridge, default, host, ingress, nat, none), which Docker does not let anyone create or remove and on which containers cannot reach the registry by name; choose a network of your own, such as "kind"`,
+    ],
+    ...["bridge", "none", "default", "ingress", "nat"].map(
+      (name): [string, KindDevEnvironmentArgs, string] => [
+        `Docker's ${name} network`,
+        { networkName: name },
+        `${E} networkName "${name}": is one of Docker's predefined networks (bridge, default, host, ingress, nat, none)`,
+      ],
+    ),
   ];
 
   it.each(cases)("%s", (_label, args, message) => {
@@ -298,6 +325,31 @@ describe("validators only accept inert strings", () => {
           if (ok !== undefined) {
             expect(ok).not.toMatch(UNSAFE);
           }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("container and network names: a DNS label Docker cannot read as an ID prefix", () => {
+    const names = fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.stringMatching(/^[0-9a-f]{1,16}$/),
+      fc.stringMatching(/^[0-9a-z-]{1,16}$/),
+      fc.constantFrom(...v.DOCKER_PREDEFINED_NETWORKS, "kind", "cafe", "c0ffee", "cafe-1", "0"),
+    );
+    fc.assert(
+      fc.property(names, (s) => {
+        const label = accepted(() => v.dnsLabel("f", s));
+        const hex = /^[0-9a-f]+$/.test(s);
+        const container = accepted(() => v.dockerName("f", s, "container"));
+        expect(container).toBe(label !== undefined && !hex ? s : undefined);
+        const network = accepted(() => v.networkName(s));
+        const predefined = v.DOCKER_PREDEFINED_NETWORKS.includes(s);
+        expect(network).toBe(container !== undefined && !predefined ? s : undefined);
+        if (container !== undefined) {
+          // Some character no ID has: Docker's lookup by ID prefix can never match it.
+          expect(container).toMatch(/[g-z-]/);
         }
       }),
       { numRuns: 2000 },

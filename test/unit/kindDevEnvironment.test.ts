@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { changedPaths, formatPath, plannedStep } from "./engineDiff";
+import { seed } from "./render/harness";
 import {
   FAKE_KUBECONFIG,
   isSecret,
@@ -240,6 +241,11 @@ describe("KindDevEnvironment under mocks", () => {
       // The default registry's fingerprint. It changes only when the spec does, and a changed
       // fingerprint replaces users' containers at their next `pulumi up`: change it knowingly.
       SPEC: "5df45842d5f282ae37088af14d058e85",
+      SETTINGS:
+        "image=registry:3 network=kind volume=kind-registry-data publish=127.0.0.1:5001:5000 env.REGISTRY_STORAGE_DELETE_ENABLED=true",
+      SECRET_NAMES: "",
+      // The stack that creates the container labels it (LABEL_OWNER): project/stack.
+      OWNER: "kind-dev-test/unit",
       UPSTREAM: "",
       PUBLISH: "127.0.0.1:5001:5000",
       ENV_NAMES: "REGISTRY_STORAGE_DELETE_ENABLED",
@@ -409,6 +415,7 @@ nodes:
     expect(inputsOf("dev-network")["environment"]).toMatchObject({
       KIND_DEV_DELETE: text("network-remove"),
     });
+    expect(text("network-remove")).toContain('docker network rm "$id"');
     for (const n of ["dev-registry", "dev-cache-docker-io"]) {
       expect(inputsOf(n)["delete"]).toBe(
         'exec /bin/sh -c "${KIND_DEV_DELETE:?}" registry-remove.sh',
@@ -458,6 +465,16 @@ nodes:
     expect(providerInputs["deleteUnreachable"]).toBe("true");
   });
 
+  /** The cache command's (secret) environment for these credentials. */
+  async function buildCredentials(username: string, password: string) {
+    await build({
+      clusterName: "dev",
+      caches: [{ upstreamHost: "docker.io", username, password }],
+    });
+    const cache = registrations.find((r) => r.name === "dev-cache-docker-io")!;
+    return (cache.inputs["environment"] as { value: Record<string, string> }).value;
+  }
+
   it("keeps upstream credentials secret and passes them as environment only", async () => {
     await build({
       clusterName: "dev",
@@ -473,7 +490,12 @@ nodes:
       REGISTRY_PROXY_USERNAME: "bob",
       REGISTRY_PROXY_PASSWORD: "hunter2",
       KIND_DEV_CREATE: text("registry-ensure"),
+      SECRET_NAMES: "REGISTRY_PROXY_PASSWORD REGISTRY_PROXY_USERNAME",
     });
+    // The fingerprint counts the credentials by name: the same for any password.
+    const other = await buildCredentials("alice", "correct horse battery staple");
+    expect(other["SPEC"]).toBe((env["value"] as Record<string, string>)["SPEC"]);
+    expect(other["SETTINGS"]).toBe((env["value"] as Record<string, string>)["SETTINGS"]);
     // Nothing else carries the credential: not the scripts, not another resource.
     for (const r of registrations.filter((x) => x.name !== "dev-cache-docker-io")) {
       expect(JSON.stringify(r.inputs)).not.toContain("hunter2");
@@ -581,9 +603,11 @@ nodes:
           if (typeof line !== "string") {
             continue;
           }
-          // The update step checks that the cluster is still there.
+          // The update step checks that the cluster is still there; the registry's steps run
+          // once the network exists.
           const r = runStep(line, {
             ...(inputs["environment"] as Record<string, string>),
+            ...seed({ networks: [{ name: "kind" }] }),
             ...(step === "update" ? { FAKE_KIND_CLUSTERS: "dev\n" } : {}),
           });
           expect(r.status, `${name} ${step}: ${r.stderr}`).toBe(0);
@@ -593,14 +617,14 @@ nodes:
       }
       expect(firstCalls).toEqual({
         "dev-network create": "docker info",
-        "dev-network delete": "docker network rm",
+        "dev-network delete": "docker info",
         "dev-registry create": "docker info",
-        "dev-registry delete": "docker ps -a",
+        "dev-registry delete": "docker info",
         "dev-cache-docker-io create": "docker info",
-        "dev-cache-docker-io delete": "docker ps -a",
+        "dev-cache-docker-io delete": "docker info",
         "dev-cluster create": "docker info",
         "dev-cluster update": "kind get clusters",
-        "dev-cluster delete": "kind delete cluster",
+        "dev-cluster delete": "docker info",
         "dev-control-plane-hosts create": "docker info",
         "dev-control-plane-hosts delete": "docker exec dev-control-plane",
       });

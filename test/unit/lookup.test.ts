@@ -60,6 +60,16 @@ describe("containerState", () => {
     expect(await containerState("kind-registry", "kind-registry-data")).toBe("missing");
   });
 
+  it("counts only a container of that exact name, not one whose ID starts with it", async () => {
+    withTools("docker");
+    process.env["FAKE_STATE"] = JSON.stringify({
+      containers: [{ id: "cafe".padEnd(64, "0"), name: "someone-elses" }],
+      volumes: [{ name: "cafe-data" }],
+    });
+    expect(await containerState("cafe", "cafe-data")).toBe("missing");
+    expect(await containerState("someone-elses", "x")).toBe("present");
+  });
+
   it("is absent when neither exists", async () => {
     withTools("docker");
     expect(await containerState("kind-registry", "kind-registry-data")).toBe("absent");

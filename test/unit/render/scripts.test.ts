@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -8,8 +7,11 @@ import { CERTS_D, HOSTS_MANIFEST } from "../../../components/render/containerd";
 import { UNMANAGED_HOSTS_FILES_SCRIPT } from "../../../components/lookup";
 import {
   cacheContainerSpec,
+  describeSettings,
   LABEL_MANAGED,
+  LABEL_OWNER,
   LABEL_ROLE,
+  LABEL_SETTINGS,
   LABEL_SPEC,
   LABEL_UPSTREAM,
   REGISTRY_DATA_PATH,
@@ -33,6 +35,7 @@ import {
 } from "../../../components/scripts";
 import type { ContainerSpec } from "../../../components/render/containers";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
+import { acts, fakeId, scriptHarness, seed } from "./harness";
 
 /** The component's script for a container, with SPEC set to `fingerprint` when given. */
 function containerScript(
@@ -42,6 +45,7 @@ function containerScript(
     fingerprint?: string;
     secretEnv?: Record<string, string>;
     removeOnDelete?: boolean;
+    owner?: string;
   } = {},
 ): Script {
   const script = registryContainerScript({
@@ -50,102 +54,15 @@ function containerScript(
     secretEnv: options.secretEnv ?? {},
     state: "absent",
     removeOnDelete: options.removeOnDelete ?? false,
+    ...(options.owner === undefined ? {} : { owner: options.owner }),
   });
   return options.fingerprint === undefined
     ? script
     : { ...script, environment: { ...script.environment, SPEC: options.fingerprint } };
 }
 
-const FAKES = path.resolve(__dirname, "../fakes");
-// Tools the scripts may use; every other command, docker and kind included, is absent unless
-// the test puts a fake in place.
-const TOOLS = [
-  "sh",
-  "cat",
-  "mktemp",
-  "rm",
-  "grep",
-  "sleep",
-  "curl",
-  "node",
-  "mv",
-  "mkdir",
-  "printenv",
-];
-
-let tmp: string;
-let bin: string;
-let log: string;
-
-function which(tool: string): string {
-  for (const dir of ["/usr/local/bin", "/usr/bin", "/bin"]) {
-    const p = path.join(dir, tool);
-    if (fs.existsSync(p) && !(tool === "docker" || tool === "kind")) {
-      return p;
-    }
-  }
-  throw new Error(`${tool} not found`);
-}
-
-beforeAll(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kind-dev-scripts-"));
-  bin = path.join(tmp, "bin");
-  fs.mkdirSync(bin);
-  for (const tool of TOOLS) {
-    fs.symlinkSync(which(tool), path.join(bin, tool));
-  }
-  log = path.join(tmp, "calls.jsonl");
-});
-
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-beforeEach(() => {
-  fs.rmSync(log, { force: true });
-  fs.rmSync(`${log}.state`, { force: true });
-  for (const fake of ["docker", "kind"]) {
-    fs.rmSync(path.join(bin, fake), { force: true });
-    fs.symlinkSync(path.join(FAKES, fake), path.join(bin, fake));
-  }
-});
-
-function withoutTool(tool: string): void {
-  fs.rmSync(path.join(bin, tool), { force: true });
-}
-
-interface Call {
-  tool: string;
-  argv: string[];
-  stdin?: string | null;
-  config?: string | null;
-  envValues?: Record<string, string | null>;
-}
-
-/**
- * Runs one step as `@pulumi/command`'s local.Command does: `/bin/sh -c LINE` with the command's
- * environment, which carries the script text the line runs.
- */
-function run(
-  cmd: Script,
-  step: "create" | "update" | "delete" = "create",
-  extra: Record<string, string> = {},
-) {
-  const line = cmd[step];
-  if (line === undefined) {
-    throw new Error(`no ${step} step`);
-  }
-  const result = spawnSync("/bin/sh", ["-c", line], {
-    env: { PATH: bin, FAKE_LOG: log, ...cmd.environment, ...extra },
-    encoding: "utf8",
-  });
-  const calls: Call[] = fs.existsSync(log)
-    ? fs
-        .readFileSync(log, "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l) as Call)
-    : [];
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls };
-}
+const h = scriptHarness();
+const run = h.run;
 
 describe("the command line of a step", () => {
   const SCRIPTS_FILES = path.resolve(__dirname, "../../../components/scripts");
@@ -158,7 +75,10 @@ describe("the command line of a step", () => {
     `set -eu\n${read("lib")}\n${node ? `node_script() {\n  cat <<'KIND_DEV_NODE_SCRIPT'\n${read("hosts-node")}KIND_DEV_NODE_SCRIPT\n}\n` : ""}${read(file)}`;
   /** `/bin/sh -c LINE`, as the command provider runs a step. */
   const sh = (line: string, environment: Record<string, string>) =>
-    spawnSync("/bin/sh", ["-c", line], { env: { PATH: bin, ...environment }, encoding: "utf8" });
+    spawnSync("/bin/sh", ["-c", line], {
+      env: { PATH: h.bin(), ...environment },
+      encoding: "utf8",
+    });
 
   it.each([
     ["create", "registry-ensure", 'exec /bin/sh -c "${KIND_DEV_CREATE:?}" registry-ensure.sh'],
@@ -293,7 +213,7 @@ describe("the command line of a step", () => {
 
 describe("preflight", () => {
   it("fails with a clear message when docker is not on PATH", () => {
-    withoutTool("docker");
+    h.withoutTool("docker");
     const r = run(networkScript("kind", false));
     expect(r.status).toBe(127);
     expect(r.stderr).toBe(
@@ -317,7 +237,7 @@ describe("preflight", () => {
   });
 
   it("fails with a clear message when kind is not on PATH", () => {
-    withoutTool("kind");
+    h.withoutTool("kind");
     const r = run(clusterScript("dev", "kind", "kind: Cluster\n"));
     expect(r.status).toBe(127);
     expect(r.stderr).toBe(
@@ -326,101 +246,144 @@ describe("preflight", () => {
   });
 });
 
+const NETWORK_LS = ["network", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}"];
+
 describe("network", () => {
-  it("creates the network when it is absent", () => {
+  it("creates the network, with this package's label, when none has that exact name", () => {
     const r = run(networkScript("kind", false));
     expect(r.status).toBe(0);
     expect(r.calls.map((c) => c.argv)).toEqual([
       ["info"],
-      ["network", "inspect", "kind"],
-      ["network", "create", "kind"],
+      NETWORK_LS,
+      ["network", "create", "--label", "dev.pulumi-kind-dev.managed=true", "kind"],
     ]);
+    expect(r.stderr).toBe("pulumi-kind-dev: created docker network kind\n");
+    expect(h.engine().networks.find((n) => n.name === "kind")!.labels).toEqual({
+      [LABEL_MANAGED]: "true",
+    });
   });
 
-  it("reuses an existing network", () => {
-    const r = run(networkScript("kind", false), "create", { FAKE_NETWORK_EXISTS: "1" });
+  it("reuses an existing network, whoever made it", () => {
+    const r = run(networkScript("kind", false), "create", {
+      FAKE_NETWORK_EXISTS: "1",
+      FAKE_NETWORK_MANAGED: "",
+    });
     expect(r.status).toBe(0);
-    expect(r.calls.map((c) => c.argv)).toEqual([["info"], ["network", "inspect", "kind"]]);
-    expect(r.stderr).toContain("using existing docker network kind");
+    expect(r.calls.map((c) => c.argv.slice(0, 3))).toEqual([
+      ["info"],
+      NETWORK_LS.slice(0, 3),
+      ["network", "inspect", "--format"],
+    ]);
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: using existing docker network kind (not created by pulumi-kind-dev, so never removed by it)\n",
+    );
+    h.resetEngine();
+    const own = run(networkScript("kind", false), "create", { FAKE_NETWORK_EXISTS: "1" });
+    expect(own.stderr).toBe("pulumi-kind-dev: using existing docker network kind\n");
   });
 
-  it("has a delete step only when the network is not retained", () => {
+  it("has a delete step only when the network is not retained; it removes its own network by ID", () => {
     expect(networkScript("kind", false).delete).toBeUndefined();
-    const r = run(networkScript("kind", true), "delete", { FAKE_DOCKER_EXIT: "1" });
+    const id = fakeId("1a");
+    const r = run(networkScript("kind", true), "delete", {
+      ...seed({ networks: [{ id, name: "kind", labels: { [LABEL_MANAGED]: "true" } }] }),
+    });
     expect(r.status).toBe(0);
-    expect(r.calls.map((c) => c.argv)).toEqual([["network", "rm", "kind"]]);
-    expect(r.stderr).toContain("kept docker network kind: it is still in use or already gone");
+    expect(r.calls.map((c) => c.argv)).toEqual([
+      ["info"],
+      NETWORK_LS,
+      ["network", "inspect", "--format", '{{index .Labels "dev.pulumi-kind-dev.managed"}}', id],
+      ["network", "rm", id],
+    ]);
+    expect(r.stderr).toBe("pulumi-kind-dev: removed docker network kind\n");
+  });
+
+  it("keeps a network that this package did not create (kind's, another tool's)", () => {
+    const r = run(networkScript("kind", true), "delete", {
+      FAKE_NETWORK_EXISTS: "1",
+      FAKE_NETWORK_MANAGED: "",
+    });
+    expect(r.status).toBe(0);
+    expect(acts(r.calls)).toEqual([]);
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: kept docker network kind: pulumi-kind-dev did not create it (kind or another tool did, or an earlier version of this package), so it is not this stack's to remove. Remove it by hand (docker network rm kind) once nothing uses it.\n",
+    );
+  });
+
+  it("keeps a network that containers are still attached to, and one already gone is fine", () => {
+    const inUse = run(networkScript("kind", true), "delete", {
+      ...seed({
+        networks: [{ name: "kind", labels: { [LABEL_MANAGED]: "true" } }],
+        containers: [{ name: "dev-control-plane", networks: ["kind"] }],
+      }),
+    });
+    expect(inUse.status).toBe(0);
+    expect(inUse.stderr).toBe(
+      "pulumi-kind-dev: kept docker network kind: containers are still attached to it (docker network inspect kind)\n",
+    );
+    expect(h.engine().networks.map((n) => n.name)).toContain("kind");
+    h.resetEngine();
+    const gone = run(networkScript("kind", true), "delete");
+    expect(gone.status).toBe(0);
+    expect(gone.stderr).toBe("pulumi-kind-dev: docker network kind is already gone\n");
   });
 });
 
 describe("cluster", () => {
   const config = 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: "dev"\n';
+  const kindCalls = (r: { calls: { tool: string; argv: string[] }[] }) =>
+    r.calls.filter((c) => c.tool === "kind").map((c) => c.argv.slice(0, 4));
 
-  it("creates the cluster from the rendered config and prints nothing on stdout", () => {
+  it("creates the cluster from the rendered config; kind's output goes to a log, not stdout", () => {
     const r = run(clusterScript("dev", "kind", config));
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("");
-    const kind = r.calls.filter((c) => c.tool === "kind");
-    expect(kind.map((c) => c.argv.slice(0, 4))).toEqual([
+    expect(kindCalls(r)).toEqual([
       ["get", "clusters"],
       ["create", "cluster", "--name", "dev"],
     ]);
-    expect(kind[1]!.config).toBe(config);
-    expect(r.stderr).toContain("kind progress");
+    expect(r.calls.find((c) => c.argv[0] === "create")!.config).toBe(config);
+    const log = h.statePath("kind-create-dev.log");
+    expect(r.stderr).toBe(
+      `pulumi-kind-dev: created the kind cluster dev (kind's output: ${log})\n`,
+    );
+    expect(fs.readFileSync(log, "utf8")).toContain(" • kind progress line 18 ...\n");
   });
 
   it("refuses to take over a cluster of the same name", () => {
-    const state = fs.mkdtempSync(path.join(os.tmpdir(), "kind-dev-state-"));
     const r = run(clusterScript("dev", "kind", config), "create", {
       FAKE_KIND_CLUSTERS: "other\ndev\n",
-      XDG_STATE_HOME: state,
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("a kind cluster named dev already exists and is not in this stack");
-    expect(r.calls.some((c) => c.argv[0] === "create" || c.argv[0] === "delete")).toBe(false);
-  });
-
-  it("leaves no marker once the cluster is created", () => {
-    const state = fs.mkdtempSync(path.join(os.tmpdir(), "kind-dev-state-"));
-    const r = run(clusterScript("dev", "kind", config), "create", { XDG_STATE_HOME: state });
-    expect(r.status).toBe(0);
-    expect(fs.readdirSync(path.join(state, "pulumi-kind-dev"))).toEqual([]);
-  });
-
-  it("deletes and creates again a cluster left by an interrupted run (its marker remains)", () => {
-    const state = fs.mkdtempSync(path.join(os.tmpdir(), "kind-dev-state-"));
-    fs.mkdirSync(path.join(state, "pulumi-kind-dev"));
-    fs.writeFileSync(path.join(state, "pulumi-kind-dev", "creating-dev"), "");
-    const r = run(clusterScript("dev", "kind", config), "create", {
-      FAKE_KIND_CLUSTERS: "dev\n",
-      XDG_STATE_HOME: state,
-    });
-    expect(r.status).toBe(0);
-    expect(r.stderr).toContain(
-      "the kind cluster dev is left from an interrupted run (its creation never finished): deleting it and creating it again",
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: a kind cluster named dev already exists and is not in this stack; delete it (kind delete cluster --name dev) or choose another clusterName\n",
     );
-    expect(r.calls.filter((c) => c.tool === "kind").map((c) => c.argv.slice(0, 4))).toEqual([
-      ["get", "clusters"],
-      ["delete", "cluster", "--name", "dev"],
-      ["create", "cluster", "--name", "dev"],
-    ]);
-    expect(fs.readdirSync(path.join(state, "pulumi-kind-dev"))).toEqual([]);
+    expect(acts(r.calls)).toEqual([]);
   });
 
-  it("keeps the marker when kind is killed or fails, so the next run cleans up", () => {
-    const state = fs.mkdtempSync(path.join(os.tmpdir(), "kind-dev-state-"));
-    const r = run(clusterScript("dev", "kind", config), "create", {
-      FAKE_KIND_EXIT: "1",
-      XDG_STATE_HOME: state,
-    });
-    expect(r.status).not.toBe(0);
-    expect(fs.readdirSync(path.join(state, "pulumi-kind-dev"))).toEqual(["creating-dev"]);
+  it("leaves no marker and no lock once the cluster is created", () => {
+    const r = run(clusterScript("dev", "kind", config));
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(h.statePath(""))).toEqual(["kind-create-dev.log", "locks"]);
+    expect(fs.readdirSync(h.statePath("locks"))).toEqual([]);
   });
 
-  it("fails when kind fails", () => {
+  it("when kind fails: removes the marker, prints kind's last lines and one line naming the log", () => {
     const r = run(clusterScript("dev", "kind", config), "create", { FAKE_KIND_EXIT: "1" });
-    expect(r.status).not.toBe(0);
+    expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
+    const log = h.statePath("kind-create-dev.log");
+    expect(r.stderr).toBe(
+      "   • kind progress line 15 ...\n" +
+        "   • kind progress line 16 ...\n" +
+        "   • kind progress line 17 ...\n" +
+        "   • kind progress line 18 ...\n" +
+        '  ERROR: failed to create cluster: could not find a log line that matches "Reached target .*Multi-User System.*"\n' +
+        `pulumi-kind-dev: could not create the kind cluster dev: kind exited 1 (its last lines above; all of them in ${log}). Fix what it reports, then run pulumi up again; kind removed what it had made.\n`,
+    );
+    expect(fs.readFileSync(log, "utf8").split("\n")).toHaveLength(21);
+    expect(fs.readdirSync(h.statePath(""))).toEqual(["kind-create-dev.log", "locks"]);
+    expect(fs.readdirSync(h.statePath("locks"))).toEqual([]);
   });
 
   it("on update (only the script text changed) leaves an existing cluster as it is", () => {
@@ -440,10 +403,24 @@ describe("cluster", () => {
     );
   });
 
-  it("deletes the cluster by name", () => {
+  it("deletes the cluster by name, and fails when docker or kind does", () => {
     const r = run(clusterScript("dev", "kind", config), "delete");
     expect(r.status).toBe(0);
-    expect(r.calls.map((c) => c.argv)).toEqual([["delete", "cluster", "--name", "dev"]]);
+    expect(r.calls.map((c) => [c.tool, ...c.argv])).toEqual([
+      ["docker", "info"],
+      ["kind", "delete", "cluster", "--name", "dev"],
+    ]);
+    const down = run(clusterScript("dev", "kind", config), "delete", { FAKE_DOCKER_DOWN: "1" });
+    expect(down.status).toBe(1);
+    expect(down.stderr).toBe(
+      "pulumi-kind-dev: the Docker daemon does not answer ('docker info' failed); start Docker and retry\n",
+    );
+    const failed = run(clusterScript("dev", "kind", config), "delete", { FAKE_KIND_EXIT: "1" });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toBe(
+      'Deleting cluster "dev" ...\n' +
+        "pulumi-kind-dev: could not delete the kind cluster dev (see kind's error above); run pulumi destroy again once it is fixed\n",
+    );
   });
 });
 
@@ -537,7 +514,7 @@ describe("hosts.toml: one command per node", () => {
       "HOSTS_TOML_X-Y docker.io",
       "HOSTS_TOML_GONE docker.io",
     ]) {
-      fs.rmSync(log, { force: true });
+      h.resetEngine();
       const r = run(hostsScript("dev-worker", FILES), "create", { HOSTS: `${line}\n` });
       expect(r.status, line).toBe(1);
       expect(r.stderr).toBe(
@@ -562,7 +539,7 @@ describe("hosts.toml: one command per node", () => {
     const host = fc.stringMatching(/^[a-z0-9][a-z0-9.:-]{0,20}$/);
     fc.assert(
       fc.property(value, host, value, value, (node, hostDir, text1, text2) => {
-        fs.rmSync(log, { force: true });
+        h.resetEngine();
         const files = [
           { hostDir, slug: "one", toml: text1 },
           { hostDir: "docker.io", slug: "docker-io", toml: text2 },
@@ -592,14 +569,14 @@ describe("hosts.toml: the script inside the node", () => {
   let root: string;
   let certs: string;
   beforeEach(() => {
-    root = fs.mkdtempSync(path.join(tmp, "node-"));
+    root = fs.mkdtempSync(path.join(h.stateHome(), "node-"));
     certs = path.join(root, "certs.d");
   });
 
   /** Runs hosts-node.sh as the node's `sh -c` does, on `certs` instead of /etc/containerd/certs.d. */
   function inNode(...pairs: string[]) {
     return spawnSync("/bin/sh", ["-c", NODE_SCRIPT, "sh", certs, ...pairs], {
-      env: { PATH: bin },
+      env: { PATH: h.bin() },
       encoding: "utf8",
     });
   }
@@ -687,7 +664,7 @@ describe("hosts.toml: the script inside the node", () => {
   it("refuses a missing or relative certs.d and an odd number of arguments", () => {
     const run2 = (...args: string[]) =>
       spawnSync("/bin/sh", ["-c", NODE_SCRIPT, "sh", ...args], {
-        env: { PATH: bin },
+        env: { PATH: h.bin() },
         encoding: "utf8",
       });
     expect(run2().stderr).toBe("expected the certs.d directory as an absolute path, got ''\n");
@@ -758,7 +735,7 @@ describe("hosts.toml: version 0.1's command per file (deprecated, still used by 
     const value = fc.string({ unit: "binary", maxLength: 30 }).filter((s) => !s.includes("\0"));
     fc.assert(
       fc.property(value, value, value, (node, hostDir, toml) => {
-        fs.rmSync(log, { force: true });
+        h.resetEngine();
         const r = run(hostsTomlScript(node, hostDir, toml));
         expect(r.status).toBe(0);
         const exec = r.calls.at(-1)!;
@@ -775,7 +752,7 @@ describe("hosts.toml: version 0.1's command per file (deprecated, still used by 
     const value = fc.string({ unit: "binary", maxLength: 60 }).filter((s) => !s.includes("\0"));
     fc.assert(
       fc.property(value, (config) => {
-        fs.rmSync(log, { force: true });
+        h.resetEngine();
         const r = run(clusterScript("dev", "kind", config));
         expect(r.status).toBe(0);
         expect(r.calls.find((c) => c.argv[0] === "create")!.config).toBe(config);
@@ -817,100 +794,138 @@ describe("registry and cache containers", () => {
       state: "absent",
       removeOnDelete: true,
     });
+  /** The registry's network exists: the network command runs first. */
+  const NET = { FAKE_NETWORK_EXISTS: "1" };
+  const OLD = fakeId("0d");
+  const PS = ["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}"];
+  const MANAGED = '{{index .Config.Labels "dev.pulumi-kind-dev.managed"}}';
+
+  /** A container of this package named and labelled as the script makes it. */
+  function madeByScript(
+    spec: ContainerSpec,
+    labels: Record<string, string> = {},
+    over: { image?: string; running?: boolean; env?: string[] } = {},
+  ) {
+    return {
+      id: OLD,
+      name: spec.name,
+      image: over.image ?? spec.image,
+      labels: {
+        [LABEL_MANAGED]: "true",
+        [LABEL_ROLE]: spec.role,
+        [LABEL_SPEC]: specHash(spec),
+        ...labels,
+      },
+      env: over.env ?? [],
+      running: over.running ?? true,
+      networks: [spec.network],
+      volumes: [spec.volume],
+    };
+  }
+  /** The network and the volume, both this package's, and these containers. */
+  function world(spec: ContainerSpec, containers: ReturnType<typeof madeByScript>[]) {
+    return seed({
+      networks: [{ name: spec.network, labels: { [LABEL_MANAGED]: "true" } }],
+      volumes: [{ name: spec.volume, labels: { [LABEL_MANAGED]: "true" } }],
+      containers,
+    });
+  }
 
   it("starts the registry on its volume with labels, publishes loopback, waits for /v2/", () => {
-    const r = run(registry());
+    const r = run(containerScript(registrySpec, { probeUrl, owner: "proj/dev" }), "create", NET);
     expect(r.status).toBe(0);
-    const docker = r.calls.filter((c) => c.tool === "docker");
-    expect(docker.map((c) => c.argv.slice(0, 2))).toEqual([
+    expect(r.calls.map((c) => c.argv)).toEqual([
       ["info"],
-      ["container", "inspect"],
-      ["volume", "inspect"],
-      ["volume", "create"],
-      ["run", "--detach"],
+      NETWORK_LS,
+      PS,
+      ["image", "inspect", "registry:3"],
+      ["volume", "ls", "--quiet"],
+      ["volume", "create", "--label", "dev.pulumi-kind-dev.managed=true", "kind-registry-data"],
+      [
+        "run",
+        "--detach",
+        "--name",
+        "kind-registry",
+        "--restart",
+        "always",
+        "--network",
+        "kind",
+        "--volume",
+        "kind-registry-data:/var/lib/registry",
+        "--label",
+        "dev.pulumi-kind-dev.managed=true",
+        "--label",
+        "dev.pulumi-kind-dev.role=registry",
+        "--label",
+        `dev.pulumi-kind-dev.spec=${specHash(registrySpec)}`,
+        "--label",
+        "dev.pulumi-kind-dev.owner=proj/dev",
+        "--label",
+        "dev.pulumi-kind-dev.settings=image=registry:3 network=kind volume=kind-registry-data publish=127.0.0.1:5001:5000 env.REGISTRY_STORAGE_DELETE_ENABLED=true",
+        "--publish",
+        "127.0.0.1:5001:5000",
+        "--env",
+        "REGISTRY_STORAGE_DELETE_ENABLED",
+        "registry:3",
+      ],
     ]);
-    expect(docker[3]!.argv).toEqual([
-      "volume",
-      "create",
-      "--label",
-      "dev.pulumi-kind-dev.managed=true",
-      "kind-registry-data",
-    ]);
-    expect(docker[4]!.argv).toEqual([
-      "run",
-      "--detach",
-      "--name",
-      "kind-registry",
-      "--restart",
-      "always",
-      "--network",
-      "kind",
-      "--volume",
-      "kind-registry-data:/var/lib/registry",
-      "--label",
-      "dev.pulumi-kind-dev.managed=true",
-      "--label",
-      "dev.pulumi-kind-dev.role=registry",
-      "--label",
-      `dev.pulumi-kind-dev.spec=${specHash(registrySpec)}`,
-      "--publish",
-      "127.0.0.1:5001:5000",
-      "--env",
-      "REGISTRY_STORAGE_DELETE_ENABLED",
-      "registry:3",
-    ]);
-    expect(docker[4]!.envValues).toEqual({ REGISTRY_STORAGE_DELETE_ENABLED: "true" });
+    expect(r.calls.at(-1)!.envValues).toEqual({ REGISTRY_STORAGE_DELETE_ENABLED: "true" });
     expect(r.stderr).toBe(
       "pulumi-kind-dev: started the registry container kind-registry; data on volume kind-registry-data\n" +
         `pulumi-kind-dev: registry kind-registry answers at ${probeUrl}\n`,
     );
+    expect(fs.readdirSync(h.statePath("locks"))).toEqual([]);
   });
 
   it("keeps a running container of this package with the same configuration (adoption)", () => {
-    const r = run(registry(), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:3",
-      FAKE_CONTAINER_MANAGED: "true",
-      FAKE_CONTAINER_SPEC: specHash(registrySpec),
-    });
+    const r = run(registry(), "create", world(registrySpec, [madeByScript(registrySpec)]));
     expect(r.status).toBe(0);
-    expect(r.calls.map((c) => c.argv[0])).toEqual([
-      "info",
-      "container",
-      "container",
-      "container",
-      "container",
+    expect(acts(r.calls)).toEqual([]);
+    expect(r.calls.filter((c) => c.argv[0] === "container").map((c) => c.argv)).toEqual([
+      ["container", "inspect", "--format", MANAGED, OLD],
+      ["container", "inspect", "--format", "{{.Config.Image}}", OLD],
+      [
+        "container",
+        "inspect",
+        "--format",
+        '{{index .Config.Labels "dev.pulumi-kind-dev.spec"}}',
+        OLD,
+      ],
+      ["container", "inspect", "--format", "{{.State.Running}}", OLD],
     ]);
-    expect(r.stderr).toContain("using the existing registry container kind-registry");
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: using the existing registry container kind-registry; data on volume kind-registry-data\n" +
+        `pulumi-kind-dev: registry kind-registry answers at ${probeUrl}\n`,
+    );
   });
 
   it("starts a stopped container of this package instead of replacing it", () => {
-    const r = run(registry(), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:3",
-      FAKE_CONTAINER_MANAGED: "true",
-      FAKE_CONTAINER_SPEC: specHash(registrySpec),
-      FAKE_CONTAINER_RUNNING: "false",
-    });
+    const stopped = madeByScript(registrySpec, {}, { running: false });
+    const r = run(registry(), "create", world(registrySpec, [stopped]));
     expect(r.status).toBe(0);
-    expect(r.calls.filter((c) => c.argv[0] !== "container").map((c) => c.argv)).toEqual([
-      ["info"],
-      ["start", "kind-registry"],
-    ]);
+    expect(acts(r.calls)).toEqual([["start", OLD]]);
     expect(r.stderr).toContain("started the existing registry container kind-registry");
   });
 
   it("checks a cache it restarted, and names the URL it could not reach", () => {
+    const stopped = madeByScript(
+      cacheSpec,
+      { [LABEL_SPEC]: specHash(cacheSpec, ["REGISTRY_PROXY_PASSWORD"]) },
+      { running: false, env: [`REGISTRY_PROXY_PASSWORD=${secret.REGISTRY_PROXY_PASSWORD}`] },
+    );
     const r = run(cache(), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:3",
-      FAKE_CONTAINER_MANAGED: "true",
-      FAKE_CONTAINER_SPEC: specHash(cacheSpec, secret),
-      FAKE_CONTAINER_RUNNING: "false",
+      ...world(cacheSpec, [stopped]),
       FAKE_RESTARTS_AFTER_START: "2",
     });
     expect(r.status).toBe(0);
-    expect(r.calls.some((c) => c.argv[0] === "start")).toBe(true);
-    expect(r.calls.filter((c) => c.argv[0] === "container").at(-1)!.argv[3]).toBe(
+    expect(acts(r.calls)).toEqual([["start", OLD]]);
+    expect(r.calls.at(-1)!.argv).toEqual([
+      "container",
+      "inspect",
+      "--format",
       "{{.State.Running}} {{.RestartCount}}",
-    );
+      OLD,
+    ]);
     expect(r.stderr).toBe(
       "pulumi-kind-dev: started the existing cache container kind-cache-docker-io; data on volume kind-cache-docker-io-data\n" +
         "pulumi-kind-dev: warning: cache kind-cache-docker-io is restarting: the registry exits at start while its upstream https://registry-1.docker.io does not answer. Until it does, nodes pull from docker.io directly; see 'docker logs kind-cache-docker-io'\n",
@@ -918,91 +933,78 @@ describe("registry and cache containers", () => {
   });
 
   it("makes a container again whose first start failed", () => {
+    const stopped = madeByScript(registrySpec, {}, { running: false });
     const r = run(registry(), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:3",
-      FAKE_CONTAINER_MANAGED: "true",
-      FAKE_CONTAINER_SPEC: specHash(registrySpec),
-      FAKE_CONTAINER_RUNNING: "false",
+      ...world(registrySpec, [stopped]),
       FAKE_START_EXIT: "1",
     });
     expect(r.status).toBe(0);
-    const acts = r.calls.filter((c) => c.argv[0] !== "container").map((c) => c.argv.slice(0, 2));
-    expect(acts).toEqual([
-      ["info"],
-      ["start", "kind-registry"],
-      ["rm", "-f"],
-      ["volume", "inspect"],
-      ["volume", "create"],
-      ["run", "--detach"],
+    expect(acts(r.calls).map((a) => a.slice(0, 3))).toEqual([
+      ["start", OLD],
+      ["rm", "-f", OLD],
+      ["run", "--detach", "--name"],
     ]);
+    expect(h.engine().containers.map((c) => c.running)).toEqual([true]);
   });
 
-  it("removes what a failed docker run left behind and fails", () => {
-    const r = run(registry(), "create", { FAKE_RUN_EXIT: "125" });
+  it("removes what a failed docker run left behind, by its ID, and fails", () => {
+    const r = run(registry(), "create", { ...NET, FAKE_RUN_EXIT: "125" });
     expect(r.status).toBe(1);
-    expect(r.calls.at(-1)!.argv).toEqual(["rm", "-f", "kind-registry"]);
-    expect(r.stderr).toContain(
-      "pulumi-kind-dev: could not start the registry container kind-registry (see the docker error above)",
+    const removed = r.calls.at(-1)!.argv;
+    expect(removed.slice(0, 2)).toEqual(["rm", "-f"]);
+    expect(removed[2]).toMatch(/^[0-9a-f]{64}$/);
+    expect(h.engine().containers).toEqual([]);
+    expect(r.stderr).toBe(
+      "docker: Error response from daemon: driver failed programming external connectivity.\n" +
+        "pulumi-kind-dev: could not start the registry container kind-registry (see the docker error above)\n",
     );
   });
 
   it("reuses a volume of its own and refuses anyone else's", () => {
-    const own = run(registry(), "create", { FAKE_VOLUME_EXISTS: "1", FAKE_VOLUME_MANAGED: "true" });
+    const own = run(registry(), "create", {
+      ...NET,
+      FAKE_VOLUME_EXISTS: "1",
+      FAKE_VOLUME_MANAGED: "true",
+    });
     expect(own.status).toBe(0);
-    expect(own.calls.some((c) => c.argv[0] === "volume" && c.argv[1] === "create")).toBe(false);
-    fs.rmSync(log, { force: true });
-    fs.rmSync(`${log}.state`, { force: true });
-    const other = run(registry(), "create", { FAKE_VOLUME_EXISTS: "1" });
+    expect(acts(own.calls).map((a) => a[0])).toEqual(["run"]);
+    h.resetEngine();
+    const other = run(registry(), "create", { ...NET, FAKE_VOLUME_EXISTS: "1" });
     expect(other.status).toBe(1);
-    expect(other.stderr).toContain(
-      "pulumi-kind-dev: a volume named kind-registry-data already exists and was not created by pulumi-kind-dev, so it is not used and its data is left alone.",
+    expect(other.stderr).toBe(
+      "pulumi-kind-dev: a volume named kind-registry-data already exists and was not created by pulumi-kind-dev, so it is not used and its data is left alone. Remove it (docker volume rm kind-registry-data) or choose another container name.\n",
     );
-    expect(other.calls.some((c) => c.argv[0] === "run")).toBe(false);
+    expect(acts(other.calls)).toEqual([]);
   });
 
   it("replaces a container of this package whose configuration changed, keeping the volume", () => {
-    const r = run(registry(), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:3",
-      FAKE_CONTAINER_MANAGED: "true",
-      FAKE_CONTAINER_SPEC: "older",
-    });
+    const older = madeByScript(registrySpec, { [LABEL_SPEC]: "older" });
+    const r = run(registry(), "create", world(registrySpec, [older]));
     expect(r.status).toBe(0);
-    const acts = r.calls.filter((c) => c.argv[0] !== "container").map((c) => c.argv.slice(0, 2));
-    expect(acts).toEqual([
-      ["info"],
-      ["rm", "-f"],
-      ["volume", "inspect"],
-      ["volume", "create"],
-      ["run", "--detach"],
+    expect(acts(r.calls).map((a) => a.slice(0, 3))).toEqual([
+      ["rm", "-f", OLD],
+      ["run", "--detach", "--name"],
     ]);
-    expect(r.calls.some((c) => c.argv[0] === "volume" && c.argv[1] === "rm")).toBe(false);
-    // Same image: no word about images.
     expect(r.stderr.split("\n")[0]).toBe(
       "pulumi-kind-dev: replacing the registry container kind-registry, whose configuration changed; data stays on volume kind-registry-data",
     );
+    expect(h.engine().volumes.map((v) => v.name)).toEqual(["kind-registry-data"]);
   });
 
   it("says so when the replaced container ran another image: the upgrade from registry:2", () => {
     // A registry made by an earlier version of this package: its labels, registry:2, another
-    // fingerprint.
+    // fingerprint, no owner.
     const r = run(registry(), "create", {
+      ...NET,
       FAKE_CONTAINER_IMAGE: "registry:2",
       FAKE_CONTAINER_MANAGED: "true",
       FAKE_CONTAINER_SPEC: "made-by-an-earlier-version",
     });
     expect(r.status).toBe(0);
-    expect(r.calls.filter((c) => c.argv[0] !== "container").map((c) => c.argv)).toEqual([
-      ["info"],
-      ["rm", "-f", "kind-registry"],
-      [
-        "volume",
-        "inspect",
-        "--format",
-        '{{index .Labels "dev.pulumi-kind-dev.managed"}}',
-        "kind-registry-data",
-      ],
-      ["volume", "create", "--label", "dev.pulumi-kind-dev.managed=true", "kind-registry-data"],
-      expect.arrayContaining(["run", "--volume", "kind-registry-data:/var/lib/registry"]),
+    expect(acts(r.calls).map((a) => a.slice(0, 2))).toEqual([
+      ["volume", "create"],
+      ["rm", "-f"],
+      ["run", "--detach"],
     ]);
     expect(r.calls.find((c) => c.argv[0] === "run")!.argv.at(-1)).toBe("registry:3");
     expect(r.stderr).toBe(
@@ -1013,13 +1015,10 @@ describe("registry and cache containers", () => {
   });
 
   it("names the images when a cache is replaced on another image, keeping its volume", () => {
-    const r = run(cache(), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:2",
-      FAKE_CONTAINER_MANAGED: "true",
-      FAKE_CONTAINER_SPEC: "made-by-an-earlier-version",
-    });
+    const old = madeByScript(cacheSpec, { [LABEL_SPEC]: "earlier" }, { image: "registry:2" });
+    const r = run(cache(), "create", world(cacheSpec, [old]));
     expect(r.status).toBe(0);
-    expect(r.calls.some((c) => c.argv[0] === "volume" && c.argv[1] === "rm")).toBe(false);
+    expect(acts(r.calls).some((a) => a[0] === "volume")).toBe(false);
     expect(r.calls.find((c) => c.argv[0] === "run")!.argv.at(-1)).toBe("registry:3");
     expect(r.stderr).toBe(
       "pulumi-kind-dev: replacing the cache container kind-cache-docker-io: image registry:2 -> registry:3; data stays on volume kind-cache-docker-io-data. To keep registry:2, set registryImage: registry:2\n" +
@@ -1029,13 +1028,9 @@ describe("registry and cache containers", () => {
 
   it("keeps a registry:2 container whose fingerprint matches: registryImage registry:2 set", () => {
     const spec = registryContainerSpec({ ...REGISTRY_INPUT, image: "registry:2" });
-    const r = run(containerScript(spec, { probeUrl }), "create", {
-      FAKE_CONTAINER_IMAGE: "registry:2",
-      FAKE_CONTAINER_MANAGED: "true",
-      FAKE_CONTAINER_SPEC: specHash(spec),
-    });
+    const r = run(containerScript(spec, { probeUrl }), "create", world(spec, [madeByScript(spec)]));
     expect(r.status).toBe(0);
-    expect(r.calls.some((c) => ["rm", "run", "start"].includes(c.argv[0]!))).toBe(false);
+    expect(acts(r.calls)).toEqual([]);
     expect(r.stderr).toBe(
       "pulumi-kind-dev: using the existing registry container kind-registry; data on volume kind-registry-data\n" +
         `pulumi-kind-dev: registry kind-registry answers at ${probeUrl}\n`,
@@ -1049,10 +1044,10 @@ describe("registry and cache containers", () => {
     fc.assert(
       fc.property(value, value, (found, wanted) => {
         fc.pre(found !== wanted);
-        fs.rmSync(log, { force: true });
-        fs.rmSync(`${log}.state`, { force: true });
+        h.resetEngine();
         const spec = { ...registrySpec, image: wanted };
         const r = run(containerScript(spec, { probeUrl, fingerprint: "new" }), "create", {
+          ...NET,
           FAKE_CONTAINER_IMAGE: found,
           FAKE_CONTAINER_MANAGED: "true",
           FAKE_CONTAINER_SPEC: "old",
@@ -1063,27 +1058,28 @@ describe("registry and cache containers", () => {
         );
         const dockerRun = r.calls.find((c) => c.argv[0] === "run")!;
         expect(dockerRun.argv.at(-1)).toBe(wanted);
-        expect(dockerRun.argv).toHaveLength(21);
+        expect(dockerRun.argv).toHaveLength(23);
       }),
       { numRuns: 25 },
     );
   }, 120_000);
 
   it("refuses a container of that name that this package did not create", () => {
-    const r = run(registry(), "create", { FAKE_CONTAINER_IMAGE: "nginx:latest" });
+    const r = run(registry(), "create", { ...NET, FAKE_CONTAINER_IMAGE: "nginx:latest" });
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
       "pulumi-kind-dev: a container named kind-registry already exists (image nginx:latest) and was not created by pulumi-kind-dev, so it is not adopted and its data is left alone. Remove it (docker rm -f kind-registry) or choose another container name.\n",
     );
-    expect(r.calls.some((c) => ["rm", "run", "start"].includes(c.argv[0]!))).toBe(false);
+    expect(acts(r.calls)).toEqual([]);
   });
 
   it("fails with the registry's name when /v2/ never answers", () => {
     const c = registry();
-    const r = run({
-      ...c,
-      environment: { ...c.environment, PROBE_URL: probeUrl + "x", ATTEMPTS: "2" },
-    });
+    const r = run(
+      { ...c, environment: { ...c.environment, PROBE_URL: probeUrl + "x", ATTEMPTS: "2" } },
+      "create",
+      NET,
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
       `the registry kind-registry did not answer GET ${probeUrl}x after 2 tries; see 'docker logs kind-registry'`,
@@ -1091,7 +1087,7 @@ describe("registry and cache containers", () => {
   });
 
   it("passes cache credentials only through the environment", () => {
-    const r = run(cache());
+    const r = run(cache(), "create", NET);
     expect(r.status).toBe(0);
     const dockerRun = r.calls.find((c) => c.argv[0] === "run")!;
     expect(dockerRun.argv.join(" ")).not.toContain("s3cr3t");
@@ -1101,38 +1097,98 @@ describe("registry and cache containers", () => {
       REGISTRY_STORAGE_DELETE_ENABLED: "true",
     });
     expect(dockerRun.argv).toContain("dev.pulumi-kind-dev.upstream=docker.io");
+    expect(dockerRun.argv).toContain(
+      "dev.pulumi-kind-dev.settings=image=registry:3 network=kind volume=kind-cache-docker-io-data publish=none upstream=docker.io env.REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io env.REGISTRY_STORAGE_DELETE_ENABLED=true secret.REGISTRY_PROXY_PASSWORD=<secret>",
+    );
     expect(dockerRun.argv).not.toContain("--publish");
     expect(r.stderr).not.toContain("s3cr3t");
     expect(r.stderr).not.toContain("warning");
   });
 
   it("warns, without failing, when a new cache keeps restarting", () => {
-    const r = run(cache(), "create", { FAKE_RESTARTS_AFTER_RUN: "3" });
+    const r = run(cache(), "create", { ...NET, FAKE_RESTARTS_AFTER_RUN: "3" });
     expect(r.status).toBe(0);
     expect(r.stderr).toContain(
       "pulumi-kind-dev: warning: cache kind-cache-docker-io is restarting: the registry exits at start while its upstream https://registry-1.docker.io does not answer. Until it does, nodes pull from docker.io directly",
     );
   });
 
-  it("removes container and volume on delete only when not retained", () => {
+  it("removes container and volume on delete, by ID and exact name, only when not retained", () => {
     expect(registry().delete).toBeUndefined();
-    const r = run(cache(), "delete");
+    const net = fakeId("5e");
+    const r = run(cache(), "delete", {
+      ...seed({
+        networks: [{ id: net, name: "kind", labels: { [LABEL_MANAGED]: "true" } }],
+        volumes: [{ name: "kind-cache-docker-io-data", labels: { [LABEL_MANAGED]: "true" } }],
+        containers: [{ ...madeByScript(cacheSpec), running: true }],
+      }),
+    });
     expect(r.status).toBe(0);
-    // First: which kind nodes on its network could still pull through it (none here).
+    // First: which kind nodes on its network (by the network's ID) could still pull through it.
     expect(r.calls.map((c) => c.argv)).toEqual([
+      ["info"],
+      NETWORK_LS,
       [
         "ps",
         "-a",
+        "--no-trunc",
         "--filter",
         "label=io.x-k8s.kind.cluster",
         "--filter",
-        "network=kind",
+        `network=${net}`,
         "--format",
-        "{{.Names}}",
+        "{{.ID}}",
       ],
-      ["rm", "-f", "kind-cache-docker-io"],
+      PS,
+      ["container", "inspect", "--format", MANAGED, OLD],
+      ["rm", "-f", OLD],
+      ["volume", "ls", "--quiet"],
+      [
+        "volume",
+        "inspect",
+        "--format",
+        '{{index .Labels "dev.pulumi-kind-dev.managed"}}',
+        "kind-cache-docker-io-data",
+      ],
       ["volume", "rm", "kind-cache-docker-io-data"],
     ]);
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: removed kind-cache-docker-io and its volume kind-cache-docker-io-data\n",
+    );
+    h.resetEngine();
+    const again = run(cache(), "delete", NET);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toBe(
+      "pulumi-kind-dev: kind-cache-docker-io and its volume kind-cache-docker-io-data were already gone\n",
+    );
+  });
+
+  it("keeps a registry that another kind cluster pulls through, and counts a stopped node", () => {
+    const node = (cluster: string, running: boolean, files: string) => ({
+      name: `${cluster}-control-plane`,
+      labels: { "io.x-k8s.kind.cluster": cluster },
+      networks: ["kind"],
+      running,
+      files,
+    });
+    const r = run(cache(), "delete", {
+      ...seed({
+        networks: [{ name: "kind", labels: { [LABEL_MANAGED]: "true" } }],
+        containers: [
+          madeByScript(cacheSpec),
+          node("other", true, '[host."http://kind-cache-docker-io:5000"]\n'),
+          node("stopped", false, ""),
+          node("unrelated", true, '[host."http://kind-cache-ghcr-io:5000"]\n'),
+          node("own", true, '[host."http://kind-cache-docker-io:5000"]\n'),
+        ],
+      }),
+      OWN_CLUSTER: "own",
+    });
+    expect(r.status).toBe(0);
+    expect(acts(r.calls).filter((a) => a[0] !== "exec")).toEqual([]);
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: kept kind-cache-docker-io and its volume kind-cache-docker-io-data although retainOnDestroy is false: kind cluster(s) other stopped still pull through it. Destroy them first, or remove it by hand (docker rm -f kind-cache-docker-io && docker volume rm kind-cache-docker-io-data) once nothing uses it.\n",
+    );
   });
 
   it("publishes IPv6 addresses in brackets", () => {
@@ -1154,13 +1210,16 @@ describe("registry and cache containers", () => {
     const value = fc
       .string({ unit: "binary", minLength: 1, maxLength: 20 })
       .filter((s) => !s.includes("\0"));
+    // Docker allows no newline in a name: the scripts compare names line by line.
+    const name = value.filter((s) => !s.includes("\n"));
     fc.assert(
-      fc.property(value, value, value, value, value, (name, image, network, volume, password) => {
-        fs.rmSync(log, { force: true });
-        fs.rmSync(`${log}.state`, { force: true });
+      fc.property(name, value, name, value, value, (name, image, network, volume, password) => {
+        h.resetEngine();
         const spec = { ...registrySpec, name, image, network, volume };
         const r = run(
           containerScript(spec, { probeUrl, secretEnv: { REGISTRY_PROXY_PASSWORD: password } }),
+          "create",
+          NET,
         );
         expect(r.status).toBe(0);
         const dockerRun = r.calls.find((x) => x.argv[0] === "run")!;
@@ -1170,7 +1229,7 @@ describe("registry and cache containers", () => {
         expect(arg("--volume")).toBe(`${volume}:/var/lib/registry`);
         expect(dockerRun.argv.at(-1)).toBe(image);
         expect(dockerRun.envValues!["REGISTRY_PROXY_PASSWORD"]).toBe(password);
-        expect(dockerRun.argv).toHaveLength(23);
+        expect(dockerRun.argv).toHaveLength(25);
       }),
       { numRuns: 30 },
     );
@@ -1189,8 +1248,12 @@ describe("the script files", () => {
     for (const literal of [
       `"${LABEL_MANAGED}"`,
       `"${LABEL_SPEC}"`,
+      `"${LABEL_OWNER}"`,
+      `"${LABEL_SETTINGS}"`,
       `${LABEL_MANAGED}=true`,
       `${LABEL_ROLE}=$ROLE`,
+      `${LABEL_OWNER}=$OWNER`,
+      `${LABEL_SETTINGS}=$SETTINGS`,
       `${LABEL_UPSTREAM}=$UPSTREAM`,
       `$VOLUME:${REGISTRY_DATA_PATH}`,
       `${CERTS_D}/$1`,
@@ -1205,7 +1268,13 @@ describe("the script files", () => {
   it("use no dev.pulumi-kind-dev label the TypeScript side does not know", () => {
     const labels = new Set(all.match(/dev\.pulumi-kind-dev\.[a-z]+/g));
     expect([...labels].sort()).toEqual(
-      [LABEL_MANAGED, LABEL_ROLE, LABEL_SPEC, LABEL_UPSTREAM].sort(),
+      [LABEL_MANAGED, LABEL_ROLE, LABEL_SPEC, LABEL_UPSTREAM, LABEL_OWNER, LABEL_SETTINGS].sort(),
+    );
+  });
+
+  it("describe a container's settings in words the script can compare", () => {
+    expect(describeSettings(registryContainerSpec(REGISTRY_INPUT))).toBe(
+      "image=registry:3 network=kind volume=kind-registry-data publish=127.0.0.1:5001:5000 env.REGISTRY_STORAGE_DELETE_ENABLED=true",
     );
   });
 });
