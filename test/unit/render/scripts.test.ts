@@ -5,7 +5,6 @@ import * as path from "node:path";
 import * as fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CERTS_D, HOSTS_MANIFEST } from "../../../components/render/containerd";
-import { UNMANAGED_HOSTS_FILES_SCRIPT } from "../../../components/lookup";
 import {
   cacheContainerSpec,
   LABEL_MANAGED,
@@ -1144,7 +1143,6 @@ describe("the script files", () => {
     ]) {
       expect(all).toContain(literal);
     }
-    expect(UNMANAGED_HOSTS_FILES_SCRIPT).toContain(`${CERTS_D}/${HOSTS_MANIFEST}`);
   });
 
   it("use no dev.pulumi-kind-dev label the TypeScript side does not know", () => {
