@@ -28,6 +28,8 @@ import {
   dockerResult,
   ensureRegistryContainerOk,
   freePorts,
+  hostsSyncLog,
+  hostsTomlOn,
   http,
   prepareBed,
   Resources,
@@ -318,16 +320,8 @@ describeDocker(
       it("with the component's hosts.toml files, both names of the push registry pull", async () => {
         const files = planHostsFiles(config);
         const r = await runScriptOk(hostsScript(node, files));
-        expect(r.stderr).toBe(
-          files
-            .map((f) => `pulumi-kind-dev: wrote ${CERTS_D}/${f.hostDir}/hosts.toml on ${node}\n`)
-            .join(""),
-        );
-        for (const file of files) {
-          expect(await docker(["exec", node, "cat", `${CERTS_D}/${file.hostDir}/hosts.toml`])).toBe(
-            file.toml,
-          );
-        }
+        expect(r.stderr).toBe(hostsSyncLog("wrote", node, files));
+        expect(await hostsTomlOn(node, files)).toEqual(files.map((f) => f.toml));
         for (const ref of [viaLocalhost, viaClusterName]) {
           const pull = await criPull(node, ref);
           expect(pull.stderr, ref).toBe("");

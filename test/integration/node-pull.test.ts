@@ -23,6 +23,8 @@ import {
   dockerResult,
   ensureRegistryContainerOk,
   freePort,
+  hostsSyncLog,
+  hostsTomlOn,
   prepareBed,
   Resources,
   runId,
@@ -94,15 +96,8 @@ describeDocker("node pulls from the push registry through the component's hosts.
     // One command per node writes all of its files, as the component runs it.
     const files = planHostsFiles(config);
     const r = await runScriptOk(hostsScript(node, files));
-    expect(r.stderr).toBe(
-      files
-        .map((f) => `pulumi-kind-dev: wrote ${CERTS_D}/${f.hostDir}/hosts.toml on ${node}\n`)
-        .join(""),
-    );
-    for (const file of files) {
-      const written = await docker(["exec", node, "cat", `${CERTS_D}/${file.hostDir}/hosts.toml`]);
-      expect(written).toBe(file.toml);
-    }
+    expect(r.stderr).toBe(hostsSyncLog("wrote", node, files));
+    expect(await hostsTomlOn(node, files)).toEqual(files.map((f) => f.toml));
     expect(await docker(["exec", node, "cat", `${CERTS_D}/${HOSTS_MANIFEST}`])).toBe(
       files.map((f) => `${f.hostDir}\n`).join(""),
     );
@@ -138,13 +133,9 @@ describeDocker("node pulls from the push registry through the component's hosts.
     const paths = files.map((f) => `${CERTS_D}/${f.hostDir}/hosts.toml`);
     const before = await Promise.all(paths.map(inode));
     const again = await runScriptOk(cmd);
-    expect(again.stderr).toBe(paths.map((p) => `pulumi-kind-dev: kept ${p} on ${node}\n`).join(""));
+    expect(again.stderr).toBe(hostsSyncLog("kept", node, files));
     expect(await Promise.all(paths.map(inode))).toEqual(before);
-    for (const file of files) {
-      expect(await docker(["exec", node, "cat", `${CERTS_D}/${file.hostDir}/hosts.toml`])).toBe(
-        file.toml,
-      );
-    }
+    expect(await hostsTomlOn(node, files)).toEqual(files.map((f) => f.toml));
 
     // A directory the command did not write is not its to remove.
     await docker(["exec", node, "mkdir", "-p", `${CERTS_D}/by-hand`]);
