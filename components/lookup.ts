@@ -64,22 +64,3 @@ export async function readKubeconfig(clusterName: string): Promise<string> {
   }
   return r.stdout;
 }
-
-/**
- * Run inside a node with `sh -c`, a constant: exits 0 when certs.d holds `hosts.toml` files but
- * no manifest (scripts/hosts-node.sh writes one), i.e. the files were written one command per
- * file, by version 0.1.
- */
-export const UNMANAGED_HOSTS_FILES_SCRIPT = `[ -e /etc/containerd/certs.d/.kind-dev-managed ] && exit 1
-for f in /etc/containerd/certs.d/*/hosts.toml; do [ -f "$f" ] && exit 0; done
-exit 1`;
-
-/**
- * True when the node exists and its `hosts.toml` files were written by version 0.1's commands
- * (see UNMANAGED_HOSTS_FILES_SCRIPT); false when it was not, when the node does not exist, or
- * when docker cannot tell.
- */
-export async function nodeHasUnmanagedHostsFiles(node: string): Promise<boolean> {
-  const r = await exec("docker", ["exec", node, "sh", "-c", UNMANAGED_HOSTS_FILES_SCRIPT]);
-  return r.ok;
-}

@@ -306,16 +306,3 @@ export function hostsScript(node: string, files: readonly HostsFile[]): Script {
     hostsEnvironment(node, files),
   );
 }
-
-/**
- * Writes one `hosts.toml` into one node, with no manifest; on delete removes its directory if
- * the node still exists. What version 0.1 ran as one command per node and file.
- * @deprecated The component runs hostsScript, one command per node. Kept for tests that write
- * files one at a time.
- */
-export function hostsTomlScript(node: string, hostDir: string, toml: string): Script {
-  return scriptSteps(
-    { create: "hosts-write", delete: "hosts-remove" },
-    { NODE: node, HOST_DIR: hostDir, HOSTS_TOML: toml },
-  );
-}

@@ -28,7 +28,7 @@ import {
   LABEL_UPSTREAM,
   specHash,
 } from "../../components/render/containers";
-import { hostsTomlScript, networkScript } from "../../components/scripts";
+import { hostsScript, networkScript } from "../../components/scripts";
 import {
   BED_IMAGES,
   criPull,
@@ -181,10 +181,9 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
       return cache.spec;
     }
 
+    /** The node's hosts.toml files, written by the command the component runs on it. */
     async function writeHostsFiles(node: string): Promise<void> {
-      for (const file of planHostsFiles(config)) {
-        await runScriptOk(hostsTomlScript(node, file.hostDir, file.toml));
-      }
+      await runScriptOk(hostsScript(node, planHostsFiles(config)));
     }
 
     beforeAll(async () => {

@@ -4,9 +4,9 @@
  * one node stand-in per version: that containerd, built from Go modules as kind builds it, started
  * from the kind release's own config.toml. Each node gets the component's CONTAINERD_CONFIG_PATCH
  * (as kind applies containerdConfigPatches) and the component's hosts.toml files, written by the
- * component's own hostsTomlScript script; the push registry and a pull-through cache are started
- * by the component's ensure script, the cache in front of a local registry standing in for
- * Docker Hub. For each version: the CRI plugins load, the effective config has the single
+ * command the component runs on each node (hostsScript); the push registry and a pull-through
+ * cache are started by the component's ensure script, the cache in front of a local registry
+ * standing in for Docker Hub. For each version: the CRI plugins load, the effective config has the single
  * config_path and nothing legacy, and pulls through the CRI (as the kubelet pulls) work via
  * `localhost:<port>`, via `<registryName>:5000` and, for Docker Hub images, via the cache only.
  */
@@ -17,7 +17,7 @@ import { parse as parseToml } from "smol-toml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
 import { CERTS_D, CONTAINERD_CONFIG_PATCH } from "../../components/render/containerd";
-import { hostsTomlScript, networkScript } from "../../components/scripts";
+import { hostsScript, networkScript } from "../../components/scripts";
 import {
   BED_DIR,
   BED_IMAGES,
@@ -28,6 +28,8 @@ import {
   dockerResult,
   ensureRegistryContainerOk,
   freePorts,
+  hostsSyncLog,
+  hostsTomlOn,
   http,
   prepareBed,
   Resources,
@@ -316,10 +318,10 @@ describeDocker(
       });
 
       it("with the component's hosts.toml files, both names of the push registry pull", async () => {
-        for (const file of planHostsFiles(config)) {
-          const r = await runScriptOk(hostsTomlScript(node, file.hostDir, file.toml));
-          expect(r.stderr).toContain(`wrote ${CERTS_D}/${file.hostDir}/hosts.toml on ${node}`);
-        }
+        const files = planHostsFiles(config);
+        const r = await runScriptOk(hostsScript(node, files));
+        expect(r.stderr).toBe(hostsSyncLog("wrote", node, files));
+        expect(await hostsTomlOn(node, files)).toEqual(files.map((f) => f.toml));
         for (const ref of [viaLocalhost, viaClusterName]) {
           const pull = await criPull(node, ref);
           expect(pull.stderr, ref).toBe("");
@@ -365,9 +367,7 @@ describeDocker(
         const bare = `${node}-no-patch`;
         await startNodeStandin(res, bare, network, "", id, image);
         try {
-          for (const file of planHostsFiles(config)) {
-            await runScriptOk(hostsTomlScript(bare, file.hostDir, file.toml));
-          }
+          await runScriptOk(hostsScript(bare, planHostsFiles(config)));
           const pull = await criPull(bare, viaClusterName);
           if (readsCertsDByDefault(containerd)) {
             expect(pull.stderr).toBe("");

@@ -3,8 +3,8 @@
  * plugins the test bed built:
  * - previews the dev stack and reports exactly the resources the component declares;
  * - runs `pulumi up` on the `hosts.toml` commands against node stand-ins (plain containers named
- *   like kind nodes, behind a stand-in cluster command): the upgrade from 0.1's command per node
- *   and file, per-file diffs in previews, updates that rewrite only what changed, destroy.
+ *   like kind nodes, behind a stand-in cluster command): per-file diffs in previews, updates
+ *   that rewrite only what changed, destroy that removes only what the commands wrote.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import * as command from "@pulumi/command";
@@ -100,31 +100,6 @@ describeDocker("the real engine previews the dev stack", () => {
   });
 });
 
-/**
- * What version 0.1 stored in the state of each `${name}-${node}-hosts-${slug}` command, verbatim
- * (components/render/scripts.ts at the 0.1.0 release): Pulumi runs these texts, not this
- * version's, when it deletes those commands.
- */
-const V01_CREATE = [
-  "set -eu",
-  "if ! command -v docker >/dev/null 2>&1; then",
-  '  echo "pulumi-kind-dev: the docker CLI is not on PATH; install Docker and retry" >&2',
-  "  exit 127",
-  "fi",
-  "if ! docker info >/dev/null 2>&1; then",
-  `  echo "pulumi-kind-dev: the Docker daemon does not answer ('docker info' failed); start Docker and retry" >&2`,
-  "  exit 1",
-  "fi",
-  `printf '%s' "$HOSTS_TOML" | docker exec -i "$NODE" sh -c 'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"' sh "$HOST_DIR"`,
-  'echo "pulumi-kind-dev: wrote /etc/containerd/certs.d/$HOST_DIR/hosts.toml on $NODE" >&2',
-  "",
-].join("\n");
-const V01_DELETE = [
-  "set -eu",
-  `docker exec "$NODE" sh -c 'rm -rf "/etc/containerd/certs.d/$1"' sh "$HOST_DIR" >/dev/null 2>&1 || true`,
-  "",
-].join("\n");
-
 /** The component's type and name, so every child's URN is the component's own. */
 class StandInEnvironment extends pulumi.ComponentResource {
   constructor() {
@@ -140,8 +115,6 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
   const stackName = `hosts-${id}`;
   let backend: string;
   let stack: Stack;
-  /** What the inline program declares: 0.1's commands per file, or this version's per node. */
-  let version: "0.1" | "current" = "0.1";
   let args: KindDevEnvironmentArgs = { clusterName, workers: 1 };
   const config = () => resolveConfig(args);
   const nodes = () => config().nodes.map((n) => n.name);
@@ -149,25 +122,7 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
   const program = async (): Promise<void> => {
     const parent = new StandInEnvironment();
     const cluster = new command.local.Command("dev-cluster", { create: "true" }, { parent });
-    const c = config();
-    if (version === "0.1") {
-      for (const node of c.nodes) {
-        for (const file of planHostsFiles(c)) {
-          new command.local.Command(
-            `dev-${node.suffix}-hosts-${file.slug}`,
-            {
-              create: V01_CREATE,
-              delete: V01_DELETE,
-              environment: { NODE: node.name, HOST_DIR: file.hostDir, HOSTS_TOML: file.toml },
-              triggers: [cluster.id],
-            },
-            { parent, dependsOn: [cluster], deleteBeforeReplace: true },
-          );
-        }
-      }
-    } else {
-      createHostsToml("dev", c, cluster, [], parent);
-    }
+    createHostsToml("dev", config(), cluster, [], parent);
   };
 
   /** Every `hosts.toml` in a node, host directory -> text (the doctor's reader). */
@@ -214,7 +169,7 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
   async function up(): Promise<string[]> {
     const started = Date.now();
     const { ops } = await steps((onEvent) => stack.up({ onEvent }));
-    console.log(`[engine] pulumi up (${version}): ${Date.now() - started} ms, ${ops.length} steps`);
+    console.log(`[engine] pulumi up: ${Date.now() - started} ms, ${ops.length} steps`);
     return ops;
   }
 
@@ -256,51 +211,24 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
     }
   });
 
-  it("0.1's commands write one file each, with no manifest", async () => {
-    await up();
-    for (const node of nodes()) {
-      expect(await filesOn(node)).toEqual(planned());
-      expect(await manifestOn(node)).toBeUndefined();
-    }
-  });
-
-  it("the upgrade to one command per node leaves every node with all its files", async () => {
-    version = "current";
-    const ops = await up();
-    const names = ["control-plane", "worker"];
-    const slugs = ["localhost-5001", "kind-registry-5000", "docker-io"];
-    // Each 0.1 command is replaced by a handover, its old delete first; then the node's command.
-    for (const n of names) {
-      for (const slug of slugs) {
-        const old = `dev-${n}-hosts-${slug}`;
-        expect(ops).toContain(`delete-replaced ${old}`);
-        expect(ops.indexOf(`delete-replaced ${old}`)).toBeLessThan(
-          ops.indexOf(`create dev-${n}-hosts`),
-        );
-      }
-    }
-    expect(ops.filter((o) => o.startsWith("delete "))).toEqual([]);
+  it("each node's command writes all of its files and the manifest of them", async () => {
+    expect((await up()).sort()).toEqual([
+      "create dev",
+      "create dev-cluster",
+      "create dev-control-plane-hosts",
+      "create dev-worker-hosts",
+    ]);
     for (const node of nodes()) {
       expect(await filesOn(node)).toEqual(planned());
       expect(await manifestOn(node)).toBe("localhost:5001\nkind-registry:5000\ndocker.io\n");
     }
   });
 
-  it("the next run deletes the handovers and leaves the files; the one after changes nothing", async () => {
-    const ops = await up();
-    expect(ops.filter((o) => o.startsWith("delete ")).sort()).toEqual(
-      ["control-plane", "worker"]
-        .flatMap((n) =>
-          ["docker-io", "kind-registry-5000", "localhost-5001"].map(
-            (s) => `delete dev-${n}-hosts-${s}`,
-          ),
-        )
-        .sort(),
-    );
+  it("the next run changes nothing", async () => {
+    expect((await up()).filter((o) => !o.startsWith("same "))).toEqual([]);
     for (const node of nodes()) {
       expect(await filesOn(node)).toEqual(planned());
     }
-    expect((await up()).filter((o) => !o.startsWith("same "))).toEqual([]);
   });
 
   it("a preview names the file that changes; the update writes it alone", async () => {
@@ -347,27 +275,6 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
       const left = await filesOn(node);
       expect([...left.keys()]).toEqual(node === nodes()[0] ? ["by-hand"] : []);
       expect(await manifestOn(node)).toBeUndefined();
-    }
-  });
-
-  it("without the handover, 0.1's deletes would erase the files (why it exists)", async () => {
-    version = "0.1";
-    await up();
-    // A manifest planted by hand hides the 0.1 files from the program's lookup.
-    for (const node of nodes()) {
-      await docker([
-        "exec",
-        node,
-        "sh",
-        "-c",
-        "printf 'localhost:5001\\n' >/etc/containerd/certs.d/.kind-dev-managed",
-      ]);
-    }
-    version = "current";
-    const ops = await up();
-    expect(ops.filter((o) => o.startsWith("delete ")).length).toBe(6);
-    for (const node of nodes()) {
-      expect([...(await filesOn(node)).keys()].filter((d) => d !== "by-hand")).toEqual([]);
     }
   });
 });

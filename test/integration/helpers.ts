@@ -11,7 +11,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe } from "vitest";
 import { containerState } from "../../components/lookup";
+import { CERTS_D } from "../../components/render/containerd";
 import type { ContainerSpec } from "../../components/render/containers";
+import type { HostsFile } from "../../components/render/hostsToml";
 import { registryContainerScript, type Script } from "../../components/scripts";
 
 import { BED_BIN, freePort, REPO_DIR, runAsync, type RunResult, waitFor } from "../support/bed";
@@ -414,6 +416,27 @@ export async function criRegistryConfig(node: string): Promise<{ configPath?: st
     registry?: { configPath?: string };
   };
   return config.registry ?? {};
+}
+
+/**
+ * What a node's `hosts.toml` command (scripts/hosts-sync.sh) says on stderr when it `wrote` or
+ * `kept` each of `files`, in their order.
+ */
+export function hostsSyncLog(
+  verb: "wrote" | "kept",
+  node: string,
+  files: readonly HostsFile[],
+): string {
+  return files
+    .map((f) => `pulumi-kind-dev: ${verb} ${CERTS_D}/${f.hostDir}/hosts.toml on ${node}\n`)
+    .join("");
+}
+
+/** The text of each of `files` as the node holds it, in their order. */
+export function hostsTomlOn(node: string, files: readonly HostsFile[]): Promise<string[]> {
+  return Promise.all(
+    files.map((f) => docker(["exec", node, "cat", `${CERTS_D}/${f.hostDir}/hosts.toml`])),
+  );
 }
 
 /**

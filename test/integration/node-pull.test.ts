@@ -8,8 +8,12 @@
 import { planHostsFiles } from "../../components/render/hostsToml";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
-import { CERTS_D, CONTAINERD_CONFIG_PATCH } from "../../components/render/containerd";
-import { hostsTomlScript, networkScript } from "../../components/scripts";
+import {
+  CERTS_D,
+  CONTAINERD_CONFIG_PATCH,
+  HOSTS_MANIFEST,
+} from "../../components/render/containerd";
+import { hostsScript, networkScript } from "../../components/scripts";
 import {
   BED_IMAGES,
   criPull,
@@ -19,6 +23,8 @@ import {
   dockerResult,
   ensureRegistryContainerOk,
   freePort,
+  hostsSyncLog,
+  hostsTomlOn,
   prepareBed,
   Resources,
   runId,
@@ -87,12 +93,14 @@ describeDocker("node pulls from the push registry through the component's hosts.
   });
 
   it("the component's command writes hosts.toml into the node, and the pull succeeds", async () => {
-    for (const file of planHostsFiles(config)) {
-      const r = await runScriptOk(hostsTomlScript(node, file.hostDir, file.toml));
-      expect(r.stderr).toContain(`wrote ${CERTS_D}/${file.hostDir}/hosts.toml on ${node}`);
-      const written = await docker(["exec", node, "cat", `${CERTS_D}/${file.hostDir}/hosts.toml`]);
-      expect(written).toBe(file.toml);
-    }
+    // One command per node writes all of its files, as the component runs it.
+    const files = planHostsFiles(config);
+    const r = await runScriptOk(hostsScript(node, files));
+    expect(r.stderr).toBe(hostsSyncLog("wrote", node, files));
+    expect(await hostsTomlOn(node, files)).toEqual(files.map((f) => f.toml));
+    expect(await docker(["exec", node, "cat", `${CERTS_D}/${HOSTS_MANIFEST}`])).toBe(
+      files.map((f) => `${f.hostDir}\n`).join(""),
+    );
 
     const pull = await criPull(node, image);
     expect(pull.stderr).toBe("");
@@ -118,18 +126,24 @@ describeDocker("node pulls from the push registry through the component's hosts.
     );
   });
 
-  it("writing the same file again changes nothing, and delete removes it", async () => {
-    const file = planHostsFiles(config)[0];
-    if (file === undefined) {
-      throw new Error("no hosts file");
-    }
-    const cmd = hostsTomlScript(node, file.hostDir, file.toml);
-    await runScriptOk(cmd);
-    expect(await docker(["exec", node, "cat", `${CERTS_D}/${file.hostDir}/hosts.toml`])).toBe(
-      file.toml,
-    );
+  it("running the command again changes nothing, and delete removes only what it wrote", async () => {
+    const files = planHostsFiles(config);
+    const cmd = hostsScript(node, files);
+    const inode = (file: string) => docker(["exec", node, "stat", "-c", "%i", file]);
+    const paths = files.map((f) => `${CERTS_D}/${f.hostDir}/hosts.toml`);
+    const before = await Promise.all(paths.map(inode));
+    const again = await runScriptOk(cmd);
+    expect(again.stderr).toBe(hostsSyncLog("kept", node, files));
+    expect(await Promise.all(paths.map(inode))).toEqual(before);
+    expect(await hostsTomlOn(node, files)).toEqual(files.map((f) => f.toml));
+
+    // A directory the command did not write is not its to remove.
+    await docker(["exec", node, "mkdir", "-p", `${CERTS_D}/by-hand`]);
     await runScriptOk(cmd, "delete");
-    const gone = await dockerResult(["exec", node, "test", "-e", `${CERTS_D}/${file.hostDir}`]);
-    expect(gone.code).not.toBe(0);
+    for (const written of [...files.map((f) => f.hostDir), HOSTS_MANIFEST]) {
+      const gone = await dockerResult(["exec", node, "test", "-e", `${CERTS_D}/${written}`]);
+      expect(gone.code, written).not.toBe(0);
+    }
+    expect((await dockerResult(["exec", node, "test", "-d", `${CERTS_D}/by-hand`])).code).toBe(0);
   });
 });

@@ -21,9 +21,6 @@ import {
 const lookups = vi.hoisted(() => ({
   state: new Map<string, "present" | "missing" | "absent" | "unknown">(),
   kubeconfigReads: [] as string[],
-  /** What nodeHasUnmanagedHostsFiles answers: true for a node with version 0.1's files. */
-  unmanagedHosts: false,
-  nodesLookedUp: [] as string[],
 }));
 vi.mock("../../components/lookup", () => ({
   containerState: async (container: string) => lookups.state.get(container) ?? "absent",
@@ -31,17 +28,11 @@ vi.mock("../../components/lookup", () => ({
     lookups.kubeconfigReads.push(cluster);
     return FAKE_KUBECONFIG;
   },
-  nodeHasUnmanagedHostsFiles: async (node: string) => {
-    lookups.nodesLookedUp.push(node);
-    return lookups.unmanagedHosts;
-  },
 }));
 
 beforeEach(() => {
   lookups.state.clear();
   lookups.kubeconfigReads.length = 0;
-  lookups.unmanagedHosts = false;
-  lookups.nodesLookedUp.length = 0;
 });
 
 type Env = typeof import("../../components");
@@ -87,12 +78,7 @@ function optsOf(name: string): pulumi.CustomResourceOptions {
 }
 
 async function dependsOnNames(name: string): Promise<string[]> {
-  // The node commands' dependsOn waits for the lookup of version 0.1's files: the SDK hands it
-  // to transformations as an Output.
-  const opt = optsOf(name).dependsOn;
-  const deps: unknown = pulumi.Output.isInstance(opt)
-    ? await new Promise((resolve) => (opt as pulumi.Output<unknown>).apply(resolve))
-    : opt;
+  const deps = optsOf(name).dependsOn;
   const list = (deps === undefined ? [] : Array.isArray(deps) ? deps : [deps]) as pulumi.Resource[];
   const urns = await Promise.all(list.map((r) => promiseOf(r.urn)));
   return urns.map((u) => u.split("::").pop()!).sort();
@@ -178,8 +164,6 @@ describe("KindDevEnvironment under mocks", () => {
     expect(worker["create"]).toBe('exec /bin/sh -c "${KIND_DEV_CREATE:?}" hosts-sync.sh');
     expect(worker["delete"]).toBe('exec /bin/sh -c "${KIND_DEV_DELETE:?}" hosts-clear.sh');
     expect(worker["update"]).toBeUndefined();
-    // Only the control plane is looked up for version 0.1's files.
-    expect(lookups.nodesLookedUp).toEqual(["dev-control-plane"]);
   });
 
   it("adds a cache command and one hosts.toml command per node for each upstream", async () => {
@@ -308,39 +292,6 @@ describe("KindDevEnvironment under mocks", () => {
     );
     await build({ clusterName: "dev", caches: [] });
     expect(await dependsOnNames("dev-cluster")).toEqual(["dev-network", "dev-registry"]);
-  });
-
-  it("hands version 0.1's commands per file over before a node's command writes", async () => {
-    lookups.unmanagedHosts = true;
-    await build({ clusterName: "dev", workers: 1 });
-    const handovers = ["control-plane", "worker"].flatMap((n) =>
-      ["docker-io", "kind-registry-5000", "localhost-5001"].map((s) => `dev-${n}-hosts-${s}`),
-    );
-    expect(names()).toEqual(
-      [
-        ...SHARED,
-        `${CMD} dev-control-plane-hosts`,
-        `${CMD} dev-worker-hosts`,
-        ...handovers.map((h) => `${CMD} ${h}`),
-      ].sort(),
-    );
-    for (const h of handovers) {
-      const node = h.replace(/-hosts-.*$/, "-hosts");
-      // A new trigger replaces 0.1's command; deleteBeforeReplace runs its delete step first.
-      expect(inputsOf(h)).toEqual({ create: "true", triggers: [`handed over to ${node}`] });
-      expect(optsOf(h).deleteBeforeReplace).toBe(true);
-      expect(await dependsOnNames(h)).toEqual(["dev-cluster"]);
-    }
-    expect(await dependsOnNames("dev-worker-hosts")).toEqual(
-      [
-        "dev-cache-docker-io",
-        "dev-cluster",
-        "dev-registry",
-        "dev-worker-hosts-docker-io",
-        "dev-worker-hosts-kind-registry-5000",
-        "dev-worker-hosts-localhost-5001",
-      ].sort(),
-    );
   });
 
   it("runs kind with the rendered config and replaces the cluster when the config changes", async () => {

@@ -2,13 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
-import {
-  containerState,
-  nodeHasUnmanagedHostsFiles,
-  readKubeconfig,
-  UNMANAGED_HOSTS_FILES_SCRIPT,
-} from "../../components/lookup";
+import { containerState, readKubeconfig } from "../../components/lookup";
 
 const FAKES = path.resolve(__dirname, "fakes");
 const saved = { ...process.env };
@@ -95,41 +89,5 @@ describe("readKubeconfig", () => {
     await expect(readKubeconfig("dev")).rejects.toThrow(
       `pulumi-kind-dev: could not read the kubeconfig of kind cluster "dev" (was it deleted outside Pulumi? then run 'pulumi up --replace' on the cluster resource): ERROR: could not locate any control plane nodes for cluster named 'dev'`,
     );
-  });
-});
-
-describe("nodeHasUnmanagedHostsFiles", () => {
-  it("runs the constant script in the node and answers with its exit code", async () => {
-    withTools("docker");
-    fs.rmSync(process.env["FAKE_LOG"]!, { force: true });
-    expect(await nodeHasUnmanagedHostsFiles("dev-control-plane")).toBe(true);
-    const calls = fs.readFileSync(process.env["FAKE_LOG"]!, "utf8").trim().split("\n");
-    expect(calls.map((c) => (JSON.parse(c) as { argv: string[] }).argv)).toEqual([
-      ["exec", "dev-control-plane", "sh", "-c", UNMANAGED_HOSTS_FILES_SCRIPT],
-    ]);
-    process.env["FAKE_DOCKER_EXIT"] = "1";
-    expect(await nodeHasUnmanagedHostsFiles("dev-control-plane")).toBe(false);
-  });
-
-  it("is false without a docker CLI", async () => {
-    withTools();
-    expect(await nodeHasUnmanagedHostsFiles("dev-control-plane")).toBe(false);
-  });
-
-  it.each([
-    ["hosts.toml files and no manifest (version 0.1)", ["docker.io/hosts.toml"], 0],
-    ["hosts.toml files and the manifest", ["docker.io/hosts.toml", ".kind-dev-managed"], 1],
-    ["no hosts.toml file", ["docker.io/ca.crt"], 1],
-    ["no certs.d", [], 1],
-  ])("the script tells a node with %s (exit %i)", (_what, files, code) => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "kind-dev-node-"));
-    const certs = path.join(root, "etc/containerd/certs.d");
-    for (const f of files) {
-      fs.mkdirSync(path.dirname(path.join(certs, f)), { recursive: true });
-      fs.writeFileSync(path.join(certs, f), "x\n");
-    }
-    const script = UNMANAGED_HOSTS_FILES_SCRIPT.replaceAll("/etc/", `${root}/etc/`);
-    expect(spawnSync("/bin/sh", ["-c", script]).status).toBe(code);
-    fs.rmSync(root, { recursive: true, force: true });
   });
 });

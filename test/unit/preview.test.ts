@@ -9,7 +9,6 @@ import { beforeAll, expect, it, vi } from "vitest";
 const reads = vi.hoisted(() => [] as string[]);
 vi.mock("../../components/lookup", () => ({
   containerState: async () => "absent",
-  nodeHasUnmanagedHostsFiles: async () => false,
   readKubeconfig: async (cluster: string) => {
     reads.push(cluster);
     return "kubeconfig";

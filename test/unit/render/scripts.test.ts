@@ -4,7 +4,6 @@ import * as path from "node:path";
 import * as fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CERTS_D, HOSTS_MANIFEST } from "../../../components/render/containerd";
-import { UNMANAGED_HOSTS_FILES_SCRIPT } from "../../../components/lookup";
 import {
   cacheContainerSpec,
   describeSettings,
@@ -24,7 +23,6 @@ import {
   hostsEnvironment,
   hostsFileEnvName,
   hostsScript,
-  hostsTomlScript,
   networkScript,
   publishArg,
   registryContainerLines,
@@ -106,11 +104,6 @@ describe("the command line of a step", () => {
         { create: "cluster-create", update: "cluster-update", delete: "cluster-delete" },
       ],
       ["hosts.toml", hostsScript("n", []), { create: "hosts-sync", delete: "hosts-clear" }],
-      [
-        "hosts.toml 0.1",
-        hostsTomlScript("n", "docker.io", "x"),
-        { create: "hosts-write", delete: "hosts-remove" },
-      ],
     ];
     for (const [what, script, files] of scripts) {
       for (const step of ["create", "update", "delete"] as const) {
@@ -422,6 +415,19 @@ describe("cluster", () => {
         "pulumi-kind-dev: could not delete the kind cluster dev (see kind's error above); run pulumi destroy again once it is fixed\n",
     );
   });
+
+  it("hands kind the config byte for byte whatever it contains (property)", () => {
+    const value = fc.string({ unit: "binary", maxLength: 60 }).filter((s) => !s.includes("\0"));
+    fc.assert(
+      fc.property(value, (kindConfig) => {
+        h.resetEngine();
+        const r = run(clusterScript("dev", "kind", kindConfig));
+        expect(r.status).toBe(0);
+        expect(r.calls.find((c) => c.argv[0] === "create")!.config).toBe(kindConfig);
+      }),
+      { numRuns: 25 },
+    );
+  }, 60_000);
 });
 
 const SCRIPTS_DIR = path.resolve(__dirname, "../../../components/scripts");
@@ -697,67 +703,6 @@ describe("hosts.toml: the script inside the node", () => {
         }
       }),
       { numRuns: 60 },
-    );
-  }, 60_000);
-});
-
-describe("hosts.toml: version 0.1's command per file (deprecated, still used by integration tests)", () => {
-  it("pipes the file into the node and passes the directory as an argument", () => {
-    const toml = '[host."http://kind-registry:5000"]\n';
-    const r = run(hostsTomlScript("dev-worker", "localhost:5001", toml));
-    expect(r.status).toBe(0);
-    const exec = r.calls.at(-1)!;
-    expect(exec.argv).toEqual([
-      "exec",
-      "-i",
-      "dev-worker",
-      "sh",
-      "-c",
-      'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"',
-      "sh",
-      "localhost:5001",
-    ]);
-    expect(exec.stdin).toBe(toml);
-  });
-
-  it("removes the file on delete and never fails if the node is gone", () => {
-    const r = run(hostsTomlScript("dev-worker", "docker.io", "x"), "delete", {
-      FAKE_DOCKER_EXIT: "1",
-    });
-    expect(r.status).toBe(0);
-    expect(r.calls.map((c) => c.argv)).toEqual([
-      ["exec", "dev-worker", "sh", "-c", 'rm -rf "/etc/containerd/certs.d/$1"', "sh", "docker.io"],
-    ]);
-  });
-
-  it("delivers any value unchanged, so no input can alter the command (property)", () => {
-    // Environment values cannot hold NUL; everything else is fair game.
-    const value = fc.string({ unit: "binary", maxLength: 30 }).filter((s) => !s.includes("\0"));
-    fc.assert(
-      fc.property(value, value, value, (node, hostDir, toml) => {
-        h.resetEngine();
-        const r = run(hostsTomlScript(node, hostDir, toml));
-        expect(r.status).toBe(0);
-        const exec = r.calls.at(-1)!;
-        expect(exec.argv[2]).toBe(node);
-        expect(exec.argv[7]).toBe(hostDir);
-        expect(exec.argv).toHaveLength(8);
-        expect(exec.stdin).toBe(toml);
-      }),
-      { numRuns: 40 },
-    );
-  }, 60_000);
-
-  it("hands kind the config byte for byte whatever it contains (property)", () => {
-    const value = fc.string({ unit: "binary", maxLength: 60 }).filter((s) => !s.includes("\0"));
-    fc.assert(
-      fc.property(value, (config) => {
-        h.resetEngine();
-        const r = run(clusterScript("dev", "kind", config));
-        expect(r.status).toBe(0);
-        expect(r.calls.find((c) => c.argv[0] === "create")!.config).toBe(config);
-      }),
-      { numRuns: 25 },
     );
   }, 60_000);
 });
@@ -1256,13 +1201,12 @@ describe("the script files", () => {
       `${LABEL_SETTINGS}=$SETTINGS`,
       `${LABEL_UPSTREAM}=$UPSTREAM`,
       `$VOLUME:${REGISTRY_DATA_PATH}`,
-      `${CERTS_D}/$1`,
       `sh ${CERTS_D} "$@"`,
+      `sh ${CERTS_D} >/dev/null`,
       `manifest=$d/${HOSTS_MANIFEST}`,
     ]) {
       expect(all).toContain(literal);
     }
-    expect(UNMANAGED_HOSTS_FILES_SCRIPT).toContain(`${CERTS_D}/${HOSTS_MANIFEST}`);
   });
 
   it("use no dev.pulumi-kind-dev label the TypeScript side does not know", () => {
