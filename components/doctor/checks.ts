@@ -6,7 +6,7 @@
 import { CERTS_D } from "../render/containerd";
 import { LABEL_MANAGED, REGISTRY_CONTAINER_PORT } from "../render/containers";
 import type { CacheTarget, RegistryTarget } from "./environment";
-import { displayCommand, type ExecResult, lastLine } from "./exec";
+import { displayCommand, type ExecResult, lastLine } from "../exec";
 import {
   type ContainerInfo,
   type ContainerdRegistryConfig,

@@ -49,7 +49,7 @@ import {
   selectCluster,
   selectRegistry,
 } from "./environment";
-import { type Exec, execCommand, type ExecResult, lastLine } from "./exec";
+import { type Exec, execCommand, type ExecResult, lastLine } from "../exec";
 import {
   type ContainerInfo,
   type NodeCondition,

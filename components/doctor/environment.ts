@@ -14,6 +14,7 @@ import {
   REGISTRY_CONTAINER_PORT,
   REGISTRY_DATA_PATH,
 } from "../render/containers";
+import { urlHost } from "../render/text";
 import type { ContainerInfo } from "./parse";
 
 export interface RegistryTarget {
@@ -66,15 +67,7 @@ export function publishedPort(c: ContainerInfo): number | undefined {
  */
 export function registryUrl(c: ContainerInfo, port: number): string {
   const ip = c.ports.find((p) => p.hostPort === port)?.hostIp ?? "127.0.0.1";
-  const host =
-    ip === "" || ip === "0.0.0.0"
-      ? "127.0.0.1"
-      : ip === "::"
-        ? "[::1]"
-        : ip.includes(":")
-          ? `[${ip}]`
-          : ip;
-  return `http://${host}:${port}`;
+  return `http://${urlHost(ip, { connect: true })}:${port}`;
 }
 
 export interface ClusterChoice {

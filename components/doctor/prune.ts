@@ -7,7 +7,7 @@
  */
 import { LABEL_MANAGED, LABEL_ROLE, REGISTRY_CONTAINER_PORT } from "../render/containers";
 import { dataVolume, publishedPort, registryUrl } from "./environment";
-import { type Exec, execCommand, lastLine } from "./exec";
+import { type Exec, execCommand, lastLine } from "../exec";
 import { type ContainerInfo, parseContainers, parseLines } from "./parse";
 import { RegistryApi } from "./registryApi";
 import { readVolumeSizes } from "./volumes";

@@ -16,7 +16,7 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DoctorReport, runDoctor } from "../../components/doctor/doctor";
-import { type Exec, execCommand, type ExecResult } from "../../components/doctor/exec";
+import { type Exec, execCommand, type ExecResult } from "../../components/exec";
 import type { PruneReport } from "../../components/doctor/prune";
 import { RegistryApi, type RegistryClient } from "../../components/doctor/registryApi";
 import type { CheckResult } from "../../components/doctor/types";

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runDoctor } from "../../../components/doctor/doctor";
-import type { Exec, ExecResult } from "../../../components/doctor/exec";
+import type { Exec, ExecResult } from "../../../components/exec";
 import type { RegistryClient } from "../../../components/doctor/registryApi";
 import type { CheckResult } from "../../../components/doctor/types";
 

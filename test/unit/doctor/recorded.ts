@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { ExecResult } from "../../../components/doctor/exec";
+import type { ExecResult } from "../../../components/exec";
 import { type ContainerInfo, parseContainers } from "../../../components/doctor/parse";
 
 export function recorded(file: string): string {

@@ -1,8 +1,8 @@
 /**
- * How the doctor and prune run docker, kind and kubectl: `execFile` with an argument vector,
- * never a shell, so no value (a container name, a path, a URL) can change what runs. Commands
- * that run a shell inside a node pass a constant script and hand every value to it as a
- * positional argument.
+ * How the program's lookups (lookup.ts), the doctor and prune run docker, kind and kubectl:
+ * `execFile` with an argument vector, never a shell, so no value (a container name, a path, a
+ * URL) can change what runs. Commands that run a shell inside a node pass a constant script and
+ * hand every value to it as a positional argument. Imports nothing of Pulumi: the doctor loads it.
  */
 import { execFile } from "node:child_process";
 
