@@ -8,7 +8,7 @@
 import { LABEL_MANAGED, LABEL_ROLE, REGISTRY_CONTAINER_PORT } from "../render/containers";
 import { dataVolume, publishedPort, registryUrl } from "./environment";
 import { type Exec, execCommand, lastLine } from "../exec";
-import { type ContainerInfo, parseContainers, parseLines } from "./parse";
+import { type ContainerInfo, own, parseContainers, parseLines } from "./parse";
 import { RegistryApi } from "./registryApi";
 import { readVolumeSizes } from "./volumes";
 
@@ -216,7 +216,7 @@ async function findRegistry(exec: Exec, requested: string | undefined): Promise<
 }
 
 async function volumeBytes(exec: Exec, volume: string): Promise<number | undefined> {
-  return (await readVolumeSizes(exec))?.get(volume);
+  return own((await readVolumeSizes(exec)) ?? {}, volume) ?? undefined;
 }
 
 async function listTags(api: RegistryApi): Promise<TagInfo[]> {

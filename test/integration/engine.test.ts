@@ -173,7 +173,9 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
   /** Every `hosts.toml` in a node, host directory -> text (the doctor's reader). */
   async function filesOn(node: string): Promise<Map<string, string>> {
     return new Map(
-      parseNodeFiles(await docker(["exec", node, "sh", "-c", NODE_FILES_SCRIPT])).hostsToml,
+      Object.entries(
+        parseNodeFiles(await docker(["exec", node, "sh", "-c", NODE_FILES_SCRIPT])).hostsToml,
+      ),
     );
   }
   function planned(): Map<string, string> {

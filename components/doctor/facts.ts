@@ -1,0 +1,455 @@
+/**
+ * The doctor's first step: every command it runs against docker, kind, kubectl and the nodes,
+ * in parallel where one does not need another's answer, gathered into one plain JSON value.
+ * Which cluster, registry and caches to probe is chosen from the facts by the same pure
+ * function the judgement uses (environment.ts chooseTargets).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { type Exec, type ExecResult, lastLine } from "../exec";
+import { LABEL_MANAGED } from "../render/containers";
+import { LOCAL_REGISTRY_HOSTING } from "../render/localRegistryHosting";
+import {
+  checkTool,
+  type ConfigMapFacts,
+  type HttpProbe,
+  type KubeconfigSource,
+  type PullProbe,
+  type UpstreamProbe,
+} from "./checks";
+import { chooseTargets, registryUrl, selectCluster } from "./environment";
+import {
+  type ContainerInfo,
+  type NodeCondition,
+  NODE_FILES_SCRIPT,
+  type NodeFiles,
+  parseConfigMapData,
+  parseContainers,
+  parseGetent,
+  parseLines,
+  parseNodeConditions,
+  parseNodeFiles,
+  tellingLine,
+} from "./parse";
+import {
+  OCI_MANIFEST,
+  ociArchitecture,
+  PROBE_REPOSITORY,
+  PROBE_TAG,
+  probeImage,
+} from "./probeImage";
+import type { RegistryClient } from "./registryApi";
+import { readVolumeSizes } from "./volumes";
+
+/** The flags that narrow what the doctor looks at. */
+export interface Narrowing {
+  /** kind cluster to check. Default: the only one, or the one whose network holds the registry. */
+  readonly cluster?: string;
+  /** Push registry container. Default: found by the package's labels. */
+  readonly registry?: string;
+  /** kubeconfig for kubectl. Default: `kind get kubeconfig --name <cluster>`. */
+  readonly kubeconfig?: string;
+}
+
+/** Everything the doctor learnt, as plain data: judge() needs nothing else. */
+export interface Facts {
+  readonly requested: Narrowing;
+  /** `docker version`, `kind version`, `kubectl version --client`. */
+  readonly tools: {
+    readonly docker: ExecResult;
+    readonly kind: ExecResult;
+    readonly kubectl: ExecResult;
+  };
+  /** Absent when Docker does not answer. */
+  readonly found?: Found;
+}
+
+/** What docker, kind and kubectl list and the nodes hold: enough to choose the targets. */
+export interface Listed {
+  /** The containers labelled by this package, and the one named with --registry. */
+  readonly containers: readonly ContainerInfo[];
+  /** `kind get clusters`; empty when kind does not answer. */
+  readonly clusters: readonly string[];
+  /** Each kind cluster's node networks, read only when several clusters could be meant. */
+  readonly clusterNetworks: Readonly<Record<string, readonly string[]>>;
+  /** The chosen cluster's nodes, control plane first, and their containers. */
+  readonly nodes: readonly string[];
+  readonly nodeContainers: readonly ContainerInfo[];
+  /** How kubectl reached the cluster; absent without a cluster. */
+  readonly kubeconfig?: KubeconfigSource;
+  /** `kubectl get nodes`: each node's Ready condition, or why the nodes could not be read. */
+  readonly apiNodes:
+    { readonly conditions: Readonly<Record<string, NodeCondition>> } | { readonly error: string };
+  readonly configMap: ConfigMapFacts;
+  /** `docker system df -v`: volume -> bytes, null when its size is unknown; null when docker could not tell. */
+  readonly volumes: Readonly<Record<string, number | null>> | null;
+  /** The files of each running node that could be read. */
+  readonly nodeFiles: Readonly<Record<string, NodeFiles>>;
+}
+
+/** What the probes of the chosen registry, caches and nodes returned. */
+export interface Probed {
+  /** `GET /v2/` of the registry; absent when it does not run or publishes no port. */
+  readonly registryApi?: HttpProbe;
+  /** Container name -> the telling line of its log, for a registry or cache that restarts. */
+  readonly logs: Readonly<Record<string, string>>;
+  /** Cache name -> its upstream, probed from inside a node. */
+  readonly upstreams: Readonly<Record<string, UpstreamProbe>>;
+  /** Node -> name -> address, for the registry and cache names that resolve inside it. */
+  readonly resolved: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Node -> the pull probe. */
+  readonly pulls: Readonly<Record<string, PullProbe>>;
+}
+
+export type Found = Listed & Probed;
+
+export type RegistryClientFactory = (baseUrl: string, timeoutMs: number) => RegistryClient;
+
+/** The running nodes, in the order of `nodes`. */
+export function runningNodes(found: Pick<Listed, "nodes" | "nodeContainers">): string[] {
+  return found.nodes.filter((n) => found.nodeContainers.find((c) => c.name === n)?.running);
+}
+
+const NOT_FOUND = /\(NotFound\)|not found/;
+
+async function inspect(exec: Exec, names: readonly string[]): Promise<ContainerInfo[]> {
+  return names.length === 0
+    ? []
+    : parseContainers((await exec("docker", ["container", "inspect", ...names])).stdout);
+}
+
+/**
+ * Runs every command. `settle`: right after repairs, give a registry that was just started or
+ * reconnected a few seconds to answer.
+ */
+export async function gather(
+  requested: Narrowing,
+  exec: Exec,
+  client: RegistryClientFactory,
+  { settle = false }: { readonly settle?: boolean } = {},
+): Promise<Facts> {
+  const [docker, kind, kubectl] = await Promise.all([
+    exec("docker", ["version", "--format", "{{.Server.Version}}"]),
+    exec("kind", ["version"]),
+    exec("kubectl", ["version", "--client", "-o", "json"]),
+  ]);
+  const tools = { docker, kind, kubectl };
+  if (checkTool("docker", docker).status === "fail") {
+    return { requested, tools };
+  }
+  const volumes = readVolumeSizes(exec);
+  const [containers, clusters] = await Promise.all([
+    exec("docker", [
+      "ps",
+      "-a",
+      "--filter",
+      `label=${LABEL_MANAGED}=true`,
+      "--format",
+      "{{.Names}}",
+    ])
+      .then(
+        (r) =>
+          new Set([...parseLines(r.stdout), ...(requested.registry ? [requested.registry] : [])]),
+      )
+      .then((names) => inspect(exec, [...names].sort())),
+    checkTool("kind", kind).status === "pass"
+      ? exec("kind", ["get", "clusters"]).then((r) => (r.code === 0 ? parseLines(r.stdout) : []))
+      : [],
+  ]);
+  const clusterNetworks =
+    requested.cluster === undefined && clusters.length > 1 ? await readClusterNetworks(exec) : {};
+  const cluster = selectCluster(requested.cluster, clusters, clusterNetworks, containers).name;
+  const nodes =
+    cluster === undefined
+      ? []
+      : parseLines((await exec("kind", ["get", "nodes", "--name", cluster])).stdout).sort(
+          nodeOrder,
+        );
+  const nodeContainers = await inspect(exec, nodes);
+  const running = runningNodes({ nodes, nodeContainers });
+  const reader =
+    cluster === undefined
+      ? undefined
+      : await clusterReader(exec, requested.kubeconfig, cluster, !kubectl.missing, nodes);
+  let listed: Listed;
+  try {
+    const [apiNodes, configMap, nodeFiles] = await Promise.all([
+      readApiNodes(reader),
+      readConfigMap(reader),
+      Promise.all(
+        running.map(async (n) => {
+          const r = await exec("docker", ["exec", n, "sh", "-c", NODE_FILES_SCRIPT]);
+          return r.code === 0 ? [[n, parseNodeFiles(r.stdout)] as const] : [];
+        }),
+      ).then((entries) => Object.fromEntries(entries.flat())),
+    ]);
+    listed = {
+      containers,
+      clusters,
+      clusterNetworks,
+      nodes,
+      nodeContainers,
+      ...(reader === undefined ? {} : { kubeconfig: reader.source }),
+      apiNodes,
+      configMap,
+      volumes: await volumes,
+      nodeFiles,
+    };
+  } finally {
+    reader?.cleanup();
+  }
+  return {
+    requested,
+    tools,
+    found: { ...listed, ...(await probe(requested, listed, running, exec, client, settle)) },
+  };
+}
+
+/** Every kind node's cluster and networks, to tell which cluster holds the registry. */
+async function readClusterNetworks(exec: Exec): Promise<Record<string, string[]>> {
+  const r = await exec("docker", [
+    "ps",
+    "-a",
+    "--filter",
+    "label=io.x-k8s.kind.cluster",
+    "--format",
+    '{{.Label "io.x-k8s.kind.cluster"}}\t{{.Networks}}',
+  ]);
+  const out: Record<string, string[]> = {};
+  for (const line of parseLines(r.stdout)) {
+    const [cluster = "", networks = ""] = line.split("\t");
+    out[cluster] = networks.split(",");
+  }
+  return out;
+}
+
+async function readApiNodes(reader: ClusterReader | undefined): Promise<Listed["apiNodes"]> {
+  if (reader?.kubectl === undefined) {
+    return { error: reader?.source.from === "none" ? reader.source.error : "no cluster" };
+  }
+  const r = await reader.kubectl(["get", "nodes", "-o", "json"]);
+  return r.code === 0 ? { conditions: parseNodeConditions(r.stdout) } : { error: lastLine(r) };
+}
+
+async function readConfigMap(reader: ClusterReader | undefined): Promise<ConfigMapFacts> {
+  if (reader?.kubectl === undefined) {
+    return { error: reader?.source.from === "none" ? reader.source.error : "no cluster" };
+  }
+  const { namespace, name, key } = LOCAL_REGISTRY_HOSTING;
+  const r = await reader.kubectl(["get", "configmap", "-n", namespace, name, "-o", "json"]);
+  if (r.code === 0) {
+    return { value: parseConfigMapData(r.stdout)[key] ?? "" };
+  }
+  return NOT_FOUND.test(r.stderr) ? {} : { error: lastLine(r) };
+}
+
+/** The probes of what chooseTargets picked: all at once. */
+async function probe(
+  requested: Narrowing,
+  listed: Listed,
+  running: readonly string[],
+  exec: Exec,
+  client: RegistryClientFactory,
+  settle: boolean,
+): Promise<Probed> {
+  const { registry, caches } = chooseTargets(requested, listed);
+  const reg = registry?.container;
+  const port = registry?.port;
+  const apiProbing =
+    reg?.running === true && port !== undefined
+      ? probeRegistry(client, reg, port, settle)
+      : Promise.resolve(undefined);
+  // The pull probe starts as soon as the registry is known to answer.
+  const pulling = apiProbing.then((api) =>
+    api?.status === 200 && reg !== undefined && port !== undefined
+      ? pullProbes(exec, client(registryUrl(reg, port), 15_000), `localhost:${port}`, running)
+      : {},
+  );
+  const restarting = [reg, ...caches.map((c) => c.container)].filter((c) => c?.restarting);
+  const names = [...(registry === undefined ? [] : [registry.name]), ...caches.map((c) => c.name)];
+  const probeNode = running[0];
+  const [registryApi, pulls, logs, upstreams, resolved] = await Promise.all([
+    apiProbing,
+    pulling,
+    entries(
+      restarting.map((c) => c?.name ?? ""),
+      async (name) => {
+        const r = await exec("docker", ["logs", "--tail", "60", name]);
+        return tellingLine(`${r.stdout}\n${r.stderr}`);
+      },
+    ),
+    entries(
+      caches.map((c) => c.name),
+      async (name): Promise<UpstreamProbe> => {
+        const remote = caches.find((c) => c.name === name)?.remoteUrl ?? "";
+        if (probeNode === undefined || remote === "") {
+          return {};
+        }
+        const url = `${remote.replace(/\/+$/, "")}/v2/`;
+        const curl = [
+          "curl",
+          "-sS",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code}",
+          "--max-time",
+          "5",
+          url,
+        ];
+        const result = await exec("docker", ["exec", probeNode, ...curl], { timeoutMs: 15_000 });
+        return { node: probeNode, result };
+      },
+    ),
+    entries(running, async (n) =>
+      names.length === 0
+        ? {}
+        : parseGetent((await exec("docker", ["exec", n, "getent", "hosts", ...names])).stdout),
+    ),
+  ]);
+  return {
+    ...(registryApi === undefined ? {} : { registryApi }),
+    logs,
+    upstreams,
+    resolved,
+    pulls,
+  };
+}
+
+/** `key -> await value(key)` for every key, all at once. */
+async function entries<T>(
+  keys: readonly string[],
+  value: (key: string) => Promise<T>,
+): Promise<Record<string, T>> {
+  return Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await value(k)] as const)));
+}
+
+async function probeRegistry(
+  client: RegistryClientFactory,
+  c: ContainerInfo,
+  port: number,
+  settle: boolean,
+): Promise<HttpProbe> {
+  const base = registryUrl(c, port);
+  const api = client(base, 5_000);
+  // Just (re)started or reconnected: give it a few seconds to listen.
+  const fresh = settle || Date.now() - Date.parse(c.startedAt) < 20_000;
+  const deadline = Date.now() + (fresh ? 10_000 : 0);
+  for (;;) {
+    try {
+      return { url: `${base}/v2/`, status: await api.ping() };
+    } catch (e) {
+      if (Date.now() >= deadline) {
+        return { url: `${base}/v2/`, error: (e as Error).message.replace(/^GET \S+: /, "") };
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Pushes the probe image, pulls it with crictl on every node, then removes it everywhere. */
+async function pullProbes(
+  exec: Exec,
+  api: RegistryClient,
+  registryHost: string,
+  nodes: readonly string[],
+): Promise<Record<string, PullProbe>> {
+  const image = probeImage(ociArchitecture(process.arch));
+  const ref = `${registryHost}/${PROBE_REPOSITORY}:${PROBE_TAG}`;
+  try {
+    await api.pushBlob(PROBE_REPOSITORY, image.layer);
+    await api.pushBlob(PROBE_REPOSITORY, image.config);
+    await api.putManifest(PROBE_REPOSITORY, PROBE_TAG, OCI_MANIFEST, image.manifest.bytes);
+  } catch (e) {
+    return entries(nodes, async () => ({ pushError: (e as Error).message }));
+  }
+  try {
+    return await entries(nodes, async (node): Promise<PullProbe> => {
+      const start = Date.now();
+      const result = await exec("docker", ["exec", node, "crictl", "pull", ref], {
+        timeoutMs: 60_000,
+      });
+      const seconds = (Date.now() - start) / 1000;
+      if (result.code === 0) {
+        await exec("docker", ["exec", node, "crictl", "rmi", ref]);
+      }
+      return { image: ref, result, seconds };
+    });
+  } finally {
+    await api.deleteManifest(PROBE_REPOSITORY, image.manifest.digest).catch(() => undefined);
+  }
+}
+
+interface ClusterReader {
+  /** Runs kubectl with these arguments against the cluster; absent when nothing can. */
+  readonly kubectl?: (args: readonly string[]) => Promise<ExecResult>;
+  readonly source: KubeconfigSource;
+  readonly cleanup: () => void;
+}
+
+/**
+ * kubectl on the host with the given kubeconfig, else kind's; without kubectl on the host, or
+ * when kind cannot read the kubeconfig, the control plane's own kubectl and admin kubeconfig
+ * (`docker exec`, no privileges needed).
+ */
+async function clusterReader(
+  exec: Exec,
+  kubeconfig: string | undefined,
+  cluster: string,
+  hostKubectl: boolean,
+  nodes: readonly string[],
+): Promise<ClusterReader> {
+  const none = () => undefined;
+  const withFile = (file: string) => (args: readonly string[]) =>
+    exec("kubectl", ["--kubeconfig", file, "--request-timeout", "20s", ...args]);
+  if (kubeconfig !== undefined && hostKubectl) {
+    return {
+      kubectl: withFile(kubeconfig),
+      source: { from: "flag", file: kubeconfig },
+      cleanup: none,
+    };
+  }
+  let kindError: string | undefined;
+  if (hostKubectl) {
+    const r = await exec("kind", ["get", "kubeconfig", "--name", cluster]);
+    if (r.code === 0) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "kind-dev-doctor-"));
+      const file = path.join(dir, "kubeconfig");
+      writeFileSync(file, r.stdout, { mode: 0o600 });
+      return {
+        kubectl: withFile(file),
+        source: { from: "kind" },
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    }
+    kindError = lastLine(r);
+  }
+  const controlPlane = nodes.find((n) => n.endsWith("-control-plane"));
+  if (controlPlane === undefined) {
+    return {
+      source: { from: "none", error: kindError ?? "no kubectl on PATH and no control-plane node" },
+      cleanup: none,
+    };
+  }
+  const admin = ["--kubeconfig", "/etc/kubernetes/admin.conf", "--request-timeout", "20s"];
+  return {
+    kubectl: (args) => exec("docker", ["exec", controlPlane, "kubectl", ...admin, ...args]),
+    source: { from: "control-plane", node: controlPlane, ...(kindError ? { kindError } : {}) },
+    cleanup: none,
+  };
+}
+
+/** Control plane first, then workers in kind's order (worker, worker2, ..., worker10). */
+function nodeOrder(a: string, b: string): number {
+  const rank = (n: string) => {
+    if (n.endsWith("-control-plane")) {
+      return [0, 0] as const;
+    }
+    const m = /-worker(\d*)$/.exec(n);
+    return m === null ? ([2, 0] as const) : ([1, m[1] === "" ? 1 : Number(m[1])] as const);
+  };
+  const [ra, na] = rank(a);
+  const [rb, nb] = rank(b);
+  return ra - rb || na - nb || a.localeCompare(b);
+}
