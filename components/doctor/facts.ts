@@ -4,10 +4,11 @@
  * Which cluster, registry and caches to probe is chosen from the facts by the same pure
  * function the judgement uses (environment.ts chooseTargets).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type Exec, type ExecResult, lastLine } from "../exec";
+import { CERTS_D } from "../render/containerd";
 import { LABEL_MANAGED } from "../render/containers";
 import { LOCAL_REGISTRY_HOSTING } from "../render/localRegistryHosting";
 import {
@@ -22,14 +23,13 @@ import { chooseTargets, registryUrl, selectCluster } from "./environment";
 import {
   type ContainerInfo,
   type NodeCondition,
-  NODE_FILES_SCRIPT,
   type NodeFiles,
   parseConfigMapData,
   parseContainers,
   parseGetent,
+  parseHostsList,
   parseLines,
   parseNodeConditions,
-  parseNodeFiles,
   tellingLine,
 } from "./parse";
 import {
@@ -111,6 +111,7 @@ export function runningNodes(found: Pick<Listed, "nodes" | "nodeContainers">): s
   return found.nodes.filter((n) => found.nodeContainers.find((c) => c.name === n)?.running);
 }
 
+const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
 const NOT_FOUND = /\(NotFound\)|not found/;
 
 async function inspect(exec: Exec, names: readonly string[]): Promise<ContainerInfo[]> {
@@ -177,12 +178,9 @@ export async function gather(
     const [apiNodes, configMap, nodeFiles] = await Promise.all([
       readApiNodes(reader),
       readConfigMap(reader),
-      Promise.all(
-        running.map(async (n) => {
-          const r = await exec("docker", ["exec", n, "sh", "-c", NODE_FILES_SCRIPT]);
-          return r.code === 0 ? [[n, parseNodeFiles(r.stdout)] as const] : [];
-        }),
-      ).then((entries) => Object.fromEntries(entries.flat())),
+      Promise.all(running.map(async (n) => readNodeFiles(exec, n))).then((files) =>
+        Object.fromEntries(running.flatMap((n, i) => (files[i] ? [[n, files[i]]] : []))),
+      ),
     ]);
     listed = {
       containers,
@@ -204,6 +202,30 @@ export async function gather(
     tools,
     found: { ...listed, ...(await probe(requested, listed, running, exec, client, settle)) },
   };
+}
+
+/** scripts/hosts-node.sh, the script the component's commands run inside the nodes. */
+export function nodeScript(): string {
+  return readFileSync(path.join(__dirname, "..", "scripts", "hosts-node.sh"), "utf8");
+}
+
+/** The command that prints a node's `hosts.toml` files (parseHostsList reads them). */
+export function listHostsArgv(node: string): [string, ...string[]] {
+  return ["docker", "exec", node, "sh", "-c", nodeScript(), "sh", "--list", CERTS_D];
+}
+
+/** A node's `hosts.toml` files and containerd's config; undefined when docker exec fails. */
+async function readNodeFiles(exec: Exec, node: string): Promise<NodeFiles | undefined> {
+  const [file, ...args] = listHostsArgv(node);
+  const [hosts, config] = await Promise.all([
+    exec(file, args),
+    exec("docker", ["exec", node, "cat", CONTAINERD_CONFIG]),
+  ]);
+  if (hosts.code !== 0) {
+    return undefined;
+  }
+  const hostsToml = parseHostsList(hosts.stdout);
+  return config.code === 0 ? { containerdConfig: config.stdout, hostsToml } : { hostsToml };
 }
 
 /** Every kind node's cluster and networks, to tell which cluster holds the registry. */

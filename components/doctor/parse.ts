@@ -183,7 +183,7 @@ export function parseConfigMapData(stdout: string): Readonly<Record<string, stri
   return data;
 }
 
-/** What the doctor reads from a node in one `docker exec` (see NODE_FILES_SCRIPT). */
+/** What the doctor reads from a node. */
 export interface NodeFiles {
   /** `/etc/containerd/config.toml`, or undefined when it cannot be read. */
   readonly containerdConfig?: string;
@@ -191,35 +191,14 @@ export interface NodeFiles {
   readonly hostsToml: Readonly<Record<string, string>>;
 }
 
-/**
- * Runs inside a node with `sh -c`. A constant: it prints each file as a NUL-terminated name and
- * a NUL-terminated body, which no text file contains.
- */
-export const NODE_FILES_SCRIPT = `if [ -r /etc/containerd/config.toml ]; then
-  printf 'config\\0'; cat /etc/containerd/config.toml; printf '\\0'
-fi
-for f in /etc/containerd/certs.d/*/hosts.toml; do
-  [ -f "$f" ] || continue
-  printf 'hosts:%s\\0' "$f"; cat "$f"; printf '\\0'
-done`;
-
-export function parseNodeFiles(stdout: string): NodeFiles {
+/** What scripts/hosts-node.sh --list prints: a host directory, then its text, each ended by NUL. */
+export function parseHostsList(stdout: string): Record<string, string> {
   const parts = stdout.split("\0");
-  let containerdConfig: string | undefined;
-  const hostsToml: Record<string, string> = {};
+  const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < parts.length; i += 2) {
-    const name = parts[i] ?? "";
-    const body = parts[i + 1] ?? "";
-    if (name === "config") {
-      containerdConfig = body;
-      continue;
-    }
-    const m = /^hosts:\/etc\/containerd\/certs\.d\/(.+)\/hosts\.toml$/.exec(name);
-    if (m?.[1] !== undefined) {
-      hostsToml[m[1]] = body;
-    }
+    pairs.push([parts[i] ?? "", parts[i + 1] ?? ""]);
   }
-  return { ...(containerdConfig === undefined ? {} : { containerdConfig }), hostsToml };
+  return Object.fromEntries(pairs);
 }
 
 /** `getent hosts A B ...` inside a node: name -> address, for the names that resolve. */

@@ -16,6 +16,7 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DoctorReport, runDoctor } from "../../components/doctor/doctor";
+import { nodeScript } from "../../components/doctor/facts";
 import { type Exec, execCommand, type ExecResult } from "../../components/exec";
 import type { PruneReport } from "../../components/doctor/prune";
 import { RegistryApi, type RegistryClient } from "../../components/doctor/registryApi";
@@ -175,14 +176,18 @@ async function record(name: string): Promise<void> {
 let recordedHealthy: RecordedCall[] | undefined;
 
 /**
- * A recorded call with the kubeconfig path made constant, and docker's and kubectl's JSON cut
+ * A recorded call with the kubeconfig path made constant, scripts/hosts-node.sh named instead of
+ * written out (its text changes with the script), and docker's and kubectl's JSON cut
  * down to the fields the doctor reads (the rest is large and says nothing to the tests).
  */
 function trimCall(call: RecordedCall): RecordedCall {
   if (!("argv" in call)) {
     return call;
   }
-  const argv = call.argv.map((a) => (a === kubeconfigFile ? "KUBECONFIG" : a));
+  const node = nodeScript();
+  const argv = call.argv.map((a) =>
+    a === kubeconfigFile ? "KUBECONFIG" : a === node ? "(scripts/hosts-node.sh)" : a,
+  );
   const pick = (o: Record<string, unknown>, keys: string[]) =>
     Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
   let stdout = call.result.stdout;

@@ -16,7 +16,7 @@ import {
   parseKindVersion,
   parseLines,
   parseNodeConditions,
-  parseNodeFiles,
+  parseHostsList,
   tellingLine,
 } from "../../../components/doctor/parse";
 import { recorded } from "./recorded";
@@ -127,13 +127,11 @@ describe("checkContainerd", () => {
   });
 });
 
-describe("parseNodeFiles and checkHostsToml", () => {
-  const output = recorded("node-files.out");
+describe("parseHostsList and checkHostsToml", () => {
+  const hostsToml = parseHostsList(recorded("node-hosts-list.out"));
 
-  it("reads containerd's config and every hosts.toml a node printed", () => {
-    const files = parseNodeFiles(output);
-    expect(files.containerdConfig).toBe(NODE_CONFIG);
-    expect(files.hostsToml).toEqual({
+  it("reads every hosts.toml a node's hosts-node.sh --list printed", () => {
+    expect(hostsToml).toEqual({
       "docker.io": MIRROR_TOML,
       "kdev-doc-registry:5000": REGISTRY_TOML,
       "localhost:33573": REGISTRY_TOML,
@@ -142,15 +140,8 @@ describe("parseNodeFiles and checkHostsToml", () => {
 
   it("passes a file as rendered; a missing or stale one fails, and --fix writes it", () => {
     const fix = "npx kind-dev doctor --fix --cluster kdev-doc";
-    const files = parseNodeFiles(output);
     expect(
-      checkHostsToml(
-        "kdev-doc-worker",
-        "docker.io",
-        MIRROR_TOML,
-        files.hostsToml["docker.io"],
-        fix,
-      ),
+      checkHostsToml("kdev-doc-worker", "docker.io", MIRROR_TOML, hostsToml["docker.io"], fix),
     ).toEqual({
       id: "node.hosts-toml@kdev-doc-worker/docker.io",
       title: "kdev-doc-worker has hosts.toml for docker.io",

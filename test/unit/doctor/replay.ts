@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { runDoctor } from "../../../components/doctor/doctor";
+import { nodeScript } from "../../../components/doctor/facts";
 import type { Exec, ExecResult } from "../../../components/exec";
 import type { RegistryClient } from "../../../components/doctor/registryApi";
 import type { CheckResult } from "../../../components/doctor/types";
@@ -36,6 +37,10 @@ export const PORT = Number(
     JSON.stringify(HEALTHY.find((c) => "argv" in c && c.argv.includes("pull"))),
   )?.[1],
 );
+
+/** How the recordings write scripts/hosts-node.sh where a command passes it. */
+export const NODE_SCRIPT_RECORDED = "(scripts/hosts-node.sh)";
+const NODE_SCRIPT = nodeScript();
 
 /** `pushBlob kind-dev-doctor sha256:...` -> `pushBlob`: the probe's digests depend on the CPU. */
 const httpKey = (call: string) => call.split(" ")[0] ?? call;
@@ -66,7 +71,7 @@ export function replay(fault: string | undefined): Replay {
   };
   const exec: Exec = async (file, args) => {
     const argv = [file, ...args];
-    const key = JSON.stringify(argv);
+    const key = JSON.stringify(argv.map((a) => (a === NODE_SCRIPT ? NODE_SCRIPT_RECORDED : a)));
     const call = find(
       (c): c is Extract<Call, { argv: string[] }> => "argv" in c && JSON.stringify(c.argv) === key,
     );
