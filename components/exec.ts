@@ -22,6 +22,8 @@ export interface ExecOptions {
   readonly input?: string | Buffer;
   /** Default 60 s. */
   readonly timeoutMs?: number;
+  /** Added to this process's environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Runs one program with arguments; resolves whatever the exit status, never rejects. */
@@ -40,7 +42,7 @@ export const execCommand: Exec = (file, args, options = {}) =>
         timeout: options.timeoutMs ?? 60_000,
         maxBuffer: 64 * 1024 * 1024,
         encoding: "utf8",
-        env: process.env,
+        env: { ...process.env, ...options.env },
       },
       (error, stdout, stderr) => {
         const err = error as (NodeJS.ErrnoException & { killed?: boolean; signal?: string }) | null;

@@ -6,6 +6,8 @@
 import { CERTS_D } from "../render/containerd";
 import { LABEL_MANAGED, REGISTRY_CONTAINER_PORT } from "../render/containers";
 import { displayCommand, type ExecResult, lastLine } from "../exec";
+import type { HostsFile } from "../render/hostsToml";
+import { hostsScript } from "../scripts";
 import type { CacheTarget, RegistryTarget } from "./environment";
 import {
   type ContainerInfo,
@@ -544,13 +546,17 @@ export function checkContainerd(
       );
 }
 
-/** Runs inside the node; the host directory arrives as $1 and the text on stdin. */
-export const WRITE_HOSTS_TOML_SCRIPT = `set -eu; d="${CERTS_D}/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"`;
-
-/** The exact argv that writes one hosts.toml into a node (the text goes to standard input). */
-export function writeHostsTomlArgv(node: string, hostDir: string): [string, ...string[]] {
-  return ["docker", "exec", "-i", node, "sh", "-c", WRITE_HOSTS_TOML_SCRIPT, "sh", hostDir];
+/**
+ * The command the component runs for a node's `hosts.toml` files (scripts.ts hostsScript):
+ * scripts/hosts-sync.sh with every file of the node in its environment, which writes the files
+ * that differ and keeps the node's manifest of what it wrote.
+ */
+export function writeHostsCommand(node: string, files: readonly HostsFile[]): WriteCommand {
+  const script = hostsScript(node, files);
+  return { argv: ["sh", "-c", script.create], env: script.environment };
 }
+
+export type WriteCommand = Required<Pick<Fix, "argv" | "env">>;
 
 function firstDifference(actual: string, expected: string): string {
   const a = actual.split("\n");
@@ -563,20 +569,28 @@ function firstDifference(actual: string, expected: string): string {
   return "differs";
 }
 
+/**
+ * One `hosts.toml` on one node. `write`: the node's command (writeHostsCommand), when the doctor
+ * knows every file the component renders (`--fix` writes them all, or none).
+ */
 export function checkHostsToml(
   node: string,
   hostDir: string,
   expected: string,
   actual: string | undefined,
   fixCommand: string,
+  write?: WriteCommand,
 ): Verdict {
   const v = check(`node.hosts-toml@${node}/${hostDir}`, `${node} has hosts.toml for ${hostDir}`, [
     `node.running@${node}`,
   ]);
   const path = `${CERTS_D}/${hostDir}/hosts.toml`;
-  const remedy = `${fixCommand} (writes the file the component renders)`;
+  const remedy =
+    write === undefined
+      ? "pulumi up (writes every hosts.toml the component renders)"
+      : `${fixCommand} (writes the file the component renders)`;
   const fix = (what: string) =>
-    fixWith(`${what} ${path} on ${node}`, writeHostsTomlArgv(node, hostDir), expected);
+    write === undefined ? undefined : { description: `${what} ${path} on ${node}`, ...write };
   if (actual === undefined) {
     return v.fail(
       `missing ${path}: containerd on ${node} sends pulls of ${hostDir}/... to ${hostDir} itself`,

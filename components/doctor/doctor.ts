@@ -4,7 +4,7 @@
  * function). With `fix` it runs the repairs the verdicts carry, then gathers and judges again.
  * Needs no Pulumi: the registry and caches are found by their labels, the cluster with kind.
  */
-import { type Exec, execCommand, lastLine } from "../exec";
+import { type Exec, execCommand, type ExecResult, lastLine } from "../exec";
 import { attributeCauses } from "./checks";
 import { type Facts, gather, type Narrowing, type RegistryClientFactory } from "./facts";
 import { judge } from "./judge";
@@ -50,12 +50,16 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   const fixable = verdicts.filter((v) => v.status !== "pass" && v.fix !== undefined);
   if (options.fix === true && fixable.length > 0) {
     before = attributeCauses(verdicts);
+    // One command may repair several checks (a node's hosts.toml files): it runs once.
+    const ran = new Map<string, ExecResult>();
     for (const { id, fix } of fixable) {
       if (fix !== undefined) {
-        const [file, ...args] = fix.argv;
-        const r = await exec(file, args, fix.input === undefined ? {} : { input: fix.input });
+        const { description, argv, ...options } = fix;
+        const key = JSON.stringify([argv, options]);
+        const r = ran.get(key) ?? (await exec(argv[0], argv.slice(1), options));
+        ran.set(key, r);
         const ok = r.code === 0;
-        fixes.push({ id, description: fix.description, ok, ...(ok ? {} : { error: lastLine(r) }) });
+        fixes.push({ id, description, ok, ...(ok ? {} : { error: lastLine(r) }) });
       }
     }
     verdicts = await diagnose(true);

@@ -22,6 +22,7 @@ import {
   checkVolume,
   fixCommandLine,
   notChecked,
+  writeHostsCommand,
 } from "./checks";
 import { chooseTargets, type Targets } from "./environment";
 import type { Facts, Found, Narrowing } from "./facts";
@@ -163,6 +164,11 @@ function judgeNode(node: string, found: Found, t: Targets, fix: string): Verdict
       ),
     ];
   }
+  // --fix writes every file of the node, as the component's command does, or none.
+  const write =
+    "error" in t.expected || t.expectedHosts.length < t.expected.hostsFiles.length
+      ? undefined
+      : writeHostsCommand(node, t.expected.hostsFiles);
   const addresses = own(found.resolved, node) ?? {};
   const resolves = (name: string, deps: readonly string[]) =>
     checkResolves(node, name, own(addresses, name), t.network, deps);
@@ -177,7 +183,7 @@ function judgeNode(node: string, found: Found, t: Targets, fix: string): Verdict
         : parseContainerdConfig(files.containerdConfig),
     ),
     ...t.expectedHosts.map((f) =>
-      checkHostsToml(node, f.hostDir, f.toml, own(files.hostsToml, f.hostDir), fix),
+      checkHostsToml(node, f.hostDir, f.toml, own(files.hostsToml, f.hostDir), fix, write),
     ),
     ...(registry === undefined
       ? []

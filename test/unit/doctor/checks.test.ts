@@ -21,7 +21,6 @@ import {
   checkVolume,
   fixCommandLine,
   RECREATE_CLUSTER,
-  WRITE_HOSTS_TOML_SCRIPT,
 } from "../../../components/doctor/checks";
 import type { CacheTarget, RegistryTarget } from "../../../components/doctor/environment";
 import { parseVolumeSizes } from "../../../components/doctor/parse";
@@ -574,12 +573,6 @@ describe("remedies as commands", () => {
   it("quotes only what a shell would split", () => {
     expect(fixCommandLine(["--cluster", "dev", "--kubeconfig", "/tmp/my config"])).toBe(
       "npx kind-dev doctor --fix --cluster dev --kubeconfig '/tmp/my config'",
-    );
-  });
-
-  it("writes hosts.toml with a constant script; the directory is an argument", () => {
-    expect(WRITE_HOSTS_TOML_SCRIPT).toBe(
-      'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"',
     );
   });
 });

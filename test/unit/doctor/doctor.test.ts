@@ -3,11 +3,46 @@
  * replay.ts: healthy, and with one fault at a time.
  */
 import { describe, expect, it } from "vitest";
-import { CACHE, CLUSTER, CP, doctor, NETWORK, PORT, REGISTRY, rootFaults, WORKER } from "./replay";
+import { loadScript } from "../../../components/scripts";
+import {
+  CACHE,
+  CLUSTER,
+  CP,
+  doctor,
+  NETWORK,
+  PORT,
+  recordedHosts,
+  REGISTRY,
+  rootFaults,
+  type Run,
+  WORKER,
+} from "./replay";
+
+/**
+ * What --fix must run for the worker's missing file: the component's own command for the node
+ * (hosts-sync.sh, hosts-node.sh inside the node) with every file of the node, as the component
+ * wrote them in the recording.
+ */
+const WRITTEN = recordedHosts(WORKER);
+const written = (dir: string): string => WRITTEN[dir] ?? `(${dir}: not in the recording)`;
+const WRITE_WORKER: Run = {
+  argv: ["sh", "-c", loadScript("hosts-sync", "hosts-node")],
+  env: {
+    NODE: WORKER,
+    HOSTS: `HOSTS_TOML_LOCALHOST_${PORT} localhost:${PORT}\nHOSTS_TOML_KDEV_DOC_REGISTRY_5000 ${REGISTRY}:5000\nHOSTS_TOML_DOCKER_IO docker.io\n`,
+    [`HOSTS_TOML_LOCALHOST_${PORT}`]: written(`localhost:${PORT}`),
+    HOSTS_TOML_KDEV_DOC_REGISTRY_5000: written(`${REGISTRY}:5000`),
+    HOSTS_TOML_DOCKER_IO: written("docker.io"),
+  },
+};
+const WRONG_TEXT: Run = {
+  ...WRITE_WORKER,
+  env: { ...WRITE_WORKER.env, HOSTS_TOML_DOCKER_IO: `${written("docker.io")}\n` },
+};
 
 describe("the doctor on recorded sessions", () => {
   it("healthy: every check passes, in this order", async () => {
-    const { report, unrecorded } = await doctor(undefined);
+    const { report, ran } = await doctor();
     expect(report.results.map((r) => [r.id, r.status])).toEqual(
       [
         "docker",
@@ -40,7 +75,7 @@ describe("the doctor on recorded sessions", () => {
       ].map((id) => [id, "pass"]),
     );
     expect(report.ok).toBe(true);
-    expect(unrecorded).toEqual([]);
+    expect(ran).toEqual([]);
     const byId = new Map(report.results.map((r) => [r.id, r]));
     expect(byId.get("cluster")?.detail).toBe(
       `${CLUSTER}: 2 nodes (${CP}, ${WORKER}) on network ${NETWORK}`,
@@ -77,20 +112,13 @@ describe("the doctor on recorded sessions", () => {
       new RegExp(`^crictl pull localhost:${PORT}/kind-dev-doctor:probe: .*connection refused`),
     );
 
-    const fixed = await doctor("hosts-toml-removed", true);
-    expect(fixed.unrecorded).toEqual([
-      [
-        "docker",
-        "exec",
-        "-i",
-        WORKER,
-        "sh",
-        "-c",
-        'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"',
-        "sh",
-        `localhost:${PORT}`,
-      ],
+    expect(Object.keys(WRITTEN).sort()).toEqual([
+      "docker.io",
+      `${REGISTRY}:5000`,
+      `localhost:${PORT}`,
     ]);
+    const fixed = await doctor("hosts-toml-removed", { fix: true, repair: WRITE_WORKER });
+    expect(fixed.ran).toEqual([WRITE_WORKER]);
     expect(fixed.report.fixes).toEqual([
       {
         id,
@@ -120,8 +148,9 @@ describe("the doctor on recorded sessions", () => {
       `node.resolve@${WORKER}/${REGISTRY}`,
       `node.pull@${WORKER}`,
     ]);
-    const fixed = await doctor("registry-disconnected", true);
-    expect(fixed.unrecorded).toEqual([["docker", "network", "connect", NETWORK, REGISTRY]]);
+    const connect = { argv: ["docker", "network", "connect", NETWORK, REGISTRY] };
+    const fixed = await doctor("registry-disconnected", { fix: true, repair: connect });
+    expect(fixed.ran).toEqual([connect]);
     expect(fixed.report.ok).toBe(true);
   });
 
@@ -133,8 +162,9 @@ describe("the doctor on recorded sessions", () => {
     expect(
       report.results.filter((r) => r.causedBy === `cache.running@${CACHE}`).map((r) => r.id),
     ).toEqual([`node.resolve@${CP}/${CACHE}`, `node.resolve@${WORKER}/${CACHE}`]);
-    const fixed = await doctor("cache-stopped", true);
-    expect(fixed.unrecorded).toEqual([["docker", "start", CACHE]]);
+    const start = { argv: ["docker", "start", CACHE] };
+    const fixed = await doctor("cache-stopped", { fix: true, repair: start });
+    expect(fixed.ran).toEqual([start]);
     expect(fixed.report.ok).toBe(true);
   });
 
@@ -149,14 +179,14 @@ describe("the doctor on recorded sessions", () => {
         remedy: "pulumi up --refresh (Pulumi notices it is gone or changed and writes it again)",
       },
     ]);
-    const fixed = await doctor("configmap-deleted", true);
-    expect(fixed.unrecorded).toEqual([]);
+    const fixed = await doctor("configmap-deleted", { fix: true });
+    expect(fixed.ran).toEqual([]);
     expect(fixed.report.fixes).toEqual([]);
     expect(fixed.report.ok).toBe(false);
   });
 
   it("a node stopped: only that node is named; what cannot be read there follows from it", async () => {
-    const { report, unrecorded } = await doctor("node-stopped");
+    const { report, ran } = await doctor("node-stopped");
     expect(rootFaults(report.results).map((r) => [r.id, r.detail, r.remedy])).toEqual([
       [`node.running@${WORKER}`, `${WORKER} is exited (exit code 130)`, `docker start ${WORKER}`],
     ]);
@@ -175,8 +205,8 @@ describe("the doctor on recorded sessions", () => {
       "not Ready: its container is not running (the API server's Ready is stale)",
     );
     // Starting a node is not --fix's to do; nothing ran but what was recorded.
-    expect(unrecorded).toEqual([]);
-    const fixed = await doctor("node-stopped", true);
+    expect(ran).toEqual([]);
+    const fixed = await doctor("node-stopped", { fix: true });
     expect(fixed.report.fixes).toEqual([]);
   });
 
@@ -202,6 +232,28 @@ describe("the doctor on recorded sessions", () => {
     // The nodes' files and the ConfigMap still match the registry the ConfigMap names.
     expect(report.results.find((r) => r.id === "configmap")?.status).toBe("pass");
     expect(report.results.find((r) => r.id === `volume@${REGISTRY}-data`)?.status).toBe("pass");
-    expect((await doctor("registry-removed", true)).report.fixes).toEqual([]);
+    expect((await doctor("registry-removed", { fix: true })).report.fixes).toEqual([]);
   });
+
+  it.each([
+    ["hosts.toml text that differs by one byte", "hosts-toml-removed", WRONG_TEXT],
+    [
+      "another node's files",
+      "hosts-toml-removed",
+      { ...WRITE_WORKER, env: { ...WRITE_WORKER.env, NODE: CP } },
+    ],
+    [
+      "the network connected to another container",
+      "registry-disconnected",
+      { argv: ["docker", "network", "connect", NETWORK, CACHE] },
+    ],
+    ["another container started", "cache-stopped", { argv: ["docker", "start", REGISTRY] }],
+  ])(
+    "the replay fails when --fix does not run the exact repair: %s",
+    async (_name, fault, repair) => {
+      await expect(doctor(fault, { fix: true, repair })).rejects.toThrow(
+        /^not in the recording, nor the repair expected: /,
+      );
+    },
+  );
 });

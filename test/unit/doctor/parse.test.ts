@@ -5,7 +5,7 @@ import {
   checkContainerd,
   checkHostsToml,
   RECREATE_CLUSTER,
-  writeHostsTomlArgv,
+  writeHostsCommand,
 } from "../../../components/doctor/checks";
 import {
   formatBytes,
@@ -19,6 +19,7 @@ import {
   parseHostsList,
   tellingLine,
 } from "../../../components/doctor/parse";
+import { hostsScript, loadScript } from "../../../components/scripts";
 import { recorded } from "./recorded";
 
 /** /etc/containerd/config.toml of a node of the test bed's cluster, patched by the component. */
@@ -140,6 +141,25 @@ describe("parseHostsList and checkHostsToml", () => {
 
   it("passes a file as rendered; a missing or stale one fails, and --fix writes it", () => {
     const fix = "npx kind-dev doctor --fix --cluster kdev-doc";
+    const files = [
+      { hostDir: "localhost:5001", slug: "localhost-5001", toml: REGISTRY_TOML },
+      { hostDir: "docker.io", slug: "docker-io", toml: MIRROR_TOML },
+    ];
+    const write = writeHostsCommand("kdev-doc-worker", files);
+    // The node's own command, as the component declares it.
+    expect(write).toEqual({
+      argv: ["sh", "-c", loadScript("hosts-sync", "hosts-node")],
+      env: {
+        NODE: "kdev-doc-worker",
+        HOSTS: "HOSTS_TOML_LOCALHOST_5001 localhost:5001\nHOSTS_TOML_DOCKER_IO docker.io\n",
+        HOSTS_TOML_LOCALHOST_5001: REGISTRY_TOML,
+        HOSTS_TOML_DOCKER_IO: MIRROR_TOML,
+      },
+    });
+    expect(write).toEqual({
+      argv: ["sh", "-c", hostsScript("kdev-doc-worker", files).create],
+      env: hostsScript("kdev-doc-worker", files).environment,
+    });
     expect(
       checkHostsToml("kdev-doc-worker", "docker.io", MIRROR_TOML, hostsToml["docker.io"], fix),
     ).toEqual({
@@ -151,7 +171,7 @@ describe("parseHostsList and checkHostsToml", () => {
       dependsOn: ["node.running@kdev-doc-worker"],
     });
     expect(
-      checkHostsToml("kdev-doc-worker", "localhost:5001", REGISTRY_TOML, undefined, fix),
+      checkHostsToml("kdev-doc-worker", "localhost:5001", REGISTRY_TOML, undefined, fix, write),
     ).toEqual({
       id: "node.hosts-toml@kdev-doc-worker/localhost:5001",
       title: "kdev-doc-worker has hosts.toml for localhost:5001",
@@ -162,8 +182,7 @@ describe("parseHostsList and checkHostsToml", () => {
       dependsOn: ["node.running@kdev-doc-worker"],
       fix: {
         description: "wrote /etc/containerd/certs.d/localhost:5001/hosts.toml on kdev-doc-worker",
-        argv: writeHostsTomlArgv("kdev-doc-worker", "localhost:5001"),
-        input: REGISTRY_TOML,
+        ...write,
       },
     });
     expect(
@@ -173,29 +192,27 @@ describe("parseHostsList and checkHostsToml", () => {
         MIRROR_TOML,
         MIRROR_TOML.replace("kdev-doc-cache-docker-io", "kind-cache-docker-io"),
         fix,
+        write,
       ),
-    ).toMatchObject({
+    ).toEqual({
+      id: "node.hosts-toml@kdev-doc-worker/docker.io",
+      title: "kdev-doc-worker has hosts.toml for docker.io",
       status: "fail",
       detail:
         'stale /etc/containerd/certs.d/docker.io/hosts.toml: line 3 is "[host.\\"http://kind-cache-docker-io:5000\\"]", expected "[host.\\"http://kdev-doc-cache-docker-io:5000\\"]"',
+      remedy: `${fix} (writes the file the component renders)`,
+      dependsOn: ["node.running@kdev-doc-worker"],
       fix: {
         description: "rewrote /etc/containerd/certs.d/docker.io/hosts.toml on kdev-doc-worker",
+        ...write,
       },
     });
   });
 
-  it("writes with docker exec -i and a constant script; the directory is an argument", () => {
-    expect(writeHostsTomlArgv("kdev-doc-worker", "localhost:5001")).toEqual([
-      "docker",
-      "exec",
-      "-i",
-      "kdev-doc-worker",
-      "sh",
-      "-c",
-      'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"',
-      "sh",
-      "localhost:5001",
-    ]);
+  it("offers no repair while the doctor does not know every file of the node", () => {
+    const v = checkHostsToml("kdev-doc-worker", "docker.io", MIRROR_TOML, undefined, "x");
+    expect(v.fix).toBeUndefined();
+    expect(v.remedy).toBe("pulumi up (writes every hosts.toml the component renders)");
   });
 });
 

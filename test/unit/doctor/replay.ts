@@ -3,12 +3,15 @@
  * environment (cluster kdev-doc, two nodes, registry kdev-doc-registry, cache
  * kdev-doc-cache-docker-io), healthy and with one fault at a time, and what each returned. A
  * fault session holds only what differed from the healthy one. A command the recording does not
- * have fails the test, so the doctor runs exactly what it ran for real.
+ * have fails the test, so the doctor runs exactly what it ran for real, and repairs exactly as
+ * the test says.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { runDoctor } from "../../../components/doctor/doctor";
 import { nodeScript } from "../../../components/doctor/facts";
+import { parseHostsList } from "../../../components/doctor/parse";
 import type { Exec, ExecResult } from "../../../components/exec";
 import type { RegistryClient } from "../../../components/doctor/registryApi";
 import type { CheckResult } from "../../../components/doctor/types";
@@ -45,21 +48,31 @@ const NODE_SCRIPT = nodeScript();
 /** `pushBlob kind-dev-doctor sha256:...` -> `pushBlob`: the probe's digests depend on the CPU. */
 const httpKey = (call: string) => call.split(" ")[0] ?? call;
 
+/** A command the recording does not have (a repair), with the input and environment it got. */
+export interface Run {
+  readonly argv: readonly string[];
+  readonly input?: string | Buffer;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 export interface Replay {
   readonly exec: Exec;
   readonly registryClient: (base: string) => RegistryClient;
   /** Commands run that the recording does not have: the repairs. */
-  readonly unrecorded: string[][];
+  readonly ran: Run[];
 }
 
 /**
- * Answers from the fault session, else the healthy one. Once a repair has run, the environment
- * is taken to be healthy again (the end-to-end test checks that it really is).
+ * Answers from the fault session, else the healthy one. The one command it runs that the
+ * recording does not have is `repair`, exactly as given (argv, input, environment): after it the
+ * fault is gone, and the replay answers from the healthy session (the end-to-end test checks
+ * that the environment really is healthy then). Any other command, a repair that differs by one
+ * byte included, fails the run.
  */
-export function replay(fault: string | undefined): Replay {
+export function replay(fault?: string, repair?: Run): Replay {
   const layers = [fault === undefined ? [] : session(fault), HEALTHY];
   let repaired = false;
-  const unrecorded: string[][] = [];
+  const ran: Run[] = [];
   const find = <T extends Call>(match: (c: Call) => c is T): T | undefined => {
     for (const layer of repaired ? [HEALTHY] : layers) {
       const found = layer.find(match);
@@ -69,7 +82,7 @@ export function replay(fault: string | undefined): Replay {
     }
     return undefined;
   };
-  const exec: Exec = async (file, args) => {
+  const exec: Exec = async (file, args, options = {}) => {
     const argv = [file, ...args];
     const key = JSON.stringify(argv.map((a) => (a === NODE_SCRIPT ? NODE_SCRIPT_RECORDED : a)));
     const call = find(
@@ -78,14 +91,12 @@ export function replay(fault: string | undefined): Replay {
     if (call !== undefined) {
       return call.result;
     }
-    const repair =
-      (file === "docker" &&
-        (args[0] === "start" || (args[0] === "network" && args[1] === "connect"))) ||
-      (file === "docker" && args[0] === "exec" && args[1] === "-i");
-    if (!repair) {
-      throw new Error(`not in the recording: ${argv.join(" ")}`);
+    const { input, env } = options;
+    const run: Run = { argv, ...(input === undefined ? {} : { input }), ...(env ? { env } : {}) };
+    ran.push(run);
+    if (repair === undefined || !isDeepStrictEqual(run, repair)) {
+      throw new Error(`not in the recording, nor the repair expected: ${JSON.stringify(run)}`);
     }
-    unrecorded.push(argv);
     repaired = true;
     return { code: 0, stdout: "", stderr: "", missing: false, timedOut: false };
   };
@@ -107,11 +118,15 @@ export function replay(fault: string | undefined): Replay {
     putManifest: () => http("putManifest"),
     deleteManifest: () => http("deleteManifest"),
   });
-  return { exec, registryClient, unrecorded };
+  return { exec, registryClient, ran };
 }
 
-export async function doctor(fault: string | undefined, fix = false) {
-  const r = replay(fault);
+/** The doctor on a session; with `fix`, --fix, which must run exactly `repair` (if any). */
+export async function doctor(
+  fault?: string,
+  { fix = false, repair }: { fix?: boolean; repair?: Run } = {},
+) {
+  const r = replay(fault, repair);
   const report = await runDoctor({
     cluster: CLUSTER,
     kubeconfig: "KUBECONFIG",
@@ -119,7 +134,13 @@ export async function doctor(fault: string | undefined, fix = false) {
     exec: r.exec,
     registryClient: r.registryClient,
   });
-  return { report, unrecorded: r.unrecorded };
+  return { report, ran: r.ran };
+}
+
+/** A node's hosts.toml files in the healthy recording: what the component's command wrote. */
+export function recordedHosts(node: string): Record<string, string> {
+  const list = HEALTHY.find((c) => "argv" in c && c.argv[2] === node && c.argv.includes("--list"));
+  return parseHostsList(list !== undefined && "argv" in list ? list.result.stdout : "");
 }
 
 export const rootFaults = (results: readonly CheckResult[]) =>
