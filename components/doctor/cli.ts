@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { runDoctor } from "./doctor";
 import { formatBytes } from "./parse";
 import { RegistryApiError } from "./registryApi";
-import { PruneError, type PruneReport, runPrune } from "./prune";
+import { collectorText, PruneError, type PruneReport, runPrune } from "./prune";
 import { formatDoctorReport, styleFor } from "./report";
 
 export interface Io {
@@ -48,17 +48,25 @@ and local (hosts.toml, network attachments, a stopped registry or cache) and che
     run: doctor,
   },
   prune: {
-    about: `Deletes images from the push registry (--keep-last N: all but the N newest tags of each
-repository; --untagged: manifests no tag points at), then stops the registry, runs its
-garbage collector on its volume, starts it again and reports the bytes reclaimed.`,
+    about: `Deletes images from the push registry, then stops it, runs its garbage collector on its
+volume, starts it again and reports the bytes reclaimed. --keep-last N deletes the
+manifests of all but the N newest tags of each repository, and the collector then deletes
+only the blobs no manifest references: untagged manifests (what an older deployment or a
+rollback may still name by digest) stay. --untagged, with it or alone, deletes them too.
+Give --keep-last, --untagged, or both.`,
     options: {
-      "keep-last": { value: "N", text: "keep the N newest tags of each repository" },
-      untagged: { text: "delete the manifests no tag points at" },
+      "keep-last": {
+        value: "N",
+        text: "delete the manifests of all but the N newest tags of each repository",
+      },
+      untagged: { text: "also delete the manifests no tag points at (--delete-untagged)" },
       registry: {
         value: "NAME",
         text: "push registry container (default: the only one labelled as one)",
       },
-      "dry-run": { text: "say what would be deleted; delete nothing" },
+      "dry-run": {
+        text: "show what would be deleted and how the collector would run; delete nothing",
+      },
       json: { text: "print the report as JSON" },
     },
     run: prune,
@@ -159,21 +167,20 @@ export function parseKeepLast(value: string): number {
   return Number(value);
 }
 
-function formatPrune(report: PruneReport): string {
-  const lines: string[] = [];
-  const verb = report.dryRun ? "would delete" : "deleted";
-  lines.push(
-    `${report.registry} (${report.image}): ${verb} ${report.plan.delete.length} image${
-      report.plan.delete.length === 1 ? "" : "s"
-    }, kept ${report.plan.keep.length} tag${report.plan.keep.length === 1 ? "" : "s"}`,
-  );
-  for (const d of report.plan.delete) {
-    lines.push(`  ${verb} ${d.repository}@${d.digest} (${d.tags.join(", ")})`);
-  }
-  if (report.note !== undefined) {
-    lines.push(`note: ${report.note}`);
-  }
-  if (!report.dryRun) {
+/** The prune report for people: what was (or would be) deleted and how the collector runs. */
+export function formatPrune(report: PruneReport): string {
+  const { dryRun, plan } = report;
+  const verb = dryRun ? "would delete" : "deleted";
+  const s = (n: number) => (n === 1 ? "" : "s");
+  const lines = [
+    `${report.registry} (${report.image}): ${verb} ${plan.delete.length} image${s(plan.delete.length)}, ${
+      dryRun ? "keeping" : "kept"
+    } ${plan.keep.length} tag${s(plan.keep.length)}`,
+    ...plan.delete.map((d) => `  ${verb} ${d.repository}@${d.digest} (${d.tags.join(", ")})`),
+    ...(report.note === undefined ? [] : [`note: ${report.note}`]),
+    `${dryRun ? "would collect" : "collected"}: ${collectorText(report.deleteUntagged)}`,
+  ];
+  if (!dryRun) {
     if (report.collected !== undefined) {
       lines.push(`garbage collector: ${report.collected}`);
     }

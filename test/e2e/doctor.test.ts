@@ -607,6 +607,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as PruneReport;
     expect(report.distribution).toBe(3);
+    expect(report.deleteUntagged).toBe(false);
     expect(report.plan.delete.map((d) => d.tags)).toEqual([["v2"], ["v1"]]);
     expect(report.bytesReclaimed).toBeGreaterThan(9_000_000);
     const after = volumeBytes(`${REGISTRY}-data`);

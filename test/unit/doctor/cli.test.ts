@@ -22,9 +22,12 @@ const DOCTOR_ABOUT = `Checks the environment pulumi-kind-dev made: Docker, kind,
 every node's containerd configuration and hosts.toml, name resolution and a real pull on
 every node, the KEP-1755 ConfigMap, and the volumes' disk use. --fix repairs what is safe
 and local (hosts.toml, network attachments, a stopped registry or cache) and checks again.`;
-const PRUNE_ABOUT = `Deletes images from the push registry (--keep-last N: all but the N newest tags of each
-repository; --untagged: manifests no tag points at), then stops the registry, runs its
-garbage collector on its volume, starts it again and reports the bytes reclaimed.`;
+const PRUNE_ABOUT = `Deletes images from the push registry, then stops it, runs its garbage collector on its
+volume, starts it again and reports the bytes reclaimed. --keep-last N deletes the
+manifests of all but the N newest tags of each repository, and the collector then deletes
+only the blobs no manifest references: untagged manifests (what an older deployment or a
+rollback may still name by digest) stay. --untagged, with it or alone, deletes them too.
+Give --keep-last, --untagged, or both.`;
 const indent = (text: string) => text.replace(/^/gm, "      ");
 
 describe("--help: the usage on stdout, exit 0", () => {
@@ -74,10 +77,10 @@ Options:
 ${PRUNE_ABOUT}
 
 Options:
-  --keep-last N    keep the N newest tags of each repository
-  --untagged       delete the manifests no tag points at
+  --keep-last N    delete the manifests of all but the N newest tags of each repository
+  --untagged       also delete the manifests no tag points at (--delete-untagged)
   --registry NAME  push registry container (default: the only one labelled as one)
-  --dry-run        say what would be deleted; delete nothing
+  --dry-run        show what would be deleted and how the collector would run; delete nothing
   --json           print the report as JSON
   -h, --help       print this help
 `,
