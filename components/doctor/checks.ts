@@ -8,7 +8,7 @@ import { LABEL_MANAGED, REGISTRY_CONTAINER_PORT } from "../render/containers";
 import { displayCommand, type ExecResult, lastLine } from "../exec";
 import type { HostsFile } from "../render/hostsToml";
 import { hostsScript } from "../scripts";
-import type { CacheTarget, RegistryTarget } from "./environment";
+import type { CacheTarget, ClusterChoice, RegistryTarget } from "./environment";
 import {
   type ContainerInfo,
   type ContainerdRegistryConfig,
@@ -42,22 +42,9 @@ function check(id: string, title: string, dependsOn?: readonly string[]) {
   };
 }
 
-/**
- * A check that could not be made because something it needs failed: a failure that
- * attributeCauses ties to that root cause.
- */
-export function notChecked(
-  id: string,
-  title: string,
-  reason: string,
-  dependsOn: readonly string[],
-): Verdict {
-  return check(id, title, dependsOn).fail(`not checked: ${reason}`, "see the check it depends on");
-}
-
-/** Runs a command to repair, and names it as the remedy too. */
-function fixWith(description: string, argv: readonly [string, ...string[]], input?: string): Fix {
-  return { description, argv, ...(input === undefined ? {} : { input }) };
+/** A check that could not be made because one it depends on failed (attributeCauses says so). */
+export function notChecked(id: string, title: string, why: string, deps: readonly string[]) {
+  return check(id, title, deps).fail(`not checked: ${why}`, "see the check it depends on");
 }
 
 // ---- tools --------------------------------------------------------------------------------
@@ -128,15 +115,8 @@ export function checkTool(id: keyof typeof TOOLS, r: ExecResult): Verdict {
 
 // ---- cluster -------------------------------------------------------------------------------
 
-export interface ClusterFacts {
-  readonly name?: string;
-  /** Why no cluster was chosen. */
-  readonly problem?: string;
-  readonly nodes: readonly string[];
-  readonly network?: string;
-}
-
-export function checkCluster(f: ClusterFacts): Verdict {
+/** The cluster chosen (or why none was), its nodes and its network. */
+export function checkCluster(f: ClusterChoice & { nodes: readonly string[]; network?: string }) {
   const v = check("cluster", "kind cluster exists", ["docker", "kind"]);
   if (f.name === undefined) {
     return v.fail(
@@ -200,38 +180,33 @@ export interface NodeTarget {
   readonly container?: ContainerInfo;
 }
 
+type Texts = readonly [detail: string, remedy: string];
+
+/**
+ * What a running check says: when the container is gone, restarting (undefined: not told apart
+ * from running), stopped (`startable`: --fix may start it), running.
+ */
 interface Running {
   readonly id: string;
   readonly title: string;
   readonly dependsOn: readonly string[];
-  /** Detail and remedy when the container does not exist. */
-  readonly gone: readonly [detail: string, remedy: string];
-  /** Detail and remedy while docker restarts it; undefined: not told apart from running. */
-  readonly restarting?: (c: ContainerInfo) => readonly [detail: string, remedy: string];
+  readonly gone: Texts;
+  readonly restarting?: (c: ContainerInfo) => Texts;
   readonly stopped: (c: ContainerInfo) => string;
-  /** `--fix` may start it. */
   readonly startable: boolean;
   readonly running: (c: ContainerInfo) => string;
 }
 
-interface RoleTargets {
-  readonly registry: RegistryTarget;
-  readonly cache: CacheTarget;
-  readonly node: NodeTarget;
-}
+type Roles = { registry: RegistryTarget; cache: CacheTarget; node: NodeTarget };
 
 /**
- * What each role's running check says. `volumeExists` tells a container removed by hand (its
- * volume, with the images, is still there) from one removed with its volume.
+ * Each role's texts. `volumeExists` tells a container removed by hand (its volume, with the
+ * images, is still there) from one removed with its volume.
  */
 const RUNNING: {
-  readonly [R in keyof RoleTargets]: (
-    target: RoleTargets[R],
-    volumeExists: boolean,
-    lastLog: string,
-  ) => Running;
+  readonly [R in keyof Roles]: (t: Roles[R], volumeExists: boolean, log: string) => Running;
 } = {
-  registry: (r, volumeExists, lastLog) => ({
+  registry: (r, volumeExists, log) => ({
     id: "registry.running",
     title: "push registry container runs",
     dependsOn: ["docker"],
@@ -245,7 +220,7 @@ const RUNNING: {
           "pulumi up --replace '<URN of the <env>-registry command, from pulumi stack --show-urns>' (an empty registry)",
         ],
     restarting: (c) => [
-      `${c.name} is restarting (${c.restartCount} restarts)${lastLog === "" ? "" : `: ${lastLog}`}`,
+      `${c.name} is restarting (${c.restartCount} restarts)${log === "" ? "" : `: ${log}`}`,
       `docker logs ${c.name}`,
     ],
     stopped: (c) => `${c.name} is ${describeState(c)}`,
@@ -253,7 +228,7 @@ const RUNNING: {
     running: (c) =>
       `${c.name} (${c.image}), running since ${c.startedAt.replace(/\.\d+Z$/, "Z")}; found by ${r.foundBy}`,
   }),
-  cache: (k, volumeExists, lastLog) => {
+  cache: (k, volumeExists, log) => {
     const meanwhile = `nodes pull ${k.upstreamHost} from ${k.remoteUrl} directly meanwhile`;
     return {
       id: `cache.running@${k.name}`,
@@ -269,7 +244,7 @@ const RUNNING: {
       ],
       restarting: (c) => [
         `${c.name} is restarting (${c.restartCount} restarts): a registry in proxy mode exits at start while its upstream ${k.remoteUrl} does not answer${
-          lastLog === "" ? "" : ` (${lastLog})`
+          log === "" ? "" : ` (${log})`
         }; nodes pull from the upstream directly meanwhile`,
         `make ${k.remoteUrl} answer, then check: docker logs ${c.name}`,
       ],
@@ -293,9 +268,9 @@ const RUNNING: {
 };
 
 /** The registry, a cache or a node exists and runs. */
-export function checkRunning<R extends keyof RoleTargets>(
+export function checkRunning<R extends keyof Roles>(
   role: R,
-  target: RoleTargets[R],
+  target: Roles[R],
   volumeExists = false,
   lastLog = "",
 ): Verdict {
@@ -309,10 +284,9 @@ export function checkRunning<R extends keyof RoleTargets>(
     return v.fail(...r.restarting(c));
   }
   if (!c.running) {
-    const start = r.startable
-      ? fixWith(`started ${c.name}`, ["docker", "start", c.name])
-      : undefined;
-    return v.fail(r.stopped(c), `docker start ${c.name}`, start);
+    const start = ["docker", "start", c.name] as const;
+    const fix = r.startable ? { description: `started ${c.name}`, argv: start } : undefined;
+    return v.fail(r.stopped(c), start.join(" "), fix);
   }
   return v.pass(r.running(c));
 }
@@ -359,7 +333,7 @@ export function checkOnNetwork(
     return v.fail(
       `${c.name} is not on network ${network} (on: ${c.networks.join(", ") || "none"}): the nodes cannot reach it by name`,
       connect.join(" "),
-      fixWith(`connected ${c.name} to network ${network}`, connect),
+      { description: `connected ${c.name} to network ${network}`, argv: connect },
     );
   }
   return v.pass(`on network ${network}`);

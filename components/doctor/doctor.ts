@@ -6,7 +6,7 @@
  */
 import { type Exec, execCommand, type ExecResult, lastLine } from "../exec";
 import { attributeCauses } from "./checks";
-import { type Facts, gather, type Narrowing, type RegistryClientFactory } from "./facts";
+import { type Facts, gather, NARROWING, type Narrowing, type RegistryClientFactory } from "./facts";
 import { judge } from "./judge";
 import { RegistryApi } from "./registryApi";
 import type { CheckResult, FixOutcome, Verdict } from "./types";
@@ -37,11 +37,9 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   const start = Date.now();
   const exec = options.exec ?? execCommand;
   const client = options.registryClient ?? ((base, timeoutMs) => new RegistryApi(base, timeoutMs));
-  const requested: Narrowing = {
-    ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
-    ...(options.registry === undefined ? {} : { registry: options.registry }),
-    ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }),
-  };
+  const requested: Narrowing = Object.fromEntries(
+    NARROWING.flatMap((k) => (options[k] === undefined ? [] : [[k, options[k]]])),
+  );
   const diagnose = async (settle: boolean): Promise<Verdict[]> =>
     judge(await gather(requested, exec, client, { settle }));
   let verdicts = await diagnose(false);

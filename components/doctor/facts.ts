@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { type Exec, type ExecResult, lastLine } from "../exec";
 import { CERTS_D } from "../render/containerd";
 import { LABEL_MANAGED } from "../render/containers";
-import { LOCAL_REGISTRY_HOSTING } from "../render/localRegistryHosting";
+import { LOCAL_REGISTRY_HOSTING as CM } from "../render/localRegistryHosting";
 import {
   checkTool,
   type ConfigMapFacts,
@@ -39,7 +39,7 @@ import {
   PROBE_TAG,
   probeImage,
 } from "./probeImage";
-import type { RegistryClient } from "./registryApi";
+import { pingUntil, type RegistryClient } from "./registryApi";
 import { readVolumeSizes } from "./volumes";
 
 /** The flags that narrow what the doctor looks at. */
@@ -51,6 +51,9 @@ export interface Narrowing {
   /** kubeconfig for kubectl. Default: `kind get kubeconfig --name <cluster>`. */
   readonly kubeconfig?: string;
 }
+
+/** The narrowing flags, in the order the doctor's remedies repeat them. */
+export const NARROWING = ["cluster", "registry", "kubeconfig"] as const;
 
 /** Everything the doctor learnt, as plain data: judge() needs nothing else. */
 export interface Facts {
@@ -106,11 +109,6 @@ export type Found = Listed & Probed;
 
 export type RegistryClientFactory = (baseUrl: string, timeoutMs: number) => RegistryClient;
 
-/** The running nodes, in the order of `nodes`. */
-export function runningNodes(found: Pick<Listed, "nodes" | "nodeContainers">): string[] {
-  return found.nodes.filter((n) => found.nodeContainers.find((c) => c.name === n)?.running);
-}
-
 const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
 const NOT_FOUND = /\(NotFound\)|not found/;
 
@@ -140,20 +138,22 @@ export async function gather(
     return { requested, tools };
   }
   const volumes = readVolumeSizes(exec);
+  const labelled = [
+    "ps",
+    "-a",
+    "--filter",
+    `label=${LABEL_MANAGED}=true`,
+    "--format",
+    "{{.Names}}",
+  ];
   const [containers, clusters] = await Promise.all([
-    exec("docker", [
-      "ps",
-      "-a",
-      "--filter",
-      `label=${LABEL_MANAGED}=true`,
-      "--format",
-      "{{.Names}}",
-    ])
-      .then(
-        (r) =>
-          new Set([...parseLines(r.stdout), ...(requested.registry ? [requested.registry] : [])]),
-      )
-      .then((names) => inspect(exec, [...names].sort())),
+    exec("docker", labelled).then((r) => {
+      const names = new Set(parseLines(r.stdout));
+      if (requested.registry !== undefined) {
+        names.add(requested.registry);
+      }
+      return inspect(exec, [...names].sort());
+    }),
     checkTool("kind", kind).status === "pass"
       ? exec("kind", ["get", "clusters"]).then((r) => (r.code === 0 ? parseLines(r.stdout) : []))
       : [],
@@ -168,7 +168,7 @@ export async function gather(
           nodeOrder,
         );
   const nodeContainers = await inspect(exec, nodes);
-  const running = runningNodes({ nodes, nodeContainers });
+  const running = nodes.filter((n) => nodeContainers.find((c) => c.name === n)?.running);
   const reader =
     cluster === undefined
       ? undefined
@@ -176,8 +176,16 @@ export async function gather(
   let listed: Listed;
   try {
     const [apiNodes, configMap, nodeFiles] = await Promise.all([
-      readApiNodes(reader),
-      readConfigMap(reader),
+      readWith(reader, ["get", "nodes", "-o", "json"], (r) =>
+        r.code === 0 ? { conditions: parseNodeConditions(r.stdout) } : { error: lastLine(r) },
+      ),
+      readWith(reader, ["get", "configmap", "-n", CM.namespace, CM.name, "-o", "json"], (r) =>
+        r.code === 0
+          ? { value: parseConfigMapData(r.stdout)[CM.key] ?? "" }
+          : NOT_FOUND.test(r.stderr)
+            ? {}
+            : { error: lastLine(r) },
+      ),
       Promise.all(running.map(async (n) => readNodeFiles(exec, n))).then((files) =>
         Object.fromEntries(running.flatMap((n, i) => (files[i] ? [[n, files[i]]] : []))),
       ),
@@ -246,24 +254,16 @@ async function readClusterNetworks(exec: Exec): Promise<Record<string, string[]>
   return out;
 }
 
-async function readApiNodes(reader: ClusterReader | undefined): Promise<Listed["apiNodes"]> {
+/** What kubectl says, read by `read`; without a way to run kubectl, why not. */
+async function readWith<T>(
+  reader: ClusterReader | undefined,
+  args: readonly string[],
+  read: (r: ExecResult) => T,
+): Promise<T | { error: string }> {
   if (reader?.kubectl === undefined) {
     return { error: reader?.source.from === "none" ? reader.source.error : "no cluster" };
   }
-  const r = await reader.kubectl(["get", "nodes", "-o", "json"]);
-  return r.code === 0 ? { conditions: parseNodeConditions(r.stdout) } : { error: lastLine(r) };
-}
-
-async function readConfigMap(reader: ClusterReader | undefined): Promise<ConfigMapFacts> {
-  if (reader?.kubectl === undefined) {
-    return { error: reader?.source.from === "none" ? reader.source.error : "no cluster" };
-  }
-  const { namespace, name, key } = LOCAL_REGISTRY_HOSTING;
-  const r = await reader.kubectl(["get", "configmap", "-n", namespace, name, "-o", "json"]);
-  if (r.code === 0) {
-    return { value: parseConfigMapData(r.stdout)[key] ?? "" };
-  }
-  return NOT_FOUND.test(r.stderr) ? {} : { error: lastLine(r) };
+  return read(await reader.kubectl(args));
 }
 
 /** The probes of what chooseTargets picked: all at once. */
@@ -309,18 +309,10 @@ async function probe(
           return {};
         }
         const url = `${remote.replace(/\/+$/, "")}/v2/`;
-        const curl = [
-          "curl",
-          "-sS",
-          "-o",
-          "/dev/null",
-          "-w",
-          "%{http_code}",
-          "--max-time",
-          "5",
-          url,
-        ];
-        const result = await exec("docker", ["exec", probeNode, ...curl], { timeoutMs: 15_000 });
+        const curl = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5"];
+        const result = await exec("docker", ["exec", probeNode, ...curl, url], {
+          timeoutMs: 15_000,
+        });
         return { node: probeNode, result };
       },
     ),
@@ -354,20 +346,11 @@ async function probeRegistry(
   settle: boolean,
 ): Promise<HttpProbe> {
   const base = registryUrl(c, port);
-  const api = client(base, 5_000);
   // Just (re)started or reconnected: give it a few seconds to listen.
   const fresh = settle || Date.now() - Date.parse(c.startedAt) < 20_000;
-  const deadline = Date.now() + (fresh ? 10_000 : 0);
-  for (;;) {
-    try {
-      return { url: `${base}/v2/`, status: await api.ping() };
-    } catch (e) {
-      if (Date.now() >= deadline) {
-        return { url: `${base}/v2/`, error: (e as Error).message.replace(/^GET \S+: /, "") };
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  const r = await pingUntil(client(base, 5_000), fresh ? 10_000 : 0);
+  const url = `${base}/v2/`;
+  return "status" in r ? { url, ...r } : { url, error: r.error.replace(/^GET \S+: /, "") };
 }
 
 /** Pushes the probe image, pulls it with crictl on every node, then removes it everywhere. */

@@ -25,17 +25,15 @@ import {
   writeHostsCommand,
 } from "./checks";
 import { chooseTargets, type Targets } from "./environment";
-import type { Facts, Found, Narrowing } from "./facts";
+import { type Facts, type Found, NARROWING, type Narrowing } from "./facts";
 import { own, parseContainerdConfig } from "./parse";
 import type { Verdict } from "./types";
 
 /** The doctor's own command line for remedies: --fix plus the flags the user narrowed with. */
 export function fixCommand(requested: Narrowing): string {
-  return fixCommandLine([
-    ...(requested.cluster === undefined ? [] : ["--cluster", requested.cluster]),
-    ...(requested.registry === undefined ? [] : ["--registry", requested.registry]),
-    ...(requested.kubeconfig === undefined ? [] : ["--kubeconfig", requested.kubeconfig]),
-  ]);
+  return fixCommandLine(
+    NARROWING.flatMap((k) => (requested[k] === undefined ? [] : [`--${k}`, requested[k]])),
+  );
 }
 
 /** Every check's verdict, in the report's order: tools, cluster, registry, caches, nodes, the rest. */
@@ -49,17 +47,11 @@ export function judge(facts: Facts): Verdict[] {
   }
   const t = chooseTargets(facts.requested, found);
   const cluster = t.cluster.name;
-  const { problem } = t.cluster;
   const fix = fixCommand(facts.requested);
   const hasVolume = (v: string) => Object.hasOwn(found.volumes ?? {}, v);
   return [
     ...tools,
-    checkCluster({
-      name: cluster,
-      ...(problem ? { problem } : {}),
-      nodes: found.nodes,
-      network: t.network,
-    }),
+    checkCluster({ ...t.cluster, nodes: found.nodes, network: t.network }),
     ...(cluster === undefined || found.kubeconfig === undefined
       ? []
       : [checkKubeconfig(cluster, found.kubeconfig)]),

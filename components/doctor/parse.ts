@@ -176,11 +176,8 @@ export function parseNodeConditions(stdout: string): Record<string, NodeConditio
 
 /** `kubectl get configmap ... -o json` -> its data, or undefined when kubectl says NotFound. */
 export function parseConfigMapData(stdout: string): Readonly<Record<string, string>> {
-  const data: Record<string, string> = {};
-  for (const [k, v] of Object.entries(record(record(JSON.parse(stdout))["data"]))) {
-    data[k] = str(v);
-  }
-  return data;
+  const data = Object.entries(record(record(JSON.parse(stdout))["data"]));
+  return Object.fromEntries(data.map(([k, v]) => [k, str(v)]));
 }
 
 /** What the doctor reads from a node. */
@@ -193,12 +190,7 @@ export interface NodeFiles {
 
 /** What scripts/hosts-node.sh --list prints: a host directory, then its text, each ended by NUL. */
 export function parseHostsList(stdout: string): Record<string, string> {
-  const parts = stdout.split("\0");
-  const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    pairs.push([parts[i] ?? "", parts[i + 1] ?? ""]);
-  }
-  return Object.fromEntries(pairs);
+  return Object.fromEntries([...stdout.matchAll(/([^\0]*)\0([^\0]*)\0/g)].map((m) => [m[1], m[2]]));
 }
 
 /** `getent hosts A B ...` inside a node: name -> address, for the names that resolve. */

@@ -11,7 +11,7 @@ import { LABEL_MANAGED, LABEL_ROLE, REGISTRY_CONTAINER_PORT } from "../render/co
 import { dataVolume, publishedPort, registryUrl } from "./environment";
 import { type Exec, execCommand, lastLine } from "../exec";
 import { type ContainerInfo, own, parseContainers, parseLines } from "./parse";
-import { RegistryApi } from "./registryApi";
+import { pingUntil, RegistryApi } from "./registryApi";
 import { readVolumeSizes } from "./volumes";
 
 export interface PruneOptions {
@@ -218,16 +218,13 @@ export function collectedLine(output: string): string | undefined {
 async function findRegistry(exec: Exec, requested: string | undefined): Promise<ContainerInfo> {
   let name = requested;
   if (name === undefined) {
-    const r = await exec("docker", [
-      "ps",
-      "-a",
+    const role = [
       "--filter",
       `label=${LABEL_MANAGED}=true`,
       "--filter",
       `label=${LABEL_ROLE}=registry`,
-      "--format",
-      "{{.Names}}",
-    ]);
+    ];
+    const r = await exec("docker", ["ps", "-a", ...role, "--format", "{{.Names}}"]);
     if (r.code !== 0) {
       throw new PruneError(`docker ps failed: ${lastLine(r)}`);
     }
@@ -288,23 +285,6 @@ async function listTags(api: PruneApi): Promise<TagInfo[]> {
     }
   }
   return out;
-}
-
-async function waitForApi(api: PruneApi, seconds: number): Promise<boolean> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    try {
-      if ((await api.ping()) === 200) {
-        return true;
-      }
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      return false;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 export async function runPrune(options: PruneOptions): Promise<PruneReport> {
@@ -386,7 +366,8 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
   }
   // Started again whatever the collection did.
   const started = await exec("docker", ["start", c.name]);
-  if (started.code !== 0 || !(await waitForApi(api, 30))) {
+  const answer = started.code === 0 ? await pingUntil(api, 30_000, 250) : undefined;
+  if (answer === undefined || !("status" in answer) || answer.status !== 200) {
     throw new PruneError(
       `${c.name} did not come back after the collection (${lastLine(started)})${
         failure === undefined ? "" : `; ${failure.message}`

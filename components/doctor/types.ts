@@ -23,12 +23,11 @@ export interface CheckResult {
   readonly causedBy?: string;
 }
 
-/** A repair `--fix` may run: one command, with an optional standard input and environment. */
+/** A repair `--fix` may run: one command, with an optional environment. */
 export interface Fix {
   /** What the repair does, for the report: `connected kind-registry to network kind`. */
   readonly description: string;
   readonly argv: readonly [string, ...string[]];
-  readonly input?: string;
   /** Variables added to the doctor's environment for the command. */
   readonly env?: Readonly<Record<string, string>>;
 }

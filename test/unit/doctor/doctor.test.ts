@@ -1,6 +1,6 @@
 /**
  * The whole doctor (discovery, every check, causes, --fix) replayed on the recorded sessions of
- * replay.ts: healthy, and with one fault at a time.
+ * recorded.ts: healthy, and with one fault at a time.
  */
 import { describe, expect, it } from "vitest";
 import { loadScript } from "../../../components/scripts";
@@ -16,7 +16,7 @@ import {
   rootFaults,
   type Run,
   WORKER,
-} from "./replay";
+} from "./recorded";
 
 /**
  * What --fix must run for the worker's missing file: the component's own command for the node
@@ -93,6 +93,14 @@ describe("the doctor on recorded sessions", () => {
     );
     expect(byId.get("configmap")?.detail).toBe(
       `matches the registry (localhost:${PORT}, ${REGISTRY}:5000)`,
+    );
+  });
+
+  it("--registry names the registry the labels find: the same commands, every check passes", async () => {
+    const { report } = await doctor(undefined, { registry: REGISTRY });
+    expect(report.results.filter((r) => r.status !== "pass")).toEqual([]);
+    expect(report.results.find((r) => r.id === "registry.running")?.detail).toMatch(
+      /; found by --registry$/,
     );
   });
 

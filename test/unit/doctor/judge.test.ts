@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { attributeCauses } from "../../../components/doctor/checks";
 import { type Facts, gather } from "../../../components/doctor/facts";
 import { judge } from "../../../components/doctor/judge";
-import { CACHE, CLUSTER, NETWORK, PORT, REGISTRY, replay, rootFaults, WORKER } from "./replay";
+import { CACHE, CLUSTER, NETWORK, PORT, REGISTRY, replay, rootFaults, WORKER } from "./recorded";
 
 async function recordedFacts(fault?: string): Promise<Facts> {
   const r = replay(fault);

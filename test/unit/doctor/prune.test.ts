@@ -159,12 +159,6 @@ describe("garbageCollectArgv", () => {
       "/etc/distribution/config.yml",
     ]);
   });
-
-  it("leaves --delete-untagged out when asked to", () => {
-    expect(
-      garbageCollectArgv(registry, "/etc/docker/registry/config.yml", false).slice(-2),
-    ).toEqual(["garbage-collect", "/etc/docker/registry/config.yml"]);
-  });
 });
 
 describe("collectedLine and isIndex", () => {
@@ -258,32 +252,27 @@ describe("runPrune: each flag does what its usage says", () => {
     `docker run --rm --network none --volumes-from ${REGISTRY} --env REGISTRY_STORAGE_DELETE_ENABLED=true registry:3 garbage-collect ${[...flags, "/etc/distribution/config.yml"].join(" ")}`;
   const DF = "docker system df -v --format {{json .Volumes}}";
 
-  it("--keep-last 1: deletes the older tags' manifests; the collector keeps untagged ones", async () => {
-    const { report, deleted, calls } = await prune({ keepLast: 1 });
-    expect(deleted).toEqual(["app@sha256:v2", "app@sha256:v1"]);
-    expect(calls).toEqual([
-      `docker container inspect ${REGISTRY}`,
-      DF,
-      `docker stop --time 10 ${REGISTRY}`,
-      collector(),
-      `docker start ${REGISTRY}`,
-      DF,
-    ]);
-    expect(report).toMatchObject({ deleteUntagged: false, bytesReclaimed: 10_000_000 });
-  });
-
-  it("--keep-last 1 --untagged: the collector deletes untagged manifests too", async () => {
-    const { deleted, calls } = await prune({ keepLast: 1, untagged: true });
-    expect(deleted).toEqual(["app@sha256:v2", "app@sha256:v1"]);
-    expect(calls[3]).toBe(collector("--delete-untagged"));
-  });
-
-  it("--untagged alone: no tag's manifest is deleted, the collector deletes untagged ones", async () => {
-    const { report, deleted, calls } = await prune({ untagged: true });
-    expect(deleted).toEqual([]);
-    expect(calls[3]).toBe(collector("--delete-untagged"));
-    expect(report.plan.keep.map((t) => t.tag)).toEqual(["v1", "v2", "v3"]);
-  });
+  it.each([
+    [{ keepLast: 1 }, ["v3"], ["app@sha256:v2", "app@sha256:v1"], false],
+    [{ keepLast: 1, untagged: true }, ["v3"], ["app@sha256:v2", "app@sha256:v1"], true],
+    [{ untagged: true }, ["v1", "v2", "v3"], [], true],
+  ])(
+    "%j deletes these manifests, and untagged ones only with --untagged",
+    async (flags, kept, manifests, untagged) => {
+      const { report, deleted, calls } = await prune(flags);
+      expect(report.plan.keep.map((t) => t.tag)).toEqual(kept);
+      expect(deleted).toEqual(manifests);
+      expect(calls).toEqual([
+        `docker container inspect ${REGISTRY}`,
+        DF,
+        `docker stop --time 10 ${REGISTRY}`,
+        untagged ? collector("--delete-untagged") : collector(),
+        `docker start ${REGISTRY}`,
+        DF,
+      ]);
+      expect(report).toMatchObject({ deleteUntagged: untagged, bytesReclaimed: 10_000_000 });
+    },
+  );
 
   it.each([
     [
