@@ -3,7 +3,8 @@
  * recorded.ts: healthy, and with one fault at a time.
  */
 import { describe, expect, it } from "vitest";
-import { loadScript } from "../../../components/scripts";
+import { hostSlug } from "../../../components/config";
+import { hostsScript } from "../../../components/scripts";
 import {
   CACHE,
   CLUSTER,
@@ -20,20 +21,22 @@ import {
 
 /**
  * What --fix must run for the worker's missing file: the component's own command for the node
- * (hosts-sync.sh, hosts-node.sh inside the node) with every file of the node, as the component
- * wrote them in the recording.
+ * (scripts.ts hostsScript: hosts-sync.sh, hosts-node.sh inside the node) with every file of the
+ * node, as the component wrote them in the recording.
  */
 const WRITTEN = recordedHosts(WORKER);
 const written = (dir: string): string => WRITTEN[dir] ?? `(${dir}: not in the recording)`;
+const WRITE_SCRIPT = hostsScript(
+  WORKER,
+  [`localhost:${PORT}`, `${REGISTRY}:5000`, "docker.io"].map((dir) => ({
+    hostDir: dir,
+    slug: hostSlug(dir),
+    toml: written(dir),
+  })),
+);
 const WRITE_WORKER: Run = {
-  argv: ["sh", "-c", loadScript("hosts-sync", "hosts-node")],
-  env: {
-    NODE: WORKER,
-    HOSTS: `HOSTS_TOML_LOCALHOST_${PORT} localhost:${PORT}\nHOSTS_TOML_KDEV_DOC_REGISTRY_5000 ${REGISTRY}:5000\nHOSTS_TOML_DOCKER_IO docker.io\n`,
-    [`HOSTS_TOML_LOCALHOST_${PORT}`]: written(`localhost:${PORT}`),
-    HOSTS_TOML_KDEV_DOC_REGISTRY_5000: written(`${REGISTRY}:5000`),
-    HOSTS_TOML_DOCKER_IO: written("docker.io"),
-  },
+  argv: ["sh", "-c", WRITE_SCRIPT.create],
+  env: WRITE_SCRIPT.environment,
 };
 const WRONG_TEXT: Run = {
   ...WRITE_WORKER,
@@ -125,6 +128,13 @@ describe("the doctor on recorded sessions", () => {
       `${REGISTRY}:5000`,
       `localhost:${PORT}`,
     ]);
+    expect(WRITE_WORKER.env).toMatchObject({
+      NODE: WORKER,
+      HOSTS: `HOSTS_TOML_LOCALHOST_${PORT} localhost:${PORT}\nHOSTS_TOML_KDEV_DOC_REGISTRY_5000 ${REGISTRY}:5000\nHOSTS_TOML_DOCKER_IO docker.io\n`,
+      [`HOSTS_TOML_LOCALHOST_${PORT}`]: WRITTEN[`localhost:${PORT}`],
+      HOSTS_TOML_KDEV_DOC_REGISTRY_5000: WRITTEN[`${REGISTRY}:5000`],
+      HOSTS_TOML_DOCKER_IO: WRITTEN["docker.io"],
+    });
     const fixed = await doctor("hosts-toml-removed", { fix: true, repair: WRITE_WORKER });
     expect(fixed.ran).toEqual([WRITE_WORKER]);
     expect(fixed.report.fixes).toEqual([

@@ -19,7 +19,7 @@ import {
   parseHostsList,
   tellingLine,
 } from "../../../components/doctor/parse";
-import { hostsScript, loadScript } from "../../../components/scripts";
+import { hostsScript } from "../../../components/scripts";
 import { recorded } from "./recorded";
 
 /** /etc/containerd/config.toml of a node of the test bed's cluster, patched by the component. */
@@ -146,19 +146,14 @@ describe("parseHostsList and checkHostsToml", () => {
       { hostDir: "docker.io", slug: "docker-io", toml: MIRROR_TOML },
     ];
     const write = writeHostsCommand("kdev-doc-worker", files);
-    // The node's own command, as the component declares it.
-    expect(write).toEqual({
-      argv: ["sh", "-c", loadScript("hosts-sync", "hosts-node")],
-      env: {
-        NODE: "kdev-doc-worker",
-        HOSTS: "HOSTS_TOML_LOCALHOST_5001 localhost:5001\nHOSTS_TOML_DOCKER_IO docker.io\n",
-        HOSTS_TOML_LOCALHOST_5001: REGISTRY_TOML,
-        HOSTS_TOML_DOCKER_IO: MIRROR_TOML,
-      },
-    });
-    expect(write).toEqual({
-      argv: ["sh", "-c", hostsScript("kdev-doc-worker", files).create],
-      env: hostsScript("kdev-doc-worker", files).environment,
+    // The node's own command, as the component declares it, with every file of the node.
+    const script = hostsScript("kdev-doc-worker", files);
+    expect(write).toEqual({ argv: ["sh", "-c", script.create], env: script.environment });
+    expect(write.env).toMatchObject({
+      NODE: "kdev-doc-worker",
+      HOSTS: "HOSTS_TOML_LOCALHOST_5001 localhost:5001\nHOSTS_TOML_DOCKER_IO docker.io\n",
+      HOSTS_TOML_LOCALHOST_5001: REGISTRY_TOML,
+      HOSTS_TOML_DOCKER_IO: MIRROR_TOML,
     });
     expect(
       checkHostsToml("kdev-doc-worker", "docker.io", MIRROR_TOML, hostsToml["docker.io"], fix),
