@@ -241,7 +241,9 @@ async function findRegistry(exec: Exec, requested: string | undefined): Promise<
     }
     name = names[0] ?? "";
   }
-  const [c] = parseContainers((await exec("docker", ["container", "inspect", name])).stdout);
+  // docker also takes the name as an ID prefix: only a container of that exact name counts.
+  const inspected = parseContainers((await exec("docker", ["container", "inspect", name])).stdout);
+  const c = inspected.find((x) => x.name === name);
   if (c === undefined) {
     throw new PruneError(`no container named ${name}`);
   }

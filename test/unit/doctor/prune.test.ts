@@ -245,12 +245,18 @@ describe("runPrune: each flag does what its usage says", () => {
         deleted.push(`${repo}@${digest}`);
       },
     });
-    const report = await runPrune({ registry: REGISTRY, exec, api, ...options });
+    const report = await runPrune({ registry: REGISTRY, ...options, exec, api });
     return { report, deleted, calls: calls.map((c) => c.join(" ")) };
   }
   const collector = (...flags: string[]) =>
     `docker run --rm --network none --volumes-from ${REGISTRY} --env REGISTRY_STORAGE_DELETE_ENABLED=true registry:3 garbage-collect ${[...flags, "/etc/distribution/config.yml"].join(" ")}`;
   const DF = "docker system df -v --format {{json .Volumes}}";
+
+  it("--registry takes an exact name: a container whose ID starts with it is not that registry", async () => {
+    await expect(prune({ registry: "01bf", untagged: true })).rejects.toThrow(
+      "kind-dev prune: no container named 01bf",
+    );
+  });
 
   it.each([
     [{ keepLast: 1 }, ["v3"], ["app@sha256:v2", "app@sha256:v1"], false],
