@@ -13,6 +13,7 @@ import {
   registryContainerSpec,
 } from "./render/containers";
 import { kindNodeNames, type PortMapping } from "./render/kindConfig";
+import { urlHost } from "./render/text";
 import * as v from "./validate";
 
 export const DEFAULTS = {
@@ -80,16 +81,6 @@ function defaultRemoteUrl(upstreamHost: string): string {
   return upstreamHost === DEFAULTS.dockerHubHost
     ? DEFAULTS.dockerHubUrl
     : `https://${upstreamHost}`;
-}
-
-function probeHost(bindAddress: string): string {
-  if (bindAddress === "0.0.0.0") {
-    return "127.0.0.1";
-  }
-  if (bindAddress === "::") {
-    return "[::1]";
-  }
-  return bindAddress.includes(":") ? `[${bindAddress}]` : bindAddress;
 }
 
 function checkUnique(field: string, values: readonly string[], what: string): void {
@@ -259,7 +250,7 @@ export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig
       host: registryHost,
       hostFromClusterNetwork: registryHostFromClusterNetwork,
       endpoint: `http://${registryName}:${REGISTRY_CONTAINER_PORT}`,
-      probeUrl: `http://${probeHost(bindAddress)}:${registryPort}/v2/`,
+      probeUrl: `http://${urlHost(bindAddress, { connect: true })}:${registryPort}/v2/`,
     },
     caches,
     nodes,

@@ -3,24 +3,7 @@
  * with argument vectors, never through a shell, and they print nothing: the command provider
  * would log whatever a command prints, which must not include a kubeconfig.
  */
-import { execFile } from "node:child_process";
-
-function exec(
-  file: string,
-  args: string[],
-): Promise<{ ok: boolean; stdout: string; stderr: string; missing: boolean }> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = (error as NodeJS.ErrnoException | null)?.code;
-        resolve({ ok: error === null, stdout, stderr, missing: code === "ENOENT" });
-      },
-    );
-  });
-}
+import { execCommand as exec } from "./exec";
 
 /**
  * Where a registry container stands: `present`; `missing` (its volume is there but the container
@@ -41,11 +24,11 @@ export async function containerState(container: string, volume: string): Promise
   if (inspect.missing) {
     return "unknown";
   }
-  if (inspect.ok && inspect.stdout.trim() === `/${container}`) {
+  if (inspect.code === 0 && inspect.stdout.trim() === `/${container}`) {
     return "present";
   }
   const vol = await exec("docker", ["volume", "inspect", "--format", "{{.Name}}", volume]);
-  return vol.ok ? "missing" : "absent";
+  return vol.code === 0 ? "missing" : "absent";
 }
 
 /** The kubeconfig kind keeps for a cluster, for use from the host. */
@@ -56,7 +39,7 @@ export async function readKubeconfig(clusterName: string): Promise<string> {
       "pulumi-kind-dev: the kind CLI is not on PATH; install kind (https://kind.sigs.k8s.io) and retry",
     );
   }
-  if (!r.ok) {
+  if (r.code !== 0) {
     throw new Error(
       `pulumi-kind-dev: could not read the kubeconfig of kind cluster ${JSON.stringify(clusterName)} ` +
         `(was it deleted outside Pulumi? then run 'pulumi up --replace' on the cluster resource): ${r.stderr.trim()}`,

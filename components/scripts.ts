@@ -23,6 +23,7 @@ import {
 } from "./render/containers";
 import type { ContainerState } from "./lookup";
 import type { HostsFile } from "./render/hostsToml";
+import { urlHost } from "./render/text";
 
 /** What a command of the component executes: its steps' lines and their environment. */
 export interface Script {
@@ -145,8 +146,7 @@ const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 /** `docker run --publish` value; IPv6 addresses go in brackets. */
 export function publishArg(port: PublishedPort): string {
-  const ip = port.hostIp.includes(":") ? `[${port.hostIp}]` : port.hostIp;
-  return `${ip}:${port.hostPort}:${port.containerPort}`;
+  return `${urlHost(port.hostIp)}:${port.hostPort}:${port.containerPort}`;
 }
 
 export interface RegistryContainerScriptInput {

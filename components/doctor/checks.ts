@@ -5,8 +5,10 @@
  */
 import { CERTS_D } from "../render/containerd";
 import { LABEL_MANAGED, REGISTRY_CONTAINER_PORT } from "../render/containers";
-import type { CacheTarget, RegistryTarget } from "./environment";
-import { displayCommand, type ExecResult, lastLine } from "./exec";
+import { displayCommand, type ExecResult, lastLine } from "../exec";
+import type { HostsFile } from "../render/hostsToml";
+import { hostsScript } from "../scripts";
+import type { CacheTarget, ClusterChoice, RegistryTarget } from "./environment";
 import {
   type ContainerInfo,
   type ContainerdRegistryConfig,
@@ -21,155 +23,118 @@ import type { CheckResult, Fix, Verdict } from "./types";
 export const RECREATE_CLUSTER =
   "recreate the cluster: pulumi up --replace '<URN of the <env>-cluster command, from pulumi stack --show-urns>'";
 
-function pass(id: string, title: string, detail: string, dependsOn?: readonly string[]): Verdict {
-  return { id, title, status: "pass", detail, remedy: "", ...(dependsOn ? { dependsOn } : {}) };
+/** The verdicts of one check: its id, title and the checks it depends on are set once. */
+function check(id: string, title: string, dependsOn?: readonly string[]) {
+  const base = { id, title, ...(dependsOn === undefined ? {} : { dependsOn }) };
+  const verdict =
+    (status: "warn" | "fail") =>
+    (detail: string, remedy: string, fix?: Fix): Verdict => ({
+      ...base,
+      status,
+      detail,
+      remedy,
+      ...(fix === undefined ? {} : { fix }),
+    });
+  return {
+    pass: (detail: string): Verdict => ({ ...base, status: "pass", detail, remedy: "" }),
+    warn: verdict("warn"),
+    fail: verdict("fail"),
+  };
 }
 
-function verdict(
-  status: "warn" | "fail",
-  id: string,
-  title: string,
-  detail: string,
-  remedy: string,
-  extra: { dependsOn?: readonly string[]; fix?: Fix } = {},
-): Verdict {
-  return { id, title, status, detail, remedy, ...extra };
-}
-
-/**
- * A check that could not be made because something it needs failed: a failure that
- * attributeCauses ties to that root cause.
- */
-export function notChecked(
-  id: string,
-  title: string,
-  reason: string,
-  dependsOn: readonly string[],
-): Verdict {
-  return verdict("fail", id, title, `not checked: ${reason}`, "see the check it depends on", {
-    dependsOn,
-  });
-}
-
-/** Runs a command to repair, and names it as the remedy too. */
-function fixWith(description: string, argv: readonly [string, ...string[]], input?: string): Fix {
-  return { description, argv, ...(input === undefined ? {} : { input }) };
+/** A check that could not be made because one it depends on failed (attributeCauses says so). */
+export function notChecked(id: string, title: string, why: string, deps: readonly string[]) {
+  return check(id, title, deps).fail(`not checked: ${why}`, "see the check it depends on");
 }
 
 // ---- tools --------------------------------------------------------------------------------
 
-/** `docker version --format '{{.Server.Version}}'`. */
-export function checkDocker(r: ExecResult): Verdict {
-  const title = "Docker answers";
-  if (r.missing) {
-    return verdict(
-      "fail",
-      "docker",
-      title,
+interface Tool {
+  readonly title: string;
+  /** How bad it is when the tool is missing or fails. */
+  readonly status: "warn" | "fail";
+  readonly missing: readonly [detail: string, remedy: string];
+  /** The version the tool printed; undefined when it did not answer. */
+  readonly version: (stdout: string) => string | undefined;
+  readonly failed: (error: string) => readonly [detail: string, remedy: string];
+  readonly passed: (version: string) => string;
+}
+
+/**
+ * `docker version --format '{{.Server.Version}}'`, `kind version`, `kubectl version --client -o
+ * json`; without kubectl the doctor uses the control plane's own.
+ */
+export const TOOLS = {
+  docker: {
+    title: "Docker answers",
+    status: "fail",
+    missing: [
       "the docker CLI is not on PATH",
       "install Docker (https://docs.docker.com/engine/install/) and put docker on PATH",
-    );
-  }
-  if (r.code !== 0 || r.stdout.trim() === "") {
-    return verdict(
-      "fail",
-      "docker",
-      title,
-      `the Docker daemon does not answer: ${lastLine(r)}`,
+    ],
+    version: (stdout) => stdout.trim() || undefined,
+    failed: (e) => [
+      `the Docker daemon does not answer: ${e}`,
       "start Docker, then check with: docker info",
-    );
-  }
-  return pass("docker", title, `Docker engine ${r.stdout.trim()}`);
-}
-
-/** `kind version`. */
-export function checkKind(r: ExecResult): Verdict {
-  const title = "kind present";
-  if (r.missing) {
-    return verdict(
-      "fail",
-      "kind",
-      title,
+    ],
+    passed: (v) => `Docker engine ${v}`,
+  },
+  kind: {
+    title: "kind present",
+    status: "fail",
+    missing: [
       "the kind CLI is not on PATH",
       "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and put it on PATH",
-    );
-  }
-  const version = parseKindVersion(r.stdout);
-  if (r.code !== 0 || version === undefined) {
-    return verdict("fail", "kind", title, `kind version failed: ${lastLine(r)}`, "kind version");
-  }
-  return pass("kind", title, `kind ${version}`);
-}
-
-/** `kubectl version --client -o json`; without kubectl the doctor uses the control plane's own. */
-export function checkKubectl(r: ExecResult): Verdict {
-  const title = "kubectl present";
-  if (r.missing) {
-    return verdict(
-      "warn",
-      "kubectl",
-      title,
+    ],
+    version: parseKindVersion,
+    failed: (e) => [`kind version failed: ${e}`, "kind version"],
+    passed: (v) => `kind ${v}`,
+  },
+  kubectl: {
+    title: "kubectl present",
+    status: "warn",
+    missing: [
       "kubectl is not on PATH; the doctor read the cluster with the control plane's own kubectl",
       "install kubectl (https://kubernetes.io/docs/tasks/tools/) to use the cluster from the host",
-    );
+    ],
+    version: parseKubectlVersion,
+    failed: (e) => [`kubectl version --client failed: ${e}`, "kubectl version --client"],
+    passed: (v) => `kubectl ${v}`,
+  },
+} as const satisfies Record<string, Tool>;
+
+export function checkTool(id: keyof typeof TOOLS, r: ExecResult): Verdict {
+  const tool: Tool = TOOLS[id];
+  const v = check(id, tool.title);
+  const version = r.code === 0 ? tool.version(r.stdout) : undefined;
+  if (version !== undefined) {
+    return v.pass(tool.passed(version));
   }
-  const version = parseKubectlVersion(r.stdout);
-  if (r.code !== 0 || version === undefined) {
-    return verdict(
-      "warn",
-      "kubectl",
-      title,
-      `kubectl version --client failed: ${lastLine(r)}`,
-      "kubectl version --client",
-    );
-  }
-  return pass("kubectl", title, `kubectl ${version}`);
+  return v[tool.status](...(r.missing ? tool.missing : tool.failed(lastLine(r))));
 }
 
 // ---- cluster -------------------------------------------------------------------------------
 
-export interface ClusterFacts {
-  readonly name?: string;
-  /** Why no cluster was chosen. */
-  readonly problem?: string;
-  readonly nodes: readonly string[];
-  readonly network?: string;
-}
-
-export function checkCluster(f: ClusterFacts): Verdict {
-  const title = "kind cluster exists";
-  const deps = ["docker", "kind"];
+/** The cluster chosen (or why none was), its nodes and its network. */
+export function checkCluster(f: ClusterChoice & { nodes: readonly string[]; network?: string }) {
+  const v = check("cluster", "kind cluster exists", ["docker", "kind"]);
   if (f.name === undefined) {
-    const several = f.problem?.startsWith("several") === true;
-    return verdict(
-      "fail",
-      "cluster",
-      title,
+    return v.fail(
       f.problem ?? "no kind cluster",
-      several
+      f.problem?.startsWith("several") === true
         ? "npx kind-dev doctor --cluster <name>"
-        : "pulumi up (creates it; if the stack already has it: " + RECREATE_CLUSTER + ")",
-      { dependsOn: deps },
+        : `pulumi up (creates it; if the stack already has it: ${RECREATE_CLUSTER})`,
     );
   }
   if (f.nodes.length === 0) {
-    return verdict(
-      "fail",
-      "cluster",
-      title,
+    return v.fail(
       `kind cluster ${f.name} has no node containers (kind get nodes --name ${f.name})`,
       RECREATE_CLUSTER,
-      { dependsOn: deps },
     );
   }
-  return pass(
-    "cluster",
-    title,
-    `${f.name}: ${f.nodes.length} node${f.nodes.length === 1 ? "" : "s"} (${f.nodes.join(", ")})${
-      f.network === undefined ? "" : ` on network ${f.network}`
-    }`,
-    deps,
-  );
+  const on = f.network === undefined ? "" : ` on network ${f.network}`;
+  const s = f.nodes.length === 1 ? "" : "s";
+  return v.pass(`${f.name}: ${f.nodes.length} node${s} (${f.nodes.join(", ")})${on}`);
 }
 
 /** Where the doctor's kubectl got its access to the cluster. */
@@ -180,34 +145,22 @@ export type KubeconfigSource =
   | { readonly from: "none"; readonly error: string };
 
 export function checkKubeconfig(cluster: string, source: KubeconfigSource): Verdict {
-  const id = "kubeconfig";
-  const title = "kubeconfig for the cluster";
-  const deps = ["cluster"];
+  const v = check("kubeconfig", "kubeconfig for the cluster", ["cluster"]);
+  const kind = `kind get kubeconfig --name ${cluster}`;
   switch (source.from) {
     case "flag":
-      return pass(id, title, `--kubeconfig ${source.file}`, deps);
+      return v.pass(`--kubeconfig ${source.file}`);
     case "kind":
-      return pass(id, title, `kind get kubeconfig --name ${cluster}`, deps);
+      return v.pass(kind);
     case "control-plane":
       return source.kindError === undefined
-        ? pass(id, title, `the kubectl of ${source.node} (no kubectl on the host)`, deps)
-        : verdict(
-            "warn",
-            id,
-            title,
-            `kind get kubeconfig --name ${cluster} failed (${source.kindError}); read the cluster with the kubectl of ${source.node}`,
-            `kind get kubeconfig --name ${cluster} (or name a kubeconfig: --kubeconfig FILE)`,
-            { dependsOn: deps },
+        ? v.pass(`the kubectl of ${source.node} (no kubectl on the host)`)
+        : v.warn(
+            `${kind} failed (${source.kindError}); read the cluster with the kubectl of ${source.node}`,
+            `${kind} (or name a kubeconfig: --kubeconfig FILE)`,
           );
     case "none":
-      return verdict(
-        "fail",
-        id,
-        title,
-        `no way to read the cluster: ${source.error}`,
-        `kind get kubeconfig --name ${cluster}`,
-        { dependsOn: deps },
-      );
+      return v.fail(`no way to read the cluster: ${source.error}`, kind);
     default: {
       const never: never = source;
       return never;
@@ -215,102 +168,149 @@ export function checkKubeconfig(cluster: string, source: KubeconfigSource): Verd
   }
 }
 
-// ---- registry ------------------------------------------------------------------------------
+// ---- containers that must run: the registry, the caches, the nodes --------------------------
 
 function describeState(c: ContainerInfo): string {
   return c.status === "exited" ? `exited (exit code ${c.exitCode})` : c.status;
 }
 
+/** A node container, by name. */
+export interface NodeTarget {
+  readonly name: string;
+  readonly container?: ContainerInfo;
+}
+
+type Texts = readonly [detail: string, remedy: string];
+
 /**
- * The push registry container exists and runs. `volumeExists` tells a container removed by
- * hand (its volume, with the images, is still there) from one removed with its volume.
+ * What a running check says: when the container is gone, restarting (undefined: not told apart
+ * from running), stopped (`startable`: --fix may start it), running.
  */
-export function checkRegistryRunning(
-  registry: RegistryTarget | undefined,
-  volumeExists: boolean,
-  network: string | undefined,
-  lastLog: string,
-): Verdict {
-  const id = "registry.running";
-  const title = "push registry container runs";
-  const deps = ["docker"];
-  if (registry === undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
-      `no push registry found: no container labelled ${LABEL_MANAGED}=true and role registry${
-        network === undefined ? "" : ` on network ${network}`
-      }, and no ConfigMap or hosts.toml names one`,
-      "pulumi up (or name it: npx kind-dev doctor --registry <container>)",
-      { dependsOn: deps },
-    );
-  }
-  const c = registry.container;
-  if (c === undefined) {
-    return volumeExists
-      ? verdict(
-          "fail",
-          id,
-          title,
-          `container ${registry.name} (found by ${registry.foundBy}) does not exist; its volume ${registry.volume} is still there, with the images`,
-          `pulumi up (creates ${registry.name} again on ${registry.volume}, images included)`,
-          { dependsOn: deps },
-        )
-      : verdict(
-          "fail",
-          id,
-          title,
-          `container ${registry.name} (found by ${registry.foundBy}) does not exist, nor its volume ${registry.volume}`,
+interface Running {
+  readonly id: string;
+  readonly title: string;
+  readonly dependsOn: readonly string[];
+  readonly gone: Texts;
+  readonly restarting?: (c: ContainerInfo) => Texts;
+  readonly stopped: (c: ContainerInfo) => string;
+  readonly startable: boolean;
+  readonly running: (c: ContainerInfo) => string;
+}
+
+type Roles = { registry: RegistryTarget; cache: CacheTarget; node: NodeTarget };
+
+/**
+ * Each role's texts. `volumeExists` tells a container removed by hand (its volume, with the
+ * images, is still there) from one removed with its volume.
+ */
+const RUNNING: {
+  readonly [R in keyof Roles]: (t: Roles[R], volumeExists: boolean, log: string) => Running;
+} = {
+  registry: (r, volumeExists, log) => ({
+    id: "registry.running",
+    title: "push registry container runs",
+    dependsOn: ["docker"],
+    gone: volumeExists
+      ? [
+          `container ${r.name} (found by ${r.foundBy}) does not exist; its volume ${r.volume} is still there, with the images`,
+          `pulumi up (creates ${r.name} again on ${r.volume}, images included)`,
+        ]
+      : [
+          `container ${r.name} (found by ${r.foundBy}) does not exist, nor its volume ${r.volume}`,
           "pulumi up --replace '<URN of the <env>-registry command, from pulumi stack --show-urns>' (an empty registry)",
-          { dependsOn: deps },
-        );
-  }
-  if (c.restarting) {
-    return verdict(
-      "fail",
-      id,
-      title,
-      `${c.name} is restarting (${c.restartCount} restarts)${lastLog === "" ? "" : `: ${lastLog}`}`,
+        ],
+    restarting: (c) => [
+      `${c.name} is restarting (${c.restartCount} restarts)${log === "" ? "" : `: ${log}`}`,
       `docker logs ${c.name}`,
-      { dependsOn: deps },
-    );
+    ],
+    stopped: (c) => `${c.name} is ${describeState(c)}`,
+    startable: true,
+    running: (c) =>
+      `${c.name} (${c.image}), running since ${c.startedAt.replace(/\.\d+Z$/, "Z")}; found by ${r.foundBy}`,
+  }),
+  cache: (k, volumeExists, log) => {
+    const meanwhile = `nodes pull ${k.upstreamHost} from ${k.remoteUrl} directly meanwhile`;
+    return {
+      id: `cache.running@${k.name}`,
+      title: `cache ${k.name} runs`,
+      dependsOn: ["docker"],
+      gone: [
+        `container ${k.name} (found by ${k.foundBy}) does not exist${
+          volumeExists ? `; its volume ${k.volume} is still there` : ""
+        }; ${meanwhile}`,
+        volumeExists
+          ? `pulumi up (creates ${k.name} again on ${k.volume})`
+          : "pulumi up --replace '<URN of the <env>-cache-<host> command, from pulumi stack --show-urns>'",
+      ],
+      restarting: (c) => [
+        `${c.name} is restarting (${c.restartCount} restarts): a registry in proxy mode exits at start while its upstream ${k.remoteUrl} does not answer${
+          log === "" ? "" : ` (${log})`
+        }; nodes pull from the upstream directly meanwhile`,
+        `make ${k.remoteUrl} answer, then check: docker logs ${c.name}`,
+      ],
+      stopped: (c) => `${c.name} is ${describeState(c)}; ${meanwhile}`,
+      startable: true,
+      running: (c) =>
+        `${c.name} (${c.image}) caches ${k.upstreamHost} from ${k.remoteUrl}${
+          c.restartCount > 0 ? `; restarted ${c.restartCount} times since it was created` : ""
+        }`,
+    };
+  },
+  node: (n) => ({
+    id: `node.running@${n.name}`,
+    title: `node ${n.name} runs`,
+    dependsOn: ["cluster"],
+    gone: [`container ${n.name} does not exist`, RECREATE_CLUSTER],
+    stopped: (c) => `${n.name} is ${describeState(c)}`,
+    startable: false,
+    running: () => "running",
+  }),
+};
+
+/** The registry, a cache or a node exists and runs. */
+export function checkRunning<R extends keyof Roles>(
+  role: R,
+  target: Roles[R],
+  volumeExists = false,
+  lastLog = "",
+): Verdict {
+  const r = RUNNING[role](target, volumeExists, lastLog);
+  const v = check(r.id, r.title, r.dependsOn);
+  const c = target.container;
+  if (c === undefined) {
+    return v.fail(...r.gone);
+  }
+  if (r.restarting !== undefined && (c.restarting || c.status === "restarting")) {
+    return v.fail(...r.restarting(c));
   }
   if (!c.running) {
-    return verdict(
-      "fail",
-      id,
-      title,
-      `${c.name} is ${describeState(c)}`,
-      `docker start ${c.name}`,
-      {
-        dependsOn: deps,
-        fix: fixWith(`started ${c.name}`, ["docker", "start", c.name]),
-      },
-    );
+    const start = ["docker", "start", c.name] as const;
+    const fix = r.startable ? { description: `started ${c.name}`, argv: start } : undefined;
+    return v.fail(r.stopped(c), start.join(" "), fix);
   }
-  return pass(
-    id,
-    title,
-    `${c.name} (${c.image}), running since ${c.startedAt.replace(/\.\d+Z$/, "Z")}; found by ${registry.foundBy}`,
-    deps,
+  return v.pass(r.running(c));
+}
+
+// ---- registry ------------------------------------------------------------------------------
+
+export function checkNoRegistry(network: string | undefined): Verdict {
+  return check("registry.running", "push registry container runs", ["docker"]).fail(
+    `no push registry found: no container labelled ${LABEL_MANAGED}=true and role registry${
+      network === undefined ? "" : ` on network ${network}`
+    }, and no ConfigMap or hosts.toml names one`,
+    "pulumi up (or name it: npx kind-dev doctor --registry <container>)",
   );
 }
 
 export function checkRegistryLabel(c: ContainerInfo): Verdict {
-  const id = "registry.label";
-  const title = "registry made by pulumi-kind-dev";
+  const v = check("registry.label", "registry made by pulumi-kind-dev", ["registry.running"]);
   if (c.labels[LABEL_MANAGED] !== "true") {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       `${c.name} lacks the label ${LABEL_MANAGED}=true: another tool made it (kind's shell script?), and pulumi up will not adopt it`,
       `docker rm -f ${c.name}, then pulumi up (push its images again), or set registryName to another name`,
-      { dependsOn: ["registry.running"] },
     );
   }
-  return pass(id, title, `${LABEL_MANAGED}=true`, ["registry.running"]);
+  return v.pass(`${LABEL_MANAGED}=true`);
 }
 
 /** The registry or a cache is attached to the cluster's network. */
@@ -322,35 +322,21 @@ export function checkOnNetwork(
   dependsOn: readonly string[],
 ): Verdict {
   if (network === undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return check(id, title, [...dependsOn, "cluster"]).fail(
       "not checked: no cluster, so no cluster network",
       "pulumi up",
-      { dependsOn: [...dependsOn, "cluster"] },
     );
   }
+  const v = check(id, title, dependsOn);
   if (!c.networks.includes(network)) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    const connect = ["docker", "network", "connect", network, c.name] as const;
+    return v.fail(
       `${c.name} is not on network ${network} (on: ${c.networks.join(", ") || "none"}): the nodes cannot reach it by name`,
-      `docker network connect ${network} ${c.name}`,
-      {
-        dependsOn,
-        fix: fixWith(`connected ${c.name} to network ${network}`, [
-          "docker",
-          "network",
-          "connect",
-          network,
-          c.name,
-        ]),
-      },
+      connect.join(" "),
+      { description: `connected ${c.name} to network ${network}`, argv: connect },
     );
   }
-  return pass(id, title, `on network ${network}`, dependsOn);
+  return v.pass(`on network ${network}`);
 }
 
 function isLoopback(ip: string): boolean {
@@ -358,33 +344,24 @@ function isLoopback(ip: string): boolean {
 }
 
 export function checkRegistryPublished(c: ContainerInfo): Verdict {
-  const id = "registry.published";
-  const title = "registry published on loopback only";
-  const deps = ["registry.running"];
+  const v = check("registry.published", "registry published on loopback only", [
+    "registry.running",
+  ]);
   const bindings = c.ports.filter((p) => p.containerPort === `${REGISTRY_CONTAINER_PORT}/tcp`);
   if (bindings.length === 0) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       `${c.name} does not publish port ${REGISTRY_CONTAINER_PORT}: nothing on the host can push to it`,
       `docker rm -f ${c.name}, then pulumi up (creates it again on its volume, published)`,
-      { dependsOn: deps },
     );
   }
   const shown = bindings.map((b) => `${b.hostIp === "" ? "0.0.0.0" : b.hostIp}:${b.hostPort}`);
-  const open = bindings.filter((b) => !isLoopback(b.hostIp));
-  if (open.length > 0) {
-    return verdict(
-      "warn",
-      id,
-      title,
+  if (bindings.some((b) => !isLoopback(b.hostIp))) {
+    return v.warn(
       `published on ${shown.join(", ")}: any machine that reaches this one can push and pull`,
       "set bindAddress: 127.0.0.1 (the default) and run pulumi up",
-      { dependsOn: deps },
     );
   }
-  return pass(id, title, `${shown.join(", ")} -> ${REGISTRY_CONTAINER_PORT}`, deps);
+  return v.pass(`${shown.join(", ")} -> ${REGISTRY_CONTAINER_PORT}`);
 }
 
 export interface HttpProbe {
@@ -395,93 +372,27 @@ export interface HttpProbe {
 }
 
 export function checkRegistryApi(c: ContainerInfo, probe: HttpProbe | undefined): Verdict {
-  const id = "registry.api";
-  const title = "registry answers GET /v2/ from the host";
   // Off its only network, a container loses its published ports too.
-  const deps = ["registry.running", "registry.published", "registry.network"];
+  const v = check("registry.api", "registry answers GET /v2/ from the host", [
+    "registry.running",
+    "registry.published",
+    "registry.network",
+  ]);
   if (probe === undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
-      "not checked: the registry publishes no port",
-      `docker port ${c.name}`,
-      {
-        dependsOn: deps,
-      },
-    );
+    return v.fail("not checked: the registry publishes no port", `docker port ${c.name}`);
   }
   if (probe.status === 200) {
-    return pass(id, title, `GET ${probe.url} -> 200`, deps);
+    return v.pass(`GET ${probe.url} -> 200`);
   }
-  return verdict(
-    "fail",
-    id,
-    title,
+  return v.fail(
     probe.status === undefined
       ? `GET ${probe.url}: ${probe.error ?? "no answer"}`
       : `GET ${probe.url} -> ${probe.status}, expected 200 (another program on that port?)`,
     `docker logs ${c.name} (and check what listens on the port: ss -ltnp)`,
-    { dependsOn: deps },
   );
 }
 
 // ---- caches --------------------------------------------------------------------------------
-
-export function checkCacheRunning(
-  cache: CacheTarget,
-  volumeExists: boolean,
-  lastLog: string,
-): Verdict {
-  const id = `cache.running@${cache.name}`;
-  const title = `cache ${cache.name} runs`;
-  const deps = ["docker"];
-  const c = cache.container;
-  if (c === undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
-      `container ${cache.name} (found by ${cache.foundBy}) does not exist${
-        volumeExists ? `; its volume ${cache.volume} is still there` : ""
-      }; nodes pull ${cache.upstreamHost} from ${cache.remoteUrl} directly meanwhile`,
-      volumeExists
-        ? `pulumi up (creates ${cache.name} again on ${cache.volume})`
-        : "pulumi up --replace '<URN of the <env>-cache-<host> command, from pulumi stack --show-urns>'",
-      { dependsOn: deps },
-    );
-  }
-  if (c.restarting || (c.running && c.status === "restarting")) {
-    return verdict(
-      "fail",
-      id,
-      title,
-      `${c.name} is restarting (${c.restartCount} restarts): a registry in proxy mode exits at start while its upstream ${cache.remoteUrl} does not answer${
-        lastLog === "" ? "" : ` (${lastLog})`
-      }; nodes pull from the upstream directly meanwhile`,
-      `make ${cache.remoteUrl} answer, then check: docker logs ${c.name}`,
-      { dependsOn: deps },
-    );
-  }
-  if (!c.running) {
-    return verdict(
-      "fail",
-      id,
-      title,
-      `${c.name} is ${describeState(c)}; nodes pull ${cache.upstreamHost} from ${cache.remoteUrl} directly meanwhile`,
-      `docker start ${c.name}`,
-      { dependsOn: deps, fix: fixWith(`started ${c.name}`, ["docker", "start", c.name]) },
-    );
-  }
-  return pass(
-    id,
-    title,
-    `${c.name} (${c.image}) caches ${cache.upstreamHost} from ${cache.remoteUrl}${
-      c.restartCount > 0 ? `; restarted ${c.restartCount} times since it was created` : ""
-    }`,
-    deps,
-  );
-}
 
 /** `curl -w '%{http_code}' <remoteUrl>/v2/` run inside a node on the cache's network. */
 export interface UpstreamProbe {
@@ -495,62 +406,34 @@ export function checkCacheUpstream(
   network: string | undefined,
   probe: UpstreamProbe,
 ): Verdict {
-  const id = `cache.upstream@${cache.name}`;
-  const title = `cache ${cache.name}'s upstream answers`;
+  const v = check(`cache.upstream@${cache.name}`, `cache ${cache.name}'s upstream answers`, [
+    "cluster",
+  ]);
   const url = `${cache.remoteUrl.replace(/\/+$/, "")}/v2/`;
-  const deps = ["cluster"];
   if (probe.node === undefined || probe.result === undefined) {
-    return verdict(
-      "warn",
-      id,
-      title,
+    return v.warn(
       `not checked: no running node on network ${network ?? "(none)"} to probe ${url} from`,
       "pulumi up (the cluster's nodes are the probe's vantage point)",
-      { dependsOn: deps },
     );
   }
   const r = probe.result;
   const code = Number(r.stdout.trim());
   if (r.code === 0 && code > 0) {
-    return pass(id, title, `GET ${url} -> ${code}, from ${probe.node}`, deps);
+    return v.pass(`GET ${url} -> ${code}, from ${probe.node}`);
   }
   if (r.missing || /executable file not found|not found in \$PATH/.test(r.stderr)) {
-    return verdict(
-      "warn",
-      id,
-      title,
+    return v.warn(
       `not checked: no curl in node ${probe.node}`,
       `docker exec ${probe.node} sh -c 'command -v curl'`,
-      { dependsOn: deps },
     );
   }
-  return verdict(
-    "warn",
-    id,
-    title,
+  return v.warn(
     `GET ${url} from ${probe.node} (network ${network ?? "?"}): ${lastLine(r)}; the cache serves what it holds, new images cannot be fetched`,
     `docker exec ${probe.node} curl -sS -o /dev/null -w '%{http_code}\\n' ${url} (then fix the network, proxy or credentials on the way)`,
-    { dependsOn: deps },
   );
 }
 
 // ---- nodes ---------------------------------------------------------------------------------
-
-export function checkNodeRunning(node: string, c: ContainerInfo | undefined): Verdict {
-  const id = `node.running@${node}`;
-  const title = `node ${node} runs`;
-  if (c === undefined) {
-    return verdict("fail", id, title, `container ${node} does not exist`, RECREATE_CLUSTER, {
-      dependsOn: ["cluster"],
-    });
-  }
-  if (!c.running) {
-    return verdict("fail", id, title, `${node} is ${describeState(c)}`, `docker start ${node}`, {
-      dependsOn: ["cluster"],
-    });
-  }
-  return pass(id, title, "running", ["cluster"]);
-}
 
 export function checkNodeReady(
   node: string,
@@ -559,124 +442,95 @@ export function checkNodeReady(
   readError: string | undefined,
   containerRunning = true,
 ): Verdict {
-  const id = `node.ready@${node}`;
-  const title = `node ${node} Ready`;
-  const deps = [`node.running@${node}`, "cluster", "kubeconfig"];
+  const v = check(`node.ready@${node}`, `node ${node} Ready`, [
+    `node.running@${node}`,
+    "cluster",
+    "kubeconfig",
+  ]);
+  const kubectl = `kubectl --context kind-${cluster}`;
   if (!containerRunning) {
     // The API server keeps the last Ready=True until the node's heartbeat times out (40 s).
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       `not Ready: its container is not running${condition?.ready === true ? " (the API server's Ready is stale)" : ""}`,
       `docker start ${node}`,
-      { dependsOn: deps },
     );
   }
   if (readError !== undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       `could not read the nodes from the API server: ${readError}`,
-      `kubectl --context kind-${cluster} get nodes`,
-      { dependsOn: deps },
+      `${kubectl} get nodes`,
     );
   }
   if (condition === undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
-      `${node} is not registered with the API server`,
-      `docker logs ${node}`,
-      { dependsOn: deps },
-    );
+    return v.fail(`${node} is not registered with the API server`, `docker logs ${node}`);
   }
   if (!condition.ready) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       `NotReady: ${condition.reason || "no reason given"}`,
-      `kubectl --context kind-${cluster} wait --for=condition=Ready node/${node} --timeout=120s (if it stays NotReady: kubectl --context kind-${cluster} describe node ${node})`,
-      { dependsOn: deps },
+      `${kubectl} wait --for=condition=Ready node/${node} --timeout=120s (if it stays NotReady: ${kubectl} describe node ${node})`,
     );
   }
-  return pass(id, title, `Ready${condition.reason === "" ? "" : ` (${condition.reason})`}`, deps);
+  return v.pass(`Ready${condition.reason === "" ? "" : ` (${condition.reason})`}`);
 }
 
 export function checkContainerd(
   node: string,
   config: ContainerdRegistryConfig | undefined,
 ): Verdict {
-  const id = `node.containerd@${node}`;
-  const title = `containerd on ${node} reads hosts.toml`;
-  const deps = [`node.running@${node}`];
+  const v = check(`node.containerd@${node}`, `containerd on ${node} reads hosts.toml`, [
+    `node.running@${node}`,
+  ]);
   if (config === undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       "could not read /etc/containerd/config.toml",
       `docker exec ${node} cat /etc/containerd/config.toml`,
-      { dependsOn: deps },
     );
   }
   if (config.legacy.length > 0) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       `legacy ${config.legacy.join(", ")} next to config_path: containerd 2.2 fails to load its CRI plugin with both, and 2.4 removes them`,
-      RECREATE_CLUSTER + " (this package never writes registry.mirrors)",
-      { dependsOn: deps },
+      `${RECREATE_CLUSTER} (this package never writes registry.mirrors)`,
     );
   }
-  if (config.configPaths.length === 0) {
-    return verdict(
-      "fail",
-      id,
-      title,
+  const paths = config.configPaths;
+  if (paths.length === 0) {
+    return v.fail(
       `no config_path: containerd 2.0/2.1 ignore ${CERTS_D}/*/hosts.toml (containerd 2.2+ read it by default)`,
-      RECREATE_CLUSTER + " (the component's kind config sets config_path)",
-      { dependsOn: deps },
+      `${RECREATE_CLUSTER} (the component's kind config sets config_path)`,
     );
   }
-  if (config.configPaths.length > 1) {
-    return verdict(
-      "fail",
-      id,
-      title,
-      `${config.configPaths.length} config_path settings (${config.configPaths.map((p) => JSON.stringify(p)).join(", ")}): which one wins depends on the containerd version`,
+  if (paths.length > 1) {
+    return v.fail(
+      `${paths.length} config_path settings (${paths.map((p) => JSON.stringify(p)).join(", ")}): which one wins depends on the containerd version`,
       RECREATE_CLUSTER,
-      { dependsOn: deps },
     );
   }
-  const value = config.configPaths[0] ?? "";
-  if (value !== CERTS_D) {
-    const dirs = value.split(":");
-    return verdict(
-      dirs.includes(CERTS_D) ? "warn" : "fail",
-      id,
-      title,
-      dirs.includes(CERTS_D)
-        ? `config_path = ${JSON.stringify(value)}: several directories, a hosts.toml in another one may take precedence`
-        : `config_path = ${JSON.stringify(value)}: the hosts.toml files in ${CERTS_D} are ignored`,
-      RECREATE_CLUSTER,
-      { dependsOn: deps },
-    );
+  const value = paths[0] ?? "";
+  if (value === CERTS_D) {
+    return v.pass(`config_path = "${CERTS_D}", no legacy registry.mirrors/configs`);
   }
-  return pass(id, title, `config_path = "${CERTS_D}", no legacy registry.mirrors/configs`, deps);
+  return value.split(":").includes(CERTS_D)
+    ? v.warn(
+        `config_path = ${JSON.stringify(value)}: several directories, a hosts.toml in another one may take precedence`,
+        RECREATE_CLUSTER,
+      )
+    : v.fail(
+        `config_path = ${JSON.stringify(value)}: the hosts.toml files in ${CERTS_D} are ignored`,
+        RECREATE_CLUSTER,
+      );
 }
 
-/** Runs inside the node; the host directory arrives as $1 and the text on stdin. */
-export const WRITE_HOSTS_TOML_SCRIPT = `set -eu; d="${CERTS_D}/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"`;
-
-/** The exact argv that writes one hosts.toml into a node (the text goes to standard input). */
-export function writeHostsTomlArgv(node: string, hostDir: string): [string, ...string[]] {
-  return ["docker", "exec", "-i", node, "sh", "-c", WRITE_HOSTS_TOML_SCRIPT, "sh", hostDir];
+/**
+ * The command the component runs for a node's `hosts.toml` files (scripts.ts hostsScript):
+ * scripts/hosts-sync.sh with every file of the node in its environment, which writes the files
+ * that differ and keeps the node's manifest of what it wrote.
+ */
+export function writeHostsCommand(node: string, files: readonly HostsFile[]): WriteCommand {
+  const script = hostsScript(node, files);
+  return { argv: ["sh", "-c", script.create], env: script.environment };
 }
+
+export type WriteCommand = Required<Pick<Fix, "argv" | "env">>;
 
 function firstDifference(actual: string, expected: string): string {
   const a = actual.split("\n");
@@ -689,41 +543,40 @@ function firstDifference(actual: string, expected: string): string {
   return "differs";
 }
 
+/**
+ * One `hosts.toml` on one node. `write`: the node's command (writeHostsCommand), when the doctor
+ * knows every file the component renders (`--fix` writes them all, or none).
+ */
 export function checkHostsToml(
   node: string,
   hostDir: string,
   expected: string,
   actual: string | undefined,
   fixCommand: string,
+  write?: WriteCommand,
 ): Verdict {
-  const id = `node.hosts-toml@${node}/${hostDir}`;
+  const v = check(`node.hosts-toml@${node}/${hostDir}`, `${node} has hosts.toml for ${hostDir}`, [
+    `node.running@${node}`,
+  ]);
   const path = `${CERTS_D}/${hostDir}/hosts.toml`;
-  const title = `${node} has hosts.toml for ${hostDir}`;
-  const deps = [`node.running@${node}`];
+  const remedy =
+    write === undefined
+      ? "pulumi up (writes every hosts.toml the component renders)"
+      : `${fixCommand} (writes the file the component renders)`;
   const fix = (what: string) =>
-    fixWith(`${what} ${path} on ${node}`, writeHostsTomlArgv(node, hostDir), expected);
+    write === undefined ? undefined : { description: `${what} ${path} on ${node}`, ...write };
   if (actual === undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       `missing ${path}: containerd on ${node} sends pulls of ${hostDir}/... to ${hostDir} itself`,
-      `${fixCommand} (writes the file the component renders)`,
-      { dependsOn: deps, fix: fix("wrote") },
+      remedy,
+      fix("wrote"),
     );
   }
   if (actual !== expected) {
-    return verdict(
-      "fail",
-      id,
-      title,
-      `stale ${path}: ${firstDifference(actual, expected)}`,
-      `${fixCommand} (writes the file the component renders)`,
-      { dependsOn: deps, fix: fix("rewrote") },
-    );
+    return v.fail(`stale ${path}: ${firstDifference(actual, expected)}`, remedy, fix("rewrote"));
   }
   const endpoint = /\[host\."([^"]+)"\]/.exec(expected)?.[1];
-  return pass(id, title, `as the component renders it${endpoint ? ` (-> ${endpoint})` : ""}`, deps);
+  return v.pass(`as the component renders it${endpoint ? ` (-> ${endpoint})` : ""}`);
 }
 
 export function checkResolves(
@@ -733,21 +586,19 @@ export function checkResolves(
   network: string | undefined,
   dependsOn: readonly string[],
 ): Verdict {
-  const id = `node.resolve@${node}/${name}`;
-  const title = `${node} resolves ${name}`;
+  const v = check(`node.resolve@${node}/${name}`, `${node} resolves ${name}`, [
+    `node.running@${node}`,
+    ...dependsOn,
+  ]);
   if (address === undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       `${name} does not resolve inside ${node}`,
       network === undefined
         ? `docker inspect ${name}`
         : `docker network connect ${network} ${name}`,
-      { dependsOn: [`node.running@${node}`, ...dependsOn] },
     );
   }
-  return pass(id, title, `${name} -> ${address}`, [`node.running@${node}`, ...dependsOn]);
+  return v.pass(`${name} -> ${address}`);
 }
 
 export interface PullProbe {
@@ -763,44 +614,30 @@ export function checkPull(
   registryHostDir: string | undefined,
   probe: PullProbe,
 ): Verdict {
-  const id = `node.pull@${node}`;
-  const title = `${node} pulls through hosts.toml`;
-  const deps = [
+  const v = check(`node.pull@${node}`, `${node} pulls through hosts.toml`, [
     `node.running@${node}`,
     "registry.running",
     "registry.network",
     "registry.api",
     `node.containerd@${node}`,
     ...(registryHostDir === undefined ? [] : [`node.hosts-toml@${node}/${registryHostDir}`]),
-  ];
+  ]);
   if (probe.image === undefined || probe.result === undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       probe.pushError === undefined
         ? "not checked: the registry does not answer from the host, so no probe image"
         : `not checked: could not push the probe image: ${probe.pushError}`,
       "npx kind-dev doctor (after the registry checks pass)",
-      { dependsOn: deps },
     );
   }
   if (probe.result.code !== 0) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       `crictl pull ${probe.image}: ${lastLine(probe.result)}`,
       `docker exec ${node} crictl pull ${probe.image}`,
-      { dependsOn: deps },
     );
   }
-  return pass(
-    id,
-    title,
-    `crictl pull ${probe.image}${probe.seconds === undefined ? "" : ` in ${probe.seconds.toFixed(1)} s`}`,
-    deps,
-  );
+  const took = probe.seconds === undefined ? "" : ` in ${probe.seconds.toFixed(1)} s`;
+  return v.pass(`crictl pull ${probe.image}${took}`);
 }
 
 // ---- ConfigMap and volumes -----------------------------------------------------------------
@@ -817,48 +654,33 @@ export function checkConfigMap(
   facts: ConfigMapFacts,
   expected: string | undefined,
 ): Verdict {
-  const id = "configmap";
-  const title = "ConfigMap kube-public/local-registry-hosting";
-  const deps = ["cluster", "kubeconfig", "registry.running"];
+  const v = check("configmap", "ConfigMap kube-public/local-registry-hosting", [
+    "cluster",
+    "kubeconfig",
+    "registry.running",
+  ]);
   const remedy = "pulumi up --refresh (Pulumi notices it is gone or changed and writes it again)";
   if (facts.error !== undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       `could not read it: ${facts.error}`,
       `kubectl --context kind-${cluster} -n kube-public get configmap local-registry-hosting`,
-      { dependsOn: deps },
     );
   }
   if (facts.value === undefined) {
-    return verdict(
-      "fail",
-      id,
-      title,
+    return v.fail(
       "does not exist: Tilt, Skaffold and ctlptl cannot discover the registry (KEP-1755)",
       remedy,
-      { dependsOn: deps },
     );
   }
   if (expected === undefined) {
-    return verdict("fail", id, title, "not compared: the registry is unknown", "pulumi up", {
-      dependsOn: deps,
-    });
+    return v.fail("not compared: the registry is unknown", "pulumi up");
   }
   if (facts.value !== expected) {
-    return verdict(
-      "fail",
-      id,
-      title,
-      `does not match the registry: ${firstDifference(facts.value, expected)}`,
-      remedy,
-      { dependsOn: deps },
-    );
+    return v.fail(`does not match the registry: ${firstDifference(facts.value, expected)}`, remedy);
   }
   const host = /^host: "?([^"\n]*)"?$/m.exec(expected)?.[1] ?? "";
   const inCluster = /^hostFromClusterNetwork: "?([^"\n]*)"?$/m.exec(expected)?.[1] ?? "";
-  return pass(id, title, `matches the registry (${host}, ${inCluster})`, deps);
+  return v.pass(`matches the registry (${host}, ${inCluster})`);
 }
 
 export function checkVolume(
@@ -867,24 +689,17 @@ export function checkVolume(
   exists: boolean,
   bytes: number | undefined,
 ): Verdict {
-  const id = `volume@${volume}`;
-  const title = `disk used by ${volume}`;
+  const v = check(`volume@${volume}`, `disk used by ${volume}`, ["docker"]);
   if (!exists) {
-    return verdict(
-      "warn",
-      id,
-      title,
+    return v.warn(
       `${owner} uses no volume named ${volume}: its data lives in the container`,
       `docker inspect --format '{{json .Mounts}}' ${owner.split(" ").pop() ?? owner}`,
-      { dependsOn: ["docker"] },
     );
   }
   if (bytes === undefined) {
-    return verdict("warn", id, title, `${owner}: size unknown`, "docker system df -v", {
-      dependsOn: ["docker"],
-    });
+    return v.warn(`${owner}: size unknown`, "docker system df -v");
   }
-  return pass(id, title, `${formatBytes(bytes)} (${owner})`, ["docker"]);
+  return v.pass(`${formatBytes(bytes)} (${owner})`);
 }
 
 // ---- causes --------------------------------------------------------------------------------
@@ -908,8 +723,7 @@ export function attributeCauses(verdicts: readonly Verdict[]): CheckResult[] {
     seen.add(id);
     let root: string | undefined;
     for (const dep of v.dependsOn ?? []) {
-      const d = byId.get(dep);
-      if (d?.status === "fail") {
+      if (byId.get(dep)?.status === "fail") {
         root = rootOf(dep, seen) ?? dep;
         break;
       }
@@ -920,7 +734,7 @@ export function attributeCauses(verdicts: readonly Verdict[]): CheckResult[] {
   return verdicts.map((v) => {
     const root = v.status === "pass" ? undefined : rootOf(v.id, new Set());
     const rootVerdict = root === undefined ? undefined : byId.get(root);
-    const result: CheckResult = {
+    return {
       id: v.id,
       title: v.title,
       status: v.status,
@@ -928,7 +742,6 @@ export function attributeCauses(verdicts: readonly Verdict[]): CheckResult[] {
       remedy: rootVerdict === undefined ? v.remedy : rootVerdict.remedy,
       ...(root === undefined ? {} : { causedBy: root }),
     };
-    return result;
   });
 }
 

@@ -1,26 +1,15 @@
 #!/usr/bin/env node
 /**
- * The `kind-dev` command: `kind-dev doctor` and `kind-dev prune`. Exit status 0 when nothing
- * failed, 1 when a check or the prune failed, 2 for a bad command line.
+ * The `kind-dev` command: `kind-dev doctor` and `kind-dev prune`. Each answers --help (-h) with
+ * its usage on stdout. Exit status 0 when nothing failed, 1 when a check or the prune failed, 2
+ * for a bad command line, with one line saying what is wrong and the usage line on stderr.
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseArgs } from "node:util";
 import { runDoctor } from "./doctor";
 import { formatBytes } from "./parse";
 import { RegistryApiError } from "./registryApi";
-import { PruneError, type PruneReport, runPrune } from "./prune";
+import { collectorText, PruneError, type PruneReport, runPrune } from "./prune";
 import { formatDoctorReport, styleFor } from "./report";
-
-export const USAGE = `Usage:
-  kind-dev doctor [--cluster NAME] [--registry NAME] [--kubeconfig FILE] [--fix] [--json]
-      Checks the environment pulumi-kind-dev made: Docker, kind, the push registry, the caches,
-      every node's containerd configuration and hosts.toml, name resolution and a real pull on
-      every node, the KEP-1755 ConfigMap, and the volumes' disk use. --fix repairs what is safe
-      and local (hosts.toml, network attachments, a stopped registry or cache) and checks again.
-  kind-dev prune (--keep-last N | --untagged) [--registry NAME] [--dry-run] [--json]
-      Deletes images from the push registry (--keep-last N: all but the N newest tags of each
-      repository; --untagged: manifests no tag points at), then stops the registry, runs its
-      garbage collector on its volume, starts it again and reports the bytes reclaimed.
-`;
 
 export interface Io {
   readonly stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -28,22 +17,124 @@ export interface Io {
   readonly env: NodeJS.ProcessEnv;
 }
 
+type Values = Readonly<Record<string, string | boolean | undefined>>;
+
+interface Command {
+  readonly about: string;
+  /** `--name`: the value's placeholder for an option that takes one, and what it does. */
+  readonly options: Readonly<Record<string, { readonly value?: string; readonly text: string }>>;
+  readonly run: (v: Values, io: Io) => Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  doctor: {
+    about: `Checks the environment pulumi-kind-dev made: Docker, kind, the push registry, the caches,
+every node's containerd configuration and hosts.toml, name resolution and a real pull on
+every node, the KEP-1755 ConfigMap, and the volumes' disk use. --fix repairs what is safe
+and local (hosts.toml, network attachments, a stopped registry or cache) and checks again.`,
+    options: {
+      cluster: {
+        value: "NAME",
+        text: "kind cluster (default: the only one, or the one holding the registry)",
+      },
+      registry: { value: "NAME", text: "push registry container (default: found by its labels)" },
+      kubeconfig: {
+        value: "FILE",
+        text: "kubeconfig for kubectl (default: kind get kubeconfig --name <cluster>)",
+      },
+      fix: { text: "repair what is safe and local, then check again" },
+      json: { text: "print the report as JSON" },
+    },
+    run: doctor,
+  },
+  prune: {
+    about: `Deletes images from the push registry, then stops it, runs its garbage collector on its
+volume, starts it again and reports the bytes reclaimed. --keep-last N deletes the
+manifests of all but the N newest tags of each repository, and the collector then deletes
+only the blobs no manifest references: untagged manifests (what an older deployment or a
+rollback may still name by digest) stay. --untagged, with it or alone, deletes them too.
+Give --keep-last, --untagged, or both.`,
+    options: {
+      "keep-last": {
+        value: "N",
+        text: "delete the manifests of all but the N newest tags of each repository",
+      },
+      untagged: { text: "also delete the manifests no tag points at (--delete-untagged)" },
+      registry: {
+        value: "NAME",
+        text: "push registry container (default: the only one labelled as one)",
+      },
+      "dry-run": {
+        text: "show what would be deleted and how the collector would run; delete nothing",
+      },
+      json: { text: "print the report as JSON" },
+    },
+    run: prune,
+  },
+};
+
+/** `kind-dev doctor [--cluster NAME] ...`: a command's usage line. */
+function synopsis(name: string, command: Command): string {
+  const options = Object.entries(command.options).map(
+    ([flag, o]) => `[--${flag}${o.value === undefined ? "" : ` ${o.value}`}]`,
+  );
+  return ["kind-dev", name, ...options].join(" ");
+}
+
+const TOP_SYNOPSIS = "kind-dev (doctor | prune) [options]";
+
+/** What `kind-dev --help` prints. */
+export const USAGE = `Usage: ${TOP_SYNOPSIS}
+
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${synopsis(name, c)}\n${c.about.replace(/^/gm, "      ")}\n`)
+  .join("")}
+kind-dev <command> --help shows a command's options.
+`;
+
+/** What `kind-dev <command> --help` prints. */
+export function commandHelp(name: string, command: Command): string {
+  const flags: [string, string][] = [
+    ...Object.entries(command.options).map(([flag, o]): [string, string] => [
+      `--${flag}${o.value === undefined ? "" : ` ${o.value}`}`,
+      o.text,
+    ]),
+    ["-h, --help", "print this help"],
+  ];
+  const width = Math.max(...flags.map(([f]) => f.length));
+  return `Usage: ${synopsis(name, command)}
+
+${command.about}
+
+Options:
+${flags.map(([f, text]) => `  ${f.padEnd(width)}  ${text}`).join("\n")}
+`;
+}
+
+/** A bad command line: what is wrong, in one line. */
 class UsageError extends Error {}
 
-function parse(
-  args: readonly string[],
-  options: NonNullable<ParseArgsConfig["options"]>,
-): Record<string, string | boolean | undefined> {
+/** The command's options, strictly; `--help` is every command's. */
+function parse(command: Command, args: readonly string[]): Values {
+  const options = Object.fromEntries(
+    Object.entries(command.options).map(([flag, o]) => [
+      flag,
+      { type: o.value === undefined ? ("boolean" as const) : ("string" as const) },
+    ]),
+  );
   try {
-    const { values } = parseArgs({
+    return parseArgs({
       args: [...args],
-      options,
+      options: { ...options, help: { type: "boolean", short: "h" } },
       strict: true,
       allowPositionals: false,
-    });
-    return values as Record<string, string | boolean | undefined>;
+    }).values;
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // Node's first sentence: `Unknown option '--x'`, `Unexpected argument 'x'`, ...
+    const what = ((e as Error).message.split(". ")[0] ?? "").replace(/^[A-Z]/, (c) =>
+      c.toLowerCase(),
+    );
+    throw new UsageError(what);
   }
 }
 
@@ -51,14 +142,7 @@ function str(value: string | boolean | undefined): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-async function doctor(args: readonly string[], io: Io): Promise<number> {
-  const v = parse(args, {
-    cluster: { type: "string" },
-    registry: { type: "string" },
-    kubeconfig: { type: "string" },
-    fix: { type: "boolean" },
-    json: { type: "boolean" },
-  });
+async function doctor(v: Values, io: Io): Promise<number> {
   const report = await runDoctor({
     cluster: str(v["cluster"]),
     registry: str(v["registry"]),
@@ -83,21 +167,20 @@ export function parseKeepLast(value: string): number {
   return Number(value);
 }
 
-function formatPrune(report: PruneReport): string {
-  const lines: string[] = [];
-  const verb = report.dryRun ? "would delete" : "deleted";
-  lines.push(
-    `${report.registry} (${report.image}): ${verb} ${report.plan.delete.length} image${
-      report.plan.delete.length === 1 ? "" : "s"
-    }, kept ${report.plan.keep.length} tag${report.plan.keep.length === 1 ? "" : "s"}`,
-  );
-  for (const d of report.plan.delete) {
-    lines.push(`  ${verb} ${d.repository}@${d.digest} (${d.tags.join(", ")})`);
-  }
-  if (report.note !== undefined) {
-    lines.push(`note: ${report.note}`);
-  }
-  if (!report.dryRun) {
+/** The prune report for people: what was (or would be) deleted and how the collector runs. */
+export function formatPrune(report: PruneReport): string {
+  const { dryRun, plan } = report;
+  const verb = dryRun ? "would delete" : "deleted";
+  const s = (n: number) => (n === 1 ? "" : "s");
+  const lines = [
+    `${report.registry} (${report.image}): ${verb} ${plan.delete.length} image${s(plan.delete.length)}, ${
+      dryRun ? "keeping" : "kept"
+    } ${plan.keep.length} tag${s(plan.keep.length)}`,
+    ...plan.delete.map((d) => `  ${verb} ${d.repository}@${d.digest} (${d.tags.join(", ")})`),
+    ...(report.note === undefined ? [] : [`note: ${report.note}`]),
+    `${dryRun ? "would collect" : "collected"}: ${collectorText(report.deleteUntagged)}`,
+  ];
+  if (!dryRun) {
     if (report.collected !== undefined) {
       lines.push(`garbage collector: ${report.collected}`);
     }
@@ -113,17 +196,10 @@ function formatPrune(report: PruneReport): string {
   return lines.join("\n") + "\n";
 }
 
-async function prune(args: readonly string[], io: Io): Promise<number> {
-  const v = parse(args, {
-    registry: { type: "string" },
-    "keep-last": { type: "string" },
-    untagged: { type: "boolean" },
-    "dry-run": { type: "boolean" },
-    json: { type: "boolean" },
-  });
+async function prune(v: Values, io: Io): Promise<number> {
   const keepLast = str(v["keep-last"]);
   if (keepLast === undefined && v["untagged"] !== true) {
-    throw new UsageError("prune needs --keep-last N, --untagged, or both");
+    throw new UsageError("say what to delete: --keep-last N, --untagged, or both");
   }
   const json = v["json"] === true;
   const report = await runPrune({
@@ -138,26 +214,31 @@ async function prune(args: readonly string[], io: Io): Promise<number> {
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [command, ...rest] = argv;
+  const [name = "", ...rest] = argv;
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   try {
-    switch (command) {
-      case "doctor":
-        return await doctor(rest, io);
-      case "prune":
-        return await prune(rest, io);
-      case "help":
-      case "--help":
-      case "-h":
-        io.stdout.write(USAGE);
+    if (command !== undefined) {
+      const values = parse(command, rest);
+      if (values["help"] === true) {
+        io.stdout.write(commandHelp(name, command));
         return 0;
-      default:
-        throw new UsageError(
-          command === undefined ? "no command given" : `unknown command ${JSON.stringify(command)}`,
-        );
+      }
+      return await command.run(values, io);
     }
+    if (["help", "--help", "-h"].includes(name)) {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    throw new UsageError(
+      name === "" ? "no command given" : `unknown command ${JSON.stringify(name)}`,
+    );
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr.write(`kind-dev: ${e.message}\n\n${USAGE}`);
+      const usage = command === undefined ? TOP_SYNOPSIS : synopsis(name, command);
+      const who = command === undefined ? "kind-dev" : `kind-dev ${name}`;
+      io.stderr.write(`${who}: ${e.message}
+Usage: ${usage}
+`);
       return 2;
     }
     if (e instanceof PruneError) {
@@ -165,7 +246,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return 1;
     }
     if (e instanceof RegistryApiError) {
-      io.stderr.write(`kind-dev ${command}: ${e.message}\n`);
+      io.stderr.write(`kind-dev ${name}: ${e.message}\n`);
       return 1;
     }
     throw e;

@@ -4,7 +4,7 @@
  * plan (resolveConfig) gives the expected `hosts.toml` files and ConfigMap, so the doctor and the
  * component cannot drift apart.
  */
-import { planHostsFiles } from "../render/hostsToml";
+import { type HostsFile, planHostsFiles } from "../render/hostsToml";
 import { localRegistryHosting, renderLocalRegistryHosting } from "../render/localRegistryHosting";
 import { resolveConfig } from "../config";
 import {
@@ -14,7 +14,9 @@ import {
   REGISTRY_CONTAINER_PORT,
   REGISTRY_DATA_PATH,
 } from "../render/containers";
-import type { ContainerInfo } from "./parse";
+import { urlHost } from "../render/text";
+import type { Listed, Narrowing } from "./facts";
+import { type ContainerInfo, own } from "./parse";
 
 export interface RegistryTarget {
   /** Container name. */
@@ -66,15 +68,7 @@ export function publishedPort(c: ContainerInfo): number | undefined {
  */
 export function registryUrl(c: ContainerInfo, port: number): string {
   const ip = c.ports.find((p) => p.hostPort === port)?.hostIp ?? "127.0.0.1";
-  const host =
-    ip === "" || ip === "0.0.0.0"
-      ? "127.0.0.1"
-      : ip === "::"
-        ? "[::1]"
-        : ip.includes(":")
-          ? `[${ip}]`
-          : ip;
-  return `http://${host}:${port}`;
+  return `http://${urlHost(ip, { connect: true })}:${port}`;
 }
 
 export interface ClusterChoice {
@@ -90,7 +84,7 @@ export interface ClusterChoice {
 export function selectCluster(
   requested: string | undefined,
   clusters: readonly string[],
-  clusterNetworks: ReadonlyMap<string, readonly string[]>,
+  clusterNetworks: Readonly<Record<string, readonly string[]>>,
   containers: readonly ContainerInfo[],
 ): ClusterChoice {
   if (requested !== undefined) {
@@ -110,7 +104,7 @@ export function selectCluster(
     containers.filter((c) => isManaged(c) && roleOf(c) === "registry").flatMap((c) => c.networks),
   );
   const withRegistry = clusters.filter((name) =>
-    (clusterNetworks.get(name) ?? []).some((n) => registryNetworks.has(n)),
+    (own(clusterNetworks, name) ?? []).some((n) => registryNetworks.has(n)),
   );
   if (withRegistry.length === 1) {
     return { name: withRegistry[0] };
@@ -169,7 +163,7 @@ export interface RegistryInput {
   /** `localRegistryHosting.v1` of the ConfigMap, when it exists. */
   readonly configMap?: string;
   /** Every node's `hosts.toml` files: host dir -> text. */
-  readonly nodeHosts: readonly ReadonlyMap<string, string>[];
+  readonly nodeHosts: readonly Readonly<Record<string, string>>[];
 }
 
 /**
@@ -183,7 +177,7 @@ export function selectRegistry(input: RegistryInput): RegistryTarget | undefined
     input.configMap === undefined ? undefined : parseLocalRegistryHosting(input.configMap);
   const hostingPort = portOf(hosting?.get("host"));
   const fromHosts = input.nodeHosts
-    .flatMap((files) => [...files.entries()])
+    .flatMap((files) => Object.entries(files))
     .filter(([dir]) => /^localhost:\d+$/.test(dir))
     .map(([dir, toml]) => ({ name: endpointName(toml), port: portOf(dir) }))
     .find((e) => e.name !== undefined);
@@ -231,7 +225,7 @@ function portOf(host: string | undefined): number | undefined {
 export interface CacheInput {
   readonly containers: readonly ContainerInfo[];
   readonly network?: string;
-  readonly nodeHosts: readonly ReadonlyMap<string, string>[];
+  readonly nodeHosts: readonly Readonly<Record<string, string>>[];
 }
 
 /**
@@ -258,7 +252,7 @@ export function selectCaches(input: CacheInput): CacheTarget[] {
     }
   }
   for (const files of input.nodeHosts) {
-    for (const [dir, toml] of files) {
+    for (const [dir, toml] of Object.entries(files)) {
       const name = endpointName(toml);
       const server = serverOf(toml);
       if (name === undefined || server === undefined || out.has(name)) {
@@ -280,8 +274,8 @@ export function selectCaches(input: CacheInput): CacheTarget[] {
 
 /** What the component renders for this registry and these caches. */
 export interface Expected {
-  /** Host directory under certs.d -> `hosts.toml` text. */
-  readonly hostsToml: ReadonlyMap<string, string>;
+  /** Every `hosts.toml` a node gets, in the component's order. */
+  readonly hostsFiles: readonly HostsFile[];
   /** `localRegistryHosting.v1`. */
   readonly localRegistryHosting: string;
 }
@@ -304,7 +298,71 @@ export function expectedFiles(
     })),
   });
   return {
-    hostsToml: new Map(planHostsFiles(config).map((f) => [f.hostDir, f.toml])),
+    hostsFiles: planHostsFiles(config),
     localRegistryHosting: renderLocalRegistryHosting(localRegistryHosting(config)),
+  };
+}
+
+/** What the doctor checks, chosen from what it found. */
+export interface Targets {
+  readonly cluster: ClusterChoice;
+  /** The cluster's docker network: the first one of its first node that has one. */
+  readonly network?: string;
+  readonly registry?: RegistryTarget;
+  readonly caches: readonly CacheTarget[];
+  /** What the component renders for them, or why these are not names it makes. */
+  readonly expected: Expected | { readonly error: string };
+  /**
+   * The `hosts.toml` files the doctor can predict: without a known registry (or its port) its
+   * files are left out.
+   */
+  readonly expectedHosts: readonly HostsFile[];
+}
+
+/** The cluster, registry and caches to check: a pure function of the facts. */
+export function chooseTargets(requested: Narrowing, found: Listed): Targets {
+  const cluster = selectCluster(
+    requested.cluster,
+    found.clusters,
+    found.clusterNetworks,
+    found.containers,
+  );
+  const network = found.nodes
+    .map((n) => found.nodeContainers.find((c) => c.name === n)?.networks[0])
+    .find((n) => n);
+  const nodeHosts = Object.values(found.nodeFiles).map((f) => f.hostsToml);
+  const registry = selectRegistry({
+    requested: requested.registry,
+    containers: found.containers,
+    network,
+    configMap: found.configMap.value,
+    nodeHosts,
+  });
+  const caches = selectCaches({ containers: found.containers, network, nodeHosts });
+  let expected: Targets["expected"];
+  try {
+    expected = expectedFiles(
+      { name: registry?.name ?? "kind-registry", port: registry?.port ?? 5001 },
+      caches,
+    );
+  } catch (e) {
+    expected = { error: (e as Error).message };
+  }
+  const expectedHosts =
+    "error" in expected
+      ? []
+      : expected.hostsFiles.filter(
+          (f) =>
+            f.toml.includes("server =") ||
+            (registry !== undefined &&
+              (registry.port !== undefined || !f.hostDir.startsWith("localhost:"))),
+        );
+  return {
+    cluster,
+    ...(network === undefined ? {} : { network }),
+    ...(registry === undefined ? {} : { registry }),
+    caches,
+    expected,
+    expectedHosts,
   };
 }

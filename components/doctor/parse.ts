@@ -36,6 +36,11 @@ export interface PortBinding {
   readonly hostPort: number;
 }
 
+/** `record[key]` when the record has that key of its own (a name may be `constructor`). */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 function record(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value)
     ? (value as Record<string, unknown>)
@@ -149,92 +154,53 @@ export interface NodeCondition {
 }
 
 /** `kubectl get nodes -o json` -> node name -> its Ready condition. */
-export function parseNodeConditions(stdout: string): Map<string, NodeCondition> {
-  const out = new Map<string, NodeCondition>();
+export function parseNodeConditions(stdout: string): Record<string, NodeCondition> {
   const items = record(JSON.parse(stdout))["items"];
-  for (const item of Array.isArray(items) ? items : []) {
-    const node = record(item);
-    const name = str(record(node["metadata"])["name"]);
-    const conditions = record(node["status"])["conditions"];
-    const ready = (Array.isArray(conditions) ? conditions : [])
-      .map(record)
-      .find((c) => c["type"] === "Ready");
-    out.set(
-      name,
-      ready === undefined
-        ? { ready: false, reason: "no Ready condition" }
-        : {
-            ready: ready["status"] === "True",
-            reason: [str(ready["reason"]), str(ready["message"])].filter((s) => s).join(": "),
-          },
-    );
-  }
-  return out;
+  return Object.fromEntries(
+    (Array.isArray(items) ? items : []).map(record).map((node) => {
+      const conditions = record(node["status"])["conditions"];
+      const ready = (Array.isArray(conditions) ? conditions : [])
+        .map(record)
+        .find((c) => c["type"] === "Ready");
+      const condition =
+        ready === undefined
+          ? { ready: false, reason: "no Ready condition" }
+          : {
+              ready: ready["status"] === "True",
+              reason: [str(ready["reason"]), str(ready["message"])].filter((s) => s).join(": "),
+            };
+      return [str(record(node["metadata"])["name"]), condition];
+    }),
+  );
 }
 
 /** `kubectl get configmap ... -o json` -> its data, or undefined when kubectl says NotFound. */
 export function parseConfigMapData(stdout: string): Readonly<Record<string, string>> {
-  const data: Record<string, string> = {};
-  for (const [k, v] of Object.entries(record(record(JSON.parse(stdout))["data"]))) {
-    data[k] = str(v);
-  }
-  return data;
+  const data = Object.entries(record(record(JSON.parse(stdout))["data"]));
+  return Object.fromEntries(data.map(([k, v]) => [k, str(v)]));
 }
 
-/** What the doctor reads from a node in one `docker exec` (see NODE_FILES_SCRIPT). */
+/** What the doctor reads from a node. */
 export interface NodeFiles {
   /** `/etc/containerd/config.toml`, or undefined when it cannot be read. */
   readonly containerdConfig?: string;
   /** Host directory under certs.d -> the text of its `hosts.toml`. */
-  readonly hostsToml: ReadonlyMap<string, string>;
+  readonly hostsToml: Readonly<Record<string, string>>;
 }
 
-/**
- * Runs inside a node with `sh -c`. A constant: it prints each file as a NUL-terminated name and
- * a NUL-terminated body, which no text file contains.
- */
-export const NODE_FILES_SCRIPT = `if [ -r /etc/containerd/config.toml ]; then
-  printf 'config\\0'; cat /etc/containerd/config.toml; printf '\\0'
-fi
-for f in /etc/containerd/certs.d/*/hosts.toml; do
-  [ -f "$f" ] || continue
-  printf 'hosts:%s\\0' "$f"; cat "$f"; printf '\\0'
-done`;
-
-export function parseNodeFiles(stdout: string): NodeFiles {
-  const parts = stdout.split("\0");
-  let containerdConfig: string | undefined;
-  const hostsToml = new Map<string, string>();
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const name = parts[i] ?? "";
-    const body = parts[i + 1] ?? "";
-    if (name === "config") {
-      containerdConfig = body;
-      continue;
-    }
-    const m = /^hosts:\/etc\/containerd\/certs\.d\/(.+)\/hosts\.toml$/.exec(name);
-    if (m?.[1] !== undefined) {
-      hostsToml.set(m[1], body);
-    }
-  }
-  return { containerdConfig, hostsToml };
+/** What scripts/hosts-node.sh --list prints: a host directory, then its text, each ended by NUL. */
+export function parseHostsList(stdout: string): Record<string, string> {
+  return Object.fromEntries([...stdout.matchAll(/([^\0]*)\0([^\0]*)\0/g)].map((m) => [m[1], m[2]]));
 }
 
 /** `getent hosts A B ...` inside a node: name -> address, for the names that resolve. */
-export function parseGetent(stdout: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of stdout.split("\n")) {
-    const [address, ...names] = line.trim().split(/\s+/);
-    if (address === undefined || address === "") {
-      continue;
-    }
-    for (const name of names) {
-      if (!out.has(name)) {
-        out.set(name, address);
-      }
-    }
-  }
-  return out;
+export function parseGetent(stdout: string): Record<string, string> {
+  const pairs = stdout.split("\n").flatMap((line) => {
+    const [address = "", ...names] = line.trim().split(/\s+/);
+    return address === "" ? [] : names.map((name) => [name, address] as const);
+  });
+  // The first address of a name wins.
+  return Object.fromEntries(pairs.reverse());
 }
 
 /**
@@ -280,19 +246,18 @@ export function parseContainerdConfig(text: string): ContainerdRegistryConfig {
   return { configPaths, legacy };
 }
 
-/** `docker system df -v --format '{{json .Volumes}}'` -> volume name -> size in bytes. */
-export function parseVolumeSizes(stdout: string): Map<string, number | undefined> {
-  const out = new Map<string, number | undefined>();
+/**
+ * `docker system df -v --format '{{json .Volumes}}'` -> volume name -> size in bytes, null when
+ * docker shows none.
+ */
+export function parseVolumeSizes(stdout: string): Record<string, number | null> {
   const text = stdout.trim();
-  if (text === "" || text === "null") {
-    return out;
-  }
-  const parsed: unknown = JSON.parse(text);
-  for (const v of Array.isArray(parsed) ? parsed : []) {
-    const volume = record(v);
-    out.set(str(volume["Name"]), parseHumanSize(str(volume["Size"])));
-  }
-  return out;
+  const parsed: unknown = text === "" ? [] : JSON.parse(text);
+  return Object.fromEntries(
+    (Array.isArray(parsed) ? parsed : [])
+      .map(record)
+      .map((v) => [str(v["Name"]), parseHumanSize(str(v["Size"])) ?? null]),
+  );
 }
 
 const UNITS: Readonly<Record<string, number>> = {

@@ -3,13 +3,15 @@
  * API (the component's registry runs with delete enabled), then runs distribution's garbage
  * collector so the blobs really go: in a one-off container of the same image on the same volume,
  * with the registry stopped meanwhile, so that no push can race the collection. Then it starts
- * the registry again and reports what the volume lost.
+ * the registry again and reports what the volume lost. The collector deletes untagged manifests
+ * (`--delete-untagged`) only with --untagged: a digest an older deployment or a rollback still
+ * names is often untagged.
  */
 import { LABEL_MANAGED, LABEL_ROLE, REGISTRY_CONTAINER_PORT } from "../render/containers";
 import { dataVolume, publishedPort, registryUrl } from "./environment";
-import { type Exec, execCommand, lastLine } from "./exec";
-import { type ContainerInfo, parseContainers, parseLines } from "./parse";
-import { RegistryApi } from "./registryApi";
+import { type Exec, execCommand, lastLine } from "../exec";
+import { type ContainerInfo, own, parseContainers, parseLines } from "./parse";
+import { pingUntil, RegistryApi } from "./registryApi";
 import { readVolumeSizes } from "./volumes";
 
 export interface PruneOptions {
@@ -20,11 +22,16 @@ export interface PruneOptions {
    * images. Tags that share an image with a kept tag stay.
    */
   readonly keepLast?: number;
-  /** Collect the manifests no tag points at (what re-pushing a tag leaves behind). */
+  /**
+   * Also delete the manifests no tag points at (what re-pushing a tag leaves behind, and what a
+   * deployment by digest may still name): the collector's `--delete-untagged`.
+   */
   readonly untagged?: boolean;
-  /** Say what would be deleted; delete nothing, stop nothing. */
+  /** Say what would be deleted and how the collector would run; delete nothing, stop nothing. */
   readonly dryRun?: boolean;
   readonly exec?: Exec;
+  /** How the registry's HTTP API is reached; the default is RegistryApi (fetch). */
+  readonly api?: (baseUrl: string) => PruneApi;
   /** Progress, one line at a time. */
   readonly log?: (line: string) => void;
 }
@@ -68,6 +75,12 @@ export interface PruneReport {
   readonly dryRun: boolean;
   readonly seconds: number;
 }
+
+/** The calls of the registry API prune makes. */
+export type PruneApi = Pick<
+  RegistryApi,
+  "ping" | "repositories" | "tags" | "getManifest" | "getBlobJson" | "deleteManifest"
+>;
 
 export class PruneError extends Error {
   constructor(message: string) {
@@ -169,6 +182,34 @@ export function garbageCollectArgv(
   ];
 }
 
+/**
+ * Whether the collector also deletes untagged manifests: only with --untagged, and not on
+ * distribution 2.8 while a kept tag is a multi-platform index (its collector would delete the
+ * index's platform manifests along with truly untagged ones; fixed in v3). The note says why
+ * they stay when --untagged asked for them.
+ */
+export function collectorMode(
+  untagged: boolean,
+  distribution: 2 | 3,
+  keep: readonly TagInfo[],
+): { readonly deleteUntagged: boolean; readonly note?: string } {
+  const index = keep.find((t) => isIndex(t.mediaType));
+  if (!untagged || distribution === 3 || index === undefined) {
+    return { deleteUntagged: untagged };
+  }
+  return {
+    deleteUntagged: false,
+    note: `untagged manifests kept: ${index.repository}:${index.tag} is a multi-platform index, and distribution 2.8's collector would delete its platform manifests (use registry:3)`,
+  };
+}
+
+/** What the collector deletes, for the report. */
+export function collectorText(deleteUntagged: boolean): string {
+  return deleteUntagged
+    ? "untagged manifests, then the blobs no manifest references (garbage-collect --delete-untagged)"
+    : "the blobs no manifest references; untagged manifests stay (garbage-collect, no --delete-untagged)";
+}
+
 /** The collector's summary line. */
 export function collectedLine(output: string): string | undefined {
   return /\d+ blobs marked, \d+ blobs and \d+ manifests eligible for deletion/.exec(output)?.[0];
@@ -177,16 +218,13 @@ export function collectedLine(output: string): string | undefined {
 async function findRegistry(exec: Exec, requested: string | undefined): Promise<ContainerInfo> {
   let name = requested;
   if (name === undefined) {
-    const r = await exec("docker", [
-      "ps",
-      "-a",
+    const role = [
       "--filter",
       `label=${LABEL_MANAGED}=true`,
       "--filter",
       `label=${LABEL_ROLE}=registry`,
-      "--format",
-      "{{.Names}}",
-    ]);
+    ];
+    const r = await exec("docker", ["ps", "-a", ...role, "--format", "{{.Names}}"]);
     if (r.code !== 0) {
       throw new PruneError(`docker ps failed: ${lastLine(r)}`);
     }
@@ -203,7 +241,9 @@ async function findRegistry(exec: Exec, requested: string | undefined): Promise<
     }
     name = names[0] ?? "";
   }
-  const [c] = parseContainers((await exec("docker", ["container", "inspect", name])).stdout);
+  // docker also takes the name as an ID prefix: only a container of that exact name counts.
+  const inspected = parseContainers((await exec("docker", ["container", "inspect", name])).stdout);
+  const c = inspected.find((x) => x.name === name);
   if (c === undefined) {
     throw new PruneError(`no container named ${name}`);
   }
@@ -216,10 +256,10 @@ async function findRegistry(exec: Exec, requested: string | undefined): Promise<
 }
 
 async function volumeBytes(exec: Exec, volume: string): Promise<number | undefined> {
-  return (await readVolumeSizes(exec))?.get(volume);
+  return own((await readVolumeSizes(exec)) ?? {}, volume) ?? undefined;
 }
 
-async function listTags(api: RegistryApi): Promise<TagInfo[]> {
+async function listTags(api: PruneApi): Promise<TagInfo[]> {
   const out: TagInfo[] = [];
   for (const repository of await api.repositories()) {
     for (const tag of await api.tags(repository)) {
@@ -249,23 +289,6 @@ async function listTags(api: RegistryApi): Promise<TagInfo[]> {
   return out;
 }
 
-async function waitForApi(api: RegistryApi, seconds: number): Promise<boolean> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    try {
-      if ((await api.ping()) === 200) {
-        return true;
-      }
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      return false;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 export async function runPrune(options: PruneOptions): Promise<PruneReport> {
   const start = Date.now();
   const exec = options.exec ?? execCommand;
@@ -278,7 +301,7 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
   if (port === undefined) {
     throw new PruneError(`${c.name} does not publish port ${REGISTRY_CONTAINER_PORT} on the host`);
   }
-  const api = new RegistryApi(registryUrl(c, port));
+  const api = (options.api ?? ((base) => new RegistryApi(base)))(registryUrl(c, port));
   const { path: configPath, distribution } = registryConfig(c.command, c.image);
   const volume = dataVolume(c.name, c);
 
@@ -290,13 +313,11 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
     options.keepLast === undefined
       ? { keep: tags, delete: [] }
       : planKeepLast(tags, options.keepLast);
-  // distribution 2.8's collector deletes the platform manifests of a tagged index along with
-  // truly untagged ones (fixed in v3), which would break multi-platform images.
-  const keptIndex = plan.keep.find((t) => isIndex(t.mediaType));
-  const deleteUntagged = distribution === 3 || keptIndex === undefined;
-  const note = deleteUntagged
-    ? undefined
-    : `untagged manifests kept: ${keptIndex?.repository}:${keptIndex?.tag} is a multi-platform index, and distribution 2.8's collector would delete its platform manifests (use registry:3)`;
+  const { deleteUntagged, note } = collectorMode(
+    options.untagged === true,
+    distribution,
+    plan.keep,
+  );
   for (const d of plan.delete) {
     log(
       `${options.dryRun ? "would delete" : "deleting"} ${d.repository}@${d.digest} (${d.tags.join(", ")})`,
@@ -347,7 +368,8 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
   }
   // Started again whatever the collection did.
   const started = await exec("docker", ["start", c.name]);
-  if (started.code !== 0 || !(await waitForApi(api, 30))) {
+  const answer = started.code === 0 ? await pingUntil(api, 30_000, 250) : undefined;
+  if (answer === undefined || !("status" in answer) || answer.status !== 200) {
     throw new PruneError(
       `${c.name} did not come back after the collection (${lastLine(started)})${
         failure === undefined ? "" : `; ${failure.message}`

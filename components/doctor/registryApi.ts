@@ -33,6 +33,28 @@ export interface RegistryClient {
   deleteManifest(repository: string, digest: string): Promise<void>;
 }
 
+/**
+ * `GET /v2/` until the registry answers 200 or `ms` have passed (a registry just started needs a
+ * moment to listen): the last status, or the last error.
+ */
+export async function pingUntil(
+  api: Pick<RegistryClient, "ping">,
+  ms: number,
+  every = 500,
+): Promise<{ readonly status: number } | { readonly error: string }> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const last = await api.ping().then(
+      (status) => ({ status }),
+      (e: Error) => ({ error: e.message }),
+    );
+    if (("status" in last && last.status === 200) || Date.now() >= deadline) {
+      return last;
+    }
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
 export class RegistryApi implements RegistryClient {
   /** @param base `http://127.0.0.1:5001` */
   constructor(

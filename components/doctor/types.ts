@@ -23,12 +23,13 @@ export interface CheckResult {
   readonly causedBy?: string;
 }
 
-/** A repair `--fix` may run: one command, with an optional standard input. */
+/** A repair `--fix` may run: one command, with an optional environment. */
 export interface Fix {
   /** What the repair does, for the report: `connected kind-registry to network kind`. */
   readonly description: string;
   readonly argv: readonly [string, ...string[]];
-  readonly input?: string;
+  /** Variables added to the doctor's environment for the command. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A check's result as the checks compute it, before causes are attributed. */

@@ -1,4 +1,4 @@
-import type { Exec } from "./exec";
+import type { Exec } from "../exec";
 import { parseVolumeSizes } from "./parse";
 
 /**
@@ -6,9 +6,7 @@ import { parseVolumeSizes } from "./parse";
  * The daemon runs one disk-usage walk at a time and refuses a second one meanwhile, so a
  * refusal is retried for a few seconds. Undefined when docker cannot tell.
  */
-export async function readVolumeSizes(
-  exec: Exec,
-): Promise<Map<string, number | undefined> | undefined> {
+export async function readVolumeSizes(exec: Exec): Promise<Record<string, number | null> | null> {
   for (let attempt = 0; ; attempt++) {
     const r = await exec("docker", ["system", "df", "-v", "--format", "{{json .Volumes}}"], {
       timeoutMs: 120_000,
@@ -17,7 +15,7 @@ export async function readVolumeSizes(
       return parseVolumeSizes(r.stdout);
     }
     if (!/already running/.test(r.stderr) || attempt >= 20) {
-      return undefined;
+      return null;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

@@ -26,3 +26,19 @@ export function indent(text: string, spaces: number): string {
     .map((line) => (line === "" ? line : pad + line))
     .join("\n");
 }
+
+/**
+ * An IP address as the host of a URL or of `host:port`: an IPv6 address in brackets. With
+ * `connect`, a wildcard address (`0.0.0.0`, `::`, or docker's empty one), which a server listens
+ * on, becomes the loopback address a client on the same machine connects to.
+ */
+export function urlHost(ip: string, { connect = false } = {}): string {
+  const host = !connect
+    ? ip
+    : ip === "" || ip === "0.0.0.0"
+      ? "127.0.0.1"
+      : ip === "::"
+        ? "::1"
+        : ip;
+  return host.includes(":") ? `[${host}]` : host;
+}

@@ -10,7 +10,15 @@
 #   not write (by hand, another tool, an earlier version) is never removed.
 # - Writes the new manifest, or removes it when no file is left.
 # Prints one line per file on stdout: "wrote PATH", "kept PATH" or "removed DIR".
+# With --list before the certs.d directory (the doctor's reader) it changes nothing: it prints
+# each hosts.toml under it as the host directory and the text, each followed by a NUL byte,
+# which no text file holds.
 set -eu
+list=
+if [ "${1:-}" = --list ]; then
+  list=1
+  shift
+fi
 d=${1:-}
 case $d in
 /?*) shift ;;
@@ -19,6 +27,16 @@ case $d in
   exit 2
   ;;
 esac
+if [ -n "$list" ]; then
+  for f in "$d"/*/hosts.toml; do
+    [ -f "$f" ] || continue
+    dir=${f%/hosts.toml}
+    printf '%s\0' "${dir##*/}"
+    cat "$f"
+    printf '\0'
+  done
+  exit 0
+fi
 manifest=$d/.kind-dev-managed
 nl='
 '

@@ -16,7 +16,8 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DoctorReport, runDoctor } from "../../components/doctor/doctor";
-import { type Exec, execCommand, type ExecResult } from "../../components/doctor/exec";
+import { nodeScript } from "../../components/doctor/facts";
+import { type Exec, execCommand, type ExecResult } from "../../components/exec";
 import type { PruneReport } from "../../components/doctor/prune";
 import { RegistryApi, type RegistryClient } from "../../components/doctor/registryApi";
 import type { CheckResult } from "../../components/doctor/types";
@@ -175,14 +176,18 @@ async function record(name: string): Promise<void> {
 let recordedHealthy: RecordedCall[] | undefined;
 
 /**
- * A recorded call with the kubeconfig path made constant, and docker's and kubectl's JSON cut
+ * A recorded call with the kubeconfig path made constant, scripts/hosts-node.sh named instead of
+ * written out (its text changes with the script), and docker's and kubectl's JSON cut
  * down to the fields the doctor reads (the rest is large and says nothing to the tests).
  */
 function trimCall(call: RecordedCall): RecordedCall {
   if (!("argv" in call)) {
     return call;
   }
-  const argv = call.argv.map((a) => (a === kubeconfigFile ? "KUBECONFIG" : a));
+  const node = nodeScript();
+  const argv = call.argv.map((a) =>
+    a === kubeconfigFile ? "KUBECONFIG" : a === node ? "(scripts/hosts-node.sh)" : a,
+  );
   const pick = (o: Record<string, unknown>, keys: string[]) =>
     Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
   let stdout = call.result.stdout;
@@ -602,6 +607,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as PruneReport;
     expect(report.distribution).toBe(3);
+    expect(report.deleteUntagged).toBe(false);
     expect(report.plan.delete.map((d) => d.tags)).toEqual([["v2"], ["v1"]]);
     expect(report.bytesReclaimed).toBeGreaterThan(9_000_000);
     const after = volumeBytes(`${REGISTRY}-data`);

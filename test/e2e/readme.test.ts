@@ -1,6 +1,6 @@
 /**
- * The README's commands, run literally (each string below is a line of the README, and a unit
- * test checks that every README command is here or covered elsewhere), in a copy of the
+ * The commands of the README and docs/, run literally (each string below is a line of them, and
+ * a unit test checks that every such command is here or covered elsewhere), in a copy of the
  * repository, as a new user runs them: `npm ci && npm run up` finds its own tools (the test bed's
  * tools are not on PATH) and, with the registry image and the node image removed first, makes
  * them again; `npm run up` again changes nothing; the image workflow, the doctor and prune;
@@ -203,6 +203,7 @@ describe("the README's commands, literally", () => {
     expect(await ok("npx kind-dev prune --keep-last 3 --dry-run")).toContain("app");
     await ok("npx kind-dev prune --keep-last 3");
     await ok("npx kind-dev prune --untagged");
+    await ok("npx kind-dev prune --keep-last 3 --untagged");
     expect(await ok("docker exec dev-control-plane crictl pull localhost:5001/app:dev")).toMatch(
       /Image is up to date/,
     );

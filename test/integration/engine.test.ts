@@ -19,7 +19,8 @@ import {
 } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
-import { NODE_FILES_SCRIPT, parseNodeFiles } from "../../components/doctor/parse";
+import { listHostsArgv } from "../../components/doctor/facts";
+import { parseHostsList } from "../../components/doctor/parse";
 import { createHostsToml } from "../../components/hostsToml";
 import { planHostsFiles } from "../../components/render/hostsToml";
 import type { KindDevEnvironmentArgs } from "../../components/args";
@@ -127,9 +128,7 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
 
   /** Every `hosts.toml` in a node, host directory -> text (the doctor's reader). */
   async function filesOn(node: string): Promise<Map<string, string>> {
-    return new Map(
-      parseNodeFiles(await docker(["exec", node, "sh", "-c", NODE_FILES_SCRIPT])).hostsToml,
-    );
+    return new Map(Object.entries(parseHostsList(await docker(listHostsArgv(node).slice(1)))));
   }
   function planned(): Map<string, string> {
     return new Map(planHostsFiles(config()).map((f) => [f.hostDir, f.toml]));

@@ -1,13 +1,22 @@
 /**
- * The commands the README tells a user to run: every line of its `sh` blocks (a trailing
- * backslash joins the next line; comments go). Each one is either run, literally, by
- * test/e2e/readme.test.ts or named here with the test that covers it in another form; a unit
- * test fails on a README command that is neither.
+ * The commands the README and the pages of docs/ tell a user to run: every line of their `sh`
+ * blocks (a trailing backslash joins the next line; comments go). Each one is either run,
+ * literally, by test/e2e/readme.test.ts or named here with the test that covers it in another
+ * form; a unit test fails on a command that is neither.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 
-export const README_PATH = path.join(__dirname, "../../README.md");
+const ROOT = path.join(__dirname, "../..");
+
+/** README.md and docs/*.md: what users read. */
+export const USER_DOCS = [
+  "README.md",
+  ...readdirSync(path.join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 
 /** The commands of the `sh` code blocks of `markdown`, in order, comments stripped. */
 export function readmeCommands(markdown: string): string[] {
@@ -36,11 +45,13 @@ export function readmeCommands(markdown: string): string[] {
   return commands;
 }
 
+/** Every command of USER_DOCS, once each. */
 export function readReadmeCommands(): string[] {
-  return readmeCommands(readFileSync(README_PATH, "utf8"));
+  const all = USER_DOCS.flatMap((f) => readmeCommands(readFileSync(path.join(ROOT, f), "utf8")));
+  return [...new Set(all)];
 }
 
-/** README commands that test/e2e/readme.test.ts does not run literally, and what covers them. */
+/** Commands that test/e2e/readme.test.ts does not run literally, and what covers them. */
 export const COVERED_ELSEWHERE: Readonly<Record<string, string>> = {
   "npm install pulumi-kind-dev @pulumi/pulumi @pulumi/kubernetes":
     "test/consumer/consumer.test.ts installs the packed tarball with its peers",

@@ -1,6 +1,6 @@
 /**
- * Every command the README tells a user to run is run literally by test/e2e/readme.test.ts or
- * covered by the test named in test/support/readme.ts.
+ * Every command the README and docs/ tell a user to run is run literally by
+ * test/e2e/readme.test.ts or covered by the test named in test/support/readme.ts.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -33,7 +33,7 @@ describe("readmeCommands", () => {
   });
 });
 
-describe("the README's commands", () => {
+describe("the commands of the README and docs/", () => {
   it.each(readReadmeCommands())("%s is run by a test", (command) => {
     if (command in COVERED_ELSEWHERE) {
       return;

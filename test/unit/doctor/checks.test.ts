@@ -5,26 +5,22 @@
 import { describe, expect, it } from "vitest";
 import {
   attributeCauses,
-  checkCacheRunning,
   checkCacheUpstream,
   checkCluster,
   checkConfigMap,
-  checkDocker,
-  checkKind,
-  checkKubectl,
   checkNodeReady,
-  checkNodeRunning,
+  checkNoRegistry,
   checkOnNetwork,
   checkPull,
   checkRegistryApi,
   checkRegistryLabel,
   checkRegistryPublished,
-  checkRegistryRunning,
   checkResolves,
+  checkRunning,
+  checkTool,
   checkVolume,
   fixCommandLine,
   RECREATE_CLUSTER,
-  WRITE_HOSTS_TOML_SCRIPT,
 } from "../../../components/doctor/checks";
 import type { CacheTarget, RegistryTarget } from "../../../components/doctor/environment";
 import { parseVolumeSizes } from "../../../components/doctor/parse";
@@ -86,7 +82,11 @@ describe("tools", () => {
       },
     ],
   ])("docker: %s", (_name, r, expected) => {
-    expect(checkDocker(r)).toMatchObject({ id: "docker", title: "Docker answers", ...expected });
+    expect(checkTool("docker", r)).toMatchObject({
+      id: "docker",
+      title: "Docker answers",
+      ...expected,
+    });
   });
 
   it.each([
@@ -104,18 +104,19 @@ describe("tools", () => {
       },
     ],
   ])("kind %#", (r, expected) => {
-    expect(checkKind(r)).toMatchObject({ id: "kind", ...expected });
+    expect(checkTool("kind", r)).toMatchObject({ id: "kind", ...expected });
   });
 
   it("kubectl: its client version, or a warning that the control plane's own is used", () => {
     expect(
-      checkKubectl(
+      checkTool(
+        "kubectl",
         ok(
           '{\n  "clientVersion": {\n    "major": "1",\n    "minor": "34",\n    "gitVersion": "v1.34.0"\n  },\n  "kustomizeVersion": "v5.7.1"\n}\n',
         ),
       ),
     ).toMatchObject({ status: "pass", detail: "kubectl v1.34.0" });
-    expect(checkKubectl(NOT_ON_PATH)).toMatchObject({
+    expect(checkTool("kubectl", NOT_ON_PATH)).toMatchObject({
       status: "warn",
       detail:
         "kubectl is not on PATH; the doctor read the cluster with the control plane's own kubectl",
@@ -159,7 +160,7 @@ describe("cluster", () => {
 
 describe("registry", () => {
   it("running: passes for the recorded registry", () => {
-    expect(checkRegistryRunning(registryTarget(), true, NETWORK, "")).toEqual({
+    expect(checkRunning("registry", registryTarget(), true, "")).toEqual({
       id: "registry.running",
       title: "push registry container runs",
       status: "pass",
@@ -170,7 +171,7 @@ describe("registry", () => {
   });
 
   it("stopped: fails, and --fix starts it", () => {
-    expect(checkRegistryRunning(registryTarget(REGISTRY_STOPPED), true, NETWORK, "")).toEqual({
+    expect(checkRunning("registry", registryTarget(REGISTRY_STOPPED), true, "")).toEqual({
       id: "registry.running",
       title: "push registry container runs",
       status: "fail",
@@ -190,21 +191,21 @@ describe("registry", () => {
       container: undefined,
       foundBy: "the ConfigMap's hostFromClusterNetwork",
     };
-    expect(checkRegistryRunning(gone, true, NETWORK, "")).toMatchObject({
+    expect(checkRunning("registry", gone, true, "")).toMatchObject({
       status: "fail",
       detail:
         "container kdev-doc-rec-registry (found by the ConfigMap's hostFromClusterNetwork) does not exist; its volume kdev-doc-rec-registry-data is still there, with the images",
       remedy:
         "pulumi up (creates kdev-doc-rec-registry again on kdev-doc-rec-registry-data, images included)",
     });
-    expect(checkRegistryRunning(gone, false, NETWORK, "").remedy).toBe(
+    expect(checkRunning("registry", gone, false, "").remedy).toBe(
       "pulumi up --replace '<URN of the <env>-registry command, from pulumi stack --show-urns>' (an empty registry)",
     );
-    expect(checkRegistryRunning(gone, true, NETWORK, "").fix).toBeUndefined();
+    expect(checkRunning("registry", gone, true, "").fix).toBeUndefined();
   });
 
   it("none found at all", () => {
-    expect(checkRegistryRunning(undefined, false, NETWORK, "")).toMatchObject({
+    expect(checkNoRegistry(NETWORK)).toMatchObject({
       status: "fail",
       detail: `no push registry found: no container labelled dev.pulumi-kind-dev.managed=true and role registry on network ${NETWORK}, and no ConfigMap or hosts.toml names one`,
       remedy: "pulumi up (or name it: npx kind-dev doctor --registry <container>)",
@@ -300,7 +301,7 @@ describe("registry", () => {
 
 describe("caches", () => {
   it("running: passes for the recorded cache", () => {
-    expect(checkCacheRunning(cacheTarget(), true, "")).toMatchObject({
+    expect(checkRunning("cache", cacheTarget(), true, "")).toMatchObject({
       id: "cache.running@kdev-doc-rec-cache",
       status: "pass",
       detail: "kdev-doc-rec-cache (registry:3) caches docker.io from http://kdev-doc-exp-reg2:5000",
@@ -311,7 +312,8 @@ describe("caches", () => {
     const log = recorded("cache-restarting.log.txt")
       .split("\n")
       .find((l) => l.startsWith("panic:"));
-    const v = checkCacheRunning(
+    const v = checkRunning(
+      "cache",
       {
         ...cacheTarget(CACHE_RESTARTING, "kdev-doc-rec-cache-bad"),
         remoteUrl: "http://kdev-doc-nowhere:5000",
@@ -331,7 +333,7 @@ describe("caches", () => {
   });
 
   it("stopped: fails, and --fix starts it", () => {
-    expect(checkCacheRunning(cacheTarget(CACHE_STOPPED), true, "")).toMatchObject({
+    expect(checkRunning("cache", cacheTarget(CACHE_STOPPED), true, "")).toMatchObject({
       status: "fail",
       detail:
         "kdev-doc-rec-cache is exited (exit code 2); nodes pull docker.io from http://kdev-doc-exp-reg2:5000 directly meanwhile",
@@ -341,7 +343,9 @@ describe("caches", () => {
   });
 
   it("gone: pulumi up", () => {
-    expect(checkCacheRunning({ ...cacheTarget(), container: undefined }, true, "")).toMatchObject({
+    expect(
+      checkRunning("cache", { ...cacheTarget(), container: undefined }, true, ""),
+    ).toMatchObject({
       status: "fail",
       remedy: "pulumi up (creates kdev-doc-rec-cache again on kdev-doc-rec-cache-data)",
     });
@@ -390,9 +394,15 @@ describe("caches", () => {
 
 describe("nodes", () => {
   it("running and Ready", () => {
-    expect(checkNodeRunning("dev-worker", { ...REGISTRY, name: "dev-worker" }).status).toBe("pass");
     expect(
-      checkNodeRunning("dev-worker", { ...REGISTRY_STOPPED, name: "dev-worker" }),
+      checkRunning("node", { name: "dev-worker", container: { ...REGISTRY, name: "dev-worker" } })
+        .status,
+    ).toBe("pass");
+    expect(
+      checkRunning("node", {
+        name: "dev-worker",
+        container: { ...REGISTRY_STOPPED, name: "dev-worker" },
+      }),
     ).toMatchObject({
       status: "fail",
       detail: "dev-worker is exited (exit code 2)",
@@ -511,14 +521,14 @@ help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
 describe("volumes", () => {
   it("reads the sizes docker system df reports and shows them", () => {
     const sizes = parseVolumeSizes(recorded("system-df-volumes.json"));
-    expect(sizes.get("kdev-doc-exp-data")).toBe(57_380_000);
-    expect(sizes.get("kdev-doc-rec-registry-data")).toBe(0);
+    expect(sizes["kdev-doc-exp-data"]).toBe(57_380_000);
+    expect(sizes["kdev-doc-rec-registry-data"]).toBe(0);
     expect(
       checkVolume(
         "kdev-doc-exp-data",
         "registry kdev-doc-exp-reg",
         true,
-        sizes.get("kdev-doc-exp-data"),
+        sizes["kdev-doc-exp-data"] ?? undefined,
       ),
     ).toMatchObject({
       id: "volume@kdev-doc-exp-data",
@@ -563,12 +573,6 @@ describe("remedies as commands", () => {
   it("quotes only what a shell would split", () => {
     expect(fixCommandLine(["--cluster", "dev", "--kubeconfig", "/tmp/my config"])).toBe(
       "npx kind-dev doctor --fix --cluster dev --kubeconfig '/tmp/my config'",
-    );
-  });
-
-  it("writes hosts.toml with a constant script; the directory is an argument", () => {
-    expect(WRITE_HOSTS_TOML_SCRIPT).toBe(
-      'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"',
     );
   });
 });

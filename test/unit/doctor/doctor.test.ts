@@ -1,129 +1,51 @@
 /**
- * The whole doctor (discovery, every check, causes, --fix) replayed on recorded sessions: every
- * command the doctor ran on the end-to-end environment (cluster kdev-doc, two nodes, registry
- * kdev-doc-registry, cache kdev-doc-cache-docker-io), healthy and with one fault at a time, and
- * what each returned. A fault session holds only what differed from the healthy one. A command
- * the recording does not have fails the test, so the doctor runs exactly what it ran for real.
+ * The whole doctor (discovery, every check, causes, --fix) replayed on the recorded sessions of
+ * recorded.ts: healthy, and with one fault at a time.
  */
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runDoctor } from "../../../components/doctor/doctor";
-import type { Exec, ExecResult } from "../../../components/doctor/exec";
-import type { RegistryClient } from "../../../components/doctor/registryApi";
-import type { CheckResult } from "../../../components/doctor/types";
-
-type Call =
-  | { argv: string[]; result: ExecResult }
-  | { http: string; value: unknown }
-  | { http: string; error: string };
-
-function session(name: string): Call[] {
-  return JSON.parse(
-    readFileSync(path.join(__dirname, "recorded", "sessions", `${name}.json`), "utf8"),
-  ) as Call[];
-}
-
-const HEALTHY = session("healthy");
-const CLUSTER = "kdev-doc";
-const NETWORK = "kdev-doc";
-const REGISTRY = "kdev-doc-registry";
-const CACHE = "kdev-doc-cache-docker-io";
-const CP = "kdev-doc-control-plane";
-const WORKER = "kdev-doc-worker";
-/** The registry's host port in this recording (a free port picked by the test). */
-const PORT = Number(
-  /localhost:(\d+)/.exec(
-    JSON.stringify(HEALTHY.find((c) => "argv" in c && c.argv.includes("pull"))),
-  )?.[1],
-);
-
-/** `pushBlob kind-dev-doctor sha256:...` -> `pushBlob`: the probe's digests depend on the CPU. */
-const httpKey = (call: string) => call.split(" ")[0] ?? call;
-
-interface Replay {
-  readonly exec: Exec;
-  readonly registryClient: (base: string) => RegistryClient;
-  /** Commands run that the recording does not have: the repairs. */
-  readonly unrecorded: string[][];
-}
+import { hostSlug } from "../../../components/config";
+import { hostsScript } from "../../../components/scripts";
+import {
+  CACHE,
+  CLUSTER,
+  CP,
+  doctor,
+  NETWORK,
+  PORT,
+  recordedHosts,
+  REGISTRY,
+  rootFaults,
+  type Run,
+  WORKER,
+} from "./recorded";
 
 /**
- * Answers from the fault session, else the healthy one. Once a repair has run, the environment
- * is taken to be healthy again (the end-to-end test checks that it really is).
+ * What --fix must run for the worker's missing file: the component's own command for the node
+ * (scripts.ts hostsScript: hosts-sync.sh, hosts-node.sh inside the node) with every file of the
+ * node, as the component wrote them in the recording.
  */
-function replay(fault: string | undefined): Replay {
-  const layers = [fault === undefined ? [] : session(fault), HEALTHY];
-  let repaired = false;
-  const unrecorded: string[][] = [];
-  const find = <T extends Call>(match: (c: Call) => c is T): T | undefined => {
-    for (const layer of repaired ? [HEALTHY] : layers) {
-      const found = layer.find(match);
-      if (found !== undefined) {
-        return found;
-      }
-    }
-    return undefined;
-  };
-  const exec: Exec = async (file, args) => {
-    const argv = [file, ...args];
-    const key = JSON.stringify(argv);
-    const call = find(
-      (c): c is Extract<Call, { argv: string[] }> => "argv" in c && JSON.stringify(c.argv) === key,
-    );
-    if (call !== undefined) {
-      return call.result;
-    }
-    const repair =
-      (file === "docker" &&
-        (args[0] === "start" || (args[0] === "network" && args[1] === "connect"))) ||
-      (file === "docker" && args[0] === "exec" && args[1] === "-i");
-    if (!repair) {
-      throw new Error(`not in the recording: ${argv.join(" ")}`);
-    }
-    unrecorded.push(argv);
-    repaired = true;
-    return { code: 0, stdout: "", stderr: "", missing: false, timedOut: false };
-  };
-  const http = async (name: string): Promise<never> => {
-    const call = find(
-      (c): c is Extract<Call, { http: string }> => "http" in c && httpKey(c.http) === name,
-    );
-    if (call === undefined) {
-      throw new Error(`not in the recording: HTTP ${name}`);
-    }
-    if ("error" in call) {
-      throw new Error(call.error);
-    }
-    return call.value as never;
-  };
-  const registryClient = (): RegistryClient => ({
-    ping: () => http("ping"),
-    pushBlob: () => http("pushBlob"),
-    putManifest: () => http("putManifest"),
-    deleteManifest: () => http("deleteManifest"),
-  });
-  return { exec, registryClient, unrecorded };
-}
-
-async function doctor(fault: string | undefined, fix = false) {
-  const r = replay(fault);
-  const report = await runDoctor({
-    cluster: CLUSTER,
-    kubeconfig: "KUBECONFIG",
-    fix,
-    exec: r.exec,
-    registryClient: r.registryClient,
-  });
-  return { report, unrecorded: r.unrecorded };
-}
-
-const rootFaults = (results: readonly CheckResult[]) =>
-  results.filter((r) => r.status === "fail" && r.causedBy === undefined);
+const WRITTEN = recordedHosts(WORKER);
+const written = (dir: string): string => WRITTEN[dir] ?? `(${dir}: not in the recording)`;
+const WRITE_SCRIPT = hostsScript(
+  WORKER,
+  [`localhost:${PORT}`, `${REGISTRY}:5000`, "docker.io"].map((dir) => ({
+    hostDir: dir,
+    slug: hostSlug(dir),
+    toml: written(dir),
+  })),
+);
+const WRITE_WORKER: Run = {
+  argv: ["sh", "-c", WRITE_SCRIPT.create],
+  env: WRITE_SCRIPT.environment,
+};
+const WRONG_TEXT: Run = {
+  ...WRITE_WORKER,
+  env: { ...WRITE_WORKER.env, HOSTS_TOML_DOCKER_IO: `${written("docker.io")}\n` },
+};
 
 describe("the doctor on recorded sessions", () => {
   it("healthy: every check passes, in this order", async () => {
-    const { report, unrecorded } = await doctor(undefined);
+    const { report, ran } = await doctor();
     expect(report.results.map((r) => [r.id, r.status])).toEqual(
       [
         "docker",
@@ -156,7 +78,7 @@ describe("the doctor on recorded sessions", () => {
       ].map((id) => [id, "pass"]),
     );
     expect(report.ok).toBe(true);
-    expect(unrecorded).toEqual([]);
+    expect(ran).toEqual([]);
     const byId = new Map(report.results.map((r) => [r.id, r]));
     expect(byId.get("cluster")?.detail).toBe(
       `${CLUSTER}: 2 nodes (${CP}, ${WORKER}) on network ${NETWORK}`,
@@ -177,6 +99,14 @@ describe("the doctor on recorded sessions", () => {
     );
   });
 
+  it("--registry names the registry the labels find: the same commands, every check passes", async () => {
+    const { report } = await doctor(undefined, { registry: REGISTRY });
+    expect(report.results.filter((r) => r.status !== "pass")).toEqual([]);
+    expect(report.results.find((r) => r.id === "registry.running")?.detail).toMatch(
+      /; found by --registry$/,
+    );
+  });
+
   it("a node's hosts.toml removed: that file is the one fault; the pull follows from it; --fix writes it", async () => {
     const id = `node.hosts-toml@${WORKER}/localhost:${PORT}`;
     const { report } = await doctor("hosts-toml-removed");
@@ -193,20 +123,20 @@ describe("the doctor on recorded sessions", () => {
       new RegExp(`^crictl pull localhost:${PORT}/kind-dev-doctor:probe: .*connection refused`),
     );
 
-    const fixed = await doctor("hosts-toml-removed", true);
-    expect(fixed.unrecorded).toEqual([
-      [
-        "docker",
-        "exec",
-        "-i",
-        WORKER,
-        "sh",
-        "-c",
-        'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"',
-        "sh",
-        `localhost:${PORT}`,
-      ],
+    expect(Object.keys(WRITTEN).sort()).toEqual([
+      "docker.io",
+      `${REGISTRY}:5000`,
+      `localhost:${PORT}`,
     ]);
+    expect(WRITE_WORKER.env).toMatchObject({
+      NODE: WORKER,
+      HOSTS: `HOSTS_TOML_LOCALHOST_${PORT} localhost:${PORT}\nHOSTS_TOML_KDEV_DOC_REGISTRY_5000 ${REGISTRY}:5000\nHOSTS_TOML_DOCKER_IO docker.io\n`,
+      [`HOSTS_TOML_LOCALHOST_${PORT}`]: WRITTEN[`localhost:${PORT}`],
+      HOSTS_TOML_KDEV_DOC_REGISTRY_5000: WRITTEN[`${REGISTRY}:5000`],
+      HOSTS_TOML_DOCKER_IO: WRITTEN["docker.io"],
+    });
+    const fixed = await doctor("hosts-toml-removed", { fix: true, repair: WRITE_WORKER });
+    expect(fixed.ran).toEqual([WRITE_WORKER]);
     expect(fixed.report.fixes).toEqual([
       {
         id,
@@ -236,8 +166,9 @@ describe("the doctor on recorded sessions", () => {
       `node.resolve@${WORKER}/${REGISTRY}`,
       `node.pull@${WORKER}`,
     ]);
-    const fixed = await doctor("registry-disconnected", true);
-    expect(fixed.unrecorded).toEqual([["docker", "network", "connect", NETWORK, REGISTRY]]);
+    const connect = { argv: ["docker", "network", "connect", NETWORK, REGISTRY] };
+    const fixed = await doctor("registry-disconnected", { fix: true, repair: connect });
+    expect(fixed.ran).toEqual([connect]);
     expect(fixed.report.ok).toBe(true);
   });
 
@@ -249,8 +180,9 @@ describe("the doctor on recorded sessions", () => {
     expect(
       report.results.filter((r) => r.causedBy === `cache.running@${CACHE}`).map((r) => r.id),
     ).toEqual([`node.resolve@${CP}/${CACHE}`, `node.resolve@${WORKER}/${CACHE}`]);
-    const fixed = await doctor("cache-stopped", true);
-    expect(fixed.unrecorded).toEqual([["docker", "start", CACHE]]);
+    const start = { argv: ["docker", "start", CACHE] };
+    const fixed = await doctor("cache-stopped", { fix: true, repair: start });
+    expect(fixed.ran).toEqual([start]);
     expect(fixed.report.ok).toBe(true);
   });
 
@@ -265,14 +197,14 @@ describe("the doctor on recorded sessions", () => {
         remedy: "pulumi up --refresh (Pulumi notices it is gone or changed and writes it again)",
       },
     ]);
-    const fixed = await doctor("configmap-deleted", true);
-    expect(fixed.unrecorded).toEqual([]);
+    const fixed = await doctor("configmap-deleted", { fix: true });
+    expect(fixed.ran).toEqual([]);
     expect(fixed.report.fixes).toEqual([]);
     expect(fixed.report.ok).toBe(false);
   });
 
   it("a node stopped: only that node is named; what cannot be read there follows from it", async () => {
-    const { report, unrecorded } = await doctor("node-stopped");
+    const { report, ran } = await doctor("node-stopped");
     expect(rootFaults(report.results).map((r) => [r.id, r.detail, r.remedy])).toEqual([
       [`node.running@${WORKER}`, `${WORKER} is exited (exit code 130)`, `docker start ${WORKER}`],
     ]);
@@ -291,8 +223,8 @@ describe("the doctor on recorded sessions", () => {
       "not Ready: its container is not running (the API server's Ready is stale)",
     );
     // Starting a node is not --fix's to do; nothing ran but what was recorded.
-    expect(unrecorded).toEqual([]);
-    const fixed = await doctor("node-stopped", true);
+    expect(ran).toEqual([]);
+    const fixed = await doctor("node-stopped", { fix: true });
     expect(fixed.report.fixes).toEqual([]);
   });
 
@@ -318,6 +250,28 @@ describe("the doctor on recorded sessions", () => {
     // The nodes' files and the ConfigMap still match the registry the ConfigMap names.
     expect(report.results.find((r) => r.id === "configmap")?.status).toBe("pass");
     expect(report.results.find((r) => r.id === `volume@${REGISTRY}-data`)?.status).toBe("pass");
-    expect((await doctor("registry-removed", true)).report.fixes).toEqual([]);
+    expect((await doctor("registry-removed", { fix: true })).report.fixes).toEqual([]);
   });
+
+  it.each([
+    ["hosts.toml text that differs by one byte", "hosts-toml-removed", WRONG_TEXT],
+    [
+      "another node's files",
+      "hosts-toml-removed",
+      { ...WRITE_WORKER, env: { ...WRITE_WORKER.env, NODE: CP } },
+    ],
+    [
+      "the network connected to another container",
+      "registry-disconnected",
+      { argv: ["docker", "network", "connect", NETWORK, CACHE] },
+    ],
+    ["another container started", "cache-stopped", { argv: ["docker", "start", REGISTRY] }],
+  ])(
+    "the replay fails when --fix does not run the exact repair: %s",
+    async (_name, fault, repair) => {
+      await expect(doctor(fault, { fix: true, repair })).rejects.toThrow(
+        /^not in the recording, nor the repair expected: /,
+      );
+    },
+  );
 });

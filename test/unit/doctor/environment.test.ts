@@ -21,14 +21,12 @@ hostFromClusterNetwork: "kdev-doc-rec-registry:5000"
 help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
 `;
 
-const NODE_HOSTS = new Map([
-  ["localhost:5093", '[host."http://kdev-doc-rec-registry:5000"]\n'],
-  ["kdev-doc-rec-registry:5000", '[host."http://kdev-doc-rec-registry:5000"]\n'],
-  [
-    "docker.io",
+const NODE_HOSTS = {
+  "localhost:5093": '[host."http://kdev-doc-rec-registry:5000"]\n',
+  "kdev-doc-rec-registry:5000": '[host."http://kdev-doc-rec-registry:5000"]\n',
+  "docker.io":
     'server = "http://kdev-doc-exp-reg2:5000"\n\n[host."http://kdev-doc-rec-cache:5000"]\n  capabilities = ["pull", "resolve"]\n',
-  ],
-]);
+};
 
 describe("selectCluster", () => {
   const other: ContainerInfo = { ...REGISTRY, name: "other-registry", networks: ["kind"] };
@@ -44,18 +42,12 @@ describe("selectCluster", () => {
     ["none", undefined, [], { problem: "no kind cluster (kind get clusters lists none)" }],
     ["the one whose network holds a registry", undefined, ["a", "b"], { name: "b" }],
   ])("%s", (_name, requested, clusters, expected) => {
-    const networks = new Map([
-      ["a", ["kind"]],
-      ["b", [NETWORK]],
-    ]);
+    const networks = { a: ["kind"], b: [NETWORK] };
     expect(selectCluster(requested, clusters, networks, [REGISTRY])).toEqual(expected);
   });
 
   it("asks for --cluster when registries sit on several clusters' networks", () => {
-    const networks = new Map([
-      ["a", ["kind"]],
-      ["b", [NETWORK]],
-    ]);
+    const networks = { a: ["kind"], b: [NETWORK] };
     expect(selectCluster(undefined, ["a", "b"], networks, [REGISTRY, other])).toEqual({
       problem:
         "several kind clusters (a, b) and 2 with a pulumi-kind-dev registry on its network: choose one with --cluster",
@@ -129,13 +121,11 @@ describe("selectRegistry", () => {
 
 describe("selectCaches", () => {
   it("finds labelled caches on the network, and the ones the nodes' hosts.toml point at", () => {
-    const gone = new Map([
+    const gone = {
       ...NODE_HOSTS,
-      [
-        "ghcr.io",
+      "ghcr.io":
         'server = "https://ghcr.io"\n\n[host."http://kind-cache-ghcr-io:5000"]\n  capabilities = ["pull", "resolve"]\n',
-      ],
-    ]);
+    };
     expect(
       selectCaches({ containers: [REGISTRY, CACHE], network: NETWORK, nodeHosts: [gone] }),
     ).toEqual([
@@ -163,7 +153,9 @@ describe("expectedFiles", () => {
   it("is what the component renders for these names", () => {
     const cache = selectCaches({ containers: [CACHE], network: NETWORK, nodeHosts: [] });
     const expected = expectedFiles({ name: "kdev-doc-rec-registry", port: 5093 }, cache);
-    expect(expected.hostsToml).toEqual(NODE_HOSTS);
+    expect(Object.fromEntries(expected.hostsFiles.map((f) => [f.hostDir, f.toml]))).toEqual(
+      NODE_HOSTS,
+    );
     expect(expected.localRegistryHosting).toBe(HOSTING);
   });
 

@@ -5,7 +5,7 @@ import {
   checkContainerd,
   checkHostsToml,
   RECREATE_CLUSTER,
-  writeHostsTomlArgv,
+  writeHostsCommand,
 } from "../../../components/doctor/checks";
 import {
   formatBytes,
@@ -16,9 +16,10 @@ import {
   parseKindVersion,
   parseLines,
   parseNodeConditions,
-  parseNodeFiles,
+  parseHostsList,
   tellingLine,
 } from "../../../components/doctor/parse";
+import { hostsScript } from "../../../components/scripts";
 import { recorded } from "./recorded";
 
 /** /etc/containerd/config.toml of a node of the test bed's cluster, patched by the component. */
@@ -127,13 +128,11 @@ describe("checkContainerd", () => {
   });
 });
 
-describe("parseNodeFiles and checkHostsToml", () => {
-  const output = recorded("node-files.out");
+describe("parseHostsList and checkHostsToml", () => {
+  const hostsToml = parseHostsList(recorded("node-hosts-list.out"));
 
-  it("reads containerd's config and every hosts.toml a node printed", () => {
-    const files = parseNodeFiles(output);
-    expect(files.containerdConfig).toBe(NODE_CONFIG);
-    expect(Object.fromEntries(files.hostsToml)).toEqual({
+  it("reads every hosts.toml a node's hosts-node.sh --list printed", () => {
+    expect(hostsToml).toEqual({
       "docker.io": MIRROR_TOML,
       "kdev-doc-registry:5000": REGISTRY_TOML,
       "localhost:33573": REGISTRY_TOML,
@@ -142,15 +141,22 @@ describe("parseNodeFiles and checkHostsToml", () => {
 
   it("passes a file as rendered; a missing or stale one fails, and --fix writes it", () => {
     const fix = "npx kind-dev doctor --fix --cluster kdev-doc";
-    const files = parseNodeFiles(output);
+    const files = [
+      { hostDir: "localhost:5001", slug: "localhost-5001", toml: REGISTRY_TOML },
+      { hostDir: "docker.io", slug: "docker-io", toml: MIRROR_TOML },
+    ];
+    const write = writeHostsCommand("kdev-doc-worker", files);
+    // The node's own command, as the component declares it, with every file of the node.
+    const script = hostsScript("kdev-doc-worker", files);
+    expect(write).toEqual({ argv: ["sh", "-c", script.create], env: script.environment });
+    expect(write.env).toMatchObject({
+      NODE: "kdev-doc-worker",
+      HOSTS: "HOSTS_TOML_LOCALHOST_5001 localhost:5001\nHOSTS_TOML_DOCKER_IO docker.io\n",
+      HOSTS_TOML_LOCALHOST_5001: REGISTRY_TOML,
+      HOSTS_TOML_DOCKER_IO: MIRROR_TOML,
+    });
     expect(
-      checkHostsToml(
-        "kdev-doc-worker",
-        "docker.io",
-        MIRROR_TOML,
-        files.hostsToml.get("docker.io"),
-        fix,
-      ),
+      checkHostsToml("kdev-doc-worker", "docker.io", MIRROR_TOML, hostsToml["docker.io"], fix),
     ).toEqual({
       id: "node.hosts-toml@kdev-doc-worker/docker.io",
       title: "kdev-doc-worker has hosts.toml for docker.io",
@@ -160,7 +166,7 @@ describe("parseNodeFiles and checkHostsToml", () => {
       dependsOn: ["node.running@kdev-doc-worker"],
     });
     expect(
-      checkHostsToml("kdev-doc-worker", "localhost:5001", REGISTRY_TOML, undefined, fix),
+      checkHostsToml("kdev-doc-worker", "localhost:5001", REGISTRY_TOML, undefined, fix, write),
     ).toEqual({
       id: "node.hosts-toml@kdev-doc-worker/localhost:5001",
       title: "kdev-doc-worker has hosts.toml for localhost:5001",
@@ -171,8 +177,7 @@ describe("parseNodeFiles and checkHostsToml", () => {
       dependsOn: ["node.running@kdev-doc-worker"],
       fix: {
         description: "wrote /etc/containerd/certs.d/localhost:5001/hosts.toml on kdev-doc-worker",
-        argv: writeHostsTomlArgv("kdev-doc-worker", "localhost:5001"),
-        input: REGISTRY_TOML,
+        ...write,
       },
     });
     expect(
@@ -182,47 +187,43 @@ describe("parseNodeFiles and checkHostsToml", () => {
         MIRROR_TOML,
         MIRROR_TOML.replace("kdev-doc-cache-docker-io", "kind-cache-docker-io"),
         fix,
+        write,
       ),
-    ).toMatchObject({
+    ).toEqual({
+      id: "node.hosts-toml@kdev-doc-worker/docker.io",
+      title: "kdev-doc-worker has hosts.toml for docker.io",
       status: "fail",
       detail:
         'stale /etc/containerd/certs.d/docker.io/hosts.toml: line 3 is "[host.\\"http://kind-cache-docker-io:5000\\"]", expected "[host.\\"http://kdev-doc-cache-docker-io:5000\\"]"',
+      remedy: `${fix} (writes the file the component renders)`,
+      dependsOn: ["node.running@kdev-doc-worker"],
       fix: {
         description: "rewrote /etc/containerd/certs.d/docker.io/hosts.toml on kdev-doc-worker",
+        ...write,
       },
     });
   });
 
-  it("writes with docker exec -i and a constant script; the directory is an argument", () => {
-    expect(writeHostsTomlArgv("kdev-doc-worker", "localhost:5001")).toEqual([
-      "docker",
-      "exec",
-      "-i",
-      "kdev-doc-worker",
-      "sh",
-      "-c",
-      'set -eu; d="/etc/containerd/certs.d/$1"; mkdir -p "$d"; cat > "$d/hosts.toml.tmp"; mv "$d/hosts.toml.tmp" "$d/hosts.toml"',
-      "sh",
-      "localhost:5001",
-    ]);
+  it("offers no repair while the doctor does not know every file of the node", () => {
+    const v = checkHostsToml("kdev-doc-worker", "docker.io", MIRROR_TOML, undefined, "x");
+    expect(v.fix).toBeUndefined();
+    expect(v.remedy).toBe("pulumi up (writes every hosts.toml the component renders)");
   });
 });
 
 describe("small readers", () => {
   it("getent hosts: name -> address", () => {
     expect(
-      Object.fromEntries(
-        parseGetent(
-          "192.168.80.3    kdev-doc-registry\n192.168.80.4    kdev-doc-cache-docker-io\n",
-        ),
+      parseGetent(
+        "192.168.80.3    kdev-doc-registry\n192.168.80.4    kdev-doc-cache-docker-io\n192.168.80.9    kdev-doc-registry\n",
       ),
     ).toEqual({ "kdev-doc-registry": "192.168.80.3", "kdev-doc-cache-docker-io": "192.168.80.4" });
-    expect(parseGetent("").size).toBe(0);
+    expect(parseGetent("")).toEqual({});
   });
 
   it("kubectl get nodes: each node's Ready condition", () => {
     const nodes = parseNodeConditions(recorded("kubectl-get-nodes.json"));
-    expect(Object.fromEntries(nodes)).toEqual({
+    expect(nodes).toEqual({
       "kdev-doc-control-plane": {
         ready: true,
         reason: "KubeletReady: kubelet is posting ready status",

@@ -1,13 +1,19 @@
 import { describe, expect, it } from "vitest";
+import { formatPrune } from "../../../components/doctor/cli";
 import type { ContainerInfo } from "../../../components/doctor/parse";
 import {
   collectedLine,
+  collectorMode,
   garbageCollectArgv,
   isIndex,
   planKeepLast,
+  type PruneOptions,
   registryConfig,
+  runPrune,
   type TagInfo,
 } from "../../../components/doctor/prune";
+import type { Exec } from "../../../components/exec";
+import { ok, recorded } from "./recorded";
 
 const tag = (repository: string, t: string, digest: string, created?: string): TagInfo => ({
   repository,
@@ -153,12 +159,6 @@ describe("garbageCollectArgv", () => {
       "/etc/distribution/config.yml",
     ]);
   });
-
-  it("leaves --delete-untagged out when asked to", () => {
-    expect(
-      garbageCollectArgv(registry, "/etc/docker/registry/config.yml", false).slice(-2),
-    ).toEqual(["garbage-collect", "/etc/docker/registry/config.yml"]);
-  });
 });
 
 describe("collectedLine and isIndex", () => {
@@ -179,4 +179,132 @@ describe("collectedLine and isIndex", () => {
   ])("isIndex(%s) is %s", (mediaType, expected) => {
     expect(isIndex(mediaType)).toBe(expected);
   });
+});
+
+describe("collectorMode", () => {
+  const index = {
+    ...tag("app", "multi", "sha256:i"),
+    mediaType: "application/vnd.oci.image.index.v1+json",
+  };
+  it.each([
+    ["--keep-last alone never deletes untagged manifests", false, 3, [], { deleteUntagged: false }],
+    [
+      "--keep-last alone, distribution 2, a kept index",
+      false,
+      2,
+      [index],
+      { deleteUntagged: false },
+    ],
+    ["--untagged deletes them", true, 3, [index], { deleteUntagged: true }],
+    ["--untagged on distribution 2 without a kept index", true, 2, [], { deleteUntagged: true }],
+    [
+      "--untagged on distribution 2 with a kept index: kept, and why",
+      true,
+      2,
+      [index],
+      {
+        deleteUntagged: false,
+        note: "untagged manifests kept: app:multi is a multi-platform index, and distribution 2.8's collector would delete its platform manifests (use registry:3)",
+      },
+    ],
+  ] as const)("%s", (_name, untagged, distribution, keep, expected) => {
+    expect(collectorMode(untagged, distribution, keep)).toEqual(expected);
+  });
+});
+
+describe("runPrune: each flag does what its usage says", () => {
+  const REGISTRY = "kdev-doc-rec-registry";
+  /** A registry with three tags of one repository, v1 the oldest; every command recorded. */
+  async function prune(options: Omit<PruneOptions, "exec" | "api">) {
+    const calls: string[][] = [];
+    const deleted: string[] = [];
+    const exec: Exec = async (file, args) => {
+      calls.push([file, ...args]);
+      const df = [{ Name: `${REGISTRY}-data`, Size: calls.length < 4 ? "30MB" : "20MB" }];
+      return ok(
+        args[0] === "container"
+          ? recorded("registry.inspect.json")
+          : args[0] === "system"
+            ? JSON.stringify(df)
+            : "",
+      );
+    };
+    const api = () => ({
+      ping: async () => 200,
+      repositories: async () => ["app"],
+      tags: async () => ["v1", "v2", "v3"],
+      getManifest: async (_repo: string, ref: string) => ({
+        digest: `sha256:${ref}`,
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        body: { config: { digest: `sha256:config-${ref}` } },
+      }),
+      getBlobJson: async (_repo: string, digest: string) => ({
+        created: `2026-11-0${digest.slice(-1)}T00:00:00Z`,
+      }),
+      deleteManifest: async (repo: string, digest: string) => {
+        deleted.push(`${repo}@${digest}`);
+      },
+    });
+    const report = await runPrune({ registry: REGISTRY, ...options, exec, api });
+    return { report, deleted, calls: calls.map((c) => c.join(" ")) };
+  }
+  const collector = (...flags: string[]) =>
+    `docker run --rm --network none --volumes-from ${REGISTRY} --env REGISTRY_STORAGE_DELETE_ENABLED=true registry:3 garbage-collect ${[...flags, "/etc/distribution/config.yml"].join(" ")}`;
+  const DF = "docker system df -v --format {{json .Volumes}}";
+
+  it("--registry takes an exact name: a container whose ID starts with it is not that registry", async () => {
+    await expect(prune({ registry: "01bf", untagged: true })).rejects.toThrow(
+      "kind-dev prune: no container named 01bf",
+    );
+  });
+
+  it.each([
+    [{ keepLast: 1 }, ["v3"], ["app@sha256:v2", "app@sha256:v1"], false],
+    [{ keepLast: 1, untagged: true }, ["v3"], ["app@sha256:v2", "app@sha256:v1"], true],
+    [{ untagged: true }, ["v1", "v2", "v3"], [], true],
+  ])(
+    "%j deletes these manifests, and untagged ones only with --untagged",
+    async (flags, kept, manifests, untagged) => {
+      const { report, deleted, calls } = await prune(flags);
+      expect(report.plan.keep.map((t) => t.tag)).toEqual(kept);
+      expect(deleted).toEqual(manifests);
+      expect(calls).toEqual([
+        `docker container inspect ${REGISTRY}`,
+        DF,
+        `docker stop --time 10 ${REGISTRY}`,
+        untagged ? collector("--delete-untagged") : collector(),
+        `docker start ${REGISTRY}`,
+        DF,
+      ]);
+      expect(report).toMatchObject({ deleteUntagged: untagged, bytesReclaimed: 10_000_000 });
+    },
+  );
+
+  it.each([
+    [
+      { keepLast: 1 },
+      "collect: the blobs no manifest references; untagged manifests stay (garbage-collect, no --delete-untagged)",
+    ],
+    [
+      { keepLast: 1, untagged: true },
+      "collect: untagged manifests, then the blobs no manifest references (garbage-collect --delete-untagged)",
+    ],
+  ])(
+    "--dry-run %j: says what would go and how; deletes, stops and runs nothing",
+    async (flags, collect) => {
+      const { report, deleted, calls } = await prune({ ...flags, dryRun: true });
+      expect(deleted).toEqual([]);
+      expect(calls).toEqual([`docker container inspect ${REGISTRY}`]);
+      expect(formatPrune({ ...report, seconds: 0.25 })).toBe(
+        [
+          `${REGISTRY} (registry:3): would delete 2 images, keeping 1 tag`,
+          "  would delete app@sha256:v2 (v2)",
+          "  would delete app@sha256:v1 (v1)",
+          `would ${collect}`,
+          "0.3 s",
+          "",
+        ].join("\n"),
+      );
+    },
+  );
 });

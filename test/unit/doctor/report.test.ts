@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { main, parseKeepLast } from "../../../components/doctor/cli";
 import type { DoctorReport } from "../../../components/doctor/doctor";
 import {
   formatDoctorReport,
@@ -114,55 +113,6 @@ describe("summaries", () => {
         "1 check: 1 ok, 0 warnings, 0 failed; 2.3 s",
         "",
       ].join("\n"),
-    );
-  });
-});
-
-describe("the kind-dev command line", () => {
-  const io = () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    return {
-      out,
-      err,
-      io: {
-        stdout: { write: (t: string) => out.push(t) },
-        stderr: { write: (t: string) => err.push(t) },
-        env: {},
-      },
-    };
-  };
-
-  it.each([
-    [[], "kind-dev: no command given"],
-    [["doctorr"], 'kind-dev: unknown command "doctorr"'],
-    [["doctor", "--clusterr", "x"], "kind-dev: Unknown option '--clusterr'"],
-    [["prune"], "kind-dev: prune needs --keep-last N, --untagged, or both"],
-    [
-      ["prune", "--keep-last", "two"],
-      'kind-dev: invalid --keep-last "two": must be a whole number of 0 or more',
-    ],
-  ])("%j exits 2: %s", async (argv, message) => {
-    const t = io();
-    expect(await main(argv, t.io)).toBe(2);
-    expect(t.err.join("")).toMatch(
-      new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
-    );
-    expect(t.err.join("")).toContain("Usage:\n  kind-dev doctor");
-    expect(t.out).toEqual([]);
-  });
-
-  it("prints its usage on --help", async () => {
-    const t = io();
-    expect(await main(["--help"], t.io)).toBe(0);
-    expect(t.out.join("")).toMatch(/^Usage:\n {2}kind-dev doctor \[--cluster NAME\]/);
-  });
-
-  it("reads --keep-last as a whole number", () => {
-    expect(parseKeepLast("3")).toBe(3);
-    expect(parseKeepLast("0")).toBe(0);
-    expect(() => parseKeepLast("-1")).toThrow(
-      'invalid --keep-last "-1": must be a whole number of 0 or more',
     );
   });
 });

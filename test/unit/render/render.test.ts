@@ -14,7 +14,7 @@ import {
 } from "../../../components/render/hostsToml";
 import { kindNodeNames, renderKindConfig } from "../../../components/render/kindConfig";
 import { renderLocalRegistryHosting } from "../../../components/render/localRegistryHosting";
-import { tomlString, yamlString } from "../../../components/render/text";
+import { tomlString, urlHost, yamlString } from "../../../components/render/text";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 
 describe("renderKindConfig", () => {
@@ -245,5 +245,17 @@ describe("quoting", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it.each([
+    ["127.0.0.1", "127.0.0.1", "127.0.0.1"],
+    ["::1", "[::1]", "[::1]"],
+    ["fd00::5", "[fd00::5]", "[fd00::5]"],
+    ["0.0.0.0", "0.0.0.0", "127.0.0.1"],
+    ["::", "[::]", "[::1]"],
+    ["", "", "127.0.0.1"],
+  ])("urlHost(%j) is %j, and %j to connect to", (ip, listen, connect) => {
+    expect(urlHost(ip)).toBe(listen);
+    expect(urlHost(ip, { connect: true })).toBe(connect);
   });
 });

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CERTS_D, HOSTS_MANIFEST } from "../../../components/render/containerd";
+import { parseHostsList } from "../../../components/doctor/parse";
 import {
   cacheContainerSpec,
   describeSettings,
@@ -680,6 +681,30 @@ describe("hosts.toml: the script inside the node", () => {
     expect(odd.stderr).toBe(
       "expected pairs of host directory and hosts.toml text, got 1 arguments\n",
     );
+  });
+
+  it("with --list prints each hosts.toml as its directory and text, NUL-ended, and changes nothing", () => {
+    const list = () =>
+      spawnSync("/bin/sh", ["-c", NODE_SCRIPT, "sh", "--list", certs], {
+        env: { PATH: h.bin() },
+        encoding: "utf8",
+      });
+    expect(list()).toMatchObject({ status: 0, stdout: "" });
+    inNode("localhost:5001", REGISTRY_TOML, "docker.io", DOCKER_IO_TOML);
+    fs.mkdirSync(path.join(certs, "ghcr.io"));
+    fs.writeFileSync(path.join(certs, "ghcr.io/hosts.toml"), "by hand\n\n");
+    const before = tree();
+    const r = list();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(
+      `docker.io\0${DOCKER_IO_TOML}\0ghcr.io\0by hand\n\n\0localhost:5001\0${REGISTRY_TOML}\0`,
+    );
+    expect(parseHostsList(r.stdout)).toEqual({
+      "docker.io": DOCKER_IO_TOML,
+      "ghcr.io": "by hand\n\n",
+      "localhost:5001": REGISTRY_TOML,
+    });
+    expect(tree()).toEqual(before);
   });
 
   it("writes any valid directory's text exactly and nothing outside certs.d (property)", () => {

@@ -1,8 +1,8 @@
 /**
- * How the doctor and prune run docker, kind and kubectl: `execFile` with an argument vector,
- * never a shell, so no value (a container name, a path, a URL) can change what runs. Commands
- * that run a shell inside a node pass a constant script and hand every value to it as a
- * positional argument.
+ * How the program's lookups (lookup.ts), the doctor and prune run docker, kind and kubectl:
+ * `execFile` with an argument vector, never a shell, so no value (a container name, a path, a
+ * URL) can change what runs. Commands that run a shell inside a node pass a constant script and
+ * hand every value to it as a positional argument. Imports nothing of Pulumi: the doctor loads it.
  */
 import { execFile } from "node:child_process";
 
@@ -22,6 +22,8 @@ export interface ExecOptions {
   readonly input?: string | Buffer;
   /** Default 60 s. */
   readonly timeoutMs?: number;
+  /** Added to this process's environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Runs one program with arguments; resolves whatever the exit status, never rejects. */
@@ -40,7 +42,7 @@ export const execCommand: Exec = (file, args, options = {}) =>
         timeout: options.timeoutMs ?? 60_000,
         maxBuffer: 64 * 1024 * 1024,
         encoding: "utf8",
-        env: process.env,
+        env: { ...process.env, ...options.env },
       },
       (error, stdout, stderr) => {
         const err = error as (NodeJS.ErrnoException & { killed?: boolean; signal?: string }) | null;

@@ -1,0 +1,211 @@
+/**
+ * The doctor's judgement: every check's verdict, a pure function of the facts gathered
+ * (facts.ts) and of the targets chosen from them (environment.ts chooseTargets).
+ */
+import {
+  checkCacheUpstream,
+  checkCluster,
+  checkConfigMap,
+  checkContainerd,
+  checkHostsToml,
+  checkKubeconfig,
+  checkNoRegistry,
+  checkNodeReady,
+  checkOnNetwork,
+  checkPull,
+  checkRegistryApi,
+  checkRegistryLabel,
+  checkRegistryPublished,
+  checkResolves,
+  checkRunning,
+  checkTool,
+  checkVolume,
+  fixCommandLine,
+  notChecked,
+  writeHostsCommand,
+} from "./checks";
+import { chooseTargets, type Targets } from "./environment";
+import { type Facts, type Found, NARROWING, type Narrowing } from "./facts";
+import { own, parseContainerdConfig } from "./parse";
+import type { Verdict } from "./types";
+
+/** The doctor's own command line for remedies: --fix plus the flags the user narrowed with. */
+export function fixCommand(requested: Narrowing): string {
+  return fixCommandLine(
+    NARROWING.flatMap((k) => (requested[k] === undefined ? [] : [`--${k}`, requested[k]])),
+  );
+}
+
+/** Every check's verdict, in the report's order: tools, cluster, registry, caches, nodes, the rest. */
+export function judge(facts: Facts): Verdict[] {
+  const tools = (["docker", "kind", "kubectl"] as const).map((id) =>
+    checkTool(id, facts.tools[id]),
+  );
+  const found = facts.found;
+  if (found === undefined || tools[0]?.status === "fail") {
+    return tools;
+  }
+  const t = chooseTargets(facts.requested, found);
+  const cluster = t.cluster.name;
+  const fix = fixCommand(facts.requested);
+  const hasVolume = (v: string) => Object.hasOwn(found.volumes ?? {}, v);
+  return [
+    ...tools,
+    checkCluster({ ...t.cluster, nodes: found.nodes, network: t.network }),
+    ...(cluster === undefined || found.kubeconfig === undefined
+      ? []
+      : [checkKubeconfig(cluster, found.kubeconfig)]),
+    ...("error" in t.expected
+      ? [
+          {
+            id: "expected",
+            title: "names fit the component",
+            status: "fail",
+            detail: `the registry and caches found are not ones the component makes: ${t.expected.error}`,
+            remedy: "npx kind-dev doctor --registry <container> --cluster <name>",
+          } as const,
+        ]
+      : []),
+    ...judgeRegistry(found, t, hasVolume(t.registry?.volume ?? "")),
+    ...t.caches.flatMap((cache) => [
+      checkRunning("cache", cache, hasVolume(cache.volume), own(found.logs, cache.name)),
+      ...(cache.container === undefined
+        ? []
+        : [
+            checkOnNetwork(
+              `cache.network@${cache.name}`,
+              `cache ${cache.name} on the cluster's network`,
+              cache.container,
+              t.network,
+              [`cache.running@${cache.name}`],
+            ),
+          ]),
+      checkCacheUpstream(cache, t.network, own(found.upstreams, cache.name) ?? {}),
+    ]),
+    ...found.nodes.flatMap((node) => judgeNode(node, found, t, fix)),
+    ...(cluster === undefined
+      ? []
+      : [
+          checkConfigMap(
+            cluster,
+            found.configMap,
+            t.registry?.port === undefined || "error" in t.expected
+              ? undefined
+              : t.expected.localRegistryHosting,
+          ),
+        ]),
+    ...judgeVolumes(found, t),
+  ];
+}
+
+function judgeRegistry(found: Found, t: Targets, volumeExists: boolean): Verdict[] {
+  const registry = t.registry;
+  if (registry === undefined) {
+    return [checkNoRegistry(t.network)];
+  }
+  const running = checkRunning("registry", registry, volumeExists, own(found.logs, registry.name));
+  const c = registry.container;
+  if (c === undefined) {
+    return [running];
+  }
+  return [
+    running,
+    checkRegistryLabel(c),
+    checkOnNetwork("registry.network", "registry on the cluster's network", c, t.network, [
+      "registry.running",
+    ]),
+    checkRegistryPublished(c),
+    checkRegistryApi(c, found.registryApi),
+  ];
+}
+
+function judgeNode(node: string, found: Found, t: Targets, fix: string): Verdict[] {
+  const container = found.nodeContainers.find((c) => c.name === node);
+  const running = checkRunning("node", { name: node, ...(container ? { container } : {}) });
+  const cluster = t.cluster.name;
+  const ready =
+    cluster === undefined
+      ? []
+      : [
+          checkNodeReady(
+            node,
+            cluster,
+            "conditions" in found.apiNodes ? own(found.apiNodes.conditions, node) : undefined,
+            "error" in found.apiNodes ? found.apiNodes.error : undefined,
+            container?.running === true,
+          ),
+        ];
+  const files = own(found.nodeFiles, node);
+  if (files === undefined) {
+    const reason =
+      running.status === "pass"
+        ? `could not read ${node}'s files with docker exec`
+        : `${node} is not running`;
+    const deps = [`node.running@${node}`];
+    return [
+      running,
+      ...ready,
+      notChecked(`node.containerd@${node}`, `containerd on ${node} reads hosts.toml`, reason, deps),
+      ...t.expectedHosts.map((f) =>
+        notChecked(
+          `node.hosts-toml@${node}/${f.hostDir}`,
+          `${node} has hosts.toml for ${f.hostDir}`,
+          reason,
+          deps,
+        ),
+      ),
+    ];
+  }
+  // --fix writes every file of the node, as the component's command does, or none.
+  const write =
+    "error" in t.expected || t.expectedHosts.length < t.expected.hostsFiles.length
+      ? undefined
+      : writeHostsCommand(node, t.expected.hostsFiles);
+  const addresses = own(found.resolved, node) ?? {};
+  const resolves = (name: string, deps: readonly string[]) =>
+    checkResolves(node, name, own(addresses, name), t.network, deps);
+  const registry = t.registry;
+  return [
+    running,
+    ...ready,
+    checkContainerd(
+      node,
+      files.containerdConfig === undefined
+        ? undefined
+        : parseContainerdConfig(files.containerdConfig),
+    ),
+    ...t.expectedHosts.map((f) =>
+      checkHostsToml(node, f.hostDir, f.toml, own(files.hostsToml, f.hostDir), fix, write),
+    ),
+    ...(registry === undefined
+      ? []
+      : [resolves(registry.name, ["registry.running", "registry.network"])]),
+    ...t.caches.map((c) =>
+      resolves(c.name, [`cache.running@${c.name}`, `cache.network@${c.name}`]),
+    ),
+    checkPull(
+      node,
+      registry?.port === undefined ? undefined : `localhost:${registry.port}`,
+      own(found.pulls, node) ?? {},
+    ),
+  ];
+}
+
+/** The registry's and each cache's volume; a container gone with its volume is reported once. */
+function judgeVolumes(found: Found, t: Targets): Verdict[] {
+  const sizes = found.volumes ?? {};
+  const owners = [
+    ...(t.registry === undefined ? [] : [{ ...t.registry, owner: `registry ${t.registry.name}` }]),
+    ...t.caches.map((c) => ({ ...c, owner: `cache ${c.name}` })),
+  ];
+  return owners
+    .filter((o) => Object.hasOwn(sizes, o.volume) || o.container !== undefined)
+    .map((o) =>
+      checkVolume(
+        o.volume,
+        o.owner,
+        Object.hasOwn(sizes, o.volume) || found.volumes === null,
+        own(sizes, o.volume) ?? undefined,
+      ),
+    );
+}
