@@ -59,7 +59,12 @@ export function clusterCommand(
 ): command.local.Command {
   return scriptCommand(
     `${name}-cluster`,
-    clusterScript(config.clusterName, config.networkName, renderKindConfig(config)),
+    clusterScript(
+      config.clusterName,
+      config.networkName,
+      renderKindConfig(config),
+      config.nodeImage,
+    ),
     {
       parent,
       dependsOn,

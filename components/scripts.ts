@@ -238,13 +238,20 @@ export function registryContainerEnvironment(
  * Creates the kind cluster; deletes it on delete; an update (only the script text changed, the
  * config did not) checks it is still there.
  */
-export function clusterScript(cluster: string, network: string, kindConfig: string): Script {
+export function clusterScript(
+  cluster: string,
+  network: string,
+  kindConfig: string,
+  nodeImage?: string,
+): Script {
   return scriptSteps(
     { create: "cluster-create", update: "cluster-update", delete: "cluster-delete" },
     {
       CLUSTER: cluster,
       KIND_CONFIG: kindConfig,
       ...(network === "kind" ? {} : { KIND_EXPERIMENTAL_DOCKER_NETWORK: network }),
+      // Also in KIND_CONFIG; here so that the script can check it is there before kind runs.
+      ...(nodeImage === undefined ? {} : { NODE_IMAGE: nodeImage }),
     },
   );
 }

@@ -133,6 +133,15 @@ if printf '%s\n' "$clusters" | grep -Fqx -- "$CLUSTER"; then
   done
 fi
 
+# The node image, when the stack names one: pulled now, so that a wrong name is one line here
+# rather than kind's error in its log. (kind's own default is left to kind.)
+if [ -n "${NODE_IMAGE:-}" ] && ! docker image inspect "$NODE_IMAGE" >/dev/null 2>&1; then
+  if ! err=$(docker pull --quiet "$NODE_IMAGE" 2>&1 >/dev/null); then
+    say "the node image $NODE_IMAGE is not on this machine and could not be pulled (${err##*"$nl"}). Check nodeImage (kind's release notes list the images for each release), then run pulumi up again."
+    exit 1
+  fi
+fi
+
 config=$(mktemp)
 remove_config() { rm -f "$config"; }
 at_exit remove_config

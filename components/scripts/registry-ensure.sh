@@ -170,7 +170,7 @@ if [ "$create" = 1 ]; then
       if [ -n "$old" ]; then
         say "could not pull the image $IMAGE (${reason:-docker pull failed}); the $ROLE container $CONTAINER is left as it is, on image $found_image. Make $IMAGE available (docker pull $IMAGE) or set the image back to $found_image, then run pulumi up again."
       else
-        say "could not pull the image $IMAGE (${reason:-docker pull failed}); nothing was started. Make $IMAGE available (docker pull $IMAGE), then run pulumi up again."
+        say "the image $IMAGE is not on this machine and could not be pulled (${reason:-docker pull failed}); nothing was started. Check registryImage, or make $IMAGE available (docker pull $IMAGE), then run pulumi up again."
       fi
       exit 1
     fi
@@ -184,6 +184,7 @@ if [ "$create" = 1 ]; then
     fi
   else
     docker volume create --label "dev.pulumi-kind-dev.managed=true" "$VOLUME" >/dev/null
+    new_volume=1
   fi
   if [ -n "$old" ]; then
     docker rm -f "$old" >/dev/null 2>&1 || docker_down rm
@@ -219,16 +220,34 @@ if [ "$create" = 1 ]; then
   for name in $ENV_NAMES; do
     set -- "$@" --env "$name"
   done
-  if ! id=$(docker run "$@" "$IMAGE"); then
+  if ! err=$(docker run "$@" "$IMAGE" 2>&1 >/dev/null); then
     # Leave no half-made container behind that a later run would mistake for a good one: the
-    # one of that name with this run's fingerprint, no other.
+    # one of that name with this run's fingerprint, no other; and the volume this run made,
+    # still empty.
     id=$(container_id_exact "$CONTAINER") || exit 1
     if [ -n "$id" ] && [ "$(inspect '{{index .Config.Labels "dev.pulumi-kind-dev.spec"}}')" = "$SPEC" ]; then
       docker rm -f "$id" >/dev/null 2>&1 || true
     fi
-    say "could not start the $ROLE container $CONTAINER (see the docker error above)"
+    if [ "${new_volume:-0}" = 1 ]; then
+      docker volume rm "$VOLUME" >/dev/null 2>&1 || true
+    fi
+    case $err in
+    *"address already in use"* | *"port is already allocated"*)
+      bound=${PUBLISH%:*}
+      if [ "$ROLE" = registry ]; then
+        setting=registryPort
+      else
+        setting="the cache's hostPort"
+      fi
+      say "port ${bound##*:} on ${bound%:*} is taken by another program, so the $ROLE $CONTAINER cannot publish it. Stop that program or set $setting to a free port."
+      ;;
+    *)
+      say "could not start the $ROLE container $CONTAINER: ${err##*"$nl"}"
+      ;;
+    esac
     exit 1
   fi
+  id=$(container_id_exact "$CONTAINER") || exit 1
   started=1
   say "started the $ROLE container $CONTAINER; data on volume $VOLUME"
 fi

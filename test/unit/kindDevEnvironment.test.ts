@@ -320,6 +320,7 @@ nodes:
   - role: worker
     image: "kindest/node:v1.34.0"
 `,
+      NODE_IMAGE: "kindest/node:v1.34.0",
     });
     expect(cluster["create"]).toBe('exec /bin/sh -c "${KIND_DEV_CREATE:?}" cluster-create.sh');
     expect(cluster["update"]).toBe('exec /bin/sh -c "${KIND_DEV_UPDATE:?}" cluster-update.sh');

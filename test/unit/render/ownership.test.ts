@@ -694,7 +694,12 @@ describe("an image change (case 5)", () => {
       FAKE_PULL_EXIT: "1",
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("; nothing was started. Make registry:3 available");
+    expect(r.stderr).toContain(
+      "pulumi-kind-dev: the image registry:3 is not on this machine and could not be pulled (",
+    );
+    expect(r.stderr).toContain(
+      "; nothing was started. Check registryImage, or make registry:3 available",
+    );
     expect(acts(r.calls)).toEqual([["pull", "--quiet", "registry:3"]]);
   });
 });

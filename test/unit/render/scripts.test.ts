@@ -328,6 +328,34 @@ describe("cluster", () => {
   const kindCalls = (r: { calls: { tool: string; argv: string[] }[] }) =>
     r.calls.filter((c) => c.tool === "kind").map((c) => c.argv.slice(0, 4));
 
+  it("pulls a node image the stack names before kind runs; one that cannot be pulled is one line", () => {
+    const present = run(clusterScript("dev", "kind", config, "kindest/node:v1.34.0"), "create", {
+      FAKE_IMAGES: "kindest/node:v1.34.0",
+    });
+    expect(present.status).toBe(0);
+    expect(present.calls.filter((c) => c.argv[0] === "pull")).toEqual([]);
+    h.resetEngine();
+    const pulled = run(clusterScript("dev", "kind", config, "kindest/node:v1.34.0"), "create", {
+      FAKE_IMAGES: "",
+    });
+    expect(pulled.status).toBe(0);
+    expect(pulled.calls.find((c) => c.argv[0] === "pull")!.argv).toEqual([
+      "pull",
+      "--quiet",
+      "kindest/node:v1.34.0",
+    ]);
+    h.resetEngine();
+    const missing = run(clusterScript("dev", "kind", config, "kindest/node:v0.0.1"), "create", {
+      FAKE_IMAGES: "",
+      FAKE_PULL_EXIT: "1",
+    });
+    expect(missing.status).toBe(1);
+    expect(kindCalls(missing)).toEqual([["get", "clusters"]]);
+    expect(missing.stderr).toBe(
+      "pulumi-kind-dev: the node image kindest/node:v0.0.1 is not on this machine and could not be pulled (Error response from daemon: pull access denied for kindest/node:v0.0.1, repository does not exist or may require 'docker login'). Check nodeImage (kind's release notes list the images for each release), then run pulumi up again.\n",
+    );
+  });
+
   it("creates the cluster from the rendered config; kind's output goes to a log, not stdout", () => {
     const r = run(clusterScript("dev", "kind", config));
     expect(r.status).toBe(0);
@@ -838,8 +866,9 @@ describe("registry and cache containers", () => {
         "REGISTRY_STORAGE_DELETE_ENABLED",
         "registry:3",
       ],
+      PS,
     ]);
-    expect(r.calls.at(-1)!.envValues).toEqual({ REGISTRY_STORAGE_DELETE_ENABLED: "true" });
+    expect(r.calls.at(-2)!.envValues).toEqual({ REGISTRY_STORAGE_DELETE_ENABLED: "true" });
     expect(r.stderr).toBe(
       "pulumi-kind-dev: started the registry container kind-registry; data on volume kind-registry-data\n" +
         `pulumi-kind-dev: registry kind-registry answers at ${probeUrl}\n`,
@@ -917,17 +946,36 @@ describe("registry and cache containers", () => {
     expect(h.engine().containers.map((c) => c.running)).toEqual([true]);
   });
 
-  it("removes what a failed docker run left behind, by its ID, and fails", () => {
+  it("removes what a failed docker run left behind, by its ID, and the volume it made, and fails", () => {
     const r = run(registry(), "create", { ...NET, FAKE_RUN_EXIT: "125" });
     expect(r.status).toBe(1);
-    const removed = r.calls.at(-1)!.argv;
+    const removed = r.calls.at(-2)!.argv;
     expect(removed.slice(0, 2)).toEqual(["rm", "-f"]);
     expect(removed[2]).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.calls.at(-1)!.argv).toEqual(["volume", "rm", "kind-registry-data"]);
     expect(h.engine().containers).toEqual([]);
+    expect(h.engine().volumes).toEqual([]);
     expect(r.stderr).toBe(
-      "docker: Error response from daemon: driver failed programming external connectivity.\n" +
-        "pulumi-kind-dev: could not start the registry container kind-registry (see the docker error above)\n",
+      "pulumi-kind-dev: could not start the registry container kind-registry: docker: Error response from daemon: driver failed programming external connectivity.\n",
     );
+  });
+
+  it.each([
+    [
+      "another program",
+      "docker: Error response from daemon: driver failed programming external connectivity on endpoint kind-registry (0123): Error starting userland proxy: listen tcp4 127.0.0.1:5001: bind: address already in use.",
+    ],
+    [
+      "another container",
+      "docker: Error response from daemon: driver failed programming external connectivity on endpoint kind-registry (0123): Bind for 127.0.0.1:5001 failed: port is already allocated.",
+    ],
+  ])("names the port and the setting when %s holds the registry's port", (_who, error) => {
+    const r = run(registry(), "create", { ...NET, FAKE_RUN_EXIT: "125", FAKE_RUN_ERROR: error });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      "pulumi-kind-dev: port 5001 on 127.0.0.1 is taken by another program, so the registry kind-registry cannot publish it. Stop that program or set registryPort to a free port.\n",
+    );
+    expect(h.engine().containers).toEqual([]);
   });
 
   it("reuses a volume of its own and refuses anyone else's", () => {
