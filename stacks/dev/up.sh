@@ -125,7 +125,11 @@ if [[ $PULUMI_BACKEND_URL == file://* ]]; then
   mkdir -p "${PULUMI_BACKEND_URL#file://}"
 fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
-pulumi stack select --create "$stack" --non-interactive >/dev/null
+# Quiet unless it fails ("Created stack" is not news).
+if ! out=$(pulumi stack select --create "$stack" --non-interactive 2>&1); then
+  echo "$out" >&2
+  exit 1
+fi
 # --yes already skips the question; --skip-preview skips the second program run it would cost.
 # No progress dots: without a terminal they are lines of their own.
 pulumi up --yes --skip-preview --suppress-progress --non-interactive --stack "$stack" "${args[@]}" "$@"
