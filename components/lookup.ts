@@ -4,6 +4,7 @@
  * would log whatever a command prints, which must not include a kubeconfig.
  */
 import { execCommand as exec } from "./exec";
+import { LABEL_REPAIR } from "./render/containers";
 
 /**
  * Where a registry container stands: `present`; `missing` (its volume is there but the container
@@ -12,23 +13,34 @@ import { execCommand as exec } from "./exec";
  */
 export type ContainerState = "present" | "missing" | "absent" | "unknown";
 
-export async function containerState(container: string, volume: string): Promise<ContainerState> {
+export interface ContainerLookup {
+  readonly state: ContainerState;
+  /** A present container's LABEL_REPAIR; empty when it has none. */
+  readonly repair: string;
+}
+
+export async function lookupContainer(container: string, volume: string): Promise<ContainerLookup> {
   // Docker also takes the name as an ID prefix: only a container of that exact name counts.
   const inspect = await exec("docker", [
     "container",
     "inspect",
     "--format",
-    "{{.Name}}",
+    `{{.Name}} {{index .Config.Labels "${LABEL_REPAIR}"}}`,
     container,
   ]);
   if (inspect.missing) {
-    return "unknown";
+    return { state: "unknown", repair: "" };
   }
-  if (inspect.code === 0 && inspect.stdout.trim() === `/${container}`) {
-    return "present";
+  const [name = "", repair = ""] = inspect.stdout.trim().split(" ");
+  if (inspect.code === 0 && name === `/${container}`) {
+    return { state: "present", repair };
   }
   const vol = await exec("docker", ["volume", "inspect", "--format", "{{.Name}}", volume]);
-  return vol.code === 0 ? "missing" : "absent";
+  return { state: vol.code === 0 ? "missing" : "absent", repair: "" };
+}
+
+export async function containerState(container: string, volume: string): Promise<ContainerState> {
+  return (await lookupContainer(container, volume)).state;
 }
 
 /** The kubeconfig kind keeps for a cluster, for use from the host. */

@@ -1,7 +1,7 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedConfig, ResolvedCache } from "./config";
-import { containerState } from "./lookup";
+import { lookupContainer } from "./lookup";
 import type { ContainerSpec } from "./render/containers";
 import { scriptCommand } from "./scriptCommand";
 import { registryContainerLines, registryContainerScript } from "./scripts";
@@ -46,16 +46,17 @@ function registryContainer(
   parent: pulumi.Resource,
 ): command.local.Command {
   const removeOnDelete = !config.retainOnDestroy;
-  const state = pulumi.output(containerState(args.spec.name, args.spec.volume));
+  const found = pulumi.output(lookupContainer(args.spec.name, args.spec.volume));
   // Secret when credentials are given: pulumi.all carries their secretness to the environment,
   // script texts included.
-  const environment = pulumi.all([args.secretEnv ?? {}, state]).apply(
-    ([secretEnv, s]) =>
+  const environment = pulumi.all([args.secretEnv ?? {}, found]).apply(
+    ([secretEnv, { state: s, repair }]) =>
       registryContainerScript({
         spec: args.spec,
         probeUrl: args.probeUrl,
         secretEnv,
         state: s,
+        repairMark: repair,
         removeOnDelete,
         ownCluster: config.clusterName,
         owner: `${pulumi.getProject()}/${pulumi.getStack()}`,

@@ -162,6 +162,10 @@ export interface RegistryContainerScriptInput {
   readonly secretEnv: Readonly<Record<string, string>>;
   /** What the program's lookup found (lookup.ts). */
   readonly state: ContainerState;
+  /** The REPAIR value a present container was started with (its LABEL_REPAIR), if any. */
+  readonly repairMark?: string;
+  /** When a repair is due: makes its REPAIR value unlike any before. Default: now. */
+  readonly now?: Date;
   readonly removeOnDelete: boolean;
   /**
    * The stack's own kind cluster, deleted alongside on destroy: with removeOnDelete, its nodes
@@ -229,7 +233,15 @@ export function registryContainerEnvironment(
     // and flips this value; the changed environment updates the command in place, which runs
     // the ensure script again and brings the container back on its volume. (A trigger would
     // replace the command, and the delete step of a non-retained one would drop the volume.)
-    REPAIR: input.state === "missing" ? "recreate" : "ok",
+    // The script labels the container with the value it ran with, and the lookup reads it
+    // back, so the run after a repair sees the same value and changes nothing; each repair
+    // gets a value of its own (its time), so a second removal is seen too.
+    REPAIR:
+      input.state === "missing"
+        ? `recreate@${(input.now ?? new Date()).toISOString()}`
+        : input.state === "present" && input.repairMark
+          ? input.repairMark
+          : "ok",
     ...(input.removeOnDelete ? { OWN_CLUSTER: input.ownCluster ?? "" } : {}),
   };
 }

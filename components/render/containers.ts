@@ -19,6 +19,11 @@ export const LABEL_SPEC = "dev.pulumi-kind-dev.spec";
 export const LABEL_OWNER = "dev.pulumi-kind-dev.owner";
 /** The settings behind the fingerprint, readable (describeSettings): says what differs. */
 export const LABEL_SETTINGS = "dev.pulumi-kind-dev.settings";
+/**
+ * The REPAIR value (scripts.ts) the ensure script started the container with: the program's
+ * lookup reads it back, so the run after a repair changes nothing.
+ */
+export const LABEL_REPAIR = "dev.pulumi-kind-dev.repair";
 
 /** Port every registry container listens on inside the docker network. */
 export const REGISTRY_CONTAINER_PORT = 5000;

@@ -203,7 +203,8 @@ if [ "$create" = 1 ]; then
   fi
   set -- --detach --name "$CONTAINER" --restart always --network "$NETWORK" \
     --volume "$VOLUME:/var/lib/registry" --label "dev.pulumi-kind-dev.managed=true" \
-    --label "dev.pulumi-kind-dev.role=$ROLE" --label "dev.pulumi-kind-dev.spec=$SPEC"
+    --label "dev.pulumi-kind-dev.role=$ROLE" --label "dev.pulumi-kind-dev.spec=$SPEC" \
+    --label "dev.pulumi-kind-dev.repair=${REPAIR:-ok}"
   if [ -n "${OWNER:-}" ]; then
     set -- "$@" --label "dev.pulumi-kind-dev.owner=$OWNER"
   fi

@@ -10,7 +10,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe } from "vitest";
-import { containerState } from "../../components/lookup";
+import { lookupContainer } from "../../components/lookup";
 import { CERTS_D } from "../../components/render/containerd";
 import type { ContainerSpec } from "../../components/render/containers";
 import type { HostsFile } from "../../components/render/hostsToml";
@@ -165,7 +165,10 @@ export async function componentRegistryScript(
     spec,
     probeUrl: options.probeUrl,
     secretEnv: options.secretEnv ?? {},
-    state: await containerState(spec.name, spec.volume),
+    ...(await lookupContainer(spec.name, spec.volume).then((l) => ({
+      state: l.state,
+      repairMark: l.repair,
+    }))),
     removeOnDelete: options.removeOnDelete ?? false,
     ownCluster: options.ownCluster,
   });

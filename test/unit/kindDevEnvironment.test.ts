@@ -20,10 +20,15 @@ import {
 // Program-time lookups run docker and kind; here they answer from this table.
 const lookups = vi.hoisted(() => ({
   state: new Map<string, "present" | "missing" | "absent" | "unknown">(),
+  /** The REPAIR label of a present container. */
+  repair: new Map<string, string>(),
   kubeconfigReads: [] as string[],
 }));
 vi.mock("../../components/lookup", () => ({
-  containerState: async (container: string) => lookups.state.get(container) ?? "absent",
+  lookupContainer: async (container: string) => ({
+    state: lookups.state.get(container) ?? "absent",
+    repair: lookups.repair.get(container) ?? "",
+  }),
   readKubeconfig: async (cluster: string) => {
     lookups.kubeconfigReads.push(cluster);
     return FAKE_KUBECONFIG;
@@ -32,6 +37,7 @@ vi.mock("../../components/lookup", () => ({
 
 beforeEach(() => {
   lookups.state.clear();
+  lookups.repair.clear();
   lookups.kubeconfigReads.length = 0;
 });
 
@@ -254,10 +260,24 @@ describe("KindDevEnvironment under mocks", () => {
     lookups.state.set("kind-registry", "missing");
     lookups.state.set("kind-cache-docker-io", "present");
     await build({ clusterName: "dev" });
-    expect(inputsOf("dev-registry")["environment"]).toMatchObject({ REPAIR: "recreate" });
-    expect(inputsOf("dev-cache-docker-io")["environment"]).toMatchObject({ REPAIR: "ok" });
+    const repair = (name: string) =>
+      (inputsOf(name)["environment"] as Record<string, string>)["REPAIR"];
+    const first = repair("dev-registry");
+    expect(first).toMatch(/^recreate@\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(repair("dev-cache-docker-io")).toBe("ok");
     // An environment change updates in place; a trigger would replace (and delete) the container.
     expect(inputsOf("dev-registry")["triggers"]).toBeUndefined();
+    // The next run finds the container the repair started, labelled with that value: no change.
+    lookups.state.set("kind-registry", "present");
+    lookups.repair.set("kind-registry", first!);
+    await build({ clusterName: "dev" });
+    expect(repair("dev-registry")).toBe(first);
+    // Removed again: a value unlike the last one, so the script runs again.
+    lookups.state.set("kind-registry", "missing");
+    await new Promise((r) => setTimeout(r, 5));
+    await build({ clusterName: "dev" });
+    expect(repair("dev-registry")).toMatch(/^recreate@/);
+    expect(repair("dev-registry")).not.toBe(first);
   });
 
   it("creates the cluster once the registry and every cache run; node commands and the ConfigMap wait for it", async () => {

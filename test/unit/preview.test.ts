@@ -8,7 +8,7 @@ import { beforeAll, expect, it, vi } from "vitest";
 
 const reads = vi.hoisted(() => [] as string[]);
 vi.mock("../../components/lookup", () => ({
-  containerState: async () => "absent",
+  lookupContainer: async () => ({ state: "absent", repair: "" }),
   readKubeconfig: async (cluster: string) => {
     reads.push(cluster);
     return "kubeconfig";

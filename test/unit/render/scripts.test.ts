@@ -12,6 +12,7 @@ import {
   LABEL_OWNER,
   LABEL_ROLE,
   LABEL_SETTINGS,
+  LABEL_REPAIR,
   LABEL_SPEC,
   LABEL_UPSTREAM,
   REGISTRY_DATA_PATH,
@@ -857,6 +858,8 @@ describe("registry and cache containers", () => {
         "--label",
         `dev.pulumi-kind-dev.spec=${specHash(registrySpec)}`,
         "--label",
+        "dev.pulumi-kind-dev.repair=ok",
+        "--label",
         "dev.pulumi-kind-dev.owner=proj/dev",
         "--label",
         "dev.pulumi-kind-dev.settings=image=registry:3 network=kind volume=kind-registry-data publish=127.0.0.1:5001:5000 env.REGISTRY_STORAGE_DELETE_ENABLED=true",
@@ -1076,7 +1079,7 @@ describe("registry and cache containers", () => {
         );
         const dockerRun = r.calls.find((c) => c.argv[0] === "run")!;
         expect(dockerRun.argv.at(-1)).toBe(wanted);
-        expect(dockerRun.argv).toHaveLength(23);
+        expect(dockerRun.argv).toHaveLength(25);
       }),
       { numRuns: 25 },
     );
@@ -1247,7 +1250,7 @@ describe("registry and cache containers", () => {
         expect(arg("--volume")).toBe(`${volume}:/var/lib/registry`);
         expect(dockerRun.argv.at(-1)).toBe(image);
         expect(dockerRun.envValues!["REGISTRY_PROXY_PASSWORD"]).toBe(password);
-        expect(dockerRun.argv).toHaveLength(25);
+        expect(dockerRun.argv).toHaveLength(27);
       }),
       { numRuns: 30 },
     );
@@ -1285,7 +1288,15 @@ describe("the script files", () => {
   it("use no dev.pulumi-kind-dev label the TypeScript side does not know", () => {
     const labels = new Set(all.match(/dev\.pulumi-kind-dev\.[a-z]+/g));
     expect([...labels].sort()).toEqual(
-      [LABEL_MANAGED, LABEL_ROLE, LABEL_SPEC, LABEL_UPSTREAM, LABEL_OWNER, LABEL_SETTINGS].sort(),
+      [
+        LABEL_MANAGED,
+        LABEL_ROLE,
+        LABEL_SPEC,
+        LABEL_UPSTREAM,
+        LABEL_OWNER,
+        LABEL_SETTINGS,
+        LABEL_REPAIR,
+      ].sort(),
     );
   });
 
