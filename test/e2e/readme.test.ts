@@ -119,7 +119,7 @@ describe("the README's commands, literally", () => {
     work = path.join(work, "repo");
     // As empty as this machine allows: the registry image and the node image go, so the first
     // run makes both again (the Go build cache and the Debian packages stay).
-    tryRun("docker", ["image", "rm", "registry:3"]);
+    tryRun("docker", ["image", "rm", "-f", "registry:3"]);
     for (const image of run("docker", [
       "images",
       "--format",
@@ -127,7 +127,7 @@ describe("the README's commands, literally", () => {
       NODE_IMAGE_TAG,
     ]).split("\n")) {
       if (image !== "") {
-        tryRun("docker", ["image", "rm", image]);
+        tryRun("docker", ["image", "rm", "-f", image]);
       }
     }
   });
