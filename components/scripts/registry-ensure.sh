@@ -252,6 +252,21 @@ if [ "$create" = 1 ]; then
   started=1
   say "started the $ROLE container $CONTAINER; data on volume $VOLUME"
 fi
+# The registry has no authentication and allows deletes; a cache pulls with its credentials.
+if [ -n "$PUBLISH" ]; then
+  bound=${PUBLISH%:*}
+  case ${bound%:*} in
+  127.* | "[::1]") ;;
+  *)
+    if [ "$ROLE" = registry ]; then
+      exposed="anyone who reaches it can push, pull and delete images (no authentication, deletes enabled)"
+    else
+      exposed="anyone who reaches it can pull through it, with its upstream credentials if it has any (no authentication)"
+    fi
+    say "warning: the $ROLE $CONTAINER is published on $bound, not only on this machine: $exposed. Set bindAddress to 127.0.0.1 (the default) unless other machines must reach it, and then let a firewall admit only those."
+    ;;
+  esac
+fi
 if [ -n "$PROBE_URL" ]; then
   wait_until_it_answers
 elif [ "$started" = 1 ]; then

@@ -830,6 +830,26 @@ describe("registry and cache containers", () => {
     });
   }
 
+  it.each([
+    ["0.0.0.0", "0.0.0.0:5001"],
+    ["192.168.1.20", "192.168.1.20:5001"],
+    ["::", "[::]:5001"],
+  ])("warns what a registry published on %s exposes, and how to restrict it", (hostIp, bound) => {
+    const spec = registryContainerSpec({ ...REGISTRY_INPUT, hostIp });
+    const r = run(containerScript(spec, { probeUrl }), "create", NET);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(
+      `pulumi-kind-dev: warning: the registry kind-registry is published on ${bound}, not only on this machine: anyone who reaches it can push, pull and delete images (no authentication, deletes enabled). Set bindAddress to 127.0.0.1 (the default) unless other machines must reach it, and then let a firewall admit only those.\n`,
+    );
+  });
+
+  it.each(["127.0.0.1", "::1"])("says nothing of exposure on loopback (%s)", (hostIp) => {
+    const spec = registryContainerSpec({ ...REGISTRY_INPUT, hostIp });
+    const r = run(containerScript(spec, { probeUrl }), "create", NET);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toContain("warning");
+  });
+
   it("starts the registry on its volume with labels, publishes loopback, waits for /v2/", () => {
     const r = run(containerScript(registrySpec, { probeUrl, owner: "proj/dev" }), "create", NET);
     expect(r.status).toBe(0);
