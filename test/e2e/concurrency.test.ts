@@ -1,0 +1,165 @@
+/**
+ * Two terminals, two stacks, one `npm run up` each, at the same moment, on a real kind cluster:
+ *   1. both name the same cluster: one makes it; the other waits for it (the cluster's lock),
+ *      then refuses it as not its own. Nobody stops the other's kind, the cluster made is whole,
+ *      and there is one registry, adopted by the second stack, not made twice.
+ *   2. a third stack shares the cache of the first with another setting: refused with a message
+ *      naming both stacks and what differs; the cache is left as the first made it.
+ * Needs `npm run testbed:e2e`.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  freePort,
+  pulumiEnv,
+  REPO_DIR,
+  requireE2eBed,
+  run,
+  TOOLS_ENV,
+  tryRun,
+  WRAPPER_DIR,
+} from "../support/bed";
+
+const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
+const PID = process.pid;
+const NAMES = {
+  cluster: "kdev-cc",
+  network: "kdev-cc",
+  registry: "kdev-cc-registry",
+  cache: "kdev-cc-cache",
+};
+const STACKS = [`cc-a-${PID}`, `cc-b-${PID}`, `cc-c-${PID}`] as const;
+
+let backend: string;
+let port: number;
+let upstreamPort: number;
+
+function stackFile(stack: string): string {
+  return path.join(REPO_DIR, "stacks/dev", `Pulumi.${stack}.yaml`);
+}
+
+/** The user's stack file: the same names for every stack, the cache's ttl as given. */
+function writeStack(stack: string, ttl: string): void {
+  const caches = JSON.stringify([
+    {
+      upstreamHost: "docker.io",
+      remoteUrl: `http://127.0.0.1:${upstreamPort}`,
+      containerName: NAMES.cache,
+      ttl,
+    },
+  ]);
+  writeFileSync(
+    stackFile(stack),
+    [
+      "config:",
+      `  kind-dev:clusterName: ${NAMES.cluster}`,
+      `  kind-dev:networkName: ${NAMES.network}`,
+      `  kind-dev:registryName: ${NAMES.registry}`,
+      `  kind-dev:registryPort: ${port}`,
+      `  kind-dev:nodeImage: ${NODE_IMAGE}`,
+      `  kind-dev:caches: '${caches}'`,
+      "",
+    ].join("\n"),
+  );
+}
+
+/** `npm run up` for one stack, as a user's terminal runs it; resolves when it exits. */
+function npmRunUp(stack: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", "npm run up 2>&1"], {
+      cwd: REPO_DIR,
+      env: { ...TOOLS_ENV, ...pulumiEnv(backend, `${WRAPPER_DIR}:`), KIND_DEV_STACK: stack },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+function containersNamed(name: string): string[] {
+  return run("docker", ["ps", "-a", "--filter", `name=^/${name}$`, "--format", "{{.ID}}"])
+    .split("\n")
+    .filter((l) => l !== "");
+}
+
+describe("two pulumi up at once", () => {
+  beforeAll(async () => {
+    requireE2eBed(NODE_IMAGE);
+    backend = mkdtempSync(path.join(os.tmpdir(), "kind-dev-cc-"));
+    port = await freePort();
+    // The cache's upstream: nothing answers there; the cache only has to exist.
+    upstreamPort = await freePort();
+  });
+
+  afterAll(() => {
+    tryRun("kind", ["delete", "cluster", "--name", NAMES.cluster]);
+    for (const name of [NAMES.registry, NAMES.cache]) {
+      tryRun("docker", ["rm", "-f", name]);
+      tryRun("docker", ["volume", "rm", `${name}-data`]);
+    }
+    tryRun("docker", ["network", "rm", NAMES.network]);
+    for (const stack of STACKS) {
+      rmSync(stackFile(stack), { force: true });
+    }
+    rmSync(backend, { recursive: true, force: true });
+  });
+
+  it("the same cluster from two stacks: one makes it, the other waits and refuses; nothing is killed", async () => {
+    writeStack(STACKS[0], "72h");
+    writeStack(STACKS[1], "72h");
+    const [a, b] = await Promise.all([npmRunUp(STACKS[0]), npmRunUp(STACKS[1])]);
+    const results = [a, b];
+    const winners = results.filter((r) => r.code === 0);
+    const losers = results.filter((r) => r.code !== 0);
+    expect(winners, `${a.output}\n-----\n${b.output}`).toHaveLength(1);
+    expect(losers).toHaveLength(1);
+    expect(losers[0]!.output).toContain(
+      `pulumi-kind-dev: a kind cluster named ${NAMES.cluster} already exists and is not in this stack`,
+    );
+    for (const r of results) {
+      expect(r.output).not.toContain("stopping kind");
+      expect(r.output).not.toContain("left from an interrupted run");
+    }
+    // The cluster the winner made is whole and running; one registry, one cache.
+    expect(run("kind", ["get", "nodes", "--name", NAMES.cluster]).trim()).toBe(
+      `${NAMES.cluster}-control-plane`,
+    );
+    expect(
+      run("docker", [
+        "inspect",
+        "-f",
+        "{{.State.Running}}",
+        `${NAMES.cluster}-control-plane`,
+      ]).trim(),
+    ).toBe("true");
+    expect(containersNamed(NAMES.registry)).toHaveLength(1);
+    expect(containersNamed(NAMES.cache)).toHaveLength(1);
+  });
+
+  it("a shared cache with other settings: refused, naming both stacks; the cache is left as it was", async () => {
+    const before = containersNamed(NAMES.cache);
+    writeStack(STACKS[2], "24h");
+    const c = await npmRunUp(STACKS[2]);
+    expect(c.code, c.output).not.toBe(0);
+    expect(c.output).toMatch(
+      new RegExp(
+        `the cache container ${NAMES.cache} was created by kind-dev/cc-[ab]-${PID} with other settings than kind-dev/${STACKS[2]} asks for \\(env\\.REGISTRY_PROXY_TTL 72h -> 24h\\)`,
+      ),
+    );
+    expect(containersNamed(NAMES.cache)).toEqual(before);
+    expect(
+      run("docker", [
+        "inspect",
+        "-f",
+        '{{index .Config.Labels "dev.pulumi-kind-dev.owner"}}',
+        NAMES.cache,
+      ]).trim(),
+    ).toMatch(new RegExp(`^kind-dev/cc-[ab]-${PID}$`));
+  });
+});
