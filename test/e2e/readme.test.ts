@@ -156,6 +156,16 @@ describe("the README's commands, literally", () => {
         tryRun("docker", ["volume", "rm", `${name}-data`]);
       }
     }
+    const network = tryRun("docker", [
+      "network",
+      "inspect",
+      "-f",
+      '{{index .Labels "dev.pulumi-kind-dev.managed"}}',
+      DEV.network,
+    ]);
+    if (network.ok && network.out.trim() === "true") {
+      tryRun("docker", ["network", "rm", DEV.network]);
+    }
     if (work) {
       rmSync(path.dirname(work), { recursive: true, force: true });
     }
