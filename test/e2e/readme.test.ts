@@ -186,6 +186,7 @@ describe("the README's commands, literally", () => {
   });
 
   it("npm ci && npm test", async () => {
+    // vitest colours its summary.
     const summary = (await ok("npm ci && npm test")).replace(/\x1b\[[0-9;]*m/g, "");
     expect(summary).toMatch(/Tests\s+\d+ passed \(\d+\)/);
   });
