@@ -6,6 +6,12 @@
 import { isIP } from "node:net";
 
 export class KindDevArgumentError extends Error {
+  /**
+   * The mark of Pulumi's RunError (without importing the SDK, which the doctor must not load):
+   * the engine prints the message alone, not the program's stack trace.
+   */
+  readonly __pulumiRunError = true;
+
   constructor(field: string, value: unknown, allowed: string) {
     super(`KindDevEnvironment: invalid ${field} ${show(value)}: ${allowed}`);
     this.name = "KindDevArgumentError";

@@ -246,6 +246,18 @@ describeDocker("the first failures a user meets, through npm run up", () => {
     expect((await docker(["inspect", "-f", "{{.State.Status}}", node])).trim()).toBe("created");
   });
 
+  it("networkName host (issue #19, case 4): refused before anything is created", async () => {
+    const result = await up({ networkName: "host" });
+    expectShort(
+      result,
+      'KindDevEnvironment: invalid networkName "host": is one of Docker\'s predefined networks',
+    );
+    // The message alone, no stack trace; nothing of the component was made.
+    expect(result.output).not.toMatch(/^\s+at /m);
+    expect(result.output).not.toContain("dev-network");
+    expect((await dockerResult(["container", "inspect", names.registry])).code).not.toBe(0);
+  });
+
   it("a node image that does not exist: named before kind runs", async () => {
     const image = `kind-dev-test.invalid/node:${id}`;
     const result = await up({ nodeImage: image });
