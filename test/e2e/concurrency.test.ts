@@ -7,13 +7,13 @@
  *      naming both stacks and what differs; the cache is left as the first made it.
  * Needs `npm run testbed:e2e`.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   freePort,
+  npmRunUp,
   pulumiEnv,
   REPO_DIR,
   requireE2eBed,
@@ -66,19 +66,12 @@ function writeStack(stack: string, ttl: string): void {
   );
 }
 
-/** `npm run up` for one stack, as a user's terminal runs it; resolves when it exits. */
-function npmRunUp(stack: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", "npm run up 2>&1"], {
-      cwd: REPO_DIR,
-      env: { ...TOOLS_ENV, ...pulumiEnv(backend, `${WRAPPER_DIR}:`), KIND_DEV_STACK: stack },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+/** `npm run up` for one stack, as a user's terminal runs it. */
+function up(stack: string): Promise<{ code: number; output: string }> {
+  return npmRunUp({
+    ...TOOLS_ENV,
+    ...pulumiEnv(backend, `${WRAPPER_DIR}:`),
+    KIND_DEV_STACK: stack,
   });
 }
 
@@ -113,7 +106,7 @@ describe("two pulumi up at once", () => {
   it("the same cluster from two stacks: one makes it, the other waits and refuses; nothing is killed", async () => {
     writeStack(STACKS[0], "72h");
     writeStack(STACKS[1], "72h");
-    const [a, b] = await Promise.all([npmRunUp(STACKS[0]), npmRunUp(STACKS[1])]);
+    const [a, b] = await Promise.all([up(STACKS[0]), up(STACKS[1])]);
     const results = [a, b];
     const winners = results.filter((r) => r.code === 0);
     const losers = results.filter((r) => r.code !== 0);
@@ -145,7 +138,7 @@ describe("two pulumi up at once", () => {
   it("a shared cache with other settings: refused, naming both stacks; the cache is left as it was", async () => {
     const before = containersNamed(NAMES.cache);
     writeStack(STACKS[2], "24h");
-    const c = await npmRunUp(STACKS[2]);
+    const c = await up(STACKS[2]);
     expect(c.code, c.output).not.toBe(0);
     expect(c.output).toMatch(
       new RegExp(

@@ -21,6 +21,7 @@ import {
   REPO_DIR,
   runId,
 } from "./helpers";
+import { npmRunUp } from "../support/bed";
 import { FAILURES, type FailureValues } from "../support/failures";
 
 /**
@@ -33,26 +34,6 @@ const SCREEN = { lines: 40, bytes: 4096 };
 interface UpResult {
   readonly code: number;
   readonly output: string;
-}
-
-/** `npm run up` in the repository, as a user runs it, with stdout and stderr interleaved. */
-function npmRunUp(env: Readonly<Record<string, string>>): Promise<UpResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", "npm run up 2>&1"], {
-      cwd: REPO_DIR,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, output });
-    });
-  });
 }
 
 describeDocker("the first failures a user meets, through npm run up", () => {
@@ -91,7 +72,10 @@ describeDocker("the first failures a user meets, through npm run up", () => {
         .map(([k, v]) => `  kind-dev:${k}: ${typeof v === "number" ? v : JSON.stringify(v)}\n`)
         .join("")}`,
     );
-    const result = await npmRunUp({ ...pulumiEnv(backend), KIND_DEV_STACK: stack, ...env });
+    const result = await npmRunUp(
+      { ...process.env, ...pulumiEnv(backend), KIND_DEV_STACK: stack, ...env },
+      300_000,
+    );
     return result;
   }
 

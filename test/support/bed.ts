@@ -174,6 +174,33 @@ export function runAsync(
 }
 
 /**
+ * `npm run up` in the repository, as a user's terminal runs it, with `env` as its whole
+ * environment: its status and its output, stdout and stderr interleaved. Killed after
+ * `timeoutMs`.
+ */
+export function npmRunUp(
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 600_000,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", "npm run up 2>&1"], {
+      cwd: REPO_DIR,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+/**
  * A plain registry:2 on `network`, published on 127.0.0.1:`port`, standing in for Docker Hub (or
  * another upstream); returns once it answers. `restartAlways`: it comes back with the daemon, as
  * the real upstream stays reachable across a local Docker restart.
