@@ -1,3 +1,4 @@
+/** components/lookup.ts: what the program asks docker and kind, against the fakes. */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -44,13 +45,13 @@ describe("containerState", () => {
 
   it("is present when the container exists", async () => {
     withTools("docker");
-    process.env["FAKE_CONTAINER_IMAGE"] = "registry:2";
+    process.env["FAKE_STATE"] = JSON.stringify({ containers: [{ name: "kind-registry" }] });
     expect(await containerState("kind-registry", "kind-registry-data")).toBe("present");
   });
 
   it("is missing when only the volume is left", async () => {
     withTools("docker");
-    process.env["FAKE_VOLUME_EXISTS"] = "1";
+    process.env["FAKE_STATE"] = JSON.stringify({ volumes: [{ name: "kind-registry-data" }] });
     expect(await containerState("kind-registry", "kind-registry-data")).toBe("missing");
   });
 
