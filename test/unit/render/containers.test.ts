@@ -1,16 +1,11 @@
 /** components/render/containers.ts: the registry and cache containers as plain data. */
 import { describe, expect, it } from "vitest";
-import {
-  cacheContainerSpec,
-  describeSettings,
-  envList,
-  registryContainerSpec,
-} from "../../../components/render/containers";
+import * as specs from "../../../components/render/containers";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 
 describe("container specs", () => {
   it("registry: loopback port, delete enabled, labels, named volume", () => {
-    expect(registryContainerSpec(REGISTRY_INPUT)).toEqual({
+    expect(specs.registryContainerSpec(REGISTRY_INPUT)).toEqual({
       role: "registry",
       name: "kind-registry",
       image: "registry:3",
@@ -24,7 +19,7 @@ describe("container specs", () => {
   });
 
   it("cache: proxy mode, optional TTL, unpublished unless a host port is given", () => {
-    const plain = cacheContainerSpec(DOCKER_HUB_CACHE_INPUT);
+    const plain = specs.cacheContainerSpec(DOCKER_HUB_CACHE_INPUT);
     expect(plain.env).toEqual({
       REGISTRY_PROXY_REMOTEURL: "https://registry-1.docker.io",
       REGISTRY_STORAGE_DELETE_ENABLED: "true",
@@ -35,8 +30,12 @@ describe("container specs", () => {
       "dev.pulumi-kind-dev.role": "cache",
       "dev.pulumi-kind-dev.upstream": "docker.io",
     });
-    const published = cacheContainerSpec({ ...DOCKER_HUB_CACHE_INPUT, ttl: "72h", hostPort: 5002 });
-    expect(envList(published.env)).toEqual([
+    const published = specs.cacheContainerSpec({
+      ...DOCKER_HUB_CACHE_INPUT,
+      ttl: "72h",
+      hostPort: 5002,
+    });
+    expect(specs.envList(published.env)).toEqual([
       "REGISTRY_PROXY_REMOTEURL=https://registry-1.docker.io",
       "REGISTRY_PROXY_TTL=72h",
       "REGISTRY_STORAGE_DELETE_ENABLED=true",
@@ -45,7 +44,7 @@ describe("container specs", () => {
   });
 
   it("describes a container's settings in words the script can compare", () => {
-    expect(describeSettings(registryContainerSpec(REGISTRY_INPUT))).toBe(
+    expect(specs.describeSettings(specs.registryContainerSpec(REGISTRY_INPUT))).toBe(
       "image=registry:3 network=kind volume=kind-registry-data publish=127.0.0.1:5001:5000 env.REGISTRY_STORAGE_DELETE_ENABLED=true",
     );
   });

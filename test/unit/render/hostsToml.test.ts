@@ -3,20 +3,16 @@ import * as fc from "fast-check";
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../../components/config";
-import {
-  planHostsFiles,
-  renderMirrorHostsToml,
-  renderRegistryHostsToml,
-} from "../../../components/render/hostsToml";
+import * as hostsToml from "../../../components/render/hostsToml";
 import { DEFAULT_HOSTS_FILES, DOCKER_IO_TOML, REGISTRY_TOML } from "../fixtures";
 
 describe("hosts.toml", () => {
   it("maps the push registry host to the registry container", () => {
-    expect(renderRegistryHostsToml("http://kind-registry:5000")).toBe(REGISTRY_TOML);
+    expect(hostsToml.renderRegistryHostsToml("http://kind-registry:5000")).toBe(REGISTRY_TOML);
   });
 
   it("puts the cache first for pull and resolve and keeps the upstream as server", () => {
-    const toml = renderMirrorHostsToml(
+    const toml = hostsToml.renderMirrorHostsToml(
       "https://registry-1.docker.io",
       "http://kind-cache-docker-io:5000",
     );
@@ -30,7 +26,7 @@ describe("hosts.toml", () => {
   it("keeps its structure whatever the endpoint strings contain (property)", () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 }), (server, host) => {
-        expect(parseToml(renderMirrorHostsToml(server, host))).toEqual({
+        expect(parseToml(hostsToml.renderMirrorHostsToml(server, host))).toEqual({
           server,
           host: { [host]: { capabilities: ["pull", "resolve"] } },
         });
@@ -40,6 +36,6 @@ describe("hosts.toml", () => {
   });
 
   it("plans both of the registry's hosts, then one file per cached upstream", () => {
-    expect(planHostsFiles(resolveConfig({}))).toEqual(DEFAULT_HOSTS_FILES);
+    expect(hostsToml.planHostsFiles(resolveConfig({}))).toEqual(DEFAULT_HOSTS_FILES);
   });
 });
