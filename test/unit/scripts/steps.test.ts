@@ -53,35 +53,19 @@ describe("the command line of a step", () => {
     "",
   ].join("\n");
   const unset = "/bin/sh: 1: KIND_DEV_CREATE: parameter not set or null\n";
+  const unbound = "NOT_SET: parameter not set\n";
+  const written = 'a "quoted" sub tick\nx.sh\n$HOME ${X:-} `x` \\\ntrap ran\n';
 
   it.each([
+    ["passes the exit status on", "set -eu\necho started >&2\nexit 7\n", 7, "", "started\n"],
+    ["stops at a failure (set -e)", "set -eu\necho before\nfalse\necho after\n", 1, "before\n", ""],
+    ["names script and line (set -u)", 'set -eu\necho "$NOT_SET"\n', 2, "", `x.sh: 2: ${unbound}`],
     [
-      "passes the script's exit status on",
-      "set -eu\necho started >&2\nexit 7\n",
-      7,
-      "",
-      "started\n",
-    ],
-    [
-      "stops at the first command that fails (set -e)",
-      "set -eu\necho before\nfalse\necho after\n",
-      1,
-      "before\n",
-      "",
-    ],
-    [
-      "fails on an unset variable, naming the script and its line (set -u)",
-      'set -eu\necho "$NOT_SET"\n',
-      2,
-      "",
-      "x.sh: 2: NOT_SET: parameter not set\n",
-    ],
-    [
-      "names the script in the shell's own errors",
-      "set -eu\nno-such-command\necho after\n",
+      "names the script in shell errors",
+      "set -eu\nnope\necho after\n",
       127,
       "",
-      "x.sh: 2: no-such-command: not found\n",
+      "x.sh: 2: nope: not found\n",
     ],
     ["runs nothing when the variable is empty", "", 2, "", unset],
     ["runs nothing when the variable is missing", undefined, 2, "", unset],
@@ -89,7 +73,7 @@ describe("the command line of a step", () => {
       "runs the text as written: quotes, substitutions, here-documents, an EXIT trap",
       script,
       0,
-      'a "quoted" sub tick\nx.sh\n$HOME ${X:-} `x` \\\ntrap ran\n',
+      written,
       "",
     ],
   ])("%s", (_what, text, status, stdout, stderr) => {
