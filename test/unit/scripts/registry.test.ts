@@ -705,7 +705,7 @@ describe("registry-remove", () => {
       `pulumi-kind-dev: the Docker daemon does not answer ('${failed}' failed); start Docker and retry\n`,
     );
     expect(acts(r.calls)).toEqual([]);
-    h.sh("docker version >/dev/null", both);
+    h.sh("docker ps -a --format x >/dev/null", both);
     expect(h.engine().containers.map((c) => c.name)).toEqual([CACHE_SPEC.name]);
     expect(h.engine().volumes.map((v) => v.name)).toEqual([CACHE_SPEC.volume]);
   });
