@@ -44,7 +44,7 @@ function environment(): Results["environment"] {
   return {
     machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, kernel ${os.release()}`,
     Docker: first(run("docker", ["version", "-f", "{{.Server.Version}}"])),
-    "registry image": `${registryImage} (${first(tryRun("docker", ["run", "--rm", registryImage, "--version"]).out).replace(/^\S*registry /, "")})`,
+    "registry image": `${registryImage} (${first(tryRun("docker", ["run", "--rm", "--network", "none", registryImage, "--version"]).out).replace(/^\S*registry /, "")})`,
     kind: first(run("kind", ["version"])),
     "node image": `${ctx.NODE_IMAGE} (${first(run("docker", ["image", "inspect", "-f", "{{.Id}}", ctx.NODE_IMAGE])).slice(7, 19)})`,
     "Pulumi CLI": first(run("pulumi", ["version"])),

@@ -84,7 +84,7 @@ export function phases(r: Results, what: string): [string, number][] {
   const res = (u: Up) => u.trace.cli - u.trace.toProgram - u.trace.programLoad - u.trace.finish;
   return [
     ["npm, stacks/dev/up.sh and `pulumi stack select`", m((u) => u.wall - u.trace.cli)],
-    ["`pulumi up`: CLI start until node runs the program", m((u) => u.trace.toProgram)],
+    ["CLI start until node runs the program", m((u) => u.trace.toProgram)],
     [
       "program load: node, @pulumi/pulumi, the program, until the component registers",
       m((u) => u.trace.programLoad),
