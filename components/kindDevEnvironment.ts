@@ -3,10 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { KindDevEnvironmentArgs } from "./args";
 import { createCluster } from "./cluster";
 import { resolveConfig } from "./config";
-import { createHostsToml } from "./hostsToml";
+import { createHostsToml } from "./nodeHosts";
 import { createNetwork } from "./network";
 import { createRegistries } from "./registries";
-import { createRegistryHosting } from "./registryHosting";
+import { createRegistryHosting } from "./configMap";
 
 export type { CacheArgs, KindDevEnvironmentArgs, PortMappingArgs } from "./args";
 

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { type Exec, type ExecResult, lastLine } from "../exec";
 import { CERTS_D } from "../render/containerd";
-import { LABEL_MANAGED } from "../render/containers";
+import { LABEL_MANAGED } from "../render/containerSpecs";
 import { LOCAL_REGISTRY_HOSTING as CM } from "../render/localRegistryHosting";
 import {
   checkTool,

@@ -7,7 +7,7 @@
  * (`--delete-untagged`) only with --untagged: a digest an older deployment or a rollback still
  * names is often untagged.
  */
-import { LABEL_MANAGED, LABEL_ROLE, REGISTRY_CONTAINER_PORT } from "../render/containers";
+import { LABEL_MANAGED, LABEL_ROLE, REGISTRY_CONTAINER_PORT } from "../render/containerSpecs";
 import { dataVolume, publishedPort, registryUrl } from "./environment";
 import { type Exec, execCommand, lastLine } from "../exec";
 import { type ContainerInfo, own, parseContainers, parseLines } from "./parse";

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
 import { listHostsArgv } from "../../components/doctor/facts";
 import { parseHostsList } from "../../components/doctor/parse";
-import { createHostsToml } from "../../components/hostsToml";
+import { createHostsToml } from "../../components/nodeHosts";
 import { planHostsFiles } from "../../components/render/hostsToml";
 import type { KindDevEnvironmentArgs } from "../../components/args";
 import {

@@ -3,7 +3,7 @@
  * recorded.ts: healthy, and with one fault at a time.
  */
 import { describe, expect, it } from "vitest";
-import { hostSlug } from "../../../components/config";
+import { hostSlug } from "../../../components/render/text";
 import { hostsScript } from "../../../components/scripts";
 import {
   CACHE,

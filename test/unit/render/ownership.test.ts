@@ -24,7 +24,7 @@ import {
   LABEL_SPEC,
   registryContainerSpec,
   specHash,
-} from "../../../components/render/containers";
+} from "../../../components/render/containerSpecs";
 import {
   clusterScript,
   networkScript,

@@ -7,7 +7,7 @@ import {
   cacheContainerSpec,
   envList,
   registryContainerSpec,
-} from "../../../components/render/containers";
+} from "../../../components/render/containerSpecs";
 import {
   renderMirrorHostsToml,
   renderRegistryHostsToml,
@@ -158,9 +158,7 @@ describe("local-registry-hosting", () => {
   it("renders the four KEP-1755 fields", () => {
     const yaml = renderLocalRegistryHosting({
       host: "localhost:5001",
-      hostFromContainerRuntime: "localhost:5001",
       hostFromClusterNetwork: "kind-registry:5000",
-      help: "https://kind.sigs.k8s.io/docs/user/local-registry/",
     });
     expect(yaml).toBe(
       `host: "localhost:5001"

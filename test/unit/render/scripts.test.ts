@@ -18,7 +18,7 @@ import {
   REGISTRY_DATA_PATH,
   registryContainerSpec,
   specHash,
-} from "../../../components/render/containers";
+} from "../../../components/render/containerSpecs";
 import type { HostsFile } from "../../../components/render/hostsToml";
 import {
   clusterScript,
@@ -33,7 +33,7 @@ import {
   scriptSteps,
   stepLine,
 } from "../../../components/scripts";
-import type { ContainerSpec } from "../../../components/render/containers";
+import type { ContainerSpec } from "../../../components/render/containerSpecs";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 import { acts, fakeId, scriptHarness, seed } from "./harness";
 
