@@ -8,7 +8,7 @@ import type { ResolvedConfig } from "./config";
 import { LOCAL_REGISTRY_HOSTING, renderLocalRegistryHosting } from "./render/localRegistryHosting";
 
 /** The ConfigMap, through the cluster's provider, once the registry it names runs. */
-export function createRegistryHosting(
+export function createConfigMap(
   name: string,
   config: ResolvedConfig,
   dependsOn: readonly pulumi.Resource[],
