@@ -203,7 +203,7 @@ export async function gather(
       nodeFiles,
     };
   } finally {
-    reader?.cleanup();
+    reader?.cleanup?.();
   }
   return {
     requested,
@@ -390,7 +390,8 @@ interface ClusterReader {
   /** Runs kubectl with these arguments against the cluster; absent when nothing can. */
   readonly kubectl?: (args: readonly string[]) => Promise<ExecResult>;
   readonly source: KubeconfigSource;
-  readonly cleanup: () => void;
+  /** Removes the kubeconfig file written for kind's kubeconfig. */
+  readonly cleanup?: () => void;
 }
 
 /**
@@ -405,14 +406,12 @@ async function clusterReader(
   hostKubectl: boolean,
   nodes: readonly string[],
 ): Promise<ClusterReader> {
-  const none = () => undefined;
   const withFile = (file: string) => (args: readonly string[]) =>
     exec("kubectl", ["--kubeconfig", file, "--request-timeout", "20s", ...args]);
   if (kubeconfig !== undefined && hostKubectl) {
     return {
       kubectl: withFile(kubeconfig),
       source: { from: "flag", file: kubeconfig },
-      cleanup: none,
     };
   }
   let kindError: string | undefined;
@@ -434,14 +433,12 @@ async function clusterReader(
   if (controlPlane === undefined) {
     return {
       source: { from: "none", error: kindError ?? "no kubectl on PATH and no control-plane node" },
-      cleanup: none,
     };
   }
   const admin = ["--kubeconfig", "/etc/kubernetes/admin.conf", "--request-timeout", "20s"];
   return {
     kubectl: (args) => exec("docker", ["exec", controlPlane, "kubectl", ...admin, ...args]),
     source: { from: "control-plane", node: controlPlane, ...(kindError ? { kindError } : {}) },
-    cleanup: none,
   };
 }
 
