@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { KindDevEnvironmentArgs } from "../../components/args";
-import { hostSlug, resolveConfig } from "../../components/config";
+import { resolveConfig } from "../../components/config";
+import { hostSlug } from "../../components/render/text";
 import * as v from "../../components/validate";
 
 const E = "KindDevEnvironment: invalid";

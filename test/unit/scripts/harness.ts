@@ -20,7 +20,7 @@ import {
   LABEL_SPEC,
   registryContainerSpec,
   specHash,
-} from "../../../components/render/containers";
+} from "../../../components/render/containerSpecs";
 import { registryContainerScript, type Script, type Step } from "../../../components/scripts";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 

@@ -1,6 +1,6 @@
 /** scripts/network-ensure.sh and scripts/network-remove.sh. */
 import { describe, expect, it } from "vitest";
-import { LABEL_MANAGED } from "../../../components/render/containers";
+import { LABEL_MANAGED } from "../../../components/render/containerSpecs";
 import { networkScript } from "../../../components/scripts";
 import { acts, fakeId, NET, NETWORK_LS, OURS, scriptHarness, seed } from "./harness";
 

@@ -18,7 +18,7 @@ import {
   LABEL_SPEC,
   registryContainerSpec,
   specHash,
-} from "../../../components/render/containers";
+} from "../../../components/render/containerSpecs";
 import { registryContainerScript } from "../../../components/scripts";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 import {

@@ -16,7 +16,7 @@ import {
   LABEL_SPEC,
   LABEL_UPSTREAM,
   REGISTRY_DATA_PATH,
-} from "../../../components/render/containers";
+} from "../../../components/render/containerSpecs";
 import {
   hostsEnvironment,
   hostsFileEnvName,

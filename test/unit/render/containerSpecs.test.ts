@@ -1,6 +1,6 @@
 /** components/render/containers.ts: the registry and cache containers as plain data. */
 import { describe, expect, it } from "vitest";
-import * as specs from "../../../components/render/containers";
+import * as specs from "../../../components/render/containerSpecs";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 
 describe("container specs", () => {
