@@ -10,7 +10,6 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { LOCAL_REGISTRY_HOSTING } from "../../components/render/localRegistryHosting";
 import { REPO_DIR, run, tryRun } from "../support/bed";
 import { daemonSetManifest, podManifest } from "../support/kube";
 import {
@@ -141,16 +140,7 @@ describe("end to end: pulumi up, workloads, destroy, warm recreate, faults", () 
       .replace(/^ {4}/gm, "")
       .replaceAll("localhost:5001", `localhost:${env.registryPort}`)
       .replaceAll("kind-registry:5000", `${env.registry}:5000`);
-    const data = dev.kube.kubectl(
-      "get",
-      "configmap",
-      "-n",
-      LOCAL_REGISTRY_HOSTING.namespace,
-      LOCAL_REGISTRY_HOSTING.name,
-      "-o",
-      "jsonpath={.data.localRegistryHosting\\.v1}",
-    );
-    expect(data).toBe(expected);
+    expect(dev.kube.registryHosting()).toBe(expected);
   });
 
   step("4b. Tilt's own KEP-1755 reader finds the registry with no setting", async () => {

@@ -21,7 +21,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { LOCAL_REGISTRY_HOSTING } from "../../components/render/localRegistryHosting";
 import {
   BED_BIN,
   freePort,
@@ -183,17 +182,7 @@ describe("workflows: Tilt, in-cluster builds, four upstreams, two clusters, faul
       const craneRef = `localhost:${env.registryPort}/tools/crane:v0.22.1`;
       run("docker", ["tag", CRANE_IMAGE, craneRef]);
       run("docker", ["push", craneRef]);
-      const hosting = parseYaml(
-        devKube.kubectl(
-          "get",
-          "configmap",
-          "-n",
-          LOCAL_REGISTRY_HOSTING.namespace,
-          LOCAL_REGISTRY_HOSTING.name,
-          "-o",
-          "jsonpath={.data.localRegistryHosting\\.v1}",
-        ),
-      ) as { hostFromClusterNetwork: string };
+      const hosting = parseYaml(devKube.registryHosting()) as { hostFromClusterNetwork: string };
       const inCluster = hosting.hostFromClusterNetwork;
       expect(inCluster).toBe(`${REGISTRY}:5000`);
 

@@ -3,6 +3,7 @@
  * files share about clusters and workloads. Uses the test bed's tools (TOOLS_ENV).
  */
 import { it, onTestFailed, type TestContext } from "vitest";
+import { LOCAL_REGISTRY_HOSTING } from "../../components/render/localRegistryHosting";
 import { run, tryRun, waitFor } from "./bed";
 
 /** kubectl with one kubeconfig file. */
@@ -22,6 +23,13 @@ export class Kube {
     run("kubectl", ["--kubeconfig", this.kubeconfigFile, "apply", "-f", "-"], {
       input: manifest,
     });
+  }
+
+  /** The text of the KEP-1755 ConfigMap's `localRegistryHosting.v1`. */
+  registryHosting(): string {
+    const { namespace, name } = LOCAL_REGISTRY_HOSTING;
+    const data = "jsonpath={.data.localRegistryHosting\\.v1}";
+    return this.kubectl("get", "configmap", "-n", namespace, name, "-o", data);
   }
 
   /** A pod's phase in `default`, or "" when it cannot be read. */

@@ -2,8 +2,9 @@
  * The lifecycle every end-to-end suite runs around the dev stack (stacks/dev) on the real
  * engine: the docker network with a plain registry standing in for each upstream, stacks on a
  * file backend, `pulumi up` (the kubeconfig written from its secret output), an up that must
- * change nothing, destroy, the clean-up of everything named after the suite's prefix, and what a
- * user looks at when a step fails. Also the checks that prove where an image came from.
+ * change nothing, destroy, the clean-up of what the suite names (exact names, from its prefix),
+ * and what a user looks at when a step fails. Also the checks that prove where an image came
+ * from.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
