@@ -9,12 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe } from "vitest";
+import { afterAll, beforeAll, describe } from "vitest";
+import { type ResolvedConfig, resolveConfig } from "../../components/config";
+import type { CacheArgs, KindDevEnvironmentArgs } from "../../components/args";
 import { lookupContainer } from "../../components/lookup";
 import { CERTS_D } from "../../components/render/containerd";
 import type { ContainerSpec } from "../../components/render/containers";
 import type { HostsFile } from "../../components/render/hostsToml";
-import { registryContainerScript, type Script } from "../../components/scripts";
+import { networkScript, registryContainerScript, type Script } from "../../components/scripts";
 
 import { BED_BIN, freePort, REPO_DIR, runAsync, type RunResult, waitFor } from "../support/bed";
 
@@ -360,6 +362,73 @@ export class Resources {
       rmSync(d, { recursive: true, force: true });
     }
   }
+}
+
+/** What the tests of one `describe` share: names of this run, what to remove, free ports. */
+export interface BedSuite {
+  readonly id: string;
+  readonly res: Resources;
+  /** `kdt-net-<id>`, created in beforeAll as the component's network command creates it. */
+  readonly network: string;
+  /** The i-th free port taken in beforeAll. */
+  port(i: number): number;
+  /** The component's plan for names of this run (`kdt-<id>`...) on the network, with `args`. */
+  config(args?: KindDevEnvironmentArgs): ResolvedConfig;
+  /** The plan with one Docker Hub cache in front of `upstream` (a container on the network). */
+  cacheSpec(
+    upstream: string,
+    cache: Omit<CacheArgs, "upstreamHost" | "remoteUrl">,
+    args?: KindDevEnvironmentArgs,
+  ): ContainerSpec;
+}
+
+/**
+ * Call inside a `describe`: in beforeAll, builds the bed's images, takes `ports` free ports and
+ * creates the suite's network; in afterAll, removes everything the tests registered.
+ */
+export function bedSuite(ports = 0): BedSuite {
+  const id = runId();
+  const res = new Resources();
+  const network = `kdt-net-${id}`;
+  let free: number[] = [];
+  const config = (args: KindDevEnvironmentArgs = {}): ResolvedConfig =>
+    resolveConfig({
+      clusterName: `kdt-${id}`,
+      networkName: network,
+      registryName: `kdt-reg-${id}`,
+      caches: [],
+      ...args,
+    });
+  beforeAll(async () => {
+    await prepareBed();
+    free = await freePorts(ports);
+    res.network(network);
+    await runScriptOk(networkScript(network, true));
+  });
+  afterAll(() => res.cleanup());
+  return {
+    id,
+    res,
+    network,
+    port(i) {
+      const p = free[i];
+      if (p === undefined) {
+        throw new Error(`port ${i} of ${free.length} taken for this suite`);
+      }
+      return p;
+    },
+    config,
+    cacheSpec(upstream, cache, args = {}) {
+      const planned = config({
+        ...args,
+        caches: [{ upstreamHost: "docker.io", remoteUrl: `http://${upstream}:5000`, ...cache }],
+      }).caches[0];
+      if (planned === undefined) {
+        throw new Error("no cache planned");
+      }
+      return planned.spec;
+    },
+  };
 }
 
 /** Where the node stand-in reads containerd config patches (see test/bed/images.sh). */
