@@ -336,6 +336,28 @@ export class Resources {
     this.images.push(ref);
     return ref;
   }
+  /**
+   * `docker run -d --name NAME` with the test label for run `id` and `labels`, on `network`
+   * when given, then `args` (other flags, the image, its command); removed by cleanup().
+   */
+  async run(
+    name: string,
+    id: string,
+    opts: { network?: string; labels?: Readonly<Record<string, string>> },
+    ...args: string[]
+  ): Promise<string> {
+    const labels = Object.entries({ ...opts.labels, [TEST_LABEL]: id });
+    await docker([
+      "run",
+      "-d",
+      "--name",
+      this.container(name),
+      ...(opts.network === undefined ? [] : ["--network", opts.network]),
+      ...labels.flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+      ...args,
+    ]);
+    return name;
+  }
   tempDir(): string {
     const dir = mkdtempSync(path.join(os.tmpdir(), "kind-dev-it-"));
     this.dirs.push(dir);
@@ -523,20 +545,7 @@ export async function startUpstream(
   repo: string,
   id: string,
 ): Promise<void> {
-  res.container(name);
-  await docker([
-    "run",
-    "-d",
-    "--name",
-    name,
-    "--network",
-    network,
-    "--publish",
-    `127.0.0.1:${port}:5000`,
-    "--label",
-    `${TEST_LABEL}=${id}`,
-    BED_IMAGES.registry,
-  ]);
+  await res.run(name, id, { network }, "--publish", `127.0.0.1:${port}:5000`, BED_IMAGES.registry);
   await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
   const pushed = res.image(`localhost:${port}/${repo}:1`);
   await docker(["tag", BED_IMAGES.testImage, pushed]);

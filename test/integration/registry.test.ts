@@ -36,7 +36,6 @@ import {
   runScript,
   runScriptOk,
   tcpConnect,
-  TEST_LABEL,
   volumeExists,
 } from "./helpers";
 
@@ -236,20 +235,9 @@ const registrySuite = (registryImage: string) => (): void => {
   });
 
   it("refuses a container of that name it did not create, and leaves it untouched", async () => {
-    const foreignName = res.container(`kdt-foreign-${id}`);
+    const foreignName = await res.run(`kdt-foreign-${id}`, id, { network }, registryImage);
     const foreign = configFor(port, foreignName);
     res.volume(foreign.registry.spec.volume);
-    await docker([
-      "run",
-      "-d",
-      "--name",
-      foreignName,
-      "--network",
-      network,
-      "--label",
-      `${TEST_LABEL}=${id}`,
-      registryImage,
-    ]);
     const before = await mustContainerInfo(foreignName);
 
     const r = await ensureRegistryContainer(foreign.registry.spec, {
@@ -288,20 +276,9 @@ const registrySuite = (registryImage: string) => (): void => {
       removeOnDelete: true,
     });
     // A node of another cluster on the same network, whose containerd pulls through it.
-    const node = res.container(`kdt-other-${id}-control-plane`);
-    await docker([
-      "run",
-      "-d",
-      "--name",
-      node,
-      "--network",
-      network,
-      "--label",
-      `io.x-k8s.kind.cluster=kdt-other-${id}`,
-      BED_IMAGES.debian,
-      "sleep",
-      "infinity",
-    ]);
+    const labels = { "io.x-k8s.kind.cluster": `kdt-other-${id}` };
+    const node = `kdt-other-${id}-control-plane`;
+    await res.run(node, id, { network, labels }, BED_IMAGES.debian, "sleep", "infinity");
     await docker([
       "exec",
       node,
