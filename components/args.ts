@@ -33,6 +33,17 @@ export interface CacheArgs {
   /** Upstream password or token, kept secret end to end. Default: none. */
   readonly password?: pulumi.Input<string>;
   /**
+   * Take the upstream login from this machine's Docker configuration (what `docker login`
+   * stored: `auths`, `credsStore` or `credHelpers`), read again at every `pulumi up` and kept
+   * secret, instead of `username` and `password`. Default `false`.
+   */
+  readonly credentialsFromDocker?: boolean;
+  /**
+   * For the `docker.io` cache: fetch from the first of the Docker daemon's `registry-mirrors`
+   * (`docker info`), read at every `pulumi up`, instead of `remoteUrl`. Default `false`.
+   */
+  readonly useDockerMirror?: boolean;
+  /**
    * How long cached content is kept, as a Go duration (`72h`). Default: the registry's own
    * (168h). Honoured by distribution v3 images (`registry:3`); distribution 2.8 (`registry:2`)
    * has a fixed 168h and ignores it.

@@ -2,10 +2,12 @@
  * Validates the component's arguments and applies their defaults, once, into plain settings:
  * names, ports, the registry and cache container specs. No text is rendered here: each part of
  * the component renders its own (kind config in cluster.ts, hosts.toml in hostsToml.ts, the
- * KEP-1755 data in registryHosting.ts). Pure: no resource is created.
+ * KEP-1755 data in registryHosting.ts). No resource is created; the only outside reads are
+ * the ones a cache asks for (hostCredentials.ts: a Docker login, the daemon's mirrors).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CacheArgs, KindDevEnvironmentArgs } from "./args";
+import { dockerLogin, dockerMirrors, HOST, type HostAccess } from "./hostCredentials";
 import {
   cacheContainerSpec,
   type ContainerSpec,
@@ -38,7 +40,7 @@ export interface ResolvedCache {
   /** `http://<container>:5000`, as the nodes reach it. */
   readonly endpoint: string;
   readonly spec: ContainerSpec;
-  /** Upstream credentials as the caller gave them; the cache's part makes them secret. */
+  /** Upstream credentials as given or read from Docker; the cache's part makes them secret. */
   readonly username?: pulumi.Input<string>;
   readonly password?: pulumi.Input<string>;
 }
@@ -83,6 +85,22 @@ function defaultRemoteUrl(upstreamHost: string): string {
     : `https://${upstreamHost}`;
 }
 
+/** The first of the Docker daemon's `registry-mirrors`: where Docker itself pulls Docker Hub from. */
+function daemonMirror(field: string, host: HostAccess): string {
+  const mirror = dockerMirrors(field, host)[0];
+  if (mirror === undefined) {
+    throw new v.KindDevArgumentError(
+      field,
+      true,
+      "the Docker daemon has no registry-mirrors ('docker info' lists none); add one to its daemon.json or drop useDockerMirror",
+    );
+  }
+  return v.upstreamUrl(
+    `${field} (the Docker daemon's registry-mirrors)`,
+    mirror.replace(/\/+$/, ""),
+  );
+}
+
 function checkUnique(field: string, values: readonly string[], what: string): void {
   const seen = new Set<string>();
   for (const value of values) {
@@ -99,6 +117,7 @@ function resolveCache(
   image: string,
   network: string,
   bindAddress: string,
+  host: HostAccess,
 ): ResolvedCache {
   const field = `caches[${index}]`;
   if (cache === null || typeof cache !== "object") {
@@ -106,10 +125,31 @@ function resolveCache(
   }
   const upstreamHost = v.registryHost(`${field}.upstreamHost`, cache.upstreamHost);
   const slug = hostSlug(upstreamHost);
-  const remoteUrl = v.upstreamUrl(
-    `${field}.remoteUrl`,
-    cache.remoteUrl ?? defaultRemoteUrl(upstreamHost),
+  const fromDocker = v.boolean(
+    `${field}.credentialsFromDocker`,
+    cache.credentialsFromDocker ?? false,
   );
+  const useMirror = v.boolean(`${field}.useDockerMirror`, cache.useDockerMirror ?? false);
+  if (fromDocker && (cache.username !== undefined || cache.password !== undefined)) {
+    throw new v.KindDevArgumentError(
+      `${field}.credentialsFromDocker`,
+      true,
+      "cannot be combined with username or password: the login comes from one place",
+    );
+  }
+  if (useMirror && (upstreamHost !== DEFAULTS.dockerHubHost || cache.remoteUrl !== undefined)) {
+    throw new v.KindDevArgumentError(
+      `${field}.useDockerMirror`,
+      true,
+      "is for the docker.io cache without a remoteUrl: Docker's registry-mirrors mirror Docker Hub only",
+    );
+  }
+  const remoteUrl = useMirror
+    ? daemonMirror(`${field}.useDockerMirror`, host)
+    : v.upstreamUrl(`${field}.remoteUrl`, cache.remoteUrl ?? defaultRemoteUrl(upstreamHost));
+  const login = fromDocker
+    ? dockerLogin(`${field}.credentialsFromDocker`, new URL(remoteUrl).host, host)
+    : undefined;
   const name = v.dockerName(
     `${field}.containerName`,
     cache.containerName ?? `kind-cache-${slug}`,
@@ -118,9 +158,11 @@ function resolveCache(
   const hostPort =
     cache.hostPort === undefined ? undefined : v.port(`${field}.hostPort`, cache.hostPort);
   const ttl = cache.ttl === undefined ? undefined : v.goDuration(`${field}.ttl`, cache.ttl);
+  const username = login?.username ?? cache.username;
+  const password = login?.password ?? cache.password;
   return {
-    ...(cache.username === undefined ? {} : { username: cache.username }),
-    ...(cache.password === undefined ? {} : { password: cache.password }),
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
     upstreamHost,
     slug,
     remoteUrl,
@@ -140,7 +182,10 @@ function resolveCache(
 }
 
 /** Validates every argument and applies the defaults. Throws KindDevArgumentError. */
-export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig {
+export function resolveConfig(
+  args: KindDevEnvironmentArgs = {},
+  host: HostAccess = HOST,
+): ResolvedConfig {
   const clusterName = v.clusterName(args.clusterName ?? DEFAULTS.clusterName);
   const workers = v.workers(args.workers ?? DEFAULTS.workers);
   const nodeImage =
@@ -195,7 +240,7 @@ export function resolveConfig(args: KindDevEnvironmentArgs = {}): ResolvedConfig
     throw new v.KindDevArgumentError("caches", cachesArg, "must be a list");
   }
   const caches = cachesArg.map((c: CacheArgs, i: number) =>
-    resolveCache(c, i, registryImage, networkName, bindAddress),
+    resolveCache(c, i, registryImage, networkName, bindAddress, host),
   );
 
   const registryHost = `localhost:${registryPort}`;

@@ -394,7 +394,7 @@ export function checkRegistryApi(c: ContainerInfo, probe: HttpProbe | undefined)
 
 // ---- caches --------------------------------------------------------------------------------
 
-/** `curl -w '%{http_code}' <remoteUrl>/v2/` run inside a node on the cache's network. */
+/** `curl -w '%{http_code} %header{www-authenticate}' <remoteUrl>/v2/` run inside a node on the cache's network. */
 export interface UpstreamProbe {
   /** The node the probe ran in; undefined when no node was running. */
   readonly node?: string;
@@ -417,7 +417,20 @@ export function checkCacheUpstream(
     );
   }
   const r = probe.result;
-  const code = Number(r.stdout.trim());
+  // "<status> <WWW-Authenticate>" (facts.ts); an older curl prints the second part literally.
+  const [status = "", ...challenge] = r.stdout.trim().split(" ");
+  const code = Number(status);
+  if (r.code === 0 && code === 401 && /^basic\b/i.test(challenge.join(" "))) {
+    // A password login (no token service): without one the cache can fetch nothing.
+    if (cache.container?.env["REGISTRY_PROXY_USERNAME"] === undefined) {
+      const host = new URL(cache.remoteUrl).host;
+      return v.fail(
+        `${cache.name} has no login for ${cache.remoteUrl}, which answers 401 and asks for one: pulls of ${cache.upstreamHost} images through it fail`,
+        `docker login ${host}, then give the cache for ${cache.upstreamHost} credentialsFromDocker: true (or username and password) and run pulumi up`,
+      );
+    }
+    return v.pass(`GET ${url} -> 401 (a login), from ${probe.node}; the cache has one`);
+  }
   if (r.code === 0 && code > 0) {
     return v.pass(`GET ${url} -> ${code}, from ${probe.node}`);
   }

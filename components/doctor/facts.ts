@@ -309,7 +309,8 @@ async function probe(
           return {};
         }
         const url = `${remote.replace(/\/+$/, "")}/v2/`;
-        const curl = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5"];
+        const format = "%{http_code} %header{www-authenticate}";
+        const curl = ["curl", "-sS", "-o", "/dev/null", "-w", format, "--max-time", "5"];
         const result = await exec("docker", ["exec", probeNode, ...curl, url], {
           timeoutMs: 15_000,
         });

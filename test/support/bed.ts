@@ -239,7 +239,7 @@ export interface DevStackSettings {
   readonly networkName: string;
   readonly registryName: string;
   readonly registryPort: number;
-  readonly caches: readonly Readonly<Record<string, string | number>>[];
+  readonly caches: readonly Readonly<Record<string, string | number | boolean>>[];
   readonly retainOnDestroy?: boolean;
 }
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { changedPaths, formatPath, plannedStep } from "./engineDiff";
@@ -475,6 +475,59 @@ nodes:
     expect(JSON.stringify([cache.inputs["create"], cache.inputs["update"]])).not.toContain(
       "hunter2",
     );
+  });
+
+  it("takes credentialsFromDocker's login from DOCKER_CONFIG, secret, at every run", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "kdev-priv-config-"));
+    const login = (user: string, password: string) =>
+      writeFileSync(
+        path.join(dir, "config.json"),
+        JSON.stringify({
+          auths: { "ghcr.io": { auth: Buffer.from(`${user}:${password}`).toString("base64") } },
+        }),
+      );
+    vi.stubEnv("DOCKER_CONFIG", dir);
+    try {
+      const args = {
+        clusterName: "dev",
+        caches: [{ upstreamHost: "ghcr.io", credentialsFromDocker: true }],
+      };
+      login("carol", "first-pat");
+      await build(args);
+      const env = () =>
+        registrations.find((r) => r.name === "dev-cache-ghcr-io")!.inputs["environment"] as Record<
+          string,
+          unknown
+        >;
+      expect(env()[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
+      expect(env()["value"]).toMatchObject({
+        REGISTRY_PROXY_USERNAME: "carol",
+        REGISTRY_PROXY_PASSWORD: "first-pat",
+        SECRET_NAMES: "REGISTRY_PROXY_PASSWORD REGISTRY_PROXY_USERNAME",
+      });
+      // A new `docker login` reaches the next run.
+      login("carol", "second-pat");
+      await build(args);
+      expect(env()["value"]).toMatchObject({ REGISTRY_PROXY_PASSWORD: "second-pat" });
+      for (const r of registrations.filter((x) => x.name !== "dev-cache-ghcr-io")) {
+        expect(JSON.stringify(r.inputs)).not.toContain("second-pat");
+      }
+      // No login: the constructor throws before a single resource is registered.
+      rmSync(path.join(dir, "config.json"));
+      reset();
+      expect(
+        () => new lib.KindDevEnvironment("dev", args, { transformations: [recordOptions] }),
+      ).toThrow(
+        `KindDevEnvironment: invalid caches[0].credentialsFromDocker true: ${dir}/config.json has no login for ghcr.io; run 'docker login ghcr.io' on this machine`,
+      );
+      await settle();
+      expect(registrations.filter((r) => r.type !== "kind-dev:index:KindDevEnvironment")).toEqual(
+        [],
+      );
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("writes the KEP-1755 ConfigMap in kube-public", async () => {

@@ -373,6 +373,37 @@ describe("caches", () => {
     });
   });
 
+  it("upstream: a password login it lacks fails naming the cache and the login", () => {
+    const result = ok('401 Basic realm="team"');
+    expect(
+      checkCacheUpstream(cacheTarget(), NETWORK, { node: "dev-control-plane", result }),
+    ).toMatchObject({
+      status: "fail",
+      detail:
+        "kdev-doc-rec-cache has no login for http://kdev-doc-exp-reg2:5000, which answers 401 and asks for one: pulls of docker.io images through it fail",
+      remedy:
+        "docker login kdev-doc-exp-reg2:5000, then give the cache for docker.io credentialsFromDocker: true (or username and password) and run pulumi up",
+    });
+    const withLogin = {
+      ...CACHE,
+      env: { ...CACHE.env, REGISTRY_PROXY_USERNAME: "alice", REGISTRY_PROXY_PASSWORD: "pw" },
+    };
+    expect(
+      checkCacheUpstream(cacheTarget(withLogin), NETWORK, { node: "dev-control-plane", result }),
+    ).toMatchObject({
+      status: "pass",
+      detail:
+        "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401 (a login), from dev-control-plane; the cache has one",
+    });
+    // A token service (Docker Hub, ghcr.io) gives anonymous tokens: /v2/ alone cannot tell.
+    expect(
+      checkCacheUpstream(cacheTarget(), NETWORK, {
+        node: "dev-control-plane",
+        result: ok('401 Bearer realm="https://auth.docker.io/token"'),
+      }),
+    ).toMatchObject({ status: "pass" });
+  });
+
   it("upstream: not checked without a running node", () => {
     expect(checkCacheUpstream(cacheTarget(), NETWORK, {})).toMatchObject({
       status: "warn",

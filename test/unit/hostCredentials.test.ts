@@ -1,0 +1,297 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { resolveConfig } from "../../components/config";
+import {
+  DOCKER_HUB_KEY,
+  dockerLogin,
+  dockerMirrors,
+  HOST,
+  type HostAccess,
+} from "../../components/hostCredentials";
+
+const HELPER_DIR = path.resolve(__dirname, "../support/credential-helper");
+const tmp = mkdtempSync(path.join(os.tmpdir(), "kdev-priv-unit-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+
+/** A host whose Docker config is `config` and whose programs are `programs` (by file name). */
+function fakeHost(
+  config: unknown,
+  programs: Record<string, (args: readonly string[], input?: string) => string> = {},
+  pathDirs = "/helpers",
+): HostAccess & { calls: { program: string; args: readonly string[]; input?: string }[] } {
+  const calls: { program: string; args: readonly string[]; input?: string }[] = [];
+  return {
+    calls,
+    env: { HOME: "/home/dev", PATH: pathDirs },
+    readFile: (file) =>
+      file === "/home/dev/.docker/config.json" && config !== undefined
+        ? JSON.stringify(config)
+        : undefined,
+    run: (program, args, input) => {
+      calls.push({ program, args, ...(input === undefined ? {} : { input }) });
+      const run = programs[path.basename(program)];
+      if (run === undefined) {
+        throw new Error(`unexpected program ${program}`);
+      }
+      return run(args, input);
+    },
+  };
+}
+
+const field = "caches[0].credentialsFromDocker";
+
+describe("dockerLogin: the host's Docker configuration", () => {
+  it("reads auths[host].auth (base64 of user:password; the password may hold ':')", () => {
+    const host = fakeHost({ auths: { "ghcr.io": { auth: b64("alice:s3:cret") } } });
+    expect(dockerLogin(field, "ghcr.io", host)).toEqual({ username: "alice", password: "s3:cret" });
+  });
+
+  it("matches an auths key written as a URL, and Docker Hub's key for registry-1.docker.io", () => {
+    const host = fakeHost({
+      auths: {
+        "https://registry.example.com:5000/v2/": { auth: b64("bob:pw1") },
+        [DOCKER_HUB_KEY]: { auth: b64("hubuser:pw2") },
+      },
+    });
+    expect(dockerLogin(field, "registry.example.com:5000", host)).toEqual({
+      username: "bob",
+      password: "pw1",
+    });
+    expect(dockerLogin(field, "registry-1.docker.io", host)).toEqual({
+      username: "hubuser",
+      password: "pw2",
+    });
+  });
+
+  it("asks credHelpers[host] before credsStore, with `get` and the server on stdin", () => {
+    const answer = (user: string) => () =>
+      JSON.stringify({ ServerURL: "x", Username: user, Secret: "tok" });
+    const dir = mkdtempSync(path.join(tmp, "bin-"));
+    for (const name of ["docker-credential-gh", "docker-credential-desktop"]) {
+      writeFileSync(path.join(dir, name), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    }
+    const host = fakeHost(
+      { credsStore: "desktop", credHelpers: { "ghcr.io": "gh" }, auths: { "ghcr.io": {} } },
+      { "docker-credential-gh": answer("from-gh"), "docker-credential-desktop": answer("desk") },
+      `/nonexistent:${dir}`,
+    );
+    expect(dockerLogin(field, "ghcr.io", host)).toEqual({
+      username: "from-gh",
+      password: "tok",
+    });
+    expect(dockerLogin(field, "quay.io", host)).toEqual({
+      username: "desk",
+      password: "tok",
+    });
+    expect(host.calls).toEqual([
+      { program: path.join(dir, "docker-credential-gh"), args: ["get"], input: "ghcr.io" },
+      { program: path.join(dir, "docker-credential-desktop"), args: ["get"], input: "quay.io" },
+    ]);
+  });
+
+  it.each([
+    [
+      "no config file",
+      undefined,
+      "/home/dev/.docker/config.json has no login for ghcr.io; run 'docker login ghcr.io' on this machine",
+    ],
+    [
+      "no entry for the host",
+      { auths: { "quay.io": { auth: b64("a:b") } } },
+      "/home/dev/.docker/config.json has no login for ghcr.io; run 'docker login ghcr.io' on this machine",
+    ],
+    [
+      "a helper that is not on PATH",
+      { credsStore: "desktop" },
+      "/home/dev/.docker/config.json keeps the login for ghcr.io in the credential helper docker-credential-desktop (credsStore), which is not on PATH; install it or put its directory on PATH",
+    ],
+    [
+      "a helper name that is not a program name",
+      { credHelpers: { "ghcr.io": "../evil" } },
+      '/home/dev/.docker/config.json names the credential helper "../evil" (credHelpers["ghcr.io"]), which is not a program name',
+    ],
+    [
+      "an identity token",
+      { auths: { "ghcr.io": { auth: b64("<token>:abc") } } },
+      "the Docker login for ghcr.io is an identity token, which a pull-through cache cannot use (it logs in with a user name and password or access token); set the cache's username and password instead",
+    ],
+  ])("%s: a KindDevArgumentError naming the field", (_name, config, why) => {
+    expect(() => dockerLogin(field, "ghcr.io", fakeHost(config))).toThrow(
+      `KindDevEnvironment: invalid ${field} true: ${why}`,
+    );
+  });
+
+  it("says Docker Hub's login command without a host", () => {
+    expect(() => dockerLogin(field, "registry-1.docker.io", fakeHost({}))).toThrow(
+      "has no login for registry-1.docker.io; run 'docker login' on this machine",
+    );
+  });
+
+  // Spawns node per run: slow on a loaded machine.
+  it(
+    "a real helper on PATH: round-trips any user and secret; only `get` in its arguments",
+    {
+      timeout: 120_000,
+    },
+    () => {
+      const store = path.join(tmp, "store.json");
+      const log = path.join(tmp, "helper.log");
+      const config = { credHelpers: { "ghcr.io": "kdev-test" } };
+      const access: HostAccess = {
+        ...HOST,
+        env: { HOME: tmp, PATH: `${HELPER_DIR}:${process.env["PATH"] ?? ""}` },
+        readFile: () => JSON.stringify(config),
+      };
+      process.env["KDEV_CRED_FILE"] = store;
+      process.env["KDEV_CRED_LOG"] = log;
+      try {
+        fc.assert(
+          fc.property(
+            fc.string({ minLength: 1 }).filter((s) => s !== "<token>" && !s.includes("\0")),
+            fc.string({ minLength: 1, unit: "grapheme" }).filter((s) => !s.includes("\0")),
+            (username, password) => {
+              writeFileSync(
+                store,
+                JSON.stringify({ "ghcr.io": { Username: username, Secret: password } }),
+              );
+              writeFileSync(log, "");
+              expect(dockerLogin(field, "ghcr.io", access)).toEqual({ username, password });
+              const calls = readFileSync(log, "utf8")
+                .trim()
+                .split("\n")
+                .map((l) => JSON.parse(l));
+              expect(calls).toEqual([{ args: ["get"], stdin: "ghcr.io" }]);
+            },
+          ),
+          { numRuns: 6 },
+        );
+        writeFileSync(store, "{}");
+        expect(() => dockerLogin(field, "ghcr.io", access)).toThrow(
+          `KindDevEnvironment: invalid ${field} true: docker-credential-kdev-test get found no login for ghcr.io (credentials not found in native keychain); run 'docker login ghcr.io' on this machine`,
+        );
+      } finally {
+        delete process.env["KDEV_CRED_FILE"];
+        delete process.env["KDEV_CRED_LOG"];
+      }
+    },
+  );
+
+  it("auths: any user (no ':') and password round-trip", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1 }).filter((s) => !s.includes(":") && s !== "<token>"),
+        fc.string({ minLength: 1 }),
+        (username, password) => {
+          const host = fakeHost({ auths: { "ghcr.io": { auth: b64(`${username}:${password}`) } } });
+          expect(dockerLogin(field, "ghcr.io", host)).toEqual({ username, password });
+        },
+      ),
+    );
+  });
+});
+
+describe("dockerMirrors and useDockerMirror", () => {
+  const info = (mirrors: unknown) => fakeHost({}, { docker: () => `${JSON.stringify(mirrors)}\n` });
+
+  it("reads the daemon's registry-mirrors with docker info", () => {
+    const host = info(["https://mirror.corp.example/", "https://second.example/"]);
+    expect(dockerMirrors("f", host)).toEqual([
+      "https://mirror.corp.example/",
+      "https://second.example/",
+    ]);
+    expect(host.calls).toEqual([
+      { program: "docker", args: ["info", "--format", "{{json .RegistryConfig.Mirrors}}"] },
+    ]);
+    expect(dockerMirrors("f", info(null))).toEqual([]);
+  });
+
+  it("the docker.io cache fetches from the first mirror; the doctor reads it back from the env", () => {
+    const config = resolveConfig(
+      { caches: [{ upstreamHost: "docker.io", useDockerMirror: true }] },
+      info(["https://mirror.corp.example:8443/"]),
+    );
+    expect(config.caches[0]?.remoteUrl).toBe("https://mirror.corp.example:8443");
+    expect(config.caches[0]?.spec.env["REGISTRY_PROXY_REMOTEURL"]).toBe(
+      "https://mirror.corp.example:8443",
+    );
+  });
+
+  it.each([
+    [
+      "a mirror that does not parse",
+      info(["https://mirror.corp.example/dockerhub/"]),
+      { upstreamHost: "docker.io", useDockerMirror: true },
+      `KindDevEnvironment: invalid caches[0].useDockerMirror (the Docker daemon's registry-mirrors) "https://mirror.corp.example/dockerhub": must be an http:// or https:// URL with a host and optional port only, such as https://registry-1.docker.io (no path, query, fragment or user:password@)`,
+    ],
+    [
+      "no mirror",
+      info([]),
+      { upstreamHost: "docker.io", useDockerMirror: true },
+      "KindDevEnvironment: invalid caches[0].useDockerMirror true: the Docker daemon has no registry-mirrors ('docker info' lists none); add one to its daemon.json or drop useDockerMirror",
+    ],
+    [
+      "another upstream",
+      info([]),
+      { upstreamHost: "ghcr.io", useDockerMirror: true },
+      "KindDevEnvironment: invalid caches[0].useDockerMirror true: is for the docker.io cache without a remoteUrl: Docker's registry-mirrors mirror Docker Hub only",
+    ],
+    [
+      "a daemon that does not answer",
+      fakeHost({}, {}),
+      { upstreamHost: "docker.io", useDockerMirror: true },
+      "KindDevEnvironment: invalid caches[0].useDockerMirror true: needs the Docker daemon's registry-mirrors, but 'docker info' failed; start Docker and retry",
+    ],
+    [
+      "credentialsFromDocker with a password",
+      info([]),
+      { upstreamHost: "ghcr.io", credentialsFromDocker: true, password: "x" },
+      "KindDevEnvironment: invalid caches[0].credentialsFromDocker true: cannot be combined with username or password: the login comes from one place",
+    ],
+    [
+      "credentialsFromDocker not a boolean",
+      info([]),
+      { upstreamHost: "ghcr.io", credentialsFromDocker: "yes" },
+      'KindDevEnvironment: invalid caches[0].credentialsFromDocker "yes": must be true or false',
+    ],
+  ])("%s: refused before anything is made", (_name, host, cache, message) => {
+    expect(() => resolveConfig({ caches: [cache as never] }, host)).toThrow(message);
+  });
+
+  it("credentialsFromDocker logs in to the URL the cache fetches from, the mirror included", () => {
+    const host = fakeHost({
+      auths: {
+        "mirror.corp.example": { auth: b64("m:pw") },
+        "team.example:5000": { auth: b64("t:pw2") },
+      },
+    });
+    const withMirror = {
+      ...host,
+      run: () => '["https://mirror.corp.example"]',
+    };
+    const [hub] = resolveConfig(
+      {
+        caches: [{ upstreamHost: "docker.io", useDockerMirror: true, credentialsFromDocker: true }],
+      },
+      withMirror,
+    ).caches;
+    expect([hub?.username, hub?.password]).toEqual(["m", "pw"]);
+    const [team] = resolveConfig(
+      {
+        caches: [
+          {
+            upstreamHost: "ghcr.io",
+            remoteUrl: "http://team.example:5000",
+            credentialsFromDocker: true,
+          },
+        ],
+      },
+      host,
+    ).caches;
+    expect([team?.username, team?.password]).toEqual(["t", "pw2"]);
+  });
+});
