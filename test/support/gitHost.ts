@@ -202,15 +202,17 @@ export function consumerPulumiHome(dir: string): string {
  * passphrase, tools), its own PULUMI_HOME, the git host's certificate trusted (Go reads
  * SSL_CERT_FILE; the system's directory of certificates is still read), and language hosts
  * found on PATH: a YAML or Python host loads the kind-dev plugin itself, and finds the Node.js
- * host that runs it only there.
+ * host that runs it only there. `cliDir`, when given, comes first on PATH: its `pulumi` and the
+ * language hosts next to it are used instead of the bed's.
  */
 export function consumerEnv(
   backendDir: string,
   pulumiHome: string,
   host: GitHost,
+  cliDir?: string,
 ): Record<string, string> {
   return {
-    ...pulumiEnv(backendDir, `${WRAPPER_DIR}:`),
+    ...pulumiEnv(backendDir, `${WRAPPER_DIR}:${cliDir === undefined ? "" : `${cliDir}:`}`),
     PULUMI_HOME: pulumiHome,
     SSL_CERT_FILE: host.caFile,
     PULUMI_IGNORE_AMBIENT_PLUGINS: "false",
