@@ -187,9 +187,12 @@ describe("a Pulumi Python program adds the component by its release tag", () => 
     const recorded = parse(readFileSync(path.join(project, "Pulumi.yaml"), "utf8")) as {
       packages: unknown;
     };
-    expect(recorded.packages).toEqual({ "kind-dev": recordedPackage(host.host, host.tag) });
+    // CLI 3.184.0 records the version without the tag's `v` and names the plugin's folder
+    // without the subdirectory (later CLIs: the tag as given, `.git_provider-v<version>`).
+    const version = host.tag.replace(/^v/, "");
+    expect(recorded.packages).toEqual({ "kind-dev": recordedPackage(host.host, version) });
     expect(installedKindDevPlugins(home)).toEqual([
-      `resource-localhost_OWNER_pulumi-kind-dev.git_provider-${host.tag}`,
+      `resource-localhost_OWNER_pulumi-kind-dev.git-${host.tag}`,
     ]);
     // sdks/<owner>-kind-dev holds the module <owner>_kind_dev.
     const sdks = readdirSync(path.join(project, "sdks")).filter((d) => d.endsWith("-kind-dev"));

@@ -219,11 +219,14 @@ export function consumerEnv(
   };
 }
 
+/** Its folder: `<repo>.git_provider-v<version>`, or `<repo>.git-v<version>` from CLI 3.184.0. */
+const PLUGIN_DIR = new RegExp(`^resource-localhost_${OWNER}_${REPO_NAME}\\.git(_provider)?-v`);
+
 /** The folders of this package's plugin installed under a PULUMI_HOME (no lock files). */
 export function installedKindDevPlugins(pulumiHome: string): string[] {
   return readdirSync(path.join(pulumiHome, "plugins"), { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
-    .filter((e) => e.startsWith(`resource-localhost_${OWNER}_${REPO_NAME}.git_provider-v`))
+    .filter((e) => PLUGIN_DIR.test(e))
     .sort();
 }
