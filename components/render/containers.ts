@@ -50,7 +50,12 @@ export interface ContainerSpec {
   readonly ports: readonly PublishedPort[];
   readonly labels: Readonly<Record<string, string>>;
   readonly restart: "always";
+  /** A cache's credential helper: the host file mounted read-only at HELPER_PATH. */
+  readonly helper?: string;
 }
+
+/** Where a cache's credential helper is mounted, and what REGISTRY_PROXY_EXEC_COMMAND runs. */
+export const HELPER_PATH = "/kind-dev/credential-helper";
 
 export interface RegistrySpecInput {
   readonly name: string;
@@ -89,6 +94,9 @@ export interface CacheSpecInput {
   /** Published on the host only when set. */
   readonly hostIp: string;
   readonly hostPort?: number;
+  /** Host file of the credential helper, and how long the cache reuses its answer. */
+  readonly helper?: string;
+  readonly helperLifetime?: string;
 }
 
 export function cacheContainerSpec(input: CacheSpecInput): ContainerSpec {
@@ -99,6 +107,10 @@ export function cacheContainerSpec(input: CacheSpecInput): ContainerSpec {
   };
   if (input.ttl !== undefined) {
     env["REGISTRY_PROXY_TTL"] = input.ttl;
+  }
+  if (input.helper !== undefined) {
+    env["REGISTRY_PROXY_EXEC_COMMAND"] = HELPER_PATH;
+    env["REGISTRY_PROXY_EXEC_LIFETIME"] = input.helperLifetime ?? "";
   }
   return {
     role: "cache",
@@ -123,6 +135,7 @@ export function cacheContainerSpec(input: CacheSpecInput): ContainerSpec {
       [LABEL_UPSTREAM]: input.upstreamHost,
     },
     restart: "always",
+    ...(input.helper === undefined ? {} : { helper: input.helper }),
   };
 }
 
@@ -150,6 +163,8 @@ export function specHash(spec: ContainerSpec, secretNames: readonly string[] = [
       .sort()
       .map((k) => [k, spec.labels[k]]),
     spec.restart,
+    // Absent without a helper, so the fingerprints of earlier versions' containers stay.
+    ...(spec.helper === undefined ? [] : [spec.helper]),
   ]);
   return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
 }
@@ -171,6 +186,7 @@ export function describeSettings(spec: ContainerSpec, secretNames: readonly stri
       ? []
       : [`upstream=${spec.labels[LABEL_UPSTREAM]}`]),
     ...envList(spec.env).map((line) => `env.${line}`),
+    ...(spec.helper === undefined ? [] : [`helper=${spec.helper}`]),
     ...[...secretNames].sort().map((n) => `secret.${n}=${SECRET_VALUE}`),
   ];
   return words.join(" ");

@@ -19,6 +19,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import bcrypt from "bcryptjs";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -157,6 +158,7 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
   const anonymous = `kdev-priv-anon-${id}`;
   const hub = `kdev-priv-hub-${id}`;
   const mirror = `kdev-priv-mirror-${id}`;
+  const tokenCache = `kdev-priv-token-${id}`;
   const upstreamHost = `${upstream}:5000`;
   let ports: { upstream: number; team: number; laptop: number; anon: number; hub: number };
   let dir: string;
@@ -345,6 +347,107 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
     await waitForHttpOk(`http://127.0.0.1:${ports.team}/v2/`);
     // A repository neither cache holds: fetched with the new password (the old one is refused).
     expect(await pull(ports.team, "acme/third")).toBe(200);
+  });
+
+  it("credentialHelper: the cache asks the helper again and pulls after its token expired", async () => {
+    // docker-credential-kdev-token answers "<seed>-<window>", a new token every PERIOD seconds.
+    const PERIOD = 30;
+    const seed = `tok${id}`;
+    const bin = path.join(dir, "token-bin");
+    mkdirSync(bin);
+    const build = await runAsync(
+      "go",
+      [
+        "build",
+        "-C",
+        path.join(REPO_DIR, "test/support/token-helper"),
+        "-trimpath",
+        "-ldflags",
+        `-X main.seed=${seed} -X main.period=${PERIOD}`,
+        "-o",
+        path.join(bin, "docker-credential-kdev-token"),
+        ".",
+      ],
+      {
+        env: {
+          CGO_ENABLED: "0",
+          GOFLAGS: "-mod=mod",
+          GOCACHE: process.env["GOCACHE"] ?? path.join(os.homedir(), ".cache", "go-build"),
+        },
+      },
+    );
+    expect(build.code, build.stderr).toBe(0);
+    const window = () => Math.floor(Date.now() / 1000 / PERIOD);
+    const nextWindow = async () => {
+      const w = window();
+      await new Promise((r) => setTimeout(r, ((w + 1) * PERIOD + 0.5) * 1000 - Date.now()));
+      return w + 1;
+    };
+    const upstreamAnswers = async (token: string) =>
+      (
+        await fetch(`http://127.0.0.1:${ports.upstream}/v2/`, {
+          headers: { Authorization: `Basic ${Buffer.from(`ci:${token}`).toString("base64")}` },
+        })
+      ).status;
+
+    const [port, stalePort] = await freePorts(2);
+    // The cache under test asks again after 1s; a second one keeps its first answer for an hour.
+    const [cache, stale] = resolveConfig(
+      {
+        networkName: network,
+        caches: [
+          {
+            upstreamHost: "ghcr.io",
+            remoteUrl: `http://${upstreamHost}`,
+            containerName: tokenCache,
+            hostPort: port,
+            credentialHelper: "kdev-token",
+            credentialLifetime: "1s",
+          },
+          {
+            upstreamHost: "quay.io",
+            remoteUrl: `http://${upstreamHost}`,
+            containerName: `${tokenCache}-stale`,
+            hostPort: stalePort,
+            credentialHelper: "kdev-token",
+            credentialLifetime: "1h",
+          },
+        ],
+      },
+      { ...host, env: { ...host.env, PATH: `${bin}:${host.env["PATH"] ?? ""}` } },
+    ).caches;
+    expect(cache?.spec.env).toMatchObject({
+      REGISTRY_PROXY_EXEC_COMMAND: "/kind-dev/credential-helper",
+      REGISTRY_PROXY_EXEC_LIFETIME: "1s",
+    });
+    // Room to start the cache and pull within one window.
+    const w0 = window() * PERIOD + PERIOD - Date.now() / 1000 < 20 ? await nextWindow() : window();
+    htpasswd(`${seed}-${w0}`);
+    await ensureCache(cache!);
+    await ensureCache(stale!);
+    await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
+    await waitForHttpOk(`http://127.0.0.1:${stalePort}/v2/`);
+    expect(await pull(port!, "acme/app")).toBe(200);
+    expect(await pull(stalePort!, "acme/app")).toBe(200);
+    const before = await mustContainerInfo(tokenCache);
+
+    // The next window: the upstream takes the new token only.
+    const w1 = await nextWindow();
+    htpasswd(`${seed}-${w1}`);
+    await waitFor("the upstream takes the new token", 10_000, async () =>
+      (await upstreamAnswers(`${seed}-${w1}`)) === 200 ? true : undefined,
+    );
+    expect(await upstreamAnswers(`${seed}-${w0}`)).toBe(401);
+    expect(await pull(port!, "acme/other")).toBe(200);
+    // The expired token: distribution answers "manifest unknown" when its upstream refuses it.
+    expect(await pull(stalePort!, "acme/other")).toBe(404);
+    const after = await mustContainerInfo(tokenCache);
+    expect([after.id, after.startedAt, after.restartCount]).toEqual([
+      before.id,
+      before.startedAt,
+      0,
+    ]);
+    expect(after.env.filter((e) => e.startsWith("REGISTRY_PROXY_PASSWORD"))).toEqual([]);
   });
 
   it("useDockerMirror on a second Docker daemon started with --registry-mirror", async () => {
