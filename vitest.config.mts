@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
+          // Script tests start processes; on a machine other work shares, 5 s is not enough.
+          testTimeout: 30_000,
         },
       },
       {

@@ -19,7 +19,7 @@ export interface Cluster {
  * The kind cluster, created once the docker network, the registry and the caches exist
  * (`dependsOn`): a registry that cannot start stops `pulumi up` before `kind create cluster`
  * runs, so no cluster is left behind whose nodes would point at nothing; the nodes'
- * `hosts.toml` files wait for the cluster and for all of them (hostsToml.ts). A change of its
+ * `hosts.toml` files wait for the cluster and for all of them (nodeHosts.ts). A change of its
  * config or name replaces it: kind cannot reconfigure a running cluster, and the old one has to
  * go first because the new one takes the same name. Only the environment variables that say
  * which cluster it is (CLUSTER_IDENTITY) replace it: the environment also carries the script

@@ -1,8 +1,8 @@
 /**
  * Validates the component's arguments and applies their defaults, once, into plain settings:
  * names, ports, the registry and cache container specs. No text is rendered here: each part of
- * the component renders its own (kind config in cluster.ts, hosts.toml in hostsToml.ts, the
- * KEP-1755 data in registryHosting.ts). No resource is created; the only outside reads are
+ * the component renders its own (kind config in cluster.ts, hosts.toml in nodeHosts.ts, the
+ * KEP-1755 data in configMap.ts). No resource is created; the only outside reads are
  * the ones a cache asks for (hostCredentials.ts: a Docker login, the daemon's mirrors; the
  * credential helper's file on PATH).
  */
@@ -15,9 +15,9 @@ import {
   type ContainerSpec,
   REGISTRY_CONTAINER_PORT,
   registryContainerSpec,
-} from "./render/containers";
+} from "./render/containerSpecs";
 import { kindNodeNames, type PortMapping } from "./render/kindConfig";
-import { urlHost } from "./render/text";
+import { hostSlug, urlHost } from "./render/text";
 import * as v from "./validate";
 
 export const DEFAULTS = {
@@ -75,11 +75,6 @@ export interface ResolvedConfig {
   };
   readonly caches: readonly ResolvedCache[];
   readonly nodes: readonly NodePlan[];
-}
-
-/** `docker.io` -> `docker-io`: a host made fit for resource and container names. */
-export function hostSlug(host: string): string {
-  return host.replace(/[^a-z0-9]+/g, "-");
 }
 
 function defaultRemoteUrl(upstreamHost: string): string {

@@ -63,33 +63,21 @@ export const execCommand: Exec = (file, args, options = {}) =>
 
 /** The last non-empty line a command printed on stderr (or stdout), for a one-line detail. */
 export function lastLine(r: ExecResult): string {
-  const text = `${r.stderr}\n${r.stdout}`;
-  if (r.missing) {
-    return "not on PATH";
+  if (r.missing || r.timedOut) {
+    return r.missing ? "not on PATH" : "timed out";
   }
-  if (r.timedOut) {
-    return "timed out";
-  }
-  const lines = r.stderr
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "");
-  const fallback = text
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "");
-  return lines[lines.length - 1] ?? fallback[fallback.length - 1] ?? `exit status ${r.code}`;
+  const last = (text: string) =>
+    text
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "")
+      .pop();
+  return last(r.stderr) ?? last(r.stdout) ?? `exit status ${r.code}`;
 }
 
-/** A command as a user would type it, for remedies: arguments quoted only where needed. */
+/** A command as a user would type it, for remedies: arguments POSIX-quoted only where needed. */
 export function displayCommand(argv: readonly string[]): string {
-  return argv.map(shellQuote).join(" ");
-}
-
-/** POSIX-shell quoting for display. */
-export function shellQuote(arg: string): string {
-  if (arg !== "" && /^[A-Za-z0-9_./:@%+=,-]+$/.test(arg)) {
-    return arg;
-  }
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
+  return argv
+    .map((a) => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`))
+    .join(" ");
 }

@@ -3,10 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { KindDevEnvironmentArgs } from "./args";
 import { createCluster } from "./cluster";
 import { resolveConfig } from "./config";
-import { createHostsToml } from "./hostsToml";
+import { createNodeHosts } from "./nodeHosts";
 import { createNetwork } from "./network";
 import { createRegistries } from "./registries";
-import { createRegistryHosting } from "./registryHosting";
+import { createConfigMap } from "./configMap";
 
 export type { CacheArgs, KindDevEnvironmentArgs, PortMappingArgs } from "./args";
 
@@ -64,14 +64,8 @@ export class KindDevEnvironment extends pulumi.ComponentResource {
     // before kind creates a cluster whose nodes would pull through it.
     const registryContainers = [registries.registry, ...registries.caches];
     const cluster = createCluster(name, config, [network, ...registryContainers], this);
-    createHostsToml(name, config, cluster.command, registryContainers, this);
-    createRegistryHosting(
-      name,
-      config,
-      [cluster.command, registries.registry],
-      cluster.provider,
-      this,
-    );
+    createNodeHosts(name, config, cluster.command, registryContainers, this);
+    createConfigMap(name, config, [cluster.command, registries.registry], cluster.provider, this);
 
     this.clusterName = cluster.command.id.apply(() => config.clusterName);
     this.kubeconfig = cluster.kubeconfig;

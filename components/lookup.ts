@@ -4,7 +4,7 @@
  * would log whatever a command prints, which must not include a kubeconfig.
  */
 import { execCommand as exec } from "./exec";
-import { LABEL_REPAIR } from "./render/containers";
+import { LABEL_REPAIR } from "./render/containerSpecs";
 
 /**
  * Where a registry container stands: `present`; `missing` (its volume is there but the container

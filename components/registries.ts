@@ -2,7 +2,7 @@ import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedConfig, ResolvedCache } from "./config";
 import { lookupContainer } from "./lookup";
-import type { ContainerSpec } from "./render/containers";
+import type { ContainerSpec } from "./render/containerSpecs";
 import { scriptCommand } from "./scriptCommand";
 import { registryContainerLines, registryContainerScript } from "./scripts";
 

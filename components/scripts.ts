@@ -21,7 +21,7 @@ import {
   LABEL_UPSTREAM,
   type PublishedPort,
   specHash,
-} from "./render/containers";
+} from "./render/containerSpecs";
 import type { ContainerState } from "./lookup";
 import type { HostsFile } from "./render/hostsToml";
 import { urlHost } from "./render/text";

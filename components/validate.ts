@@ -102,44 +102,34 @@ export function clusterName(value: unknown): string {
   return dnsLabel("clusterName", value, MAX_CLUSTER_NAME);
 }
 
-export function port(field: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new KindDevArgumentError(field, value, "must be a whole number from 1 to 65535");
-  }
-  return value;
-}
-
-export const MAX_WORKERS = 100;
-
-export function workers(value: unknown): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_WORKERS) {
+function wholeNumber(field: string, value: unknown, min: number, max: number, note = ""): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     throw new KindDevArgumentError(
-      "workers",
+      field,
       value,
-      `must be a whole number from 0 to ${MAX_WORKERS}`,
+      `must be a whole number from ${min} to ${max}${note}`,
     );
   }
   return value;
 }
+
+export const port = (field: string, value: unknown) => wholeNumber(field, value, 1, 65535);
+
+export const MAX_WORKERS = 100;
+
+export const workers = (value: unknown) => wholeNumber("workers", value, 0, MAX_WORKERS);
 
 /** Upper bound of `maxParallelImagePulls`: more parallel pulls than this only contend for the link. */
 export const MAX_PARALLEL_IMAGE_PULLS = 50;
 
-export function maxParallelImagePulls(value: unknown): number {
-  if (
-    typeof value !== "number" ||
-    !Number.isInteger(value) ||
-    value < 1 ||
-    value > MAX_PARALLEL_IMAGE_PULLS
-  ) {
-    throw new KindDevArgumentError(
-      "maxParallelImagePulls",
-      value,
-      `must be a whole number from 1 to ${MAX_PARALLEL_IMAGE_PULLS} (1 pulls one image at a time)`,
-    );
-  }
-  return value;
-}
+export const maxParallelImagePulls = (value: unknown) =>
+  wholeNumber(
+    "maxParallelImagePulls",
+    value,
+    1,
+    MAX_PARALLEL_IMAGE_PULLS,
+    " (1 pulls one image at a time)",
+  );
 
 export function ipAddress(field: string, value: unknown): string {
   if (typeof value !== "string" || isIP(value) === 0) {
@@ -164,12 +154,9 @@ export function registryHost(field: string, value: unknown): string {
       "must be a registry host name such as docker.io or ghcr.io or registry.example.com:5000 (lowercase, no scheme, no path)",
     );
   }
-  const portPart = value.includes(":") ? value.slice(value.indexOf(":") + 1) : undefined;
-  if (portPart !== undefined) {
-    const n = Number(portPart);
-    if (n < 1 || n > 65535) {
-      throw new KindDevArgumentError(field, value, "has a port outside 1-65535");
-    }
+  const portPart = Number(value.split(":")[1] ?? 1);
+  if (portPart < 1 || portPart > 65535) {
+    throw new KindDevArgumentError(field, value, "has a port outside 1-65535");
   }
   return value;
 }

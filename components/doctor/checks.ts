@@ -4,11 +4,11 @@
  * verdicts `--fix` can repair carry that repair as a command to run.
  */
 import { CERTS_D } from "../render/containerd";
-import { LABEL_MANAGED, REGISTRY_CONTAINER_PORT } from "../render/containers";
-import { displayCommand, type ExecResult, lastLine } from "../exec";
+import { LABEL_MANAGED, REGISTRY_CONTAINER_PORT } from "../render/containerSpecs";
+import { type ExecResult, lastLine } from "../exec";
 import type { HostsFile } from "../render/hostsToml";
 import { hostsScript } from "../scripts";
-import type { CacheTarget, ClusterChoice, RegistryTarget } from "./environment";
+import { type CacheTarget, type ClusterChoice, kepField, type RegistryTarget } from "./environment";
 import {
   type ContainerInfo,
   type ContainerdRegistryConfig,
@@ -696,9 +696,8 @@ export function checkConfigMap(
   if (facts.value !== expected) {
     return v.fail(`does not match the registry: ${firstDifference(facts.value, expected)}`, remedy);
   }
-  const host = /^host: "?([^"\n]*)"?$/m.exec(expected)?.[1] ?? "";
-  const inCluster = /^hostFromClusterNetwork: "?([^"\n]*)"?$/m.exec(expected)?.[1] ?? "";
-  return v.pass(`matches the registry (${host}, ${inCluster})`);
+  const inCluster = kepField(expected, "hostFromClusterNetwork");
+  return v.pass(`matches the registry (${kepField(expected, "host")}, ${inCluster})`);
 }
 
 export function checkVolume(
@@ -761,9 +760,4 @@ export function attributeCauses(verdicts: readonly Verdict[]): CheckResult[] {
       ...(root === undefined ? {} : { causedBy: root }),
     };
   });
-}
-
-/** The doctor's own command line with --fix and the narrowing flags, for remedies. */
-export function fixCommandLine(flags: readonly string[]): string {
-  return displayCommand(["npx", "kind-dev", "doctor", "--fix", ...flags]);
 }

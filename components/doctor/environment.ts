@@ -5,7 +5,7 @@
  * component cannot drift apart.
  */
 import { type HostsFile, planHostsFiles } from "../render/hostsToml";
-import { localRegistryHosting, renderLocalRegistryHosting } from "../render/localRegistryHosting";
+import { renderLocalRegistryHosting } from "../render/localRegistryHosting";
 import { resolveConfig } from "../config";
 import {
   LABEL_MANAGED,
@@ -13,7 +13,7 @@ import {
   LABEL_UPSTREAM,
   REGISTRY_CONTAINER_PORT,
   REGISTRY_DATA_PATH,
-} from "../render/containers";
+} from "../render/containerSpecs";
 import { urlHost } from "../render/text";
 import type { Listed, Narrowing } from "./facts";
 import { type ContainerInfo, own } from "./parse";
@@ -120,27 +120,9 @@ function list(values: readonly string[]): string {
   return values.length === 0 ? "none" : values.join(", ");
 }
 
-/** The KEP-1755 value's fields (`host`, `hostFromClusterNetwork`, ...), read line by line. */
-export function parseLocalRegistryHosting(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split("\n")) {
-    const m = /^([A-Za-z]+):\s*(.*?)\s*$/.exec(line);
-    if (m?.[1] === undefined || m[2] === undefined) {
-      continue;
-    }
-    let value = m[2];
-    if (value.startsWith('"')) {
-      try {
-        value = String(JSON.parse(value));
-      } catch {
-        // Keep it as written; the ConfigMap check shows the difference.
-      }
-    } else if (value.startsWith("'") && value.endsWith("'") && value.length >= 2) {
-      value = value.slice(1, -1);
-    }
-    out.set(m[1], value);
-  }
-  return out;
+/** One field of the KEP-1755 value (`host`, `hostFromClusterNetwork`), quoted or not. */
+export function kepField(text: string | undefined, key: string): string | undefined {
+  return new RegExp(`^${key}:\\s*(["']?)([^"'\\n]*)\\1\\s*$`, "m").exec(text ?? "")?.[2];
 }
 
 /** `[host."http://NAME:5000"]` in a hosts.toml -> NAME. */
@@ -173,9 +155,7 @@ export interface RegistryInput {
  */
 export function selectRegistry(input: RegistryInput): RegistryTarget | undefined {
   const byName = (name: string) => input.containers.find((c) => c.name === name);
-  const hosting =
-    input.configMap === undefined ? undefined : parseLocalRegistryHosting(input.configMap);
-  const hostingPort = portOf(hosting?.get("host"));
+  const hostingPort = portOf(kepField(input.configMap, "host"));
   const fromHosts = input.nodeHosts
     .flatMap((files) => Object.entries(files))
     .filter(([dir]) => /^localhost:\d+$/.test(dir))
@@ -204,7 +184,7 @@ export function selectRegistry(input: RegistryInput): RegistryTarget | undefined
   if (onNetwork !== undefined) {
     return target(onNetwork.name, `label, on network ${input.network}`, hostingPort);
   }
-  const hostingName = hosting?.get("hostFromClusterNetwork")?.split(":")[0];
+  const hostingName = kepField(input.configMap, "hostFromClusterNetwork")?.split(":")[0];
   if (hostingName !== undefined && hostingName !== "") {
     return target(hostingName, "the ConfigMap's hostFromClusterNetwork", hostingPort);
   }
@@ -299,7 +279,7 @@ export function expectedFiles(
   });
   return {
     hostsFiles: planHostsFiles(config),
-    localRegistryHosting: renderLocalRegistryHosting(localRegistryHosting(config)),
+    localRegistryHosting: renderLocalRegistryHosting(config.registry),
   };
 }
 

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { type Exec, type ExecResult, lastLine } from "../exec";
 import { CERTS_D } from "../render/containerd";
-import { LABEL_MANAGED } from "../render/containers";
+import { LABEL_MANAGED } from "../render/containerSpecs";
 import { LOCAL_REGISTRY_HOSTING as CM } from "../render/localRegistryHosting";
 import {
   checkTool,
@@ -203,7 +203,7 @@ export async function gather(
       nodeFiles,
     };
   } finally {
-    reader?.cleanup();
+    reader?.cleanup?.();
   }
   return {
     requested,
@@ -391,7 +391,8 @@ interface ClusterReader {
   /** Runs kubectl with these arguments against the cluster; absent when nothing can. */
   readonly kubectl?: (args: readonly string[]) => Promise<ExecResult>;
   readonly source: KubeconfigSource;
-  readonly cleanup: () => void;
+  /** Removes the kubeconfig file written for kind's kubeconfig. */
+  readonly cleanup?: () => void;
 }
 
 /**
@@ -406,14 +407,12 @@ async function clusterReader(
   hostKubectl: boolean,
   nodes: readonly string[],
 ): Promise<ClusterReader> {
-  const none = () => undefined;
   const withFile = (file: string) => (args: readonly string[]) =>
     exec("kubectl", ["--kubeconfig", file, "--request-timeout", "20s", ...args]);
   if (kubeconfig !== undefined && hostKubectl) {
     return {
       kubectl: withFile(kubeconfig),
       source: { from: "flag", file: kubeconfig },
-      cleanup: none,
     };
   }
   let kindError: string | undefined;
@@ -435,14 +434,12 @@ async function clusterReader(
   if (controlPlane === undefined) {
     return {
       source: { from: "none", error: kindError ?? "no kubectl on PATH and no control-plane node" },
-      cleanup: none,
     };
   }
   const admin = ["--kubeconfig", "/etc/kubernetes/admin.conf", "--request-timeout", "20s"];
   return {
     kubectl: (args) => exec("docker", ["exec", controlPlane, "kubectl", ...admin, ...args]),
     source: { from: "control-plane", node: controlPlane, ...(kindError ? { kindError } : {}) },
-    cleanup: none,
   };
 }
 

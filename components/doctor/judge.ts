@@ -20,10 +20,10 @@ import {
   checkRunning,
   checkTool,
   checkVolume,
-  fixCommandLine,
   notChecked,
   writeHostsCommand,
 } from "./checks";
+import { displayCommand } from "../exec";
 import { chooseTargets, type Targets } from "./environment";
 import { type Facts, type Found, NARROWING, type Narrowing } from "./facts";
 import { own, parseContainerdConfig } from "./parse";
@@ -31,9 +31,10 @@ import type { Verdict } from "./types";
 
 /** The doctor's own command line for remedies: --fix plus the flags the user narrowed with. */
 export function fixCommand(requested: Narrowing): string {
-  return fixCommandLine(
-    NARROWING.flatMap((k) => (requested[k] === undefined ? [] : [`--${k}`, requested[k]])),
+  const flags = NARROWING.flatMap((k) =>
+    requested[k] === undefined ? [] : [`--${k}`, requested[k]],
   );
+  return displayCommand(["npx", "kind-dev", "doctor", "--fix", ...flags]);
 }
 
 /** Every check's verdict, in the report's order: tools, cluster, registry, caches, nodes, the rest. */

@@ -51,12 +51,30 @@ function str(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
-function num(value: unknown): number {
-  return typeof value === "number" ? value : 0;
-}
-
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+/** The fields of `docker container inspect` that parseContainers reads. */
+interface InspectedContainer {
+  readonly Id?: string;
+  readonly Name?: string;
+  readonly Path?: string;
+  readonly Args?: string[] | null;
+  readonly RestartCount?: number;
+  readonly State?: {
+    readonly Status?: string;
+    readonly Running?: boolean;
+    readonly Restarting?: boolean;
+    readonly ExitCode?: number;
+    readonly StartedAt?: string;
+  };
+  readonly Config?: {
+    readonly Image?: string;
+    readonly Labels?: Record<string, string> | null;
+    readonly Env?: string[] | null;
+  };
+  readonly HostConfig?: {
+    readonly PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
+  };
+  readonly NetworkSettings?: { readonly Networks?: Record<string, unknown> | null };
+  readonly Mounts?: { Type?: string; Name?: string; Destination?: string }[] | null;
 }
 
 /**
@@ -65,63 +83,40 @@ function strings(value: unknown): string[] {
  */
 export function parseContainers(stdout: string): ContainerInfo[] {
   const text = stdout.trim();
-  if (text === "") {
-    return [];
-  }
-  const parsed: unknown = JSON.parse(text);
+  const parsed: unknown = text === "" ? [] : JSON.parse(text);
   if (!Array.isArray(parsed)) {
     throw new Error(`docker container inspect printed ${text.slice(0, 80)}, not a JSON array`);
   }
-  return parsed.map((raw: unknown): ContainerInfo => {
-    const c = record(raw);
-    const state = record(c["State"]);
-    const config = record(c["Config"]);
-    const host = record(c["HostConfig"]);
-    const settings = record(c["NetworkSettings"]);
-    const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(record(config["Labels"]))) {
-      labels[k] = str(v);
-    }
-    const env: Record<string, string> = {};
-    for (const line of strings(config["Env"])) {
-      const eq = line.indexOf("=");
-      if (eq > 0) {
-        env[line.slice(0, eq)] = line.slice(eq + 1);
-      }
-    }
-    const ports: PortBinding[] = [];
-    for (const [containerPort, bindings] of Object.entries(record(host["PortBindings"]))) {
-      for (const b of Array.isArray(bindings) ? bindings : []) {
-        const binding = record(b);
-        ports.push({
-          containerPort,
-          hostIp: str(binding["HostIp"]),
-          hostPort: Number(str(binding["HostPort"])),
-        });
-      }
-    }
-    const volumes = (Array.isArray(c["Mounts"]) ? c["Mounts"] : [])
-      .map(record)
-      .filter((m) => m["Type"] === "volume")
-      .map((m) => ({ name: str(m["Name"]), destination: str(m["Destination"]) }));
-    return {
-      name: str(c["Name"]).replace(/^\//, ""),
-      id: str(c["Id"]),
-      image: str(config["Image"]),
-      labels,
-      status: str(state["Status"]),
-      running: state["Running"] === true,
-      restarting: state["Restarting"] === true,
-      restartCount: num(c["RestartCount"]),
-      exitCode: num(state["ExitCode"]),
-      startedAt: str(state["StartedAt"]),
-      networks: Object.keys(record(settings["Networks"])).sort(),
-      ports,
-      env,
-      volumes,
-      command: [str(c["Path"]), ...strings(c["Args"])].filter((a) => a !== ""),
-    };
-  });
+  return parsed.map(({ State: state = {}, Config: config = {}, ...c }: InspectedContainer) => ({
+    name: (c.Name ?? "").replace(/^\//, ""),
+    id: c.Id ?? "",
+    image: config.Image ?? "",
+    labels: { ...config.Labels },
+    status: state.Status ?? "",
+    running: state.Running === true,
+    restarting: state.Restarting === true,
+    restartCount: c.RestartCount ?? 0,
+    exitCode: state.ExitCode ?? 0,
+    startedAt: state.StartedAt ?? "",
+    networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),
+    ports: Object.entries(c.HostConfig?.PortBindings ?? {}).flatMap(([containerPort, bindings]) =>
+      (bindings ?? []).map((b) => ({
+        containerPort,
+        hostIp: b.HostIp ?? "",
+        hostPort: Number(b.HostPort ?? ""),
+      })),
+    ),
+    env: Object.fromEntries(
+      (config.Env ?? []).flatMap((line) => {
+        const eq = line.indexOf("=");
+        return eq > 0 ? [[line.slice(0, eq), line.slice(eq + 1)]] : [];
+      }),
+    ),
+    volumes: (c.Mounts ?? [])
+      .filter((m) => m.Type === "volume")
+      .map((m) => ({ name: m.Name ?? "", destination: m.Destination ?? "" })),
+    command: [c.Path ?? "", ...(c.Args ?? [])].filter((a) => a !== ""),
+  }));
 }
 
 /** `kind version`: `kind v0.30.0 go1.24.6 linux/amd64` -> `v0.30.0`. */

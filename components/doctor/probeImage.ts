@@ -1,6 +1,6 @@
 /**
- * The doctor's own tiny image, built in memory: one gzipped layer holding one small file, an
- * OCI config and manifest. Nothing is pulled, and the bytes are the same at every run (no
+ * The doctor's own tiny image, built in memory: one gzipped empty tar archive as its layer
+ * (what image builders write for a step that adds no file), an OCI config and manifest. Nothing is pulled, and the bytes are the same at every run (no
  * timestamps), so pushing it again adds nothing to the registry.
  */
 import { createHash } from "node:crypto";
@@ -33,35 +33,6 @@ function blob(bytes: Buffer): Blob {
   return { digest: sha256(bytes), bytes };
 }
 
-function octal(value: number, width: number): string {
-  return value.toString(8).padStart(width - 1, "0") + "\0";
-}
-
-/** A ustar archive with one regular file (mode 0644, owner 0:0, mtime 0). */
-export function tarWithFile(name: string, content: Buffer): Buffer {
-  if (Buffer.byteLength(name) > 100) {
-    throw new Error(`tar entry name ${JSON.stringify(name)} is longer than 100 bytes`);
-  }
-  const header = Buffer.alloc(512, 0);
-  header.write(name, 0, "utf8");
-  header.write(octal(0o644, 8), 100, "ascii");
-  header.write(octal(0, 8), 108, "ascii");
-  header.write(octal(0, 8), 116, "ascii");
-  header.write(octal(content.length, 12), 124, "ascii");
-  header.write(octal(0, 12), 136, "ascii");
-  header.write("        ", 148, "ascii");
-  header.write("0", 156, "ascii");
-  header.write("ustar\0", 257, "ascii");
-  header.write("00", 263, "ascii");
-  let sum = 0;
-  for (const byte of header) {
-    sum += byte;
-  }
-  header.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, "ascii");
-  const padding = Buffer.alloc((512 - (content.length % 512)) % 512, 0);
-  return Buffer.concat([header, content, padding, Buffer.alloc(1024, 0)]);
-}
-
 /** Node's `process.arch` as an OCI architecture. */
 export function ociArchitecture(arch: string): string {
   switch (arch) {
@@ -81,10 +52,8 @@ export function ociArchitecture(arch: string): string {
  * whose config names another one).
  */
 export function probeImage(architecture: string): ProbeImage {
-  const tar = tarWithFile(
-    "kind-dev-doctor",
-    Buffer.from("pulled by kind-dev doctor through hosts.toml\n"),
-  );
+  // An empty tar archive: its two 512-byte end blocks.
+  const tar = Buffer.alloc(1024, 0);
   const layer = blob(gzipSync(tar, { level: 9 }));
   const config = blob(
     Buffer.from(

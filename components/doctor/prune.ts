@@ -7,7 +7,7 @@
  * (`--delete-untagged`) only with --untagged: a digest an older deployment or a rollback still
  * names is often untagged.
  */
-import { LABEL_MANAGED, LABEL_ROLE, REGISTRY_CONTAINER_PORT } from "../render/containers";
+import { LABEL_MANAGED, LABEL_ROLE, REGISTRY_CONTAINER_PORT } from "../render/containerSpecs";
 import { dataVolume, publishedPort, registryUrl } from "./environment";
 import { type Exec, execCommand, lastLine } from "../exec";
 import { type ContainerInfo, own, parseContainers, parseLines } from "./parse";
@@ -218,13 +218,9 @@ export function collectedLine(output: string): string | undefined {
 async function findRegistry(exec: Exec, requested: string | undefined): Promise<ContainerInfo> {
   let name = requested;
   if (name === undefined) {
-    const role = [
-      "--filter",
-      `label=${LABEL_MANAGED}=true`,
-      "--filter",
-      `label=${LABEL_ROLE}=registry`,
-    ];
-    const r = await exec("docker", ["ps", "-a", ...role, "--format", "{{.Names}}"]);
+    const role = [`label=${LABEL_MANAGED}=true`, `label=${LABEL_ROLE}=registry`];
+    const filters = role.flatMap((f) => ["--filter", f]);
+    const r = await exec("docker", ["ps", "-a", ...filters, "--format", "{{.Names}}"]);
     if (r.code !== 0) {
       throw new PruneError(`docker ps failed: ${lastLine(r)}`);
     }
@@ -253,10 +249,6 @@ async function findRegistry(exec: Exec, requested: string | undefined): Promise<
     );
   }
   return c;
-}
-
-async function volumeBytes(exec: Exec, volume: string): Promise<number | undefined> {
-  return own((await readVolumeSizes(exec)) ?? {}, volume) ?? undefined;
 }
 
 async function listTags(api: PruneApi): Promise<TagInfo[]> {
@@ -304,6 +296,7 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
   const api = (options.api ?? ((base) => new RegistryApi(base)))(registryUrl(c, port));
   const { path: configPath, distribution } = registryConfig(c.command, c.image);
   const volume = dataVolume(c.name, c);
+  const volumeBytes = async () => own((await readVolumeSizes(exec)) ?? {}, volume) ?? undefined;
 
   log(
     `registry ${c.name} (${c.image}, distribution ${distribution}, config ${configPath}), volume ${volume}`,
@@ -323,20 +316,19 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
       `${options.dryRun ? "would delete" : "deleting"} ${d.repository}@${d.digest} (${d.tags.join(", ")})`,
     );
   }
+  const report = {
+    registry: c.name,
+    image: c.image,
+    distribution,
+    plan,
+    deleteUntagged,
+    ...(note ? { note } : {}),
+  };
   if (options.dryRun === true) {
-    return {
-      registry: c.name,
-      image: c.image,
-      distribution,
-      plan,
-      deleteUntagged,
-      ...(note ? { note } : {}),
-      dryRun: true,
-      seconds: (Date.now() - start) / 1000,
-    };
+    return { ...report, dryRun: true, seconds: (Date.now() - start) / 1000 };
   }
 
-  const bytesBefore = await volumeBytes(exec, volume);
+  const bytesBefore = await volumeBytes();
   for (const d of plan.delete) {
     try {
       await api.deleteManifest(d.repository, d.digest);
@@ -380,16 +372,11 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
     throw failure;
   }
   log(`${c.name} answers again`);
-  const bytesAfter = await volumeBytes(exec, volume);
+  const bytesAfter = await volumeBytes();
   const reclaimed =
     bytesBefore === undefined || bytesAfter === undefined ? undefined : bytesBefore - bytesAfter;
   return {
-    registry: c.name,
-    image: c.image,
-    distribution,
-    plan,
-    deleteUntagged,
-    ...(note ? { note } : {}),
+    ...report,
     ...(collected ? { collected } : {}),
     ...(bytesBefore === undefined ? {} : { bytesBefore }),
     ...(bytesAfter === undefined ? {} : { bytesAfter }),

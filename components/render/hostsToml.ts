@@ -1,9 +1,8 @@
 /**
- * Which `hosts.toml` files every node gets, and their text. Pure: components/hostsToml.ts writes
+ * Which `hosts.toml` files every node gets, and their text. Pure: components/nodeHosts.ts writes
  * them into the nodes, and the doctor compares the nodes' files with them.
  */
-import { hostSlug, type ResolvedConfig } from "../config";
-import { tomlString } from "./text";
+import { hostSlug, tomlString } from "./text";
 
 /** One `hosts.toml` that goes on every node. */
 export interface HostsFile {
@@ -43,7 +42,19 @@ export function renderMirrorHostsToml(server: string, cacheEndpoint: string): st
  * inside the cluster (KEP-1755's hostFromClusterNetwork; without a file containerd would try
  * HTTPS). Then one file per cached upstream.
  */
-export function planHostsFiles(config: ResolvedConfig): HostsFile[] {
+export function planHostsFiles(config: {
+  readonly registry: {
+    readonly host: string;
+    readonly hostFromClusterNetwork: string;
+    readonly endpoint: string;
+  };
+  readonly caches: readonly {
+    readonly upstreamHost: string;
+    readonly slug: string;
+    readonly remoteUrl: string;
+    readonly endpoint: string;
+  }[];
+}): HostsFile[] {
   const registry = renderRegistryHostsToml(config.registry.endpoint);
   return [
     { hostDir: config.registry.host, slug: hostSlug(config.registry.host), toml: registry },

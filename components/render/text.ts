@@ -42,3 +42,8 @@ export function urlHost(ip: string, { connect = false } = {}): string {
         : ip;
   return host.includes(":") ? `[${host}]` : host;
 }
+
+/** `docker.io` -> `docker-io`: a host made fit for resource and container names. */
+export function hostSlug(host: string): string {
+  return host.replace(/[^a-z0-9]+/g, "-");
+}

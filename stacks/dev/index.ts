@@ -3,7 +3,11 @@
  * (`Pulumi.dev.yaml`). Every key is optional; see the README's args table for the defaults.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { type CacheArgs, KindDevEnvironment, type PortMappingArgs } from "../../components";
+import {
+  type CacheArgs,
+  KindDevEnvironment,
+  type PortMappingArgs,
+} from "../../components/kindDevEnvironment";
 
 const config = new pulumi.Config();
 

@@ -125,8 +125,12 @@ if [[ $PULUMI_BACKEND_URL == file://* ]]; then
   mkdir -p "${PULUMI_BACKEND_URL#file://}"
 fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
-# Quiet unless it fails ("Created stack" is not news).
-if ! out=$(pulumi stack select --create "$stack" --non-interactive 2>&1); then
+# Quiet unless it fails ("Created stack" is not news). Once a file backend holds the stack's
+# state, `pulumi up --stack` needs no select: that saves a CLI start on every later run.
+project=$(sed -n 's/^name: *//p' Pulumi.yaml)
+state=${PULUMI_BACKEND_URL#file://}/.pulumi/stacks/$project/$stack.json
+if [[ $PULUMI_BACKEND_URL != file://* || ! (-f $state || -f $state.gz) ]] &&
+  ! out=$(pulumi stack select --create "$stack" --non-interactive 2>&1); then
   echo "$out" >&2
   exit 1
 fi

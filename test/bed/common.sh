@@ -15,6 +15,12 @@ mkdir -p "$BED_BIN"
 BED_KIND_DEFAULT_VERSION=v0.33.0
 # shellcheck disable=SC2034 # used by the scripts that source this file
 BED_KIND_VERSION=${KIND_DEV_BED_KIND_VERSION:-$BED_KIND_DEFAULT_VERSION}
+# The Pulumi CLI the bed builds (pulumi-toolchain.sh): the newest release whose Go modules the
+# proxy serves here. It runs every @pulumi/pulumi SDK in the supported range, so it does not
+# follow the lock file (3.248.0, the last SDK for Node 20). KIND_DEV_BED_PULUMI_CLI_VERSION=3.248.0
+# builds (or reuses) the previous one in its own directory.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+BED_PULUMI_CLI_VERSION=${KIND_DEV_BED_PULUMI_CLI_VERSION:-3.276.0}
 
 bed_log() { printf '[testbed] %s\n' "$*" >&2; }
 

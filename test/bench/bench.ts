@@ -1,118 +1,104 @@
 /**
- * Benchmarks for pulumi-kind-dev (issue 5). Run with `npm run bench` (test/bench/run.sh), which
- * prepares the test bed first. Everything runs against the real engine (Automation API, file
- * backend in a temp dir), real kind clusters built from the bed's node image, and local
- * registries only. Every container, volume, network and cluster it makes is named kdev-bench-*
- * and removed at the end, also on failure.
+ * Benchmarks for pulumi-kind-dev. Run with `npm run bench` (test/bench/run.sh), which prepares the
+ * test bed first. Every timed run of the component is `npm run up` as users run it, traced by the
+ * engine (`pulumi up --otel-traces`), against real kind clusters built from the bed's node image and
+ * local registries only. Everything it makes is named kdev-bench* and removed at the end, also on
+ * failure.
  *
- *   1. image delivery: kind load docker-image vs docker push to the component's registry
+ *   1. image delivery: `kind load docker-image` vs `docker push` to the component's registry
  *   2. cluster recreation with an empty vs a warm pull-through cache (bandwidth-limited upstream)
- *   3. engine overhead: pulumi up from nothing vs bare kind create + docker run registry
- *   4. ctlptl side by side: from nothing to a ready cluster with its registry, a recreation
- *      with the same workload over the same link, and what each tool set up (feature table)
+ *   3. the everyday path: `npm run up` from nothing and with no change, next to bare `kind create
+ *      cluster` + registry and ctlptl from nothing, in rotating order
+ *   4. ctlptl's recreation with the same workload over the same link, and what each tool set up
  *
- * Environment (all optional):
- *   BENCH_SMOKE=1         quick run of every benchmark (1 run, 100 MiB, 2 images of 100 MiB in
- *                         all), written to $TMPDIR/kdev-bench-smoke unless BENCH_OUT is set
- *   BENCH_RUNS=3          runs per measurement (median reported); BENCH1_RUNS ... BENCH4_RUNS
- *                         override it per benchmark
- *   BENCH_ONLY=1,2,3,4    which benchmarks to run
- *   BENCH_SIZES=100,500,1024   image sizes (MiB) for benchmark 1
- *   BENCH_RATE=100mbit    upstream link rate for benchmarks 2 and 4 (tc tbf rate)
- *   BENCH2_IMAGES=5 BENCH2_TOTAL_MIB=1024   workload of benchmarks 2 and 4
- *   BENCH_OUT=docs/bench  where results.json / results.md / chart.png go
+ * Environment (all optional): BENCH_SMOKE=1 (every benchmark once and small, written to
+ * $TMPDIR/kdev-bench-smoke), BENCH_RUNS=3 (rounds; medians reported), BENCH_ONLY=1,2,3,4,
+ * BENCH_SIZES=100,500,1024 (MiB, benchmark 1), BENCH_RATE=100mbit (the upstream's link),
+ * BENCH_WORKLOAD_IMAGES=5 and BENCH_WORKLOAD_MIB=1024 (benchmarks 2 and 4), BENCH_OUT=docs/bench.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { devStack, freePort, REPO_DIR, run } from "../support/bed";
-import {
-  NODE_IMAGE,
-  RUNS1,
-  RUNS2,
-  RUNS3,
-  RUNS4,
-  SMOKE,
-  ONLY,
-  SIZES,
-  RATE,
-  B2_IMAGES,
-  B2_TOTAL,
-  OUT,
-  NETWORK,
-  STACK,
-  log,
-  secs,
-  settings,
-  state,
-  cleanupAll,
-  startUpstream,
-} from "./context";
+import { freePort, REPO_DIR, run, tryRun } from "../support/bed";
+import * as ctx from "./context";
 import { bench1 } from "./delivery";
 import { bench2 } from "./recreate";
 import { bench3 } from "./overhead";
 import { bench4 } from "./ctlptl";
 import { type Results, writeReport } from "./report";
 
+const first = (s: string) => s.trim().split("\n")[0] ?? "";
+const npmVersion = (pkg: string) =>
+  (
+    JSON.parse(readFileSync(path.join(REPO_DIR, "node_modules", pkg, "package.json"), "utf8")) as {
+      version: string;
+    }
+  ).version;
+
+/** Every version a reader needs to repeat the run. */
+function environment(): Results["environment"] {
+  const registryImage = ctx.resolved().registry.spec.image;
+  const plugins = tryRun("pulumi", ["plugin", "ls"]).out;
+  const plugin = (name: string) =>
+    new RegExp(`^${name}\\s+resource\\s+(\\S+)`, "m").exec(plugins)?.[1] ?? "?";
+  return {
+    machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, kernel ${os.release()}`,
+    Docker: first(run("docker", ["version", "-f", "{{.Server.Version}}"])),
+    "registry image": `${registryImage} (${first(tryRun("docker", ["run", "--rm", "--network", "none", registryImage, "--version"]).out).replace(/^\S*registry /, "")})`,
+    kind: first(run("kind", ["version"])),
+    "node image": `${ctx.NODE_IMAGE} (${first(run("docker", ["image", "inspect", "-f", "{{.Id}}", ctx.NODE_IMAGE])).slice(7, 19)})`,
+    "Pulumi CLI": first(run("pulumi", ["version"])),
+    "language host": "?",
+    "command plugin": plugin("command"),
+    "kubernetes plugin": plugin("kubernetes"),
+    Node: process.version,
+    "@pulumi/pulumi": npmVersion("@pulumi/pulumi"),
+    "@swc/core": npmVersion("@swc/core"),
+  };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
-  cleanupAll();
-  state.registryPort = await freePort();
-  state.upstreamPort = await freePort();
-  state.workDir = mkdtempSync(path.join(os.tmpdir(), "kdev-bench-"));
-  state.backend = path.join(state.workDir, "backend");
-  mkdirSync(state.backend);
-  state.kubeconfigFile = path.join(state.workDir, "kubeconfig");
+  ctx.cleanupAll();
+  ctx.state.registryPort = await freePort();
+  ctx.state.upstreamPort = await freePort();
+  ctx.state.workDir = mkdtempSync(path.join(os.tmpdir(), "kdev-bench-"));
+  ctx.state.backend = path.join(ctx.state.workDir, "backend");
+  ctx.state.kubeconfigFile = path.join(ctx.state.workDir, "kubeconfig");
+  mkdirSync(ctx.state.backend);
   const results: Results = {
     date: new Date().toISOString(),
-    machine: {
-      cores: os.cpus().length,
-      cpu: os.cpus()[0]?.model ?? "?",
-      memGiB: Math.round(os.totalmem() / 2 ** 30),
-      docker: run("docker", ["version", "-f", "{{.Server.Version}}"]).trim(),
-      kind: run("kind", ["version"]).trim(),
-      pulumi: run("pulumi", ["version"]).trim(),
-      nodeImage: NODE_IMAGE,
-      kernel: os.release(),
-    },
-    smoke: SMOKE,
-    only: ONLY,
-    runs: { bench1: RUNS1, bench2: RUNS2, bench3: RUNS3, bench4: RUNS4 },
-    sizes: SIZES,
-    bench2: { images: B2_IMAGES, totalMiB: B2_TOTAL, rate: RATE },
-    delivery: [],
-    split: [],
-    recreate: [],
-    overhead: [],
-    ctlptl: [],
+    smoke: ctx.SMOKE,
+    only: ctx.ONLY,
+    runs: ctx.RUNS,
+    sizes: ctx.SIZES,
+    workload: { images: ctx.WORKLOAD_IMAGES, mib: ctx.WORKLOAD_MIB, rate: ctx.RATE },
+    environment: environment(),
+    ups: [],
+    samples: [],
     features: [],
     notes: [],
-    upTimings: [],
     totalSeconds: 0,
   };
   const save = () => {
-    results.totalSeconds = secs(Date.now() - started);
-    mkdirSync(OUT, { recursive: true });
-    writeReport(results, OUT);
+    results.totalSeconds = ctx.secs(Date.now() - started);
+    results.environment["language host"] = results.ups[0]?.trace.languageHost ?? "?";
+    mkdirSync(ctx.OUT, { recursive: true });
+    writeReport(results, ctx.OUT);
   };
   try {
-    run("docker", ["network", "create", NETWORK]);
-    await startUpstream();
-    state.stack = await devStack(STACK, state.backend, settings());
-    if (ONLY.includes("3")) {
-      await bench3(results);
-      save();
-    }
-    if (ONLY.includes("1")) {
-      await bench1(results);
-      save();
-    }
-    if (ONLY.includes("2")) {
-      await bench2(results);
-      save();
-    }
-    if (ONLY.includes("4")) {
-      await bench4(results);
+    run("docker", ["network", "create", ctx.NETWORK]);
+    await ctx.startUpstream();
+    ctx.createStack();
+    const benches: [string, (r: Results) => Promise<void>][] = [
+      ["3", bench3],
+      ["1", bench1],
+      ["2", bench2],
+      ["4", bench4],
+    ];
+    for (const [id, bench] of benches.filter(([id]) => ctx.ONLY.includes(id))) {
+      await bench(results);
+      ctx.log(`benchmark ${id} done`);
       save();
     }
   } catch (e) {
@@ -121,15 +107,11 @@ async function main(): Promise<void> {
     process.exitCode = 1;
   } finally {
     save();
-    log("cleaning up");
-    if (state.stack) {
-      await state.stack.destroy({ onOutput: () => undefined }).catch(() => undefined);
-      await state.stack.workspace.removeStack(STACK).catch(() => undefined);
-    }
-    rmSync(path.join(REPO_DIR, "stacks/dev", `Pulumi.${STACK}.yaml`), { force: true });
-    cleanupAll();
-    rmSync(state.workDir, { recursive: true, force: true });
-    log(`done in ${secs(Date.now() - started)}s; results in ${OUT}`);
+    ctx.log("cleaning up");
+    ctx.cleanupAll();
+    rmSync(ctx.stackFile(), { force: true });
+    rmSync(ctx.state.workDir, { recursive: true, force: true });
+    ctx.log(`done in ${ctx.secs(Date.now() - started)}s; results in ${ctx.OUT}`);
   }
 }
 

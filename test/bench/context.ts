@@ -1,91 +1,71 @@
 /**
- * What every benchmark shares: the knobs (environment variables, see bench.ts), the names of
- * what it creates, the run's state (stack, ports, work directory) and the steps on them.
+ * What every benchmark shares: the knobs (environment variables, see bench.ts), the names of what
+ * the run creates, its state, and the timed commands: `npm run up` as users run it, traced.
  */
 import { writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type Stack } from "@pulumi/pulumi/automation";
 import { resolveConfig } from "../../components/config";
-import { REPO_DIR, run, startRegistryStandIn, tryRun } from "../support/bed";
+import {
+  npmRunUp,
+  pulumiEnv,
+  REPO_DIR,
+  run,
+  startRegistryStandIn,
+  TOOLS_ENV,
+  tryRun,
+  WRAPPER_DIR,
+} from "../support/bed";
+import { upTrace, type UpTrace } from "./trace";
 
 /** Polls every 250 ms: the timings below are only as fine as this. */
 export { waitFor } from "../support/bed";
 
-export const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
-export const PAUSE = "registry.k8s.io/pause:3.10";
-export const envInt = (name: string, dflt: number): number => {
-  const v = process.env[name];
-  return v === undefined || v === "" ? dflt : Number.parseInt(v, 10);
-};
-/**
- * BENCH_SMOKE=1: every benchmark once, small (1 run, 100 MiB images, 2 workload images of 100 MiB
- * in all), written to a temp dir unless BENCH_OUT says otherwise; each knob below still wins.
- */
+const env = (name: string, smoke: string, full: string) =>
+  process.env[name] || (SMOKE ? smoke : full);
+/** BENCH_SMOKE=1: every benchmark once and small, written to a temp dir unless BENCH_OUT is set. */
 export const SMOKE = process.env["BENCH_SMOKE"] === "1";
-export const RUNS = envInt("BENCH_RUNS", SMOKE ? 1 : 3);
-export const RUNS1 = envInt("BENCH1_RUNS", RUNS);
-export const RUNS2 = envInt("BENCH2_RUNS", RUNS);
-export const RUNS3 = envInt("BENCH3_RUNS", RUNS);
-export const RUNS4 = envInt("BENCH4_RUNS", RUNS);
-export const ONLY = (process.env["BENCH_ONLY"] ?? "1,2,3,4").split(",").map((s) => s.trim());
-export const SIZES = (process.env["BENCH_SIZES"] ?? (SMOKE ? "100" : "100,500,1024"))
-  .split(",")
-  .map(Number);
-export const RATE = process.env["BENCH_RATE"] ?? "100mbit";
-export const B2_IMAGES = envInt("BENCH2_IMAGES", SMOKE ? 2 : 5);
-export const B2_TOTAL = envInt("BENCH2_TOTAL_MIB", SMOKE ? 100 : 1024);
+export const RUNS = Number(env("BENCH_RUNS", "1", "3"));
+export const ONLY = env("BENCH_ONLY", "1,2,3,4", "1,2,3,4").split(",");
+export const SIZES = env("BENCH_SIZES", "100", "100,500,1024").split(",").map(Number);
+export const RATE = env("BENCH_RATE", "100mbit", "100mbit");
+export const WORKLOAD_IMAGES = Number(env("BENCH_WORKLOAD_IMAGES", "2", "5"));
+export const WORKLOAD_MIB = Number(env("BENCH_WORKLOAD_MIB", "100", "1024"));
 export const OUT = path.resolve(
   REPO_DIR,
-  process.env["BENCH_OUT"] ?? (SMOKE ? path.join(os.tmpdir(), "kdev-bench-smoke") : "docs/bench"),
+  env("BENCH_OUT", path.join(os.tmpdir(), "kdev-bench-smoke"), "docs/bench"),
 );
+export const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
+export const PAUSE = "registry.k8s.io/pause:3.10";
 
+// Every name starts with kdev-bench: no other suite uses that prefix.
 export const CLUSTER = "kdev-bench";
 export const NETWORK = "kdev-bench";
 export const REGISTRY = "kdev-bench-registry";
 export const CACHE = "kdev-bench-cache-docker-io";
 export const UPSTREAM = "kdev-bench-upstream";
 export const BARE_REGISTRY = "kdev-bench-bare-registry";
-/** ctlptl's kind cluster (ctlptl names it kind-kdev-bench-ctlptl) and its registry. */
 export const CTLPTL_CLUSTER = "kdev-bench-ctlptl";
 export const CTLPTL_REGISTRY = "kdev-bench-ctlptl-registry";
-/** The image benchmark 4 pushes to each tool's registry before deleting its cluster. */
 export const MARKER_REPO = "kdev-bench-marker";
-export const STACK = `bench-${process.pid}`;
+export const STACK = `kdev-bench-${process.pid}`;
 
-export function log(msg: string): void {
+export const log = (msg: string) =>
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-}
-
 export const secs = (ms: number) => Math.round(ms) / 1000;
 
-// ---------------------------------------------------------------------------------------------
-// Stack, cluster and cleanup
-
-/** What one run of the benchmarks shares; set up by main(). */
-export const state: {
-  backend: string;
-  kubeconfigFile: string;
-  stack: Stack | undefined;
-  registryPort: number;
-  upstreamPort: number;
-  workDir: string;
-  /** Per-resource [start, end] seconds of the last `up` with timings, from the engine's events. */
-  lastTimings: Record<string, [number, number]>;
-  /** Set once the upstream holds benchmark 2's workload and its link is limited. */
-  upstreamReady: boolean;
-} = {
+export const state = {
   backend: "",
   kubeconfigFile: "",
-  stack: undefined,
+  // Set by main() to a free port; any valid one until then (cleanup resolves names only).
   registryPort: 5999,
   upstreamPort: 0,
   workDir: "",
-  lastTimings: {},
   upstreamReady: false,
+  traces: 0,
 };
 
-/** The dev stack's settings for the benchmarks' environment (set on the stack by main()). */
+/** The dev stack's settings (its stack file, stacks/dev/Pulumi.<STACK>.yaml). */
 export function settings() {
   return {
     clusterName: CLUSTER,
@@ -100,9 +80,62 @@ export function settings() {
   };
 }
 
-/** What the component makes of those settings (names, volumes, the kind config's input). */
-export function resolved() {
-  return resolveConfig(settings());
+export const resolved = () => resolveConfig(settings());
+
+function writeStackFile(): void {
+  const lines = Object.entries(settings()).map(
+    ([k, v]) => `  kind-dev:${k}: ${JSON.stringify(typeof v === "object" ? JSON.stringify(v) : v)}`,
+  );
+  writeFileSync(stackFile(), `config:\n${lines.join("\n")}\n`);
+}
+export const stackFile = () => path.join(REPO_DIR, "stacks/dev", `Pulumi.${STACK}.yaml`);
+
+/** What `npm run up` and `npm run down` get: the bed's tools and engine, the bench's stack. */
+function upEnv(): NodeJS.ProcessEnv {
+  return { ...TOOLS_ENV, ...pulumiEnv(state.backend, `${WRAPPER_DIR}:`), KIND_DEV_STACK: STACK };
+}
+
+export interface Up {
+  /** `npm run up`, start to exit, as the user waits for it. */
+  wall: number;
+  /** The summary's lines other than "N unchanged" ("+ 9 created"). */
+  changes: string[];
+  trace: UpTrace;
+}
+
+/** `npm run up` as users run it, traced (`--otel-traces`); then the kubeconfig for kubectl. */
+export async function npmUp(): Promise<Up> {
+  const file = path.join(state.workDir, `trace-${state.traces++}.json`);
+  const t0 = Date.now();
+  const r = await npmRunUp({ ...upEnv(), npm_config_loglevel: "silent" }, 900_000, [
+    `--otel-traces=file://${file}`,
+  ]);
+  const wall = secs(Date.now() - t0);
+  if (r.code !== 0) {
+    throw new Error(`npm run up exited ${r.code}:\n${r.output.slice(-3000)}`);
+  }
+  writeFileSync(state.kubeconfigFile, run("kind", ["get", "kubeconfig", "--name", CLUSTER]), {
+    mode: 0o600,
+  });
+  const summary = /\nResources:\n([\s\S]*?)\n\s*\n/.exec(r.output)?.[1] ?? "";
+  const changes = summary
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.endsWith("unchanged"));
+  return { wall, changes, trace: upTrace(file) };
+}
+
+/** Creates the bench's stack (untimed: users do it once) from its stack file. */
+export function createStack(): void {
+  writeStackFile();
+  run("pulumi", ["stack", "select", "--create", STACK, "--non-interactive"], {
+    cwd: REPO_DIR,
+    env: upEnv() as Record<string, string>,
+  });
+}
+
+export function destroy(): void {
+  run("bash", ["stacks/dev/down.sh"], { cwd: REPO_DIR, env: upEnv() as Record<string, string> });
 }
 
 export function kubectl(...args: string[]): string {
@@ -113,98 +146,37 @@ export function apply(manifest: string, kubeconfig = state.kubeconfigFile): void
   run("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", "-"], { input: manifest });
 }
 
-export async function up(timings = false): Promise<void> {
-  if (!state.stack) {
-    throw new Error("no stack");
-  }
-  const t0 = Date.now();
-  const spans: Record<string, [number, number]> = {};
-  const r = await state.stack.up({
-    onOutput: () => undefined,
-    ...(timings
-      ? {
-          onEvent: (e) => {
-            const at = secs(Date.now() - t0);
-            const pre = e.resourcePreEvent?.metadata;
-            const outs = e.resOutputsEvent?.metadata;
-            if (pre && pre.op !== "same") {
-              spans[pre.urn.split("::").pop() ?? pre.urn] = [at, NaN];
-            }
-            if (outs) {
-              const k = outs.urn.split("::").pop() ?? outs.urn;
-              if (spans[k]) {
-                spans[k][1] = at;
-              }
-            }
-          },
-        }
-      : {}),
-  });
-  if (timings) {
-    state.lastTimings = spans;
-  }
-  if (r.summary.result !== "succeeded") {
-    throw new Error(`pulumi up: ${r.summary.result}`);
-  }
-  const outputs = await state.stack.outputs();
-  writeFileSync(state.kubeconfigFile, String(outputs["kubeconfig"]?.value), { mode: 0o600 });
-}
-
-export async function upChanges(): Promise<Record<string, number>> {
-  if (!state.stack) {
-    throw new Error("no stack");
-  }
-  const r = await state.stack.up({ onOutput: () => undefined });
-  return Object.fromEntries(
-    Object.entries(r.summary.resourceChanges ?? {}).filter(([op]) => op !== "same"),
-  ) as Record<string, number>;
-}
-
-export async function destroy(): Promise<void> {
-  if (!state.stack) {
-    return;
-  }
-  await state.stack.destroy({ onOutput: () => undefined });
-}
-
 export function removeContainer(name: string, volume?: string): void {
   tryRun("docker", ["rm", "-f", "-v", name]);
-  if (volume) {
+  if (volume !== undefined) {
     tryRun("docker", ["volume", "rm", "-f", volume]);
   }
 }
 
 export function removeRegistryAndCache(): void {
   const cfg = resolved();
-  removeContainer(REGISTRY, cfg.registry.spec.volume);
-  for (const c of cfg.caches) {
+  for (const c of [cfg.registry, ...cfg.caches]) {
     removeContainer(c.spec.name, c.spec.volume);
   }
 }
 
 export function cleanupAll(): void {
-  tryRun("kind", ["delete", "cluster", "--name", CLUSTER]);
-  tryRun("kind", ["delete", "cluster", "--name", CTLPTL_CLUSTER]);
+  for (const c of [CLUSTER, CTLPTL_CLUSTER]) {
+    tryRun("kind", ["delete", "cluster", "--name", c]);
+  }
   removeContainer(CTLPTL_REGISTRY);
   removeRegistryAndCache();
   removeContainer(BARE_REGISTRY, `${BARE_REGISTRY}-data`);
   removeContainer(UPSTREAM);
   tryRun("docker", ["network", "rm", NETWORK]);
-  const imgs = tryRun("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}"]).out.split("\n");
-  const mine = imgs.filter(
-    (i) =>
-      i.startsWith("kdev-bench/") ||
-      /^(localhost|127\.0\.0\.1):\d+\/(bench|library\/bench|kdev-bench)/.test(i),
-  );
+  const mine = tryRun("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}"])
+    .out.split("\n")
+    .filter((i) => /^(kdev-bench\/|(localhost|127\.0\.0\.1):\d+\/(bench|kdev-bench))/.test(i));
   if (mine.length > 0) {
     tryRun("docker", ["rmi", "-f", ...mine]);
   }
 }
 
-export function nodes(cluster = CLUSTER): string[] {
-  return [`${cluster}-control-plane`, `${cluster}-worker`];
-}
+export const nodes = (cluster = CLUSTER) => [`${cluster}-control-plane`, `${cluster}-worker`];
 
-export function startUpstream(): Promise<void> {
-  return startRegistryStandIn(UPSTREAM, NETWORK, state.upstreamPort);
-}
+export const startUpstream = () => startRegistryStandIn(UPSTREAM, NETWORK, state.upstreamPort);

@@ -1,66 +1,43 @@
 /**
- * Benchmark 4: ctlptl (github.com/tilt-dev/ctlptl, built by test/bed/ctlptl.sh), the closest
- * peer, side by side in the same run: the same node image and worker count, its own registry,
- * and the same Docker Hub stand-in behind the same limited link as benchmark 2.
+ * ctlptl (github.com/tilt-dev/ctlptl, built by test/bed/ctlptl.sh), the closest peer, side by
+ * side in the same run: the same node image and worker count, its own registry, and the same
+ * Docker Hub stand-in behind the same limited link as benchmark 2.
  *
- *   ready:    `ctlptl apply -f` of a Registry and a kind Cluster, from nothing, until it returns
- *             (ctlptl waits for the API server and writes the KEP-1755 ConfigMap).
- *   recreate: `ctlptl delete cluster` (ctlptl keeps the registry), then `ctlptl apply -f` again
- *             and benchmark 2's workload until every pod is Running. ctlptl has no pull-through
- *             cache, so every recreation pulls the workload from the upstream over the link.
+ *   from nothing (benchmark 3): `ctlptl apply -f` of a Registry and a kind Cluster until it
+ *             returns (ctlptl waits for the API server and writes the KEP-1755 ConfigMap).
+ *   recreation (benchmark 4): `ctlptl delete cluster` (ctlptl keeps the registry), then `ctlptl
+ *             apply -f` again and benchmark 2's workload until every pod is Running. ctlptl has
+ *             no pull-through cache: every recreation pulls the workload over the link.
  *
- * How the nodes reach the upstream, as a ctlptl user would set it up: the cluster joins the
- * upstream's docker network (KIND_EXPERIMENTAL_DOCKER_NETWORK, which kind and ctlptl both read),
- * and a hosts.toml for docker.io on every node names the stand-in (ctlptl points containerd at
- * /etc/containerd/certs.d). With the real Docker Hub that file is not needed; it is the stand-in's
- * route, written right after ctlptl returns and counted in the recreation's time.
+ * The nodes reach the upstream as a ctlptl user would set it up: the cluster joins its docker
+ * network (KIND_EXPERIMENTAL_DOCKER_NETWORK) and a docker.io hosts.toml on every node names it
+ * (the real Docker Hub needs none), written right after ctlptl returns and counted in the time.
  */
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { freePort, run, tryRun } from "../support/bed";
-import {
-  waitFor,
-  RUNS4,
-  NODE_IMAGE,
-  NETWORK,
-  UPSTREAM,
-  CTLPTL_CLUSTER,
-  CTLPTL_REGISTRY,
-  B2_IMAGES,
-  log,
-  secs,
-  state,
-  apply,
-  up,
-  destroy,
-  nodes,
-  resolved,
-  removeContainer,
-} from "./context";
+import * as ctx from "./context";
 import { inspectTool, markerServed, pushMarker } from "./features";
 import { prepareUpstream, upstreamSentBytes, workload, workloadRunning } from "./recreate";
 import { type Results } from "./report";
 
 /** ctlptl's Registry and Cluster: the same node image and worker count as the dev stack's. */
-export function ctlptlSpec(registryPort: number, nodeImage: string, workers: number): string {
-  const node = (role: string) => `    - role: ${role}\n      image: ${nodeImage}\n`;
-  return (
-    `apiVersion: ctlptl.dev/v1alpha1
+function ctlptlSpec(registryPort: number): string {
+  const node = (role: string) => `\n    - { role: ${role}, image: "${ctx.NODE_IMAGE}" }`;
+  const workers = Array.from({ length: ctx.resolved().workers }, () => node("worker")).join("");
+  return `apiVersion: ctlptl.dev/v1alpha1
 kind: Registry
-name: ${CTLPTL_REGISTRY}
+name: ${ctx.CTLPTL_REGISTRY}
 port: ${registryPort}
 ---
 apiVersion: ctlptl.dev/v1alpha1
 kind: Cluster
 product: kind
-name: kind-${CTLPTL_CLUSTER}
-registry: ${CTLPTL_REGISTRY}
+name: kind-${ctx.CTLPTL_CLUSTER}
+registry: ${ctx.CTLPTL_REGISTRY}
 kindV1Alpha4Cluster:
-  nodes:
-` +
-    node("control-plane") +
-    Array.from({ length: workers }, () => node("worker")).join("")
-  );
+  nodes:${node("control-plane")}${workers}
+`;
 }
 
 /**
@@ -73,110 +50,112 @@ function ctlptlEnv(kubeconfig: string): Record<string, string> {
   const [major = 0, minor = 0] = api.split(".").map(Number);
   return {
     KUBECONFIG: kubeconfig,
-    KIND_EXPERIMENTAL_DOCKER_NETWORK: NETWORK,
+    KIND_EXPERIMENTAL_DOCKER_NETWORK: ctx.NETWORK,
     ...(major === 1 && minor < 44 ? { DOCKER_API_VERSION: api } : {}),
   };
 }
 
 /** The stand-in's route on one node: docker.io pulls go to the upstream container. */
 function standInRoute(node: string): void {
-  const url = `http://${UPSTREAM}:5000`;
-  run(
-    "docker",
-    [
-      "exec",
-      "-i",
-      node,
-      "sh",
-      "-c",
-      "mkdir -p /etc/containerd/certs.d/docker.io && cat > /etc/containerd/certs.d/docker.io/hosts.toml",
-    ],
-    { input: `server = "${url}"\n\n[host."${url}"]\n  capabilities = ["pull", "resolve"]\n` },
-  );
+  const url = `http://${ctx.UPSTREAM}:5000`;
+  const dir = "/etc/containerd/certs.d/docker.io";
+  const input = `server = "${url}"\n\n[host."${url}"]\n  capabilities = ["pull", "resolve"]\n`;
+  const script = `mkdir -p ${dir} && cat > ${dir}/hosts.toml`;
+  run("docker", ["exec", "-i", node, "sh", "-c", script], { input });
 }
 
-/** When benchmark 2 did not run: the component's feature row from one destroy/up cycle. */
-async function oursFeatures(results: Results): Promise<void> {
-  log("benchmark 4: the component's features (pulumi up, destroy, up)");
-  await up();
-  results.features.push(
-    inspectTool("pulumi-kind-dev", resolved().registry.spec.name, nodes(), state.kubeconfigFile),
-  );
-  pushMarker(state.registryPort);
-  await destroy();
-  await up();
-  const f = results.features.find((x) => x.tool === "pulumi-kind-dev");
-  if (f) {
-    f.keptAcrossClusterDeletion = markerServed(state.registryPort);
-    f.deletedWith = "`pulumi destroy`, then `pulumi up`";
+interface Ctlptl {
+  file: string;
+  port: number;
+  kubeconfig: string;
+  env: Record<string, string>;
+}
+let setUp: Ctlptl | undefined;
+
+/** ctlptl's spec (a free port for its registry) and environment, made once per run. */
+async function setup(results: Results): Promise<Ctlptl> {
+  if (setUp === undefined) {
+    const kubeconfig = path.join(ctx.state.workDir, "ctlptl-kubeconfig");
+    const c = { file: path.join(ctx.state.workDir, "ctlptl.yaml"), port: await freePort() };
+    setUp = { ...c, kubeconfig, env: ctlptlEnv(kubeconfig) };
+    writeFileSync(c.file, ctlptlSpec(c.port));
+    // `ctlptl version` prints "v0.9.3, built <date>" (no date in a build from the module).
+    results.environment["ctlptl"] = ctlptl(setUp, "version").trim().split(",")[0] ?? "";
   }
-  await destroy();
+  return setUp;
 }
 
+const ctlptl = (c: Ctlptl, ...args: string[]) => run("ctlptl", args, { env: c.env });
+
+/**
+ * `ctlptl apply -f` of its Registry and Cluster from nothing, timed until it returns, then again
+ * with nothing to change. The first time, what it set up is read back, and a marker pushed to its
+ * registry is looked up after `ctlptl delete cluster` and `apply`. Leaves the registry.
+ */
+export async function ctlptlFromNothing(results: Results, round = 0): Promise<number> {
+  const c = await setup(results);
+  tryRun("kind", ["delete", "cluster", "--name", ctx.CTLPTL_CLUSTER]);
+  ctx.removeContainer(ctx.CTLPTL_REGISTRY);
+  const t0 = Date.now();
+  ctlptl(c, "apply", "-f", c.file);
+  const total = ctx.secs(Date.now() - t0);
+  const t1 = Date.now();
+  ctlptl(c, "apply", "-f", c.file);
+  results.samples.push({ what: "ctlptl-no-change", round, total: ctx.secs(Date.now() - t1) });
+  if (!results.features.some((f) => f.tool === "ctlptl")) {
+    results.features.push(
+      inspectTool("ctlptl", ctx.CTLPTL_REGISTRY, ctx.nodes(ctx.CTLPTL_CLUSTER), c.kubeconfig),
+    );
+    pushMarker(c.port);
+    ctlptl(c, "delete", "cluster", `kind-${ctx.CTLPTL_CLUSTER}`);
+    ctlptl(c, "apply", "-f", c.file);
+    const f = results.features.find((x) => x.tool === "ctlptl");
+    Object.assign(f ?? {}, {
+      keptAcrossClusterDeletion: markerServed(c.port),
+      deletedWith: "`ctlptl delete cluster`, then `ctlptl apply`",
+    });
+  }
+  ctlptl(c, "delete", "cluster", `kind-${ctx.CTLPTL_CLUSTER}`);
+  return total;
+}
+
+/**
+ * Benchmark 4: ctlptl's recreation (its registry kept) with benchmark 2's workload over the same
+ * link, until every pod runs.
+ */
 export async function bench4(results: Results): Promise<void> {
   prepareUpstream(results);
-  if (!results.features.some((f) => f.tool === "pulumi-kind-dev")) {
-    await oursFeatures(results);
+  if (!tryRun("docker", ["inspect", ctx.CTLPTL_REGISTRY]).ok) {
+    await ctlptlFromNothing(results);
   }
-  const port = await freePort();
-  const kubeconfig = path.join(state.workDir, "ctlptl-kubeconfig");
-  const specFile = path.join(state.workDir, "ctlptl.yaml");
-  writeFileSync(specFile, ctlptlSpec(port, NODE_IMAGE, resolved().workers));
-  const env = ctlptlEnv(kubeconfig);
-  const ctlptl = (...args: string[]) => run("ctlptl", args, { env });
-  const ctlNodes = nodes(CTLPTL_CLUSTER);
-  // `ctlptl version` prints "v0.9.3, built <date>" (no date in a build from the module).
-  results.machine["ctlptl"] = ctlptl("version").trim().split(",")[0] ?? "";
-  for (let r = 0; r < RUNS4; r++) {
-    tryRun("kind", ["delete", "cluster", "--name", CTLPTL_CLUSTER]);
-    removeContainer(CTLPTL_REGISTRY);
-    log(`benchmark 4: run ${r + 1}/${RUNS4}: ctlptl apply (registry + cluster) from nothing`);
-    let t0 = Date.now();
-    ctlptl("apply", "-f", specFile);
-    const ready = secs(Date.now() - t0);
-    results.ctlptl.push({ what: "ready", run: r, total: ready });
-    log(`  ctlptl from nothing to a ready cluster with its registry: ${ready}s`);
-    if (r === 0) {
-      results.features.push(inspectTool("ctlptl", CTLPTL_REGISTRY, ctlNodes, kubeconfig));
-      pushMarker(port);
-    }
-    ctlptl("delete", "cluster", `kind-${CTLPTL_CLUSTER}`);
-    log(`benchmark 4: run ${r + 1}/${RUNS4}: recreation (registry kept) + workload`);
+  const c = await setup(results);
+  for (let r = 0; r < ctx.RUNS; r++) {
+    ctx.log(
+      `benchmark 4: round ${r + 1}/${ctx.RUNS}: ctlptl recreation (registry kept) + workload`,
+    );
     const sent0 = upstreamSentBytes();
-    t0 = Date.now();
-    ctlptl("apply", "-f", specFile);
+    const t0 = Date.now();
+    ctlptl(c, "apply", "-f", c.file);
     const t1 = Date.now();
-    for (const n of ctlNodes) {
+    for (const n of ctx.nodes(ctx.CTLPTL_CLUSTER)) {
       standInRoute(n);
     }
-    apply(workload(B2_IMAGES), kubeconfig);
-    await waitFor(
-      "ctlptl workload running",
-      1_800_000,
-      () => workloadRunning(B2_IMAGES, kubeconfig),
-      500,
+    ctx.apply(workload(ctx.WORKLOAD_IMAGES), c.kubeconfig);
+    await ctx.waitFor("ctlptl workload", 1_800_000, () =>
+      workloadRunning(ctx.WORKLOAD_IMAGES, c.kubeconfig),
     );
     const t2 = Date.now();
-    const upstreamBytes = upstreamSentBytes() - sent0;
-    results.ctlptl.push({
-      what: "recreate",
-      run: r,
-      total: secs(t2 - t0),
-      create: secs(t1 - t0),
-      pods: secs(t2 - t1),
-      upstreamBytes,
-    });
-    log(
-      `  ctlptl recreation: ${secs(t2 - t0)}s (ctlptl apply ${secs(t1 - t0)}s, pods ${secs(t2 - t1)}s); upstream sent ${upstreamBytes} B`,
-    );
-    if (r === 0) {
-      const f = results.features.find((x) => x.tool === "ctlptl");
-      if (f) {
-        f.keptAcrossClusterDeletion = markerServed(port);
-        f.deletedWith = "`ctlptl delete cluster`, then `ctlptl apply`";
-      }
-    }
-    ctlptl("delete", "cluster", `kind-${CTLPTL_CLUSTER}`);
+    const sample = {
+      what: "ctlptl-recreate",
+      round: r,
+      total: ctx.secs(t2 - t0),
+      up: ctx.secs(t1 - t0),
+      pods: ctx.secs(t2 - t1),
+      upstreamBytes: upstreamSentBytes() - sent0,
+    };
+    results.samples.push(sample);
+    ctx.log(`  ctlptl recreation: ${sample.total}s (apply ${sample.up}s, pods ${sample.pods}s)`);
+    ctlptl(c, "delete", "cluster", `kind-${ctx.CTLPTL_CLUSTER}`);
   }
-  removeContainer(CTLPTL_REGISTRY);
+  ctx.removeContainer(ctx.CTLPTL_REGISTRY);
 }

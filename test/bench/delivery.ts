@@ -1,174 +1,122 @@
 /** Benchmark 1: image delivery, `kind load docker-image` vs `docker push` to the registry. */
-import { rmSync } from "node:fs";
-import * as path from "node:path";
 import { run, tryRun } from "../support/bed";
-import {
-  waitFor,
-  PAUSE,
-  RUNS1,
-  SIZES,
-  CLUSTER,
-  log,
-  secs,
-  state,
-  kubectl,
-  apply,
-  up,
-  destroy,
-  nodes,
-} from "./context";
+import * as ctx from "./context";
 import { buildPair, imageBytes } from "./images";
-import { type Results, type Sample } from "./report";
+import { type Results } from "./report";
 
-// Benchmark 1: image delivery
-
-export const DS = (name: string) => `apiVersion: apps/v1
+const DS = (name: string) => `apiVersion: apps/v1
 kind: DaemonSet
-metadata:
-  name: ${name}
-  namespace: default
+metadata: { name: ${name}, namespace: default }
 spec:
-  selector:
-    matchLabels: { app: ${name} }
-  updateStrategy:
-    type: RollingUpdate
-    rollingUpdate: { maxUnavailable: "100%" }
+  selector: { matchLabels: { app: ${name} } }
+  updateStrategy: { type: RollingUpdate, rollingUpdate: { maxUnavailable: "100%" } }
   template:
-    metadata:
-      labels: { app: ${name} }
+    metadata: { labels: { app: ${name} } }
     spec:
       terminationGracePeriodSeconds: 0
-      tolerations:
-        - operator: Exists
-      containers:
-        - name: app
-          image: ${PAUSE}
-          imagePullPolicy: IfNotPresent
+      tolerations: [{ operator: Exists }]
+      containers: [{ name: app, image: "${ctx.PAUSE}", imagePullPolicy: IfNotPresent }]
 `;
 
-export interface PodInfo {
+interface Pod {
   metadata: { deletionTimestamp?: string };
   spec: { nodeName?: string; containers: { image: string }[] };
-  status: { phase?: string; containerStatuses?: { ready: boolean; state: { running?: object } }[] };
+  status: { phase?: string; containerStatuses?: { state: { running?: object } }[] };
 }
 
-/** True when a Running pod with `image` (and its container running) exists on every node. */
-export function runningEverywhere(selector: string, image: string): boolean {
-  const r = tryRun("kubectl", [
+/** True when a pod of `selector` runs `image` (its container running) on every node. */
+function runningEverywhere(selector: string, image: string): boolean {
+  const args = [
     "--kubeconfig",
-    state.kubeconfigFile,
+    ctx.state.kubeconfigFile,
     "get",
     "pods",
-    "-n",
-    "default",
     "-l",
     selector,
     "-o",
     "json",
-  ]);
-  if (!r.ok) {
-    return false;
-  }
-  const items = (JSON.parse(r.out.slice(r.out.indexOf("{"))) as { items: PodInfo[] }).items;
-  const onNodes = new Set(
-    items
-      .filter(
-        (p) =>
-          !p.metadata.deletionTimestamp &&
-          p.status.phase === "Running" &&
-          p.spec.containers[0]?.image === image &&
-          p.status.containerStatuses?.[0]?.state.running !== undefined,
-      )
-      .map((p) => p.spec.nodeName),
+  ];
+  const r = tryRun("kubectl", args);
+  const pods = r.ok ? (JSON.parse(r.out.slice(r.out.indexOf("{"))) as { items: Pod[] }).items : [];
+  const running = pods.filter(
+    (p) =>
+      !p.metadata.deletionTimestamp &&
+      p.spec.containers[0]?.image === image &&
+      p.status.containerStatuses?.[0]?.state.running !== undefined,
   );
-  return nodes().every((n) => onNodes.has(n));
+  return ctx.nodes().every((n) => running.some((p) => p.spec.nodeName === n));
 }
 
-export async function setImage(ds: string, image: string): Promise<void> {
-  kubectl("set", "image", `daemonset/${ds}`, `app=${image}`);
-  await waitFor(`${ds} running ${image} on every node`, 900_000, () =>
+async function setImage(ds: string, image: string): Promise<void> {
+  ctx.kubectl("set", "image", `daemonset/${ds}`, `app=${image}`);
+  await ctx.waitFor(`${ds} running ${image} on every node`, 900_000, () =>
     runningEverywhere(`app=${ds}`, image),
   );
 }
 
-export function nodeRmi(refs: string[]): void {
-  for (const node of nodes()) {
-    tryRun("docker", ["exec", node, "crictl", "rmi", ...refs]);
+/** `kind load` or `docker push` of `tag`, then the rollout: seconds, and what the pods run. */
+async function deliver(method: "kind" | "registry", tag: string) {
+  const t0 = Date.now();
+  let ref = tag;
+  if (method === "kind") {
+    run("kind", ["load", "docker-image", tag, "--name", ctx.CLUSTER]);
+  } else {
+    run("docker", ["push", "-q", tag]);
+    ref = run("docker", ["image", "inspect", "-f", "{{index .RepoDigests 0}}", tag]).trim();
   }
-}
-
-export async function deliverKind(tag: string): Promise<Sample> {
-  const t0 = Date.now();
-  run("kind", ["load", "docker-image", tag, "--name", CLUSTER]);
   const t1 = Date.now();
-  await setImage("bench-kind", tag);
+  await setImage(`bench-${method}`, ref);
   const t2 = Date.now();
-  return { total: secs(t2 - t0), transfer: secs(t1 - t0), rollout: secs(t2 - t1) };
-}
-
-export async function deliverRegistry(tag: string): Promise<Sample> {
-  const t0 = Date.now();
-  run("docker", ["push", "-q", tag]);
-  const digest = run("docker", ["image", "inspect", "-f", "{{index .RepoDigests 0}}", tag]).trim();
-  const t1 = Date.now();
-  await setImage("bench-reg", digest);
-  const t2 = Date.now();
-  return { total: secs(t2 - t0), transfer: secs(t1 - t0), rollout: secs(t2 - t1), ref: digest };
+  const [total, transfer, rollout] = [t2 - t0, t1 - t0, t2 - t1].map(ctx.secs) as [
+    number,
+    number,
+    number,
+  ];
+  return { total, transfer, rollout, ref };
 }
 
 export async function bench1(results: Results): Promise<void> {
-  log("benchmark 1: creating the 1+1 cluster with pulumi up");
-  await up();
-  kubectl("wait", "--for=condition=Ready", "nodes", "--all", "--timeout=300s");
-  apply(DS("bench-kind") + "---\n" + DS("bench-reg"));
-  await waitFor(
+  ctx.log("benchmark 1: the 1+1 cluster (npm run up)");
+  await ctx.npmUp();
+  ctx.kubectl("wait", "--for=condition=Ready", "nodes", "--all", "--timeout=300s");
+  ctx.apply(DS("bench-kind") + "---\n" + DS("bench-registry"));
+  await ctx.waitFor(
     "baseline DaemonSets",
     300_000,
-    () => runningEverywhere("app=bench-kind", PAUSE) && runningEverywhere("app=bench-reg", PAUSE),
+    () =>
+      runningEverywhere("app=bench-kind", ctx.PAUSE) &&
+      runningEverywhere("app=bench-registry", ctx.PAUSE),
   );
-  const regHost = `localhost:${state.registryPort}`;
-  for (const size of SIZES) {
-    for (let r = 0; r < RUNS1; r++) {
+  for (const size of ctx.SIZES) {
+    for (let r = 0; r < ctx.RUNS; r++) {
       const id = `${size}m-r${r}-${Date.now() % 100000}`;
-      log(`benchmark 1: ${size} MiB run ${r + 1}/${RUNS1}: building images`);
+      ctx.log(`benchmark 1: ${size} MiB round ${r + 1}/${ctx.RUNS}: building images`);
       const kindImg = buildPair(`kdev-bench/kind-${id}`, size);
-      const regImg = buildPair(`${regHost}/bench/reg-${id}`, size);
+      const regImg = buildPair(`localhost:${ctx.state.registryPort}/bench/reg-${id}`, size);
       const bytes = imageBytes(kindImg.cold);
       // Alternate which method goes first, so neither always runs on a warmer page cache.
-      const order: ("kind" | "registry")[] =
-        r % 2 === 0 ? ["kind", "registry"] : ["registry", "kind"];
+      const order = r % 2 === 0 ? (["kind", "registry"] as const) : (["registry", "kind"] as const);
+      const refs: string[] = [];
       for (const mode of ["cold", "incremental"] as const) {
         for (const method of order) {
           const tag = method === "kind" ? kindImg : regImg;
           const ref = mode === "cold" ? tag.cold : tag.incr;
-          const s = method === "kind" ? await deliverKind(ref) : await deliverRegistry(ref);
-          s.bytes = bytes;
-          results.delivery.push({ size, mode, method, run: r, ...s });
-          log(
+          const { ref: pulled, ...s } = await deliver(method, ref);
+          refs.push(method === "kind" ? `docker.io/${pulled}` : pulled);
+          results.samples.push({ what: "delivery", round: r, size, mode, method, bytes, ...s });
+          ctx.log(
             `  ${size} MiB ${mode} ${method}: ${s.total}s (transfer ${s.transfer}s, rollout ${s.rollout}s)`,
           );
         }
       }
-      if (size === Math.max(...SIZES)) {
-        // Where kind load spends its time: docker save alone (kind load = save + ctr import per node).
-        const tar = path.join(state.workDir, "save.tar");
-        const t0 = Date.now();
-        run("docker", ["save", "-o", tar, kindImg.incr]);
-        const saveS = secs(Date.now() - t0);
-        rmSync(tar, { force: true });
-        results.split.push({ size, run: r, dockerSave: saveS });
-        log(`  docker save of the ${size} MiB incremental image alone: ${saveS}s`);
+      // Back to the baseline, then free the nodes' and the host's disk for the next round.
+      await setImage("bench-kind", ctx.PAUSE);
+      await setImage("bench-registry", ctx.PAUSE);
+      for (const node of ctx.nodes()) {
+        tryRun("docker", ["exec", node, "crictl", "rmi", ...refs]);
       }
-      // Back to the baseline, then free the nodes' and the host's disk for the next run.
-      await setImage("bench-kind", PAUSE);
-      await setImage("bench-reg", PAUSE);
-      const digests = results.delivery
-        .filter((d) => d.size === size && d.run === r && d.method === "registry" && d.ref)
-        .map((d) => d.ref as string);
-      nodeRmi([`docker.io/${kindImg.cold}`, `docker.io/${kindImg.incr}`, ...digests]);
       tryRun("docker", ["rmi", "-f", kindImg.cold, kindImg.incr, regImg.cold, regImg.incr]);
     }
   }
-  log("benchmark 1: pulumi destroy");
-  await destroy();
+  ctx.destroy();
 }

@@ -1,111 +1,73 @@
 /**
  * What a tool actually set up, read back from Docker, the nodes and the cluster after it ran:
- * the feature table of benchmark 4 (this component next to ctlptl). Nothing here is a claim
- * about a tool; every field comes from an inspection.
+ * the feature table (the component next to ctlptl). Every field comes from an inspection.
  */
 import { parse } from "yaml";
 import { run, tryRun } from "../support/bed";
-import { PAUSE, MARKER_REPO } from "./context";
-
-export interface HostsEntry {
-  /** The directory under /etc/containerd/certs.d (the registry host it configures). */
-  host: string;
-  /** The `[host."URL"]` endpoints (and `server`), in file order. */
-  endpoints: string[];
-}
+import { MARKER_REPO, PAUSE } from "./context";
 
 export interface Features {
   tool: string;
   registry: string;
   /** Where the registry keeps its data: a named volume, an anonymous one, a bind, or none. */
   registryStorage: string;
-  /** hosts.toml hosts per node. */
-  hostsToml: Record<string, HostsEntry[]>;
+  /** Per node: each certs.d host directory and the endpoints its hosts.toml names. */
+  hostsToml: Record<string, { host: string; endpoints: string[] }[]>;
   /** Pull-through caches the nodes use: one per upstream host. */
   caches: { upstream: string; container: string; remoteUrl: string }[];
   /** Fields of kube-public/local-registry-hosting's localRegistryHosting.v1 (KEP-1755). */
   kep1755: Record<string, string>;
   /** A marker pushed before the cluster was deleted was served after it was recreated. */
   keptAcrossClusterDeletion?: boolean;
-  /** How the cluster was deleted and recreated for that check. */
   deletedWith?: string;
 }
 
+function inspect<T>(container: string, field: string): T | undefined {
+  const r = tryRun("docker", ["inspect", "-f", `{{json ${field}}}`, container]);
+  return r.ok ? (JSON.parse(r.out) as T) : undefined;
+}
+
 function registryStorage(container: string): string {
-  const r = tryRun("docker", ["inspect", "-f", "{{json .Mounts}}", container]);
-  if (!r.ok) {
+  type Mount = { Type: string; Name?: string; Source: string; Destination: string };
+  const mounts = inspect<Mount[]>(container, ".Mounts");
+  const m = mounts?.find((x) => x.Destination === "/var/lib/registry");
+  if (mounts === undefined) {
     return "no registry container";
   }
-  const mounts = JSON.parse(r.out) as {
-    Type: string;
-    Name?: string;
-    Source: string;
-    Destination: string;
-  }[];
-  const m = mounts.find((x) => x.Destination === "/var/lib/registry");
   if (!m) {
     return "none: the container's own layer";
   }
-  if (m.Type === "volume") {
-    return /^[0-9a-f]{64}$/.test(m.Name ?? "")
-      ? "anonymous volume (the image's VOLUME)"
-      : `named volume \`${m.Name}\``;
+  if (m.Type !== "volume") {
+    return `${m.Type} mount of ${m.Source}`;
   }
-  return `${m.Type} mount of ${m.Source}`;
+  return /^[0-9a-f]{64}$/.test(m.Name ?? "")
+    ? "anonymous volume (the image's VOLUME)"
+    : `named volume \`${m.Name}\``;
 }
 
-/** The hosts.toml files on one node: host directory and the endpoints each names. */
-export function nodeHostsToml(node: string): HostsEntry[] {
-  const out = run("docker", [
-    "exec",
-    node,
-    "sh",
-    "-c",
-    'for f in /etc/containerd/certs.d/*/hosts.toml; do [ -f "$f" ] && echo "== $f" && cat "$f"; done; true',
-  ]);
-  const entries: HostsEntry[] = [];
-  for (const chunk of out.split(/^== /m).slice(1)) {
-    const [head = "", ...body] = chunk.split("\n");
-    const host = head.replace(/^\/etc\/containerd\/certs\.d\//, "").replace(/\/hosts\.toml$/, "");
-    const endpoints: string[] = [];
-    for (const line of body) {
-      const h = /^\s*\[host\."([^"]+)"\]/.exec(line);
-      const s = /^\s*server\s*=\s*"([^"]+)"/.exec(line);
-      const e = h?.[1] ?? s?.[1];
-      if (e && !endpoints.includes(e)) {
-        endpoints.push(e);
-      }
-    }
-    entries.push({ host, endpoints });
-  }
-  return entries.sort((a, b) => a.host.localeCompare(b.host));
-}
-
-function proxyRemoteUrl(container: string): string | undefined {
-  const r = tryRun("docker", ["inspect", "-f", "{{json .Config.Env}}", container]);
-  if (!r.ok) {
-    return undefined;
-  }
-  const env = JSON.parse(r.out) as string[];
-  return env.find((e) => e.startsWith("REGISTRY_PROXY_REMOTEURL="))?.split("=", 2)[1];
+function nodeHostsToml(node: string): Features["hostsToml"][string] {
+  const script =
+    'for f in /etc/containerd/certs.d/*/hosts.toml; do [ -f "$f" ] && echo "== $f" && cat "$f"; done; true';
+  return run("docker", ["exec", node, "sh", "-c", script])
+    .split(/^== /m)
+    .slice(1)
+    .map((chunk) => {
+      const [head = "", ...body] = chunk.split("\n");
+      const endpoints = body
+        .map((l) => /^\s*(?:\[host\.|server\s*=\s*)"([^"]+)"/.exec(l)?.[1])
+        .filter((e): e is string => e !== undefined);
+      const host = head.replace(/^\/etc\/containerd\/certs\.d\/|\/hosts\.toml$/g, "");
+      return { host, endpoints: [...new Set(endpoints)] };
+    })
+    .sort((a, b) => a.host.localeCompare(b.host));
 }
 
 function kep1755(kubeconfig: string): Record<string, string> {
   const r = tryRun("kubectl", [
-    "--kubeconfig",
-    kubeconfig,
-    "get",
-    "configmap",
-    "-n",
-    "kube-public",
-    "local-registry-hosting",
-    "-o",
-    "jsonpath={.data.localRegistryHosting\\.v1}",
+    ...["--kubeconfig", kubeconfig, "get", "configmap", "-n", "kube-public"],
+    ...["local-registry-hosting", "-o", "jsonpath={.data.localRegistryHosting\\.v1}"],
   ]);
-  if (!r.ok || r.out.trim() === "") {
-    return {};
-  }
-  const doc = parse(r.out) as Record<string, unknown> | null;
+  const doc = r.ok ? (parse(r.out) as Record<string, unknown> | null) : null;
   return Object.fromEntries(Object.entries(doc ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
@@ -120,17 +82,20 @@ export function inspectTool(
   const caches: Features["caches"] = [];
   for (const e of Object.values(hostsToml).flat()) {
     for (const url of e.endpoints) {
-      const container = /^https?:\/\/([^:/]+)/.exec(url)?.[1];
-      const remoteUrl = container ? proxyRemoteUrl(container) : undefined;
-      if (container && remoteUrl && !caches.some((c) => c.upstream === e.host)) {
+      const container = /^https?:\/\/([^:/]+)/.exec(url)?.[1] ?? "";
+      const remoteUrl = inspect<string[]>(container, ".Config.Env")
+        ?.find((x) => x.startsWith("REGISTRY_PROXY_REMOTEURL="))
+        ?.split("=", 2)[1];
+      if (remoteUrl !== undefined && !caches.some((c) => c.upstream === e.host)) {
         caches.push({ upstream: e.host, container, remoteUrl });
       }
     }
   }
+  const storage = registryStorage(registry);
   return {
     tool,
     registry,
-    registryStorage: registryStorage(registry),
+    registryStorage: storage,
     hostsToml,
     caches,
     kep1755: kep1755(kubeconfig),
@@ -147,12 +112,7 @@ export function pushMarker(port: number): void {
 
 /** True when the registry on 127.0.0.1:`port` serves the marker's manifest. */
 export function markerServed(port: number): boolean {
-  return tryRun("curl", [
-    "-fsS",
-    "-o",
-    "/dev/null",
-    "-H",
-    "Accept: application/vnd.docker.distribution.manifest.v2+json",
-    `http://127.0.0.1:${port}/v2/${MARKER_REPO}/manifests/1`,
-  ]).ok;
+  const accept = "Accept: application/vnd.docker.distribution.manifest.v2+json";
+  const url = `http://127.0.0.1:${port}/v2/${MARKER_REPO}/manifests/1`;
+  return tryRun("curl", ["-fsS", "-o", "/dev/null", "-H", accept, url]).ok;
 }

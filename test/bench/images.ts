@@ -4,48 +4,36 @@ import * as path from "node:path";
 import { run } from "../support/bed";
 import { PAUSE, state } from "./context";
 
-// Synthetic images: FROM pause (its one tiny layer is on every node already), random layers.
-
-export function randomFile(file: string, mib: number): void {
-  run("sh", ["-c", `head -c ${Math.round(mib * 1048576)} /dev/urandom > "$0"`, file]);
+/** Builds `tag` from pause and one layer of random bytes per size (MiB) in `layers`. */
+export function buildImage(tag: string, layers: number[], dir?: string): void {
+  const work = dir ?? mkdtempSync(path.join(state.workDir, "img-"));
+  layers.forEach((mib, i) =>
+    run("sh", ["-c", `head -c ${Math.round(mib * 1048576)} /dev/urandom > "$0"`, `${work}/l${i}`]),
+  );
+  const copies = layers.map((_, i) => `COPY l${i} /l${i}`);
+  writeFileSync(path.join(work, "Dockerfile"), [`FROM ${PAUSE}`, ...copies, ""].join("\n"));
+  run("docker", ["build", "-q", "-t", tag, work], { env: { DOCKER_BUILDKIT: "0" } });
+  if (dir === undefined) {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
-/** Builds `tag` from `dir` (layer files l0..lN-1 and top); returns the file list written. */
-export function buildImage(dir: string, files: string[], tag: string): void {
-  const df = [`FROM ${PAUSE}`, ...files.map((f) => `COPY ${f} /${f}`)].join("\n") + "\n";
-  writeFileSync(path.join(dir, "Dockerfile"), df);
-  run("docker", ["build", "-q", "-t", tag, dir], {
-    env: { DOCKER_BUILDKIT: "0" },
-  });
-}
-
-/** Layout: k layers of equal size plus a 10 MiB top layer; k about one per 128 MiB, at least 2. */
-export function layerPlan(totalMiB: number): { layers: number; each: number; top: number } {
-  const top = 10;
-  const layers = Math.max(2, Math.round(totalMiB / 128));
-  return { layers, each: (totalMiB - top) / layers, top };
-}
-
-/** Builds a cold and an incremental (new top layer) image for one delivery test. */
+/**
+ * A cold and an incremental image for one delivery: layers of about 128 MiB (at least 2) plus a
+ * 10 MiB top layer, which alone differs in the incremental one.
+ */
 export function buildPair(name: string, totalMiB: number): { cold: string; incr: string } {
   const dir = mkdtempSync(path.join(state.workDir, "img-"));
-  const plan = layerPlan(totalMiB);
-  const files: string[] = [];
-  for (let i = 0; i < plan.layers; i++) {
-    randomFile(path.join(dir, `l${i}`), plan.each);
-    files.push(`l${i}`);
-  }
-  randomFile(path.join(dir, "top"), plan.top);
-  files.push("top");
-  const cold = `${name}:cold`;
-  const incr = `${name}:incr`;
-  buildImage(dir, files, cold);
-  randomFile(path.join(dir, "top"), plan.top);
-  buildImage(dir, files, incr);
+  const n = Math.max(2, Math.round(totalMiB / 128));
+  const layers = [...Array<number>(n).fill((totalMiB - 10) / n), 10];
+  buildImage(`${name}:cold`, layers, dir);
+  // Only the top layer's file is written anew: the others keep their content, so their layers.
+  const top = `l${n}`;
+  run("sh", ["-c", `head -c ${10 * 1048576} /dev/urandom > "$0"`, path.join(dir, top)]);
+  run("docker", ["build", "-q", "-t", `${name}:incr`, dir], { env: { DOCKER_BUILDKIT: "0" } });
   rmSync(dir, { recursive: true, force: true });
-  return { cold, incr };
+  return { cold: `${name}:cold`, incr: `${name}:incr` };
 }
 
-export function imageBytes(ref: string): number {
-  return Number(run("docker", ["image", "inspect", "-f", "{{.Size}}", ref]).trim());
-}
+export const imageBytes = (ref: string) =>
+  Number(run("docker", ["image", "inspect", "-f", "{{.Size}}", ref]).trim());

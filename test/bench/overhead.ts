@@ -1,147 +1,129 @@
-/** Benchmark 3: engine overhead, `pulumi up` from nothing vs bare kind + registry. */
-import { renderKindConfig } from "../../components/render/kindConfig";
+/**
+ * Benchmark 3, the everyday path: `npm run up` from nothing, then with no change, next to bare
+ * `docker run` registry + `kind create cluster` (same image, same kind config) and ctlptl making
+ * the same cluster with its registry, rotating the order every round.
+ */
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { renderKindConfig } from "../../components/render/kindConfig";
 import { freePort, REPO_DIR, run, runAsync, tryRun } from "../support/bed";
-import {
-  waitFor,
-  RUNS3,
-  CLUSTER,
-  NETWORK,
-  BARE_REGISTRY,
-  log,
-  secs,
-  state,
-  resolved,
-  up,
-  upChanges,
-  destroy,
-  removeContainer,
-  removeRegistryAndCache,
-} from "./context";
+import * as ctx from "./context";
+import { ctlptlFromNothing } from "./ctlptl";
 import { type Results } from "./report";
 
-// Benchmark 3: engine overhead
-
-export async function bench3(results: Results): Promise<void> {
-  const cfg = resolved();
-  const kindConfigFile = path.join(state.workDir, "kind-config.yaml");
-  writeFileSync(kindConfigFile, renderKindConfig(cfg));
-  const barePort = await freePort();
-  // The same registry image as the component's, so the bare figure differs only by the engine.
-  const registryImage = cfg.registry.spec.image;
-  const bare = async (): Promise<{ total: number; registry: number; kind: number }> => {
-    const t0 = Date.now();
-    run("docker", ["volume", "create", `${BARE_REGISTRY}-data`]);
-    run("docker", [
+async function bare(
+  kindConfig: string,
+  port: number,
+): Promise<{ total: number; registry: number; kind: number }> {
+  const t0 = Date.now();
+  run("docker", [
+    ...[
       "run",
       "--detach",
       "--name",
-      BARE_REGISTRY,
+      ctx.BARE_REGISTRY,
       "--restart",
       "always",
       "--network",
-      NETWORK,
+      ctx.NETWORK,
+    ],
+    ...[
       "--volume",
-      `${BARE_REGISTRY}-data:/var/lib/registry`,
-      "--env",
-      "REGISTRY_STORAGE_DELETE_ENABLED=true",
+      `${ctx.BARE_REGISTRY}-data:/var/lib/registry`,
       "--publish",
-      `127.0.0.1:${barePort}:5000`,
-      registryImage,
-    ]);
-    await waitFor(
-      "bare registry",
-      60_000,
-      () => tryRun("curl", ["-fsS", "-o", "/dev/null", `http://127.0.0.1:${barePort}/v2/`]).ok,
-    );
-    const t1 = Date.now();
-    run("kind", ["create", "cluster", "--name", CLUSTER, "--config", kindConfigFile], {
-      env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: NETWORK },
-    });
-    const t2 = Date.now();
-    run("kind", ["delete", "cluster", "--name", CLUSTER]);
-    removeContainer(BARE_REGISTRY, `${BARE_REGISTRY}-data`);
-    return { total: secs(t2 - t0), registry: secs(t1 - t0), kind: secs(t2 - t1) };
-  };
-  let doctorSeconds = 0;
-  const pulumiFromNothing = async (): Promise<{ up: number; noop: number; doctor: number }> => {
-    removeRegistryAndCache();
-    const t0 = Date.now();
-    await up(true);
-    const t1 = Date.now();
-    results.upTimings?.push(state.lastTimings);
-    const changes = await upChanges();
-    const t2 = Date.now();
-    // The doctor on the healthy two-node environment just made (its own wall time, from --json),
-    // once every node is Ready (kind returns before the worker's CNI is up). A failing check
-    // (exit 1) is recorded with its id, not fatal; anything else is.
-    run("kubectl", [
+      `127.0.0.1:${port}:5000`,
+    ],
+    ctx.resolved().registry.spec.image,
+  ]);
+  await ctx.waitFor(
+    "bare registry",
+    60_000,
+    () => tryRun("curl", ["-fsS", "-o", "/dev/null", `http://127.0.0.1:${port}/v2/`]).ok,
+  );
+  const t1 = Date.now();
+  run("kind", ["create", "cluster", "--name", ctx.CLUSTER, "--config", kindConfig], {
+    env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: ctx.NETWORK },
+  });
+  const t2 = Date.now();
+  run("kind", ["delete", "cluster", "--name", ctx.CLUSTER]);
+  ctx.removeContainer(ctx.BARE_REGISTRY, `${ctx.BARE_REGISTRY}-data`);
+  return { total: ctx.secs(t2 - t0), registry: ctx.secs(t1 - t0), kind: ctx.secs(t2 - t1) };
+}
+
+/** `kind-dev doctor` on the fresh environment: its own wall time; a fault is a note. */
+async function doctor(results: Results): Promise<number> {
+  run("kubectl", [
+    ...[
       "--kubeconfig",
-      state.kubeconfigFile,
+      ctx.state.kubeconfigFile,
       "wait",
       "--for=condition=Ready",
       "nodes",
       "--all",
-      "--timeout=300s",
-    ]);
-    const doctor = await runAsync("node", [
-      path.join(REPO_DIR, "dist/doctor/cli.js"),
-      "doctor",
-      "--cluster",
-      CLUSTER,
-      "--kubeconfig",
-      state.kubeconfigFile,
-      "--json",
-    ]);
-    if (doctor.code !== 0 && doctor.code !== 1) {
-      throw new Error(`kind-dev doctor exited ${doctor.code}: ${doctor.stderr.slice(-2000)}`);
-    }
-    const report = JSON.parse(doctor.stdout) as {
-      ok: boolean;
-      seconds: number;
-      results: { id: string; status: string; detail: string }[];
-    };
-    if (!report.ok) {
-      const failed = report.results
-        .filter((r) => r.status === "fail")
-        .map((r) => `${r.id} (${r.detail})`);
-      log(`  the doctor found a fault on the fresh environment: ${failed.join("; ")}`);
-      results.notes.push(
-        `benchmark 3: the doctor found a fault on the fresh environment: ${failed.join("; ")}`,
-      );
-    }
-    doctorSeconds = report.seconds;
-    if (Object.keys(changes).length > 0) {
-      log(`  warning: second pulumi up made changes: ${JSON.stringify(changes)}`);
-      results.notes.push(
-        `benchmark 3: a second pulumi up made changes: ${JSON.stringify(changes)}`,
-      );
-    }
-    await destroy();
-    removeRegistryAndCache();
-    return { up: secs(t1 - t0), noop: secs(t2 - t1), doctor: doctorSeconds };
+    ],
+    "--timeout=300s",
+  ]);
+  const cli = path.join(REPO_DIR, "dist/doctor/cli.js");
+  const args = [
+    "doctor",
+    "--cluster",
+    ctx.CLUSTER,
+    "--kubeconfig",
+    ctx.state.kubeconfigFile,
+    "--json",
+  ];
+  const r = await runAsync("node", [cli, ...args]);
+  if (r.code !== 0 && r.code !== 1) {
+    throw new Error(`kind-dev doctor exited ${r.code}: ${r.stderr.slice(-2000)}`);
+  }
+  const report = JSON.parse(r.stdout) as {
+    seconds: number;
+    results: { id: string; status: string; detail: string }[];
   };
-  for (let r = 0; r < RUNS3; r++) {
-    const order = r % 2 === 0 ? ["pulumi", "bare"] : ["bare", "pulumi"];
-    for (const which of order) {
-      log(`benchmark 3: run ${r + 1}/${RUNS3}: ${which}`);
-      if (which === "bare") {
-        const t = await bare();
-        results.overhead.push({ what: "bare", run: r, total: t.total });
-        results.overhead.push({ what: "bare-registry", run: r, total: t.registry });
-        results.overhead.push({ what: "bare-kind", run: r, total: t.kind });
-        log(
-          `  bare kind create + registry: ${t.total}s (registry ${t.registry}s, kind ${t.kind}s)`,
-        );
+  const failed = report.results.filter((x) => x.status === "fail");
+  if (failed.length > 0) {
+    results.notes.push(
+      `the doctor found a fault on the fresh environment: ${failed.map((x) => `${x.id} (${x.detail})`).join("; ")}`,
+    );
+  }
+  return report.seconds;
+}
+
+export async function bench3(results: Results): Promise<void> {
+  const kindConfig = path.join(ctx.state.workDir, "kind-config.yaml");
+  writeFileSync(kindConfig, renderKindConfig(ctx.resolved()));
+  const barePort = await freePort();
+  const noChangeRuns = ctx.SMOKE ? 2 : 3;
+  const tools = ["pulumi-kind-dev", "bare", "ctlptl"] as const;
+  for (let r = 0; r < ctx.RUNS; r++) {
+    for (let i = 0; i < tools.length; i++) {
+      const tool = tools[(i + r) % tools.length];
+      ctx.log(`benchmark 3: round ${r + 1}/${ctx.RUNS}: ${tool} from nothing`);
+      if (tool === "bare") {
+        const b = await bare(kindConfig, barePort);
+        results.samples.push({ what: "bare", round: r, ...b });
+        ctx.log(`  bare: ${b.total}s (registry ${b.registry}s, kind ${b.kind}s)`);
+      } else if (tool === "ctlptl") {
+        const total = await ctlptlFromNothing(results, r);
+        results.samples.push({ what: "ctlptl-from-nothing", round: r, total });
+        ctx.log(`  ctlptl apply (registry + cluster): ${total}s`);
       } else {
-        const t = await pulumiFromNothing();
-        results.overhead.push({ what: "pulumi-up", run: r, total: t.up });
-        results.overhead.push({ what: "pulumi-up-nochange", run: r, total: t.noop });
-        results.overhead.push({ what: "doctor", run: r, total: t.doctor });
-        log(
-          `  pulumi up from nothing: ${t.up}s; no-change pulumi up: ${t.noop}s; doctor: ${t.doctor}s`,
-        );
+        ctx.removeRegistryAndCache();
+        const up = await ctx.npmUp();
+        results.ups.push({ what: "from-nothing", round: r, ...up });
+        ctx.log(`  npm run up from nothing: ${up.wall}s (${up.changes.join(", ")})`);
+        for (let n = 0; n < noChangeRuns; n++) {
+          const again = await ctx.npmUp();
+          results.ups.push({ what: "no-change", round: r, ...again });
+          ctx.log(`  npm run up, no change: ${again.wall}s`);
+          if (again.changes.length > 0) {
+            results.notes.push(`a no-change npm run up changed: ${again.changes.join(", ")}`);
+          }
+        }
+        const seconds = await doctor(results);
+        results.samples.push({ what: "doctor", round: r, total: seconds });
+        ctx.destroy();
+        ctx.removeRegistryAndCache();
       }
     }
   }

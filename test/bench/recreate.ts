@@ -1,241 +1,148 @@
 /** Benchmark 2: cluster recreation with an empty vs a warm pull-through cache. */
-import { mkdtempSync, rmSync } from "node:fs";
-import * as path from "node:path";
 import { run, tryRun } from "../support/bed";
-import {
-  waitFor,
-  RUNS2,
-  RATE,
-  B2_IMAGES,
-  B2_TOTAL,
-  UPSTREAM,
-  log,
-  secs,
-  state,
-  resolved,
-  apply,
-  up,
-  destroy,
-  removeContainer,
-  nodes,
-} from "./context";
-import { randomFile, buildImage } from "./images";
+import * as ctx from "./context";
+import { buildImage } from "./images";
 import { inspectTool, markerServed, pushMarker } from "./features";
 import { type Results } from "./report";
 
-// Benchmark 2: cluster recreation with empty vs warm cache
-
-export function workload(n: number): string {
-  const docs: string[] = [];
-  for (let i = 0; i < n; i++) {
-    docs.push(`apiVersion: apps/v1
+export const workload = (n: number) =>
+  Array.from(
+    { length: n },
+    (_, i) => `apiVersion: apps/v1
 kind: Deployment
-metadata:
-  name: w${i}
-  namespace: default
+metadata: { name: w${i}, namespace: default }
 spec:
-  replicas: 1
-  selector:
-    matchLabels: { app: w${i} }
+  selector: { matchLabels: { app: w${i} } }
   template:
-    metadata:
-      labels: { app: w${i}, bench: workload }
+    metadata: { labels: { app: w${i}, bench: workload } }
     spec:
       terminationGracePeriodSeconds: 0
-      containers:
-        - name: app
-          image: docker.io/library/bench-app${i}:1
-`);
-  }
-  return docs.join("---\n");
-}
+      containers: [{ name: app, image: "docker.io/library/bench-app${i}:1" }]
+`,
+  ).join("---\n");
 
-export function workloadRunning(n: number, kubeconfig = state.kubeconfigFile): boolean {
-  const r = tryRun("kubectl", [
-    "--kubeconfig",
-    kubeconfig,
-    "get",
-    "pods",
-    "-n",
-    "default",
-    "-l",
-    "bench=workload",
-    "-o",
-    'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.labels.app}{"\\n"}{end}',
+export function workloadRunning(n: number, kubeconfig = ctx.state.kubeconfigFile): boolean {
+  const running = tryRun("kubectl", [
+    ...["--kubeconfig", kubeconfig, "get", "pods", "-n", "default", "-l", "bench=workload"],
+    ...["-o", 'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.labels.app} {end}'],
   ]);
-  if (!r.ok) {
-    return false;
-  }
-  return new Set(r.out.split("\n").filter((l) => /^w\d+$/.test(l))).size === n;
+  return running.ok && new Set(running.out.split(" ").filter((l) => /^w\d+$/.test(l))).size === n;
 }
 
-export function containerPid(name: string): string {
-  return run("docker", ["inspect", "-f", "{{.State.Pid}}", name]).trim();
-}
+/** Runs a command in the upstream container's network namespace (tc). */
+const inUpstreamNet = (...args: string[]) =>
+  run("nsenter", [
+    "-t",
+    run("docker", ["inspect", "-f", "{{.State.Pid}}", ctx.UPSTREAM]).trim(),
+    "-n",
+    ...args,
+  ]);
 
 function upstreamManifest(repo: string): {
   layers: { digest: string; size: number }[];
   config: { size: number };
 } {
-  return JSON.parse(
-    run("curl", [
-      "-fsS",
-      "-H",
-      "Accept: application/vnd.docker.distribution.manifest.v2+json",
-      `http://127.0.0.1:${state.upstreamPort}/v2/${repo}/manifests/1`,
-    ]),
-  ) as { layers: { digest: string; size: number }[]; config: { size: number } };
+  const accept = "Accept: application/vnd.docker.distribution.manifest.v2+json";
+  const url = `http://127.0.0.1:${ctx.state.upstreamPort}/v2/${repo}/manifests/1`;
+  return JSON.parse(run("curl", ["-fsS", "-H", accept, url])) as ReturnType<
+    typeof upstreamManifest
+  >;
 }
 
-/** GETs the largest blob of `repo` from the upstream through its link: bytes and seconds. */
-export function timedBlobFetch(repo: string): { bytes: number; seconds: number } {
+/** GETs the largest blob of `repo` from the upstream through its link: its rate in Mbit/s. */
+function linkMbit(repo: string): { mbit: number; bytes: number } {
   const big = upstreamManifest(repo).layers.reduce((a, b) => (b.size > a.size ? b : a));
   const t0 = Date.now();
-  run("curl", [
-    "-fsS",
-    "-o",
-    "/dev/null",
-    `http://127.0.0.1:${state.upstreamPort}/v2/${repo}/blobs/${big.digest}`,
-  ]);
-  return { bytes: big.size, seconds: (Date.now() - t0) / 1000 };
+  const url = `http://127.0.0.1:${ctx.state.upstreamPort}/v2/${repo}/blobs/${big.digest}`;
+  run("curl", ["-fsS", "-o", "/dev/null", url]);
+  return { mbit: Math.round((big.size * 8) / (Date.now() - t0) / 100) / 10, bytes: big.size };
 }
 
 /** Bytes the upstream has sent so far on its (limited) link: its egress qdisc's counter. */
 export function upstreamSentBytes(): number {
-  const out = run("nsenter", [
-    "-t",
-    containerPid(UPSTREAM),
-    "-n",
-    "tc",
-    "-s",
-    "qdisc",
-    "show",
-    "dev",
-    "eth0",
-  ]);
-  const m = /Sent (\d+) bytes/.exec(out);
+  const m = /Sent (\d+) bytes/.exec(inUpstreamNet("tc", "-s", "qdisc", "show", "dev", "eth0"));
   return m ? Number(m[1]) : NaN;
 }
 
 /**
- * Fills the upstream (the Docker Hub stand-in) with benchmark 2's workload and limits its link
- * with a token bucket on its egress; measures the link with a timed blob fetch before and after.
- * Once per run: benchmarks 2 and 4 share it.
+ * Fills the upstream (the Docker Hub stand-in) with the workload of benchmarks 2 and 4 and limits
+ * its link with a token bucket on its egress; measures the link with a blob fetch before and after.
  */
 export function prepareUpstream(results: Results): void {
-  if (state.upstreamReady) {
+  if (ctx.state.upstreamReady) {
     return;
   }
-  log(`upstream: ${B2_IMAGES} images, ${B2_TOTAL} MiB in total`);
-  const each = B2_TOTAL / B2_IMAGES;
-  for (let i = 0; i < B2_IMAGES; i++) {
-    const dir = mkdtempSync(path.join(state.workDir, "up-"));
-    const files = ["a", "b"];
-    for (const f of files) {
-      randomFile(path.join(dir, f), each / 2);
-    }
-    const ref = `127.0.0.1:${state.upstreamPort}/library/bench-app${i}:1`;
-    buildImage(dir, files, ref);
-    rmSync(dir, { recursive: true, force: true });
+  ctx.log(`upstream: ${ctx.WORKLOAD_IMAGES} images, ${ctx.WORKLOAD_MIB} MiB in total`);
+  let bytes = 0;
+  for (let i = 0; i < ctx.WORKLOAD_IMAGES; i++) {
+    const ref = `127.0.0.1:${ctx.state.upstreamPort}/library/bench-app${i}:1`;
+    buildImage(ref, [
+      ctx.WORKLOAD_MIB / ctx.WORKLOAD_IMAGES / 2,
+      ctx.WORKLOAD_MIB / ctx.WORKLOAD_IMAGES / 2,
+    ]);
     run("docker", ["push", "-q", ref]);
     tryRun("docker", ["rmi", "-f", ref]);
-  }
-  // What the nodes must fetch at the least: every blob of the workload's images, once.
-  let workloadBytes = 0;
-  for (let i = 0; i < B2_IMAGES; i++) {
+    // What the nodes must fetch at the least: every blob of the workload's images, once.
     const m = upstreamManifest(`library/bench-app${i}`);
-    workloadBytes += m.config.size + m.layers.reduce((a, l) => a + l.size, 0);
+    bytes += m.config.size + m.layers.reduce((a, l) => a + l.size, 0);
   }
-  results.bench2.workloadBytes = workloadBytes;
-  // The stand-in for the internet: a token bucket on the upstream's egress.
-  const before = timedBlobFetch("library/bench-app0");
-  run("nsenter", [
-    "-t",
-    containerPid(UPSTREAM),
-    "-n",
-    "tc",
-    "qdisc",
-    "add",
-    "dev",
-    "eth0",
-    "root",
-    "tbf",
-    "rate",
-    RATE,
-    "burst",
-    "256kb",
-    "latency",
-    "50ms",
-  ]);
-  const after = timedBlobFetch("library/bench-app1");
-  const mbit = (f: { bytes: number; seconds: number }) =>
-    Math.round(((f.bytes * 8) / f.seconds / 1e6) * 10) / 10;
+  results.workload.bytes = bytes;
+  const before = linkMbit("library/bench-app0");
+  inUpstreamNet(
+    ...["tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", ctx.RATE],
+    ...["burst", "256kb", "latency", "50ms"],
+  );
+  const after = linkMbit(`library/bench-app${Math.min(1, ctx.WORKLOAD_IMAGES - 1)}`);
   results.linkCheck = {
-    rate: RATE,
-    unlimitedMbit: mbit(before),
-    limitedMbit: mbit(after),
+    rate: ctx.RATE,
+    unlimitedMbit: before.mbit,
+    limitedMbit: after.mbit,
     blobBytes: after.bytes,
   };
-  log(
-    `  upstream link: ${mbit(before)} Mbit/s unlimited, ${mbit(after)} Mbit/s with tc ${RATE} (${after.bytes} B blob)`,
+  ctx.log(
+    `  upstream link: ${before.mbit} Mbit/s unlimited, ${after.mbit} Mbit/s with tc ${ctx.RATE}`,
   );
-  state.upstreamReady = true;
+  ctx.state.upstreamReady = true;
 }
 
 export async function bench2(results: Results): Promise<void> {
   prepareUpstream(results);
-  log(`benchmark 2: ${B2_IMAGES} images, ${B2_TOTAL} MiB in total, from the upstream`);
-  for (let r = 0; r < RUNS2; r++) {
+  for (let r = 0; r < ctx.RUNS; r++) {
     for (const mode of ["cold", "warm"] as const) {
       if (mode === "cold") {
         // Empty cache: the component recreates the cache container on its new, empty volume.
-        const c = resolved().caches[0];
-        if (c) {
-          removeContainer(c.spec.name, c.spec.volume);
+        for (const c of ctx.resolved().caches) {
+          ctx.removeContainer(c.spec.name, c.spec.volume);
         }
       }
-      log(`benchmark 2: run ${r + 1}/${RUNS2} ${mode}: pulumi up + workload`);
+      ctx.log(`benchmark 2: round ${r + 1}/${ctx.RUNS} ${mode}: npm run up + workload`);
       const sent0 = upstreamSentBytes();
       const t0 = Date.now();
-      await up();
-      const t1 = Date.now();
-      apply(workload(B2_IMAGES));
-      await waitFor("workload running", 1_800_000, () => workloadRunning(B2_IMAGES), 500);
-      const t2 = Date.now();
-      if (r === 0 && mode === "warm") {
-        // The cluster was destroyed and made again since the marker was pushed.
-        const f = results.features.find((x) => x.tool === "pulumi-kind-dev");
-        if (f) {
-          f.keptAcrossClusterDeletion = markerServed(state.registryPort);
-          f.deletedWith = "`pulumi destroy`, then `pulumi up`";
-        }
-      }
+      const up = await ctx.npmUp();
+      ctx.apply(workload(ctx.WORKLOAD_IMAGES));
+      await ctx.waitFor("workload", 1_800_000, () => workloadRunning(ctx.WORKLOAD_IMAGES), 500);
+      const total = ctx.secs(Date.now() - t0);
       const upstreamBytes = upstreamSentBytes() - sent0;
-      results.recreate.push({
-        mode,
-        run: r,
-        total: secs(t2 - t0),
-        up: secs(t1 - t0),
-        pods: secs(t2 - t1),
-        upstreamBytes,
-      });
-      log(
-        `  ${mode}: ${secs(t2 - t0)}s (pulumi up ${secs(t1 - t0)}s, pods ${secs(t2 - t1)}s); upstream sent ${upstreamBytes} B`,
+      results.ups.push({ what: `${mode}-recreation`, round: r, ...up });
+      const pods = Math.round((total - up.wall) * 1000) / 1000;
+      results.samples.push({ what: `recreate-${mode}`, round: r, total, pods, upstreamBytes });
+      ctx.log(
+        `  ${mode}: ${total}s (npm run up ${up.wall}s, pods ${pods}s); upstream sent ${upstreamBytes} B`,
       );
-      if (r === 0 && mode === "cold") {
-        // Benchmark 4's feature table: what the component set up, and whether the registry's
-        // content outlives the cluster (pulumi destroy keeps the registry: retainOnDestroy).
+      const ours = results.features.find((x) => x.tool === "pulumi-kind-dev");
+      if (ours === undefined) {
+        // What the component set up, and whether the registry's content outlives the cluster
+        // (npm run down keeps the registry): checked on the next recreation.
+        const registry = ctx.resolved().registry.spec.name;
         results.features.push(
-          inspectTool(
-            "pulumi-kind-dev",
-            resolved().registry.spec.name,
-            nodes(),
-            state.kubeconfigFile,
-          ),
+          inspectTool("pulumi-kind-dev", registry, ctx.nodes(), ctx.state.kubeconfigFile),
         );
-        pushMarker(state.registryPort);
+        pushMarker(ctx.state.registryPort);
+      } else if (ours.keptAcrossClusterDeletion === undefined) {
+        ours.keptAcrossClusterDeletion = markerServed(ctx.state.registryPort);
+        ours.deletedWith = "`npm run down`, then `npm run up`";
       }
-      await destroy();
+      ctx.destroy();
     }
   }
 }

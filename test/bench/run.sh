@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # npm run bench: builds/checks the test bed (Docker, images, Pulumi, kind, node image) and ctlptl
-# (test/bed/ctlptl.sh, for benchmark 4; only the benchmarks need it), makes sure rsvg-convert
-# (Debian librsvg2-bin) and a font are there for the chart, then runs the TypeScript harness
-# test/bench/bench.ts. See docs/bench/results.md for the environment knobs
-# (BENCH_SMOKE=1: the quick run, results written to a temp dir).
+# (test/bed/ctlptl.sh; only the benchmarks need it), builds the package (the doctor's CLI, which
+# benchmark 3 times), then runs the harness test/bench/bench.ts. docs/benchmarks.md describes the
+# knobs (BENCH_SMOKE=1: the quick run, written to a temp dir).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
@@ -12,13 +11,7 @@ ctlptl_log=$(mktemp)
 bash test/bed/ctlptl.sh >"$ctlptl_log" 2>&1 &
 ctlptl_pid=$!
 bash test/bed/testbed.sh --node-image
-npm run build >/dev/null # the doctor's CLI, which benchmark 3 times
-fonts=$(fc-list 2>/dev/null || true)
-if ! command -v rsvg-convert >/dev/null 2>&1 || [[ ${fonts,,} != *dejavu* ]]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y librsvg2-bin fonts-dejavu-core >/dev/null ||
-    { apt-get update >/dev/null && apt-get install -y librsvg2-bin fonts-dejavu-core >/dev/null; }
-fi
+npm run build >/dev/null
 if ! wait "$ctlptl_pid"; then
   cat "$ctlptl_log" >&2
   echo "bench: building ctlptl failed (test/bed/ctlptl.sh)" >&2
@@ -26,4 +19,6 @@ if ! wait "$ctlptl_pid"; then
 fi
 cat "$ctlptl_log" >&2
 rm -f "$ctlptl_log"
+# shellcheck source-path=SCRIPTDIR/../.. source=test/bed/env.sh
+source test/bed/env.sh
 exec npx ts-node --transpile-only test/bench/bench.ts "$@"

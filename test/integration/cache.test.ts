@@ -27,7 +27,7 @@ import {
   LABEL_SPEC,
   LABEL_UPSTREAM,
   specHash,
-} from "../../components/render/containers";
+} from "../../components/render/containerSpecs";
 import { hostsScript, networkScript } from "../../components/scripts";
 import {
   BED_IMAGES,

@@ -1,8 +1,9 @@
 /**
  * Integration test 4: the component's containerd configuration on every containerd minor that
- * kind's node images ship (2.0 to 2.3, kind v0.27 to v0.33). test/bed/containerd-matrix.sh builds
- * one node stand-in per version: that containerd, built from Go modules as kind builds it, started
- * from the kind release's own config.toml. Each node gets the component's CONTAINERD_CONFIG_PATCH
+ * kind's node images ship (2.0 to 2.3, kind v0.27 to v0.33) and on 2.4, which no kind release
+ * ships yet (started from kind v0.33's config). test/bed/containerd-matrix.sh builds one node
+ * stand-in per version: that containerd, built from Go modules as kind builds it, started from the
+ * kind release's own config.toml. Each node gets the component's CONTAINERD_CONFIG_PATCH
  * (as kind applies containerdConfigPatches) and the component's hosts.toml files, written by the
  * command the component runs on each node (hostsScript); the push registry and a pull-through
  * cache are started by the component's ensure script, the cache in front of a local registry
@@ -44,7 +45,7 @@ import {
 const MATRIX_SCRIPT = path.join(BED_DIR, "containerd-matrix.sh");
 
 interface MatrixRow {
-  /** The kind release whose node images ship this containerd. */
+  /** The kind release whose node images ship this containerd (whose config it starts from). */
   readonly kind: string;
   readonly containerd: string;
   /** The node stand-in with that containerd. */

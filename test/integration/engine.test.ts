@@ -21,7 +21,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
 import { listHostsArgv } from "../../components/doctor/facts";
 import { parseHostsList } from "../../components/doctor/parse";
-import { createHostsToml } from "../../components/hostsToml";
+import { createNodeHosts } from "../../components/nodeHosts";
 import { planHostsFiles } from "../../components/render/hostsToml";
 import type { KindDevEnvironmentArgs } from "../../components/args";
 import {
@@ -123,7 +123,7 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
   const program = async (): Promise<void> => {
     const parent = new StandInEnvironment();
     const cluster = new command.local.Command("dev-cluster", { create: "true" }, { parent });
-    createHostsToml("dev", config(), cluster, [], parent);
+    createNodeHosts("dev", config(), cluster, [], parent);
   };
 
   /** Every `hosts.toml` in a node, host directory -> text (the doctor's reader). */

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { describe } from "vitest";
 import { lookupContainer } from "../../components/lookup";
 import { CERTS_D } from "../../components/render/containerd";
-import type { ContainerSpec } from "../../components/render/containers";
+import type { ContainerSpec } from "../../components/render/containerSpecs";
 import type { HostsFile } from "../../components/render/hostsToml";
 import { registryContainerScript, type Script } from "../../components/scripts";
 

@@ -24,7 +24,7 @@ import {
   LABEL_OWNER,
   LABEL_SPEC,
   registryContainerSpec,
-} from "../../components/render/containers";
+} from "../../components/render/containerSpecs";
 import { renderKindConfig } from "../../components/render/kindConfig";
 import {
   clusterScript,

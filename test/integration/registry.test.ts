@@ -19,7 +19,7 @@ import {
   LABEL_SPEC,
   REGISTRY_DATA_PATH,
   specHash,
-} from "../../components/render/containers";
+} from "../../components/render/containerSpecs";
 import { networkScript } from "../../components/scripts";
 import {
   BED_IMAGES,

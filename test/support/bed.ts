@@ -175,15 +175,17 @@ export function runAsync(
 
 /**
  * `npm run up` in the repository, as a user's terminal runs it, with `env` as its whole
- * environment: its status and its output, stdout and stderr interleaved. Killed after
- * `timeoutMs`.
+ * environment and `args` passed on to `pulumi up`: its status and its output, stdout and stderr
+ * interleaved. Killed after `timeoutMs`.
  */
 export function npmRunUp(
   env: NodeJS.ProcessEnv,
   timeoutMs = 600_000,
+  args: readonly string[] = [],
 ): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", "npm run up 2>&1"], {
+    const script = args.length > 0 ? 'npm run up -- "$@" 2>&1' : "npm run up 2>&1";
+    const child = spawn("bash", ["-c", script, "npm-run-up", ...args], {
       cwd: REPO_DIR,
       env,
       stdio: ["ignore", "pipe", "pipe"],

@@ -308,7 +308,7 @@ describe("credentialHelper: the cache runs the helper itself", () => {
 
   it("mounts the helper found on PATH (symlinks followed) and names it in REGISTRY_PROXY_EXEC_*", async () => {
     const { registryContainerEnvironment } = await import("../../components/scripts");
-    const { describeSettings, specHash } = await import("../../components/render/containers");
+    const { describeSettings, specHash } = await import("../../components/render/containerSpecs");
     const dir = mkdtempSync(path.join(tmp, "helper-"));
     writeFileSync(path.join(dir, "ecr-login-1.0"), "", { mode: 0o755 });
     symlinkSync("ecr-login-1.0", path.join(dir, "docker-credential-ecr-login"));

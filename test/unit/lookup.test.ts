@@ -1,3 +1,4 @@
+/** components/lookup.ts: what the program asks docker and kind, against the fakes. */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -11,81 +12,76 @@ let bin: string;
 beforeAll(() => {
   bin = fs.mkdtempSync(path.join(os.tmpdir(), "kind-dev-lookup-"));
   fs.symlinkSync(process.execPath, path.join(bin, "node"));
-  process.env["FAKE_LOG"] = path.join(bin, "calls.jsonl");
 });
 
 afterAll(() => fs.rmSync(bin, { recursive: true, force: true }));
 
 afterEach(() => {
-  for (const key of Object.keys(process.env)) {
-    if (key.startsWith("FAKE_") && key !== "FAKE_LOG") {
-      delete process.env[key];
-    }
+  for (const key of Object.keys(process.env).filter((k) => !(k in saved))) {
+    delete process.env[key];
   }
-  process.env["PATH"] = saved["PATH"];
-  fs.rmSync(`${process.env["FAKE_LOG"]}.state`, { force: true });
+  Object.assign(process.env, saved);
+  fs.rmSync(path.join(bin, "calls.jsonl.state"), { force: true });
 });
 
-function withTools(...tools: string[]): void {
+/** PATH holds only these fakes; the fake engine starts from `state`. */
+function withTools(tools: string[], state: object = {}, env: Record<string, string> = {}): void {
   for (const tool of ["docker", "kind"]) {
     fs.rmSync(path.join(bin, tool), { force: true });
     if (tools.includes(tool)) {
       fs.symlinkSync(path.join(FAKES, tool), path.join(bin, tool));
     }
   }
-  process.env["PATH"] = bin;
+  const log = path.join(bin, "calls.jsonl");
+  Object.assign(process.env, { PATH: bin, FAKE_LOG: log, FAKE_STATE: JSON.stringify(state) }, env);
 }
 
 describe("containerState", () => {
-  it("is unknown without a docker CLI", async () => {
-    withTools();
-    expect(await containerState("kind-registry", "kind-registry-data")).toBe("unknown");
-  });
-
-  it("is present when the container exists", async () => {
-    withTools("docker");
-    process.env["FAKE_CONTAINER_IMAGE"] = "registry:2";
-    expect(await containerState("kind-registry", "kind-registry-data")).toBe("present");
-  });
-
-  it("is missing when only the volume is left", async () => {
-    withTools("docker");
-    process.env["FAKE_VOLUME_EXISTS"] = "1";
-    expect(await containerState("kind-registry", "kind-registry-data")).toBe("missing");
+  it.each([
+    ["unknown without a docker CLI", [], {}, "unknown"],
+    [
+      "present when the container exists",
+      ["docker"],
+      { containers: [{ name: "kind-registry" }] },
+      "present",
+    ],
+    [
+      "missing when only the volume is left",
+      ["docker"],
+      { volumes: [{ name: "kind-registry-data" }] },
+      "missing",
+    ],
+    ["absent when neither exists", ["docker"], {}, "absent"],
+  ])("is %s", async (_what, tools, state, expected) => {
+    withTools(tools, state);
+    expect(await containerState("kind-registry", "kind-registry-data")).toBe(expected);
   });
 
   it("counts only a container of that exact name, not one whose ID starts with it", async () => {
-    withTools("docker");
-    process.env["FAKE_STATE"] = JSON.stringify({
+    withTools(["docker"], {
       containers: [{ id: "cafe".padEnd(64, "0"), name: "someone-elses" }],
       volumes: [{ name: "cafe-data" }],
     });
     expect(await containerState("cafe", "cafe-data")).toBe("missing");
     expect(await containerState("someone-elses", "x")).toBe("present");
   });
-
-  it("is absent when neither exists", async () => {
-    withTools("docker");
-    expect(await containerState("kind-registry", "kind-registry-data")).toBe("absent");
-  });
 });
 
 describe("readKubeconfig", () => {
   it("returns what kind prints", async () => {
-    withTools("kind");
+    withTools(["kind"]);
     expect(await readKubeconfig("dev")).toBe("kubeconfig-for-dev\n");
   });
 
   it("says when kind is missing", async () => {
-    withTools();
+    withTools([]);
     await expect(readKubeconfig("dev")).rejects.toThrow(
       "pulumi-kind-dev: the kind CLI is not on PATH; install kind (https://kind.sigs.k8s.io) and retry",
     );
   });
 
   it("says which cluster could not be read and why", async () => {
-    withTools("kind");
-    process.env["FAKE_KIND_EXIT"] = "1";
+    withTools(["kind"], {}, { FAKE_KIND_EXIT: "1" });
     await expect(readKubeconfig("dev")).rejects.toThrow(
       `pulumi-kind-dev: could not read the kubeconfig of kind cluster "dev" (was it deleted outside Pulumi? then run 'pulumi up --replace' on the cluster resource): ERROR: could not locate any control plane nodes for cluster named 'dev'`,
     );

@@ -19,10 +19,10 @@ import {
   checkRunning,
   checkTool,
   checkVolume,
-  fixCommandLine,
   RECREATE_CLUSTER,
 } from "../../../components/doctor/checks";
 import type { CacheTarget, RegistryTarget } from "../../../components/doctor/environment";
+import { fixCommand } from "../../../components/doctor/judge";
 import { parseVolumeSizes } from "../../../components/doctor/parse";
 import type { Verdict } from "../../../components/doctor/types";
 import { failed, NOT_ON_PATH, ok, recorded, recordedContainer } from "./recorded";
@@ -613,7 +613,7 @@ describe("attributeCauses", () => {
 
 describe("remedies as commands", () => {
   it("quotes only what a shell would split", () => {
-    expect(fixCommandLine(["--cluster", "dev", "--kubeconfig", "/tmp/my config"])).toBe(
+    expect(fixCommand({ cluster: "dev", kubeconfig: "/tmp/my config" })).toBe(
       "npx kind-dev doctor --fix --cluster dev --kubeconfig '/tmp/my config'",
     );
   });

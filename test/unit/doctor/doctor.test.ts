@@ -2,8 +2,14 @@
  * The whole doctor (discovery, every check, causes, --fix) replayed on the recorded sessions of
  * recorded.ts: healthy, and with one fault at a time.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { hostSlug } from "../../../components/config";
+import { nodeScript } from "../../../components/doctor/facts";
+import { parseHostsList } from "../../../components/doctor/parse";
+import { hostSlug } from "../../../components/render/text";
 import { hostsScript } from "../../../components/scripts";
 import {
   CACHE,
@@ -18,6 +24,7 @@ import {
   type Run,
   WORKER,
 } from "./recorded";
+import { scriptHarness } from "../scripts/harness";
 
 /**
  * What --fix must run for the worker's missing file: the component's own command for the node
@@ -44,6 +51,8 @@ const WRONG_TEXT: Run = {
 };
 
 describe("the doctor on recorded sessions", () => {
+  const fake = scriptHarness();
+
   it("healthy: every check passes, in this order", async () => {
     const { report, ran } = await doctor();
     expect(report.results.map((r) => [r.id, r.status])).toEqual(
@@ -146,6 +155,25 @@ describe("the doctor on recorded sessions", () => {
     ]);
     expect(rootFaults(fixed.report.before ?? []).map((r) => r.id)).toEqual([id]);
     expect(fixed.report.ok).toBe(true);
+
+    // What that repair writes: the command --fix ran, against the fake docker, hands the node
+    // script its files; the node script, run on a directory standing in for the node's certs.d,
+    // leaves exactly the files the recording read from the node.
+    const [repair] = fixed.ran;
+    const r = fake.run({ create: repair?.argv[2] ?? "", environment: repair?.env ?? {} });
+    expect(r.status).toBe(0);
+    const exec = r.calls.find((c) => c.argv[0] === "exec")?.argv ?? [];
+    // hosts-sync.sh passes scripts/hosts-node.sh as $(node_script): its last newline dropped.
+    expect(exec.slice(0, 5)).toEqual(["exec", WORKER, "sh", "-c", nodeScript().trimEnd()]);
+    const certsD = mkdtempSync(path.join(os.tmpdir(), "kind-dev-certs-d-"));
+    try {
+      const node = (args: string[]) =>
+        spawnSync("sh", ["-c", exec[4] ?? "", "sh", ...args], { encoding: "utf8" });
+      expect(node([certsD, ...exec.slice(7)]).status).toBe(0);
+      expect(parseHostsList(node(["--list", certsD]).stdout)).toEqual(WRITTEN);
+    } finally {
+      rmSync(certsD, { recursive: true, force: true });
+    }
   });
 
   it("the registry off the network: named once; its API, names and pulls follow from it", async () => {

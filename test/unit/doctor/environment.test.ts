@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   expectedFiles,
-  parseLocalRegistryHosting,
+  kepField,
   registryUrl,
   selectCaches,
   selectCluster,
@@ -166,13 +166,13 @@ describe("expectedFiles", () => {
   });
 });
 
-describe("parseLocalRegistryHosting and registryUrl", () => {
+describe("kepField and registryUrl", () => {
   it("reads quoted and plain values", () => {
-    expect(
-      Object.fromEntries(
-        parseLocalRegistryHosting("host: localhost:5001\nhostFromClusterNetwork: 'r:5000'\n"),
-      ),
-    ).toEqual({ host: "localhost:5001", hostFromClusterNetwork: "r:5000" });
+    const text = `host: localhost:5001\nhostFromClusterNetwork: 'r:5000'\n${HOSTING}`;
+    expect(kepField(text, "host")).toBe("localhost:5001");
+    expect(kepField(text, "hostFromClusterNetwork")).toBe("r:5000");
+    expect(kepField(HOSTING, "hostFromClusterNetwork")).toBe("kdev-doc-rec-registry:5000");
+    expect(kepField(HOSTING, "hostFromContainer")).toBeUndefined();
   });
 
   it.each([

@@ -24,9 +24,11 @@ const roots = (facts: Facts) =>
 
 describe("judge", () => {
   it("judges the facts as plain JSON: nothing is lost on the way, every check passes", async () => {
+    // One gathering, so that the pull probes' measured seconds are the same on both sides.
     const facts = await recordedFacts();
-    expect(healthy()).toStrictEqual(facts);
-    expect(judge(healthy())).toEqual(judge(facts));
+    const copy: Facts = JSON.parse(JSON.stringify(facts));
+    expect(copy).toStrictEqual(facts);
+    expect(judge(copy)).toEqual(judge(facts));
     expect(judge(healthy()).map((v) => v.status)).toEqual(Array(34).fill("pass"));
   });
 

@@ -7,33 +7,7 @@ import {
   ociArchitecture,
   probeImage,
   sha256,
-  tarWithFile,
 } from "../../../components/doctor/probeImage";
-
-describe("tarWithFile", () => {
-  it("writes one ustar entry with a valid header checksum, padded, with two end blocks", () => {
-    const tar = tarWithFile("hello", Buffer.from("hi\n"));
-    expect(tar.length).toBe(512 + 512 + 1024);
-    const header = tar.subarray(0, 512);
-    expect(header.toString("ascii", 0, 5)).toBe("hello");
-    expect(header.toString("ascii", 100, 107)).toBe("0000644");
-    expect(header.toString("ascii", 124, 135)).toBe("00000000003");
-    expect(header.toString("ascii", 156, 157)).toBe("0");
-    expect(header.toString("ascii", 257, 262)).toBe("ustar");
-    const stored = parseInt(header.toString("ascii", 148, 154), 8);
-    const blanked = Buffer.from(header);
-    blanked.fill(" ", 148, 156);
-    expect(stored).toBe(blanked.reduce((sum, b) => sum + b, 0));
-    expect(tar.toString("utf8", 512, 515)).toBe("hi\n");
-    expect(tar.subarray(515).every((b) => b === 0)).toBe(true);
-  });
-
-  it("refuses names longer than a ustar name field", () => {
-    expect(() => tarWithFile("x".repeat(101), Buffer.alloc(0))).toThrow(
-      `tar entry name "${"x".repeat(101)}" is longer than 100 bytes`,
-    );
-  });
-});
 
 describe("probeImage", () => {
   it("is the same bytes at every run, so pushing it again adds nothing", () => {
@@ -67,7 +41,7 @@ describe("probeImage", () => {
         { mediaType: OCI_LAYER_GZIP, digest: image.layer.digest, size: image.layer.bytes.length },
       ],
     });
-    expect(tar.toString("ascii", 0, 15)).toBe("kind-dev-doctor");
+    expect(tar.equals(Buffer.alloc(1024, 0))).toBe(true);
   });
 
   it.each([

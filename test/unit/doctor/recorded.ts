@@ -56,8 +56,10 @@ type Call =
   | { http: string; value: unknown }
   | { http: string; error: string };
 
+/** A session's calls; a result leaves out the fields that have their usual value (exit 0, ...). */
 function session(name: string): Call[] {
-  return JSON.parse(recorded(`sessions/${name}.json`)) as Call[];
+  const calls = JSON.parse(recorded(`sessions/${name}.json`)) as Call[];
+  return calls.map((c) => ("argv" in c ? { ...c, result: { ...ok(""), ...c.result } } : c));
 }
 
 export const HEALTHY = session("healthy");

@@ -5,14 +5,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ResolvedConfig } from "./config";
-import {
-  LOCAL_REGISTRY_HOSTING,
-  localRegistryHosting,
-  renderLocalRegistryHosting,
-} from "./render/localRegistryHosting";
+import { LOCAL_REGISTRY_HOSTING, renderLocalRegistryHosting } from "./render/localRegistryHosting";
 
 /** The ConfigMap, through the cluster's provider, once the registry it names runs. */
-export function createRegistryHosting(
+export function createConfigMap(
   name: string,
   config: ResolvedConfig,
   dependsOn: readonly pulumi.Resource[],
@@ -27,7 +23,7 @@ export function createRegistryHosting(
         namespace: LOCAL_REGISTRY_HOSTING.namespace,
       },
       data: {
-        [LOCAL_REGISTRY_HOSTING.key]: renderLocalRegistryHosting(localRegistryHosting(config)),
+        [LOCAL_REGISTRY_HOSTING.key]: renderLocalRegistryHosting(config.registry),
       },
     },
     { parent, provider, dependsOn: [...dependsOn] },

@@ -1,13 +1,17 @@
 /**
- * Every command the README and docs/ tell a user to run is run literally by
- * test/e2e/readme.test.ts or covered by the test named in test/support/readme.ts.
+ * The docs against the tests. Every command the README and docs/ tell a user to run is run
+ * literally by test/e2e/readme.test.ts or covered by the test named in test/support/readme.ts.
+ * docs/troubleshooting.md shows every line of the failure catalogue (test/support/failures.ts)
+ * as the user sees it, with placeholders for the values; the integration test brings each one
+ * about through `npm run up`.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { FAILURES, PLACEHOLDERS } from "../support/failures";
 import { COVERED_ELSEWHERE, readmeCommands, readReadmeCommands } from "../support/readme";
 
-const e2e = readFileSync(path.join(__dirname, "../e2e/readme.test.ts"), "utf8");
+const read = (file: string) => readFileSync(path.join(__dirname, "../..", file), "utf8");
 
 describe("readmeCommands", () => {
   it("takes sh blocks only, joins continued lines, drops comments", () => {
@@ -34,11 +38,19 @@ describe("readmeCommands", () => {
 });
 
 describe("the commands of the README and docs/", () => {
+  const e2e = read("test/e2e/readme.test.ts");
   it.each(readReadmeCommands())("%s is run by a test", (command) => {
     if (command in COVERED_ELSEWHERE) {
       return;
     }
     // readme.test.ts names each command it runs as a string literal of its own.
     expect(e2e).toContain(JSON.stringify(command));
+  });
+});
+
+describe("docs/troubleshooting.md", () => {
+  const page = read("docs/troubleshooting.md");
+  it.each(Object.entries(FAILURES))("shows the %s line as printed", (_name, line) => {
+    expect(page).toContain(`pulumi-kind-dev: ${line(PLACEHOLDERS)}`);
   });
 });

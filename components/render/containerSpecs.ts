@@ -67,32 +67,15 @@ export interface RegistrySpecInput {
 }
 
 export function registryContainerSpec(input: RegistrySpecInput): ContainerSpec {
-  return {
-    role: "registry",
-    name: input.name,
-    image: input.image,
-    network: input.network,
-    volume: input.volume,
-    env: { REGISTRY_STORAGE_DELETE_ENABLED: "true" },
-    ports: [
-      { hostIp: input.hostIp, hostPort: input.hostPort, containerPort: REGISTRY_CONTAINER_PORT },
-    ],
-    labels: { [LABEL_MANAGED]: "true", [LABEL_ROLE]: "registry" },
-    restart: "always",
-  };
+  return containerSpec("registry", input, { REGISTRY_STORAGE_DELETE_ENABLED: "true" }, {});
 }
 
-export interface CacheSpecInput {
-  readonly name: string;
-  readonly image: string;
-  readonly network: string;
-  readonly volume: string;
+export interface CacheSpecInput extends Omit<RegistrySpecInput, "hostPort"> {
   readonly upstreamHost: string;
   readonly remoteUrl: string;
   /** Go duration; distribution's default (168h) when absent. */
   readonly ttl?: string;
-  /** Published on the host only when set. */
-  readonly hostIp: string;
+  /** Published on the host (on `hostIp`) only when set. */
   readonly hostPort?: number;
   /** Host file of the credential helper, and how long the cache reuses its answer. */
   readonly helper?: string;
@@ -100,42 +83,44 @@ export interface CacheSpecInput {
 }
 
 export function cacheContainerSpec(input: CacheSpecInput): ContainerSpec {
-  const env: Record<string, string> = {
+  const env = {
     REGISTRY_PROXY_REMOTEURL: input.remoteUrl,
     // Needed for the proxy's scheduler to expire blobs after the TTL.
     REGISTRY_STORAGE_DELETE_ENABLED: "true",
+    ...(input.ttl === undefined ? {} : { REGISTRY_PROXY_TTL: input.ttl }),
+    ...(input.helper === undefined
+      ? {}
+      : {
+          REGISTRY_PROXY_EXEC_COMMAND: HELPER_PATH,
+          REGISTRY_PROXY_EXEC_LIFETIME: input.helperLifetime ?? "",
+        }),
   };
-  if (input.ttl !== undefined) {
-    env["REGISTRY_PROXY_TTL"] = input.ttl;
-  }
-  if (input.helper !== undefined) {
-    env["REGISTRY_PROXY_EXEC_COMMAND"] = HELPER_PATH;
-    env["REGISTRY_PROXY_EXEC_LIFETIME"] = input.helperLifetime ?? "";
-  }
+  const spec = containerSpec("cache", input, env, { [LABEL_UPSTREAM]: input.upstreamHost });
+  return input.helper === undefined ? spec : { ...spec, helper: input.helper };
+}
+
+function containerSpec(
+  role: RegistryRole,
+  input: Omit<RegistrySpecInput, "hostPort"> & { readonly hostPort?: number },
+  env: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>>,
+): ContainerSpec {
+  const { name, image, network, volume, hostIp, hostPort } = input;
   return {
-    role: "cache",
-    name: input.name,
-    image: input.image,
-    network: input.network,
-    volume: input.volume,
-    env: sortKeys(env),
+    role,
+    name,
+    image,
+    network,
+    volume,
+    env: Object.fromEntries(
+      Object.keys(env)
+        .sort()
+        .map((k) => [k, env[k] ?? ""]),
+    ),
     ports:
-      input.hostPort === undefined
-        ? []
-        : [
-            {
-              hostIp: input.hostIp,
-              hostPort: input.hostPort,
-              containerPort: REGISTRY_CONTAINER_PORT,
-            },
-          ],
-    labels: {
-      [LABEL_MANAGED]: "true",
-      [LABEL_ROLE]: "cache",
-      [LABEL_UPSTREAM]: input.upstreamHost,
-    },
+      hostPort === undefined ? [] : [{ hostIp, hostPort, containerPort: REGISTRY_CONTAINER_PORT }],
+    labels: { [LABEL_MANAGED]: "true", [LABEL_ROLE]: role, ...labels },
     restart: "always",
-    ...(input.helper === undefined ? {} : { helper: input.helper }),
   };
 }
 
@@ -197,12 +182,4 @@ export function envList(env: Readonly<Record<string, string>>): string[] {
   return Object.keys(env)
     .sort()
     .map((key) => `${key}=${env[key] ?? ""}`);
-}
-
-function sortKeys(record: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(record).sort()) {
-    out[key] = record[key] ?? "";
-  }
-  return out;
 }

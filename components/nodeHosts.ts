@@ -20,7 +20,7 @@ import { hostsScript } from "./scripts";
  * just written on a new node of the same name. They run once the cluster exists and the
  * registry and caches run (`dependsOn`), so no file names a registry that is not there.
  */
-export function createHostsToml(
+export function createNodeHosts(
   name: string,
   config: ResolvedConfig,
   cluster: command.local.Command,
