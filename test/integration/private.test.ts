@@ -27,7 +27,7 @@ import { resolveConfig } from "../../components/config";
 import { HOST, type HostAccess } from "../../components/hostCredentials";
 import { runDoctor } from "../../components/doctor/doctor";
 import { networkScript } from "../../components/scripts";
-import { runAsync, TOOLS_ENV } from "../support/bed";
+import { type RunResult, runAsync, TOOLS_ENV } from "../support/bed";
 import {
   BED_IMAGES,
   describeDocker,
@@ -53,17 +53,34 @@ import {
  */
 const SECOND_DAEMON_POOL = "10.213.0.0/24";
 const SECOND_DAEMON_GATEWAY = "10.213.0.1";
+const SECOND_DAEMON_BRIDGE = "kdev-priv-br0";
+
+function ip(args: readonly string[]): Promise<RunResult> {
+  return runAsync("ip", args);
+}
 
 /**
  * A second dockerd beside the shared one, which is left as it is: its own data, exec root,
- * pidfile and socket; no default bridge (`--bridge=none`, so no second docker0) and no iptables
+ * pidfile and socket; its default bridge is SECOND_DAEMON_BRIDGE, made here (`--bridge=none`
+ * would delete the host's docker0, the shared daemon's default bridge); no iptables
  * (`--iptables=false`: at start a daemon with iptables removes and rebuilds the DOCKER chains
  * the shared daemon's published ports use); user networks from SECOND_DAEMON_POOL. `stop`
- * removes its containers, stops it and deletes its directories.
+ * removes its containers and networks, stops it, and deletes its bridge and directories.
  */
 async function startSecondDaemon(
   mirror: string,
 ): Promise<{ host: string; stop: () => Promise<void> }> {
+  await ip(["link", "delete", SECOND_DAEMON_BRIDGE]);
+  for (const step of [
+    ["link", "add", SECOND_DAEMON_BRIDGE, "type", "bridge"],
+    ["addr", "add", "10.213.1.1/24", "dev", SECOND_DAEMON_BRIDGE],
+    ["link", "set", SECOND_DAEMON_BRIDGE, "up"],
+  ]) {
+    const r = await ip(step);
+    if (r.code !== 0) {
+      throw new Error(`ip ${step.join(" ")} failed: ${r.stderr}`);
+    }
+  }
   const dir = mkdtempSync("/tmp/kdev-priv-dockerd-");
   const host = `unix://${dir}/docker.sock`;
   const log = openSync(path.join(dir, "dockerd.log"), "w");
@@ -74,7 +91,7 @@ async function startSecondDaemon(
       `--exec-root=${dir}/exec`,
       `--pidfile=${dir}/dockerd.pid`,
       `--host=${host}`,
-      "--bridge=none",
+      `--bridge=${SECOND_DAEMON_BRIDGE}`,
       "--iptables=false",
       "--ip-masq=false",
       "--ip-forward=false",
@@ -104,6 +121,7 @@ async function startSecondDaemon(
       await exited;
     }
     rmSync(dir, { recursive: true, force: true });
+    await ip(["link", "delete", SECOND_DAEMON_BRIDGE]);
   };
   try {
     await waitFor("the second dockerd answers", 60_000, async () =>
@@ -459,6 +477,7 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
     // of the bridge, where the mirror is published; a cache reaches it through the host's INPUT
     // path, so the host's FORWARD rules (the shared daemon's) need no change.
     const mirrorUrl = `http://${SECOND_DAEMON_GATEWAY}:${mirrorPort}`;
+    const docker0 = (await ip(["-o", "link", "show", "docker0"])).stdout.split(":")[0];
     const daemon = await startSecondDaemon(mirrorUrl);
     const saved = { process: process.env["DOCKER_HOST"], tools: TOOLS_ENV["DOCKER_HOST"] };
     try {
@@ -553,5 +572,7 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
       }
       await daemon.stop();
     }
+    // The shared daemon's default bridge is the one it had.
+    expect((await ip(["-o", "link", "show", "docker0"])).stdout.split(":")[0]).toBe(docker0);
   });
 });
