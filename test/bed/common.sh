@@ -48,14 +48,6 @@ bed_deb_installed() {
   [[ $status == *"ok installed" ]]
 }
 
-# bed_host_port CONTAINER: the host port published for the container's 5000/tcp (first binding).
-bed_host_port() {
-  local bindings
-  bindings=$(docker port "$1" 5000/tcp)
-  bindings=${bindings%%$'\n'*}
-  echo "${bindings##*:}"
-}
-
 # Runs a named step and prints how long it took.
 bed_step() {
   local name=$1

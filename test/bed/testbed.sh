@@ -31,6 +31,7 @@ if [ "$with_node_image" = 1 ]; then
   bed_step kep1755-reader bash "$BED_DIR/kep1755-reader.sh"
   bed_step workflow-clients bash "$BED_DIR/workflow-clients.sh"
   bed_step language-yaml bash "$BED_DIR/language-yaml.sh"
+  bed_step language-python bash "$BED_DIR/language-python.sh"
 fi
 bed_log "test bed ready in $((SECONDS - start))s; tools in $BED_BIN (tests put it first on PATH)"
 ls -l "$BED_BIN" >&2

@@ -1,7 +1,9 @@
 /**
- * A team's own infra repo that installs this package as a dependency, outside this repository:
- * `npm pack` of the built package, a Pulumi TypeScript program in a temporary directory that
- * installs the tarball next to its own `@pulumi/pulumi` and `@pulumi/kubernetes`, then on the
+ * A team's own infra repo that depends on a release of this package, outside this repository: a
+ * local bare git repository stands in for the hosting service (HEAD's committed tree, tagged
+ * `v<version>`: test/support/gitHost.ts); a Pulumi TypeScript program in a temporary directory
+ * runs the README's `npm install git+<url>#v<version>` next to its own `@pulumi/pulumi` and
+ * `@pulumi/kubernetes` (npm clones the tag and builds it through `prepare`), then on the
  * real engine (file backend, the test bed's CLI and plugins): `up` (the environment with one
  * worker and the team's own Deployment through `env.provider`), a preview with no changes,
  * `destroy`.
@@ -19,10 +21,13 @@ import {
   pulumiEnv,
   REPO_DIR,
   run,
+  runAsync,
   TOOLS_ENV,
   tryRun,
   WRAPPER_DIR,
 } from "../support/bed";
+import { makeReleaseRepo } from "../support/gitHost";
+import { commandLine, npmInstallArgs } from "../support/install";
 
 const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
 /** An image every node of the bed's node image carries, so the Deployment needs no registry. */
@@ -44,7 +49,6 @@ const lockVersion = (name: string): string => {
 
 let work: string;
 let teamDir: string;
-let tarball: string;
 let stack: Stack;
 
 function timed<T>(what: string, body: () => T): T {
@@ -133,29 +137,7 @@ describe("a team repo installs the npm pack tarball and uses it on the real engi
     }
   }, 600_000);
 
-  it("npm pack holds the built package and its docs only", () => {
-    timed("npm run build", () => run("npm", ["run", "build"], { cwd: REPO_DIR }));
-    const out = timed("npm pack", () =>
-      run("npm", ["pack", "--json", "--pack-destination", work], { cwd: REPO_DIR }),
-    );
-    const [packed] = JSON.parse(out) as { filename: string; files: { path: string }[] }[];
-    if (!packed) {
-      throw new Error(`npm pack printed no package: ${out}`);
-    }
-    tarball = path.join(work, packed.filename);
-    const files = packed.files.map((f) => f.path).sort();
-    console.log(`[consumer] ${packed.filename}: ${files.length} files`);
-    // The build output, the manifest and the docs; nothing of the tests, the test bed, CI or the
-    // dev stack.
-    const allowed = /^(dist\/.+|package\.json|README\.md|LICENSE|CHANGELOG\.md|docs\/.+\.md)$/;
-    expect(files.filter((f) => !allowed.test(f))).toEqual([]);
-    expect(files).toEqual(
-      expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "README.md", "LICENSE"]),
-    );
-    expect(files.filter((f) => /(^|\/)(test|tests|bed|\.ci|stacks)\//.test(f))).toEqual([]);
-  });
-
-  it("installs the tarball beside the team's own SDKs, one copy of each @pulumi package", () => {
+  it("npm install of the release tag beside the team's own SDKs, one copy of each @pulumi package", async () => {
     const pulumiVersion = lockVersion("@pulumi/pulumi");
     const kubernetesVersion = lockVersion("@pulumi/kubernetes");
     writeFileSync(
@@ -167,7 +149,6 @@ describe("a team repo installs the npm pack tarball and uses it on the real engi
           dependencies: {
             "@pulumi/kubernetes": kubernetesVersion,
             "@pulumi/pulumi": pulumiVersion,
-            "pulumi-kind-dev": `file:${tarball}`,
           },
           devDependencies: {
             "@types/node": lockVersion("@types/node"),
@@ -203,10 +184,37 @@ describe("a team repo installs the npm pack tarball and uses it on the real engi
       )}\n`,
     );
     writeFileSync(path.join(teamDir, "index.ts"), PROGRAM);
-    // From npm's cache where it has them: these are the versions this repository installs too.
-    timed("npm install (team repo)", () =>
-      run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: teamDir }),
+    // The README's command, with the local bare repository for the hosting service. npm clones
+    // the tag and runs the package's `prepare` (the build) there; the team's own SDKs come from
+    // npm's cache where it has them (the versions this repository installs too).
+    const repo = makeReleaseRepo(work);
+    const args = npmInstallArgs(repo.fileUrl, repo.tag);
+    const start = Date.now();
+    const npmInstall = await runAsync(
+      "npm",
+      [...args, "--prefer-offline", "--no-audit", "--no-fund"],
+      {
+        cwd: teamDir,
+        timeoutMs: 900_000,
+      },
     );
+    console.log(
+      `[consumer] ${commandLine("npm", args)}: ${((Date.now() - start) / 1000).toFixed(1)}s`,
+    );
+    expect(npmInstall.code, `${npmInstall.stdout}\n${npmInstall.stderr}`).toBe(0);
+    const declared = (
+      JSON.parse(readFileSync(path.join(teamDir, "package.json"), "utf8")) as {
+        dependencies: Record<string, string>;
+      }
+    ).dependencies;
+    expect(declared["pulumi-kind-dev"]).toBe(`git+${repo.fileUrl}#${repo.tag}`);
+    expect(
+      (
+        JSON.parse(
+          readFileSync(path.join(teamDir, "node_modules/pulumi-kind-dev/package.json"), "utf8"),
+        ) as { version: string }
+      ).version,
+    ).toBe(repo.tag.slice(1));
     // The team's program type-checks against the package's declarations and its own SDKs.
     timed("tsc --noEmit (team repo)", () =>
       run(path.join(teamDir, "node_modules/.bin/tsc"), ["--noEmit", "-p", "."], { cwd: teamDir }),

@@ -1,36 +1,61 @@
 /**
- * The component from a second Pulumi language, on the real engine: a Pulumi YAML program in a
- * temporary directory names this repository's component provider (`provider/`) under `packages:`,
- * creates a `kind-dev:index:KindDevEnvironment` (served by the TypeScript component through the
- * Node.js language host), builds a Kubernetes provider from its `kubeconfig` output (the
- * TypeScript-only `provider` output does not cross languages) and deploys through it; then a
- * preview with no changes, and `destroy`.
+ * The component from a second Pulumi language, by reference to a release, on the real engine: a
+ * Pulumi YAML program in a temporary directory runs `pulumi package add` of the release tag
+ * from a local git host standing in for the hosting service (test/support/gitHost.ts):
+ * `pulumi package add localhost/OWNER/pulumi-kind-dev.git/provider@v<version>`, the README's
+ * command with `localhost` for `github.com` (test/support/install.ts). Pulumi clones the tag, installs the
+ * component provider's dependencies (npm, at the repository root, whose workspace it is) and
+ * records the package in Pulumi.yaml. Then the program creates a
+ * `kind-dev:index:KindDevEnvironment`, builds a Kubernetes provider from its `kubeconfig` output
+ * (the TypeScript-only `provider` output does not cross languages) and deploys through it; a
+ * fresh copy of the project (no generated files, an empty plugin cache) is restored by
+ * `pulumi install` and previews no changes; `destroy` runs from that copy.
  *
- * Needs `npm run testbed:e2e`, `npm ci` at the root, and the YAML language host
- * (`bash test/bed/language-yaml.sh`; `npm run test:consumer` runs it).
+ * Needs `npm run testbed:e2e`, the YAML language host (`bash test/bed/language-yaml.sh`;
+ * `npm run test:consumer` runs it), git, openssl, and 127.0.0.1:443 free.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { BED_BIN, freePort, REPO_DIR, run, runAsync, TOOLS_ENV, tryRun } from "../support/bed";
 import {
-  BED_BIN,
-  freePort,
-  pulumiEnv,
-  REPO_DIR,
-  run,
-  TOOLS_ENV,
-  tryRun,
-  WRAPPER_DIR,
-} from "../support/bed";
+  consumerEnv,
+  consumerPulumiHome,
+  type GitHost,
+  installedKindDevPlugins,
+  startGitHost,
+} from "../support/gitHost";
+import { commandLine, packageAddArgs, recordedPackage } from "../support/install";
 
 const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
 const NAME = "kdev-pkg-yaml";
 const STACK = "yaml";
+/**
+ * The kubernetes plugin the program pins, as a team pins it: `pulumi install` otherwise asks the
+ * hosting service for the newest release. The bed builds the lock file's version.
+ */
+const KUBERNETES_VERSION = (
+  JSON.parse(readFileSync(path.join(REPO_DIR, "package-lock.json"), "utf8")) as {
+    packages: Record<string, { version: string }>;
+  }
+).packages["node_modules/@pulumi/kubernetes"]?.version;
 
 let work: string;
-let stack: Stack;
+let host: GitHost;
+let project: string;
+let stack: Stack | undefined;
 
 function cleanup(): void {
   tryRun("kind", ["delete", "cluster", "--name", NAME]);
@@ -39,11 +64,7 @@ function cleanup(): void {
   tryRun("docker", ["network", "rm", NAME]);
 }
 
-const PROGRAM = `name: ${NAME}
-runtime: yaml
-packages:
-  kind-dev: ${path.join(REPO_DIR, "provider")}
-config:
+const BODY = `config:
   registryPort:
     type: integer
 resources:
@@ -62,6 +83,8 @@ resources:
     type: pulumi:providers:kubernetes
     properties:
       kubeconfig: \${env.kubeconfig}
+    options:
+      version: ${KUBERNETES_VERSION}
   app:
     type: kubernetes:apps/v1:Deployment
     properties:
@@ -83,17 +106,32 @@ resources:
                 imagePullPolicy: Never
     options:
       provider: \${k8s}
+      version: ${KUBERNETES_VERSION}
 outputs:
   nodeNames: \${env.nodeNames}
   registryHost: \${env.registryHost}
   readyReplicas: \${app.status.readyReplicas}
 `;
 
-describe("a Pulumi YAML program uses the component through the component provider", () => {
+async function selectStack(dir: string, home: string): Promise<Stack> {
+  process.env["PATH"] = TOOLS_ENV["PATH"];
+  const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
+  return LocalWorkspace.createOrSelectStack(
+    { stackName: STACK, workDir: dir },
+    { pulumiCommand, envVars: consumerEnv(path.join(work, "state"), home, host) },
+  );
+}
+
+function changes(summary: Record<string, number | undefined>): [string, number | undefined][] {
+  return Object.entries(summary).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);
+}
+
+describe("a Pulumi YAML program adds the component by its release tag", () => {
   let registryPort: number;
+  let home: string;
 
   beforeAll(async () => {
-    for (const tool of ["pulumi", "pulumi-language-yaml", "kind"]) {
+    for (const tool of ["pulumi", "pulumi-language-yaml", "pulumi-language-nodejs", "kind"]) {
       if (!existsSync(path.join(BED_BIN, tool))) {
         throw new Error(
           `${tool} is not in ${BED_BIN}: run 'npm run testbed:e2e' and 'bash test/bed/language-yaml.sh'`,
@@ -102,28 +140,13 @@ describe("a Pulumi YAML program uses the component through the component provide
     }
     cleanup();
     work = mkdtempSync(path.join(os.tmpdir(), "kdev-pkg-yaml-"));
-    const project = path.join(work, "project");
+    host = await startGitHost(work);
+    project = path.join(work, "project");
     mkdirSync(project);
     mkdirSync(path.join(work, "state"));
+    home = consumerPulumiHome(path.join(work, "pulumi-home"));
     registryPort = await freePort();
-    writeFileSync(path.join(project, "Pulumi.yaml"), PROGRAM);
-
-    process.env["PATH"] = TOOLS_ENV["PATH"];
-    const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
-    stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: STACK, workDir: project },
-      {
-        pulumiCommand,
-        envVars: {
-          ...pulumiEnv(path.join(work, "state"), `${WRAPPER_DIR}:`),
-          // The YAML host loads the kind-dev plugin itself, and finds the Node.js language host
-          // that runs it only on PATH (next to the CLI is next to the CLI's own executable, not
-          // the YAML host's). $BED_BIN holds exactly the plugin versions the bed built.
-          PULUMI_IGNORE_AMBIENT_PLUGINS: "false",
-        },
-      },
-    );
-    await stack.setConfig("registryPort", { value: String(registryPort) });
+    writeFileSync(path.join(project, "Pulumi.yaml"), `name: ${NAME}\nruntime: yaml\n`);
   }, 300_000);
 
   afterAll(async () => {
@@ -132,12 +155,37 @@ describe("a Pulumi YAML program uses the component through the component provide
       await stack.workspace.removeStack(STACK).catch(() => undefined);
     }
     cleanup();
-    if (work) {
+    await host?.close();
+    if (work && process.env["KEEP_CONSUMER_DIR"] !== "1") {
       rmSync(work, { recursive: true, force: true });
     }
   }, 600_000);
 
+  it("pulumi package add of the tag records it in Pulumi.yaml", async () => {
+    const args = packageAddArgs(host.host, host.tag);
+    const start = Date.now();
+    const added = await runAsync("pulumi", args, {
+      cwd: project,
+      env: consumerEnv(path.join(work, "state"), home, host),
+      timeoutMs: 900_000,
+    });
+    console.log(
+      `[yaml] ${commandLine("pulumi", args)}: ${((Date.now() - start) / 1000).toFixed(1)}s`,
+    );
+    expect(added.code, `${added.stdout}\n${added.stderr}`).toBe(0);
+    const recorded = readFileSync(path.join(project, "Pulumi.yaml"), "utf8");
+    expect((parse(recorded) as { packages: unknown }).packages).toEqual({
+      "kind-dev": recordedPackage(host.host, host.tag),
+    });
+    expect(installedKindDevPlugins(home)).toEqual([
+      `resource-localhost_OWNER_pulumi-kind-dev.git_provider-${host.tag}`,
+    ]);
+    appendFileSync(path.join(project, "Pulumi.yaml"), BODY);
+  }, 900_000);
+
   it("up creates the environment and a Deployment through a provider built from kubeconfig", async () => {
+    stack = await selectStack(project, home);
+    await stack.setConfig("registryPort", { value: String(registryPort) });
     const start = Date.now();
     const result = await stack.up({ onOutput: (o) => process.stdout.write(o) });
     console.log(`[yaml] up: ${((Date.now() - start) / 1000).toFixed(1)}s`);
@@ -154,20 +202,42 @@ describe("a Pulumi YAML program uses the component through the component provide
 
   it("a preview right after up shows no changes", async () => {
     const start = Date.now();
-    const preview = await stack.preview();
+    const preview = await stack!.preview();
     console.log(`[yaml] preview: ${((Date.now() - start) / 1000).toFixed(1)}s`);
-    const changes = Object.entries(preview.changeSummary).filter(
-      ([op, n]) => op !== "same" && (n ?? 0) > 0,
-    );
-    expect(changes).toEqual([]);
+    expect(changes(preview.changeSummary)).toEqual([]);
   }, 600_000);
 
-  it("destroy removes the cluster, the registry and the network", async () => {
+  it("pulumi install restores the package in a fresh copy, which previews no changes", async () => {
+    const fresh = path.join(work, "fresh");
+    mkdirSync(fresh);
+    for (const f of ["Pulumi.yaml", `Pulumi.${STACK}.yaml`]) {
+      copyFileSync(path.join(project, f), path.join(fresh, f));
+    }
+    const freshHome = consumerPulumiHome(path.join(work, "pulumi-home-fresh"));
+    expect(installedKindDevPlugins(freshHome)).toEqual([]);
     const start = Date.now();
-    const result = await stack.destroy({ onOutput: (o) => process.stdout.write(o) });
+    const installed = await runAsync("pulumi", ["install"], {
+      cwd: fresh,
+      env: consumerEnv(path.join(work, "state"), freshHome, host),
+      timeoutMs: 900_000,
+    });
+    console.log(`[yaml] pulumi install (fresh copy): ${((Date.now() - start) / 1000).toFixed(1)}s`);
+    expect(installed.code, `${installed.stdout}\n${installed.stderr}`).toBe(0);
+    expect(installedKindDevPlugins(freshHome)).toEqual([
+      `resource-localhost_OWNER_pulumi-kind-dev.git_provider-${host.tag}`,
+    ]);
+    stack = await selectStack(fresh, freshHome);
+    const preview = await stack.preview();
+    expect(changes(preview.changeSummary)).toEqual([]);
+  }, 1_200_000);
+
+  it("destroy (from the fresh copy) removes the cluster, the registry and the network", async () => {
+    const start = Date.now();
+    const result = await stack!.destroy({ onOutput: (o) => process.stdout.write(o) });
     console.log(`[yaml] destroy: ${((Date.now() - start) / 1000).toFixed(1)}s`);
     expect(result.summary.result).toBe("succeeded");
     expect(run("kind", ["get", "clusters"]).split("\n")).not.toContain(NAME);
     expect(tryRun("docker", ["inspect", `${NAME}-registry`]).ok).toBe(false);
+    expect(tryRun("docker", ["network", "inspect", NAME]).ok).toBe(false);
   }, 600_000);
 });

@@ -10,48 +10,32 @@
  * Needs `npm run testbed:e2e` (Docker engine, images, Pulumi CLI and plugins, kind, node image).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import * as os from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import type { Stack } from "@pulumi/pulumi/automation";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type DoctorReport, runDoctor } from "../../components/doctor/doctor";
 import { nodeScript } from "../../components/doctor/facts";
 import { type Exec, execCommand, type ExecResult } from "../../components/exec";
 import type { PruneReport } from "../../components/doctor/prune";
 import { RegistryApi, type RegistryClient } from "../../components/doctor/registryApi";
 import type { CheckResult } from "../../components/doctor/types";
-import {
-  BED_BIN,
-  devStack,
-  freePort,
-  REPO_DIR,
-  requireE2eBed,
-  run,
-  startRegistryStandIn,
-  tryRun,
-  waitFor,
-} from "../support/bed";
+import { BED_BIN, REPO_DIR, run, waitFor } from "../support/bed";
+import { BASE_IMAGE, DevEnvironment, type DevStack } from "../support/lifecycle";
 
-const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
-const BASE_IMAGE = "kind-dev-bed/debian:bookworm";
-const STACK = `e2e-doctor-${process.pid}`;
 const CLUSTER = "kdev-doc";
-const NETWORK = "kdev-doc";
-const REGISTRY = "kdev-doc-registry";
-const CACHE = "kdev-doc-cache-docker-io";
-const UPSTREAM = "kdev-doc-upstream";
+const env = new DevEnvironment("doctor e2e", CLUSTER, [
+  { host: "docker.io", publish: false, standIn: "kdev-doc-upstream" },
+]);
+const { network: NETWORK, registry: REGISTRY, step } = env;
+const CACHE = env.upstream().cache;
 const CONTROL_PLANE = `${CLUSTER}-control-plane`;
 const WORKER = `${CLUSTER}-worker`;
 const CLI = path.join(REPO_DIR, "dist/doctor/cli.js");
 /** The bed's tools, without the docker wrapper. */
 const DOCTOR_PATH = `${BED_BIN}:${process.env["PATH"] ?? ""}`;
 
-let registryPort: number;
-let upstreamPort: number;
-let backend: string;
+let dev: DevStack;
 let kubeconfigFile: string;
-let stack: Stack;
 
 /** One command the doctor ran, or one call of the registry's HTTP API, and its outcome. */
 type RecordedCall =
@@ -294,10 +278,6 @@ async function healthyWithin(what: string, ms: number): Promise<DoctorReport> {
   return last as DoctorReport;
 }
 
-function kubectl(...args: string[]): string {
-  return run("kubectl", ["--kubeconfig", kubeconfigFile, ...args]);
-}
-
 function volumeBytes(volume: string): number {
   const out = run("docker", ["system", "df", "-v", "--format", "{{json .Volumes}}"]);
   const v = (JSON.parse(out) as { Name: string; Size: string }[]).find((x) => x.Name === volume);
@@ -311,92 +291,43 @@ function volumeBytes(volume: string): number {
 
 /** A repository's tags; none when the registry does not know it (404). */
 function tags(repository: string): string[] {
-  const out = run("curl", ["-sS", `http://127.0.0.1:${registryPort}/v2/${repository}/tags/list`]);
+  const out = run("curl", [
+    "-sS",
+    `http://127.0.0.1:${env.registryPort}/v2/${repository}/tags/list`,
+  ]);
   return ((JSON.parse(out) as { tags?: string[] | null }).tags ?? []).sort();
 }
 
-function cleanup(): void {
-  tryRun("kind", ["delete", "cluster", "--name", CLUSTER]);
-  // The prune steps' images on the host, tagged and untagged.
-  if (registryPort !== undefined) {
-    const ids = tryRun("docker", [
-      "image",
-      "ls",
-      "--filter",
-      `reference=localhost:${registryPort}/prune-app`,
-      "--format",
-      "{{.ID}}",
-    ]).out;
-    const unique = [...new Set(ids.split("\n").filter((l) => /^[0-9a-f]+$/.test(l)))];
-    if (unique.length > 0) {
-      tryRun("docker", ["rmi", "-f", ...unique]);
-    }
+/** The prune steps' images on the host, tagged and untagged. */
+function removePruneImages(): void {
+  const ids = run("docker", [
+    "image",
+    "ls",
+    "--filter",
+    `reference=localhost:${env.registryPort}/prune-app`,
+    "--format",
+    "{{.ID}}",
+  ]);
+  const unique = [...new Set(ids.split("\n").filter((l) => /^[0-9a-f]+$/.test(l)))];
+  if (unique.length > 0) {
+    run("docker", ["rmi", "-f", ...unique]);
   }
-  for (const c of [REGISTRY, CACHE, UPSTREAM]) {
-    tryRun("docker", ["rm", "-f", "-v", c]);
-  }
-  for (const v of [`${REGISTRY}-data`, `${CACHE}-data`]) {
-    tryRun("docker", ["volume", "rm", v]);
-  }
-  tryRun("docker", ["network", "rm", NETWORK]);
-}
-
-function step(name: string, body: () => Promise<void> | void, timeoutMs = 900_000): void {
-  it(
-    name,
-    async () => {
-      const start = Date.now();
-      try {
-        await body();
-      } finally {
-        console.log(`[doctor e2e] ${name}: ${((Date.now() - start) / 1000).toFixed(1)}s`);
-      }
-    },
-    timeoutMs,
-  );
 }
 
 describe("kind-dev doctor and prune on a real environment", () => {
   beforeAll(async () => {
-    requireE2eBed(NODE_IMAGE);
     run("npm", ["run", "build"], { cwd: REPO_DIR });
-    cleanup();
-    [registryPort, upstreamPort] = [await freePort(), await freePort()];
-    backend = mkdtempSync(path.join(os.tmpdir(), "kind-dev-doctor-e2e-"));
-    kubeconfigFile = path.join(backend, "kubeconfig");
-
-    run("docker", ["network", "create", NETWORK]);
-    await startRegistryStandIn(UPSTREAM, NETWORK, upstreamPort);
-
-    stack = await devStack(STACK, backend, {
-      clusterName: CLUSTER,
-      workers: 1,
-      nodeImage: NODE_IMAGE,
-      networkName: NETWORK,
-      registryName: REGISTRY,
-      registryPort,
-      caches: [
-        { upstreamHost: "docker.io", remoteUrl: `http://${UPSTREAM}:5000`, containerName: CACHE },
-      ],
-    });
-    const result = await stack.up({ onOutput: (o) => process.stdout.write(o) });
-    expect(result.summary.result).toBe("succeeded");
-    writeFileSync(kubeconfigFile, run("kind", ["get", "kubeconfig", "--name", CLUSTER]), {
-      mode: 0o600,
-    });
-    kubectl("wait", "--for=condition=Ready", "nodes", "--all", "--timeout=300s");
+    await env.setUp();
+    dev = await env.stack(`e2e-doctor-${process.pid}`, CLUSTER);
+    kubeconfigFile = dev.kube.kubeconfigFile;
+    await dev.upReady();
   }, 1_800_000);
 
   afterAll(async () => {
-    if (stack) {
-      await stack.destroy().catch(() => undefined);
-      await stack.workspace.removeStack(STACK).catch(() => undefined);
+    if (env.registryPort !== 0) {
+      removePruneImages();
     }
-    rmSync(path.join(REPO_DIR, "stacks/dev", `Pulumi.${STACK}.yaml`), { force: true });
-    cleanup();
-    if (backend) {
-      rmSync(backend, { recursive: true, force: true });
-    }
+    await env.tearDown();
   }, 600_000);
 
   step("a healthy environment passes every check", async () => {
@@ -410,7 +341,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
         expect.arrayContaining([
           `node.ready@${node}`,
           `node.containerd@${node}`,
-          `node.hosts-toml@${node}/localhost:${registryPort}`,
+          `node.hosts-toml@${node}/localhost:${env.registryPort}`,
           `node.hosts-toml@${node}/${REGISTRY}:5000`,
           `node.hosts-toml@${node}/docker.io`,
           `node.resolve@${node}/${REGISTRY}`,
@@ -478,11 +409,11 @@ describe("kind-dev doctor and prune on a real environment", () => {
       "exec",
       WORKER,
       "rm",
-      `/etc/containerd/certs.d/localhost:${registryPort}/hosts.toml`,
+      `/etc/containerd/certs.d/localhost:${env.registryPort}/hosts.toml`,
     ]);
     await record("hosts-toml-removed");
     const { run: r, report } = doctor();
-    const id = `node.hosts-toml@${WORKER}/localhost:${registryPort}`;
+    const id = `node.hosts-toml@${WORKER}/localhost:${env.registryPort}`;
     const fault = expectOnlyFault(
       report,
       id,
@@ -502,7 +433,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
         "exec",
         WORKER,
         "cat",
-        `/etc/containerd/certs.d/localhost:${registryPort}/hosts.toml`,
+        `/etc/containerd/certs.d/localhost:${env.registryPort}/hosts.toml`,
       ]),
     ).toBe(`[host."http://${REGISTRY}:5000"]\n`);
   });
@@ -534,7 +465,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
   step(
     "the ConfigMap deleted: named; pulumi up --refresh, its remedy, brings it back",
     async () => {
-      kubectl("delete", "configmap", "-n", "kube-public", "local-registry-hosting");
+      dev.kube.kubectl("delete", "configmap", "-n", "kube-public", "local-registry-hosting");
       await record("configmap-deleted");
       const { run: r, report } = doctor();
       const fault = expectOnlyFault(
@@ -548,7 +479,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
       expect(fixed.fixes).toEqual([]);
       expect(roots(fixed.results).map((x) => x.id)).toEqual(["configmap"]);
       expect(r.status).toBe(1);
-      await stack.up({ refresh: true, onOutput: (o) => process.stdout.write(o) });
+      await dev.up({ refresh: true });
       expectHealthy(doctor().report);
     },
   );
@@ -563,7 +494,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
       const failing = report.results.filter((x) => x.status === "fail").map((x) => x.id);
       expect(failing.every((id) => id.includes(`@${WORKER}`))).toBe(true);
       run("docker", ["start", WORKER]);
-      kubectl("wait", "--for=condition=Ready", `node/${WORKER}`, "--timeout=300s");
+      dev.kube.kubectl("wait", "--for=condition=Ready", `node/${WORKER}`, "--timeout=300s");
       // hosts.toml lives in the node's filesystem: a restart keeps it, nothing to fix.
       const after = await healthyWithin("the doctor passing after the node restart", 300_000);
       expect(after.fixes).toEqual([]);
@@ -586,12 +517,12 @@ describe("kind-dev doctor and prune on a real environment", () => {
       );
     }
     expect(doctor("--fix").report.fixes).toEqual([]);
-    await stack.up({ onOutput: (o) => process.stdout.write(o) });
+    await dev.up();
     expectHealthy(doctor().report);
   });
 
   step("prune --keep-last 1: the volume shrinks, the kept tag still pulls", () => {
-    const repo = `localhost:${registryPort}/prune-app`;
+    const repo = `localhost:${env.registryPort}/prune-app`;
     for (const v of ["v1", "v2", "v3"]) {
       // Two layers of its own per tag, over the shared base.
       run("docker", ["build", "-q", "-t", `${repo}:${v}`, "-"], {
@@ -625,7 +556,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
   });
 
   step("prune --untagged: what re-pushing a tag left behind goes", () => {
-    const repo = `localhost:${registryPort}/prune-app`;
+    const repo = `localhost:${env.registryPort}/prune-app`;
     // A new image under the same tag leaves the old manifest untagged, its layers still stored.
     run("docker", ["build", "-q", "-t", `${repo}:v3`, "-"], {
       input: `FROM ${BASE_IMAGE}\nRUN head -c 4000000 /dev/urandom > /c\n`,

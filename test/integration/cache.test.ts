@@ -14,23 +14,25 @@
  * upstream gone. caches[].ttl: registry:3 schedules what it caches to expire after it;
  * registry:2 ignores the variable and keeps its 168h.
  */
-import { planHostsFiles } from "../../components/render/hostsToml";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { resolveConfig } from "../../components/config";
-import { CERTS_D, CONTAINERD_CONFIG_PATCH } from "../../components/render/containerd";
+import { beforeAll, expect, it } from "vitest";
+import type { ResolvedConfig } from "../../components/config";
+import { CONTAINERD_CONFIG_PATCH } from "../../components/render/containerd";
 import {
+  type ContainerSpec,
   LABEL_MANAGED,
   LABEL_ROLE,
   LABEL_SPEC,
   LABEL_UPSTREAM,
   specHash,
 } from "../../components/render/containerSpecs";
-import { hostsScript, networkScript } from "../../components/scripts";
+import { planHostsFiles } from "../../components/render/hostsToml";
+import { hostsScript } from "../../components/scripts";
 import {
   BED_IMAGES,
+  bedSuite,
   criPull,
   describeDocker,
   docker,
@@ -40,10 +42,7 @@ import {
   freePorts,
   http,
   mustContainerInfo,
-  prepareBed,
-  Resources,
   type RunResult,
-  runId,
   runScriptOk,
   startNodeStandin,
   startUpstream,
@@ -51,22 +50,22 @@ import {
   waitForHttpOk,
 } from "./helpers";
 
-type Config = ReturnType<typeof resolveConfig>;
-type Spec = NonNullable<Config["caches"][0]>["spec"];
-
 const MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json";
-
-function onlyCacheSpec(c: Config): Spec {
-  const cache = c.caches[0];
-  if (cache === undefined) {
-    throw new Error("no cache planned");
-  }
-  return cache.spec;
-}
 
 async function logsOf(container: string): Promise<string> {
   const r = await dockerResult(["logs", container]);
   return r.stdout + r.stderr;
+}
+
+/** The request lines of a registry's log that containerd (a node pulling) made. */
+async function containerdRequests(container: string): Promise<string[]> {
+  return (await logsOf(container)).split("\n").filter((l) => l.includes('"containerd/'));
+}
+
+/** Starts the upstream again after `docker stop`, and waits until it answers. */
+async function restartUpstream(name: string, port: number): Promise<void> {
+  await docker(["start", name]);
+  await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
 }
 
 function sha256(data: Buffer): string {
@@ -138,47 +137,23 @@ function schedulerEntries(logs: string): Map<string, number> {
 // The ensure script's cache path on the default registry:3, and on registry:2.
 for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
   describeDocker(`pull-through cache on ${registryImage}, in front of a local upstream`, () => {
-    const id = runId();
-    const res = new Resources();
-    const network = `kdt-net-${id}`;
+    const suite = bedSuite(3);
+    const { id, res, network } = suite;
     const upstream = `kdt-up-${id}`;
     const cacheName = `kdt-cache-${id}`;
     const repo = `kdt-testimg-${id}`;
     /** How a pod spec names the image: Docker Hub's `library/` namespace, implicit. */
     const podImage = `${repo}:1`;
     const fullRef = `docker.io/library/${repo}:1`;
-    let config: Config;
+    let config: ResolvedConfig;
+    let upstreamPort: number;
     let cachePort: number;
-    let registryPort: number;
     let controlPlane: string;
     let worker: string;
     let firstStart: RunResult;
 
-    function cacheConfig(containerName: string, hostPort: number): Config {
-      return resolveConfig({
-        clusterName: `kdt-${id}`,
-        workers: 1,
-        networkName: network,
-        registryName: `kdt-reg-${id}`,
-        registryImage,
-        registryPort,
-        caches: [
-          {
-            upstreamHost: "docker.io",
-            remoteUrl: `http://${upstream}:5000`,
-            containerName,
-            hostPort,
-          },
-        ],
-      });
-    }
-
-    function cacheSpec(c: Config = config): NonNullable<Config["caches"][0]>["spec"] {
-      const cache = c.caches[0];
-      if (cache === undefined) {
-        throw new Error("no cache planned");
-      }
-      return cache.spec;
+    function cacheSpec(containerName = cacheName, hostPort = cachePort): ContainerSpec {
+      return suite.cacheSpec(upstream, { containerName, hostPort }, { registryImage });
     }
 
     /** The node's hosts.toml files, written by the command the component runs on it. */
@@ -186,24 +161,38 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
       await runScriptOk(hostsScript(node, planHostsFiles(config)));
     }
 
+    /** A node stand-in with the component's hosts.toml pulls the image; returns the image. */
+    async function pullOnNode(node: string): Promise<{ id: string; repoDigests: string[] }> {
+      await startNodeStandin(res, node, network, CONTAINERD_CONFIG_PATCH, id);
+      await writeHostsFiles(node);
+      const pull = await criPull(node, podImage);
+      expect(pull.stderr).toBe("");
+      expect(pull.code).toBe(0);
+      const image = JSON.parse(await docker(["exec", node, "cri-pull", "inspect", podImage])) as {
+        id: string;
+        repoTags: string[];
+        repoDigests: string[];
+      };
+      expect(image.repoTags).toContain(fullRef);
+      return image;
+    }
+
     beforeAll(async () => {
-      await prepareBed();
-      const [p1, p2, p3] = await freePorts(3);
-      if (p1 === undefined || p2 === undefined || p3 === undefined) {
-        throw new Error("no free ports");
-      }
-      registryPort = p1;
-      const upstreamPort = p2;
-      cachePort = p3;
-      config = cacheConfig(cacheName, cachePort);
-      const [cp, w] = config.nodes;
-      if (cp === undefined || w === undefined) {
-        throw new Error("expected a control plane and a worker");
-      }
-      controlPlane = cp.name;
-      worker = w.name;
-      res.network(network);
-      await runScriptOk(networkScript(network, true));
+      [upstreamPort, cachePort] = [suite.port(1), suite.port(2)];
+      config = suite.config({
+        workers: 1,
+        registryImage,
+        registryPort: suite.port(0),
+        caches: [
+          {
+            upstreamHost: "docker.io",
+            remoteUrl: `http://${upstream}:5000`,
+            containerName: cacheName,
+            hostPort: cachePort,
+          },
+        ],
+      });
+      [controlPlane = "", worker = ""] = config.nodes.map((n) => n.name);
 
       // The upstream: a plain registry on the same network (not the component's, so plain docker
       // run), holding the image under library/.
@@ -214,10 +203,6 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
       res.volume(cacheSpec().volume);
       firstStart = await ensureRegistryContainerOk(cacheSpec());
       await waitForHttpOk(`http://127.0.0.1:${cachePort}/v2/`);
-    });
-
-    afterAll(async () => {
-      await res.cleanup();
     });
 
     it("the ensure script starts the labelled cache on its volume, without a warning", async () => {
@@ -245,67 +230,56 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
       expect(mirror?.toml).toContain(`[host."http://${cacheName}:5000"]`);
     });
 
-    it("a first pull through a node goes through the cache", async () => {
-      await startNodeStandin(res, controlPlane, network, CONTAINERD_CONFIG_PATCH, id);
-      await writeHostsFiles(controlPlane);
-      expect(
-        await docker(["exec", controlPlane, "cat", `${CERTS_D}/docker.io/hosts.toml`]),
-      ).toContain("server =");
+    it("a first pull through a node fetches every blob from the cache, none from the upstream", async () => {
+      const [manifest = "", ...blobs] = await fetchImage(upstreamPort, `library/${repo}`, "1");
+      const image = await pullOnNode(controlPlane);
+      expect(image.repoDigests).toEqual([`docker.io/library/${repo}@${manifest}`]);
 
-      const pull = await criPull(controlPlane, podImage);
-      expect(pull.stderr).toBe("");
-      expect(pull.code).toBe(0);
-
-      // The cache now holds the repository, fetched from the upstream on the node's behalf (the
-      // proxy stores what it fetched while serving it: the catalog may lag the pull a little).
-      const repositories = await waitFor(
-        "the cache's catalog to list the repository",
-        30_000,
-        async () => {
-          const catalog = await http(`http://127.0.0.1:${cachePort}/v2/_catalog`);
-          const body = JSON.parse(catalog.body) as { repositories?: string[] };
-          return body.repositories?.length ? body.repositories : undefined;
-        },
-      );
-      expect(repositories).toEqual([`library/${repo}`]);
-      const fromNode = (await logsOf(cacheName))
-        .split("\n")
-        .filter((l) => l.includes('http.request.useragent="containerd/'));
+      // containerd asked the cache for the manifest and each blob, and the upstream for nothing:
+      // the cache fetched them from the upstream on the node's behalf.
+      const fromNode = await containerdRequests(cacheName);
       expect(fromNode.some((l) => l.includes(`/v2/library/${repo}/manifests/1?ns=docker.io`))).toBe(
         true,
       );
+      for (const blob of blobs) {
+        expect(
+          fromNode.some((l) => l.includes(`/v2/library/${repo}/blobs/${blob}?ns=docker.io`)),
+          blob,
+        ).toBe(true);
+      }
+      expect(await containerdRequests(upstream)).toEqual([]);
+      // The proxy stores what it fetched while serving it: the catalog may lag the pull a little.
+      const catalog = await waitFor(
+        "the cache's catalog to list the repository",
+        30_000,
+        async () => {
+          const body = JSON.parse(
+            (await http(`http://127.0.0.1:${cachePort}/v2/_catalog`)).body,
+          ) as {
+            repositories?: string[];
+          };
+          return body.repositories?.length ? body.repositories : undefined;
+        },
+      );
+      expect(catalog).toEqual([`library/${repo}`]);
     });
 
     it("with the upstream stopped, the script keeps the running cache and a fresh node pulls from it", async () => {
       await docker(["stop", upstream]);
-      await waitFor("the upstream to stop", 30_000, async () =>
-        (await docker(["inspect", "--format", "{{.State.Running}}", upstream])).trim() === "false"
-          ? true
-          : undefined,
-      );
-
-      // `pulumi up` after `pulumi destroy` (which retained the container) runs the script again.
+      // \`pulumi up\` after \`pulumi destroy\` (which retained the container) runs the script again.
       const before = await mustContainerInfo(cacheName);
       const again = await ensureRegistryContainerOk(cacheSpec());
       expect(again.stderr).toContain(`using the existing cache container ${cacheName}`);
       expect(again.stderr).not.toContain("started the cache container");
       expect(again.stderr).not.toContain("warning");
-      const after = await mustContainerInfo(cacheName);
-      expect(after).toEqual(before);
-      expect(after.running).toBe(true);
-      expect(after.restartCount).toBe(0);
+      expect(before.running).toBe(true);
+      expect(before.restartCount).toBe(0);
 
-      await startNodeStandin(res, worker, network, CONTAINERD_CONFIG_PATCH, id);
-      await writeHostsFiles(worker);
-      const pull = await criPull(worker, podImage);
-      expect(pull.stderr).toBe("");
-      expect(pull.code).toBe(0);
-      const inspect = JSON.parse(
-        await docker(["exec", worker, "cri-pull", "inspect", podImage]),
-      ) as {
-        repoTags: string[];
-      };
-      expect(inspect.repoTags).toContain(fullRef);
+      const first = JSON.parse(
+        await docker(["exec", controlPlane, "cri-pull", "inspect", podImage]),
+      ) as { id: string; repoDigests: string[] };
+      // Every blob from the cache alone: the same image the first node pulled.
+      expect(await pullOnNode(worker)).toEqual(first);
       // Still the same container, never restarted.
       expect(await mustContainerInfo(cacheName)).toEqual(before);
     });
@@ -339,9 +313,9 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
         throw new Error("no free port");
       }
       const name = res.container(`kdt-cache2-${id}`);
-      const late = cacheConfig(name, port);
-      res.volume(cacheSpec(late).volume);
-      const r = await ensureRegistryContainer(cacheSpec(late));
+      const late = cacheSpec(name, port);
+      res.volume(late.volume);
+      const r = await ensureRegistryContainer(late);
       expect(r.code).toBe(0);
       expect(r.stderr).toContain(`started the cache container ${name}`);
       expect(r.stderr).toContain(
@@ -358,7 +332,7 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
       await waitForHttpOk(`http://127.0.0.1:${port}/v2/`, 120_000);
       const up = await mustContainerInfo(name);
       expect(up.id).toBe(info.id);
-      const again = await ensureRegistryContainerOk(cacheSpec(late));
+      const again = await ensureRegistryContainerOk(late);
       expect(again.stderr).toContain(`using the existing cache container ${name}`);
       expect(await mustContainerInfo(name)).toEqual(up);
       const manifest = await http(`http://127.0.0.1:${port}/v2/library/${repo}/manifests/1`, {
@@ -372,62 +346,29 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
 describeDocker(
   "upgrade: a registry:2 cache from an earlier version, replaced on registry:3",
   () => {
-    const id = runId();
-    const res = new Resources();
-    const network = `kdt-net-${id}`;
+    const suite = bedSuite(2);
+    const { id, res, network } = suite;
     const upstream = `kdt-up-${id}`;
     const cacheName = `kdt-cache-${id}`;
     const repo = `library/kdt-upgrade-${id}`;
     let upstreamPort: number;
     let cachePort: number;
-    let registryPort: number;
 
     /** The cache as the component plans it; registryImage left out means the default. */
-    function specFor(registryImage?: string): Spec {
-      return onlyCacheSpec(
-        resolveConfig({
-          clusterName: `kdt-${id}`,
-          networkName: network,
-          registryName: `kdt-reg-${id}`,
-          registryPort,
-          ...(registryImage === undefined ? {} : { registryImage }),
-          caches: [
-            {
-              upstreamHost: "docker.io",
-              remoteUrl: `http://${upstream}:5000`,
-              containerName: cacheName,
-              hostPort: cachePort,
-            },
-          ],
-        }),
-      );
+    function specFor(registryImage?: string): ContainerSpec {
+      const image = registryImage === undefined ? {} : { registryImage };
+      return suite.cacheSpec(upstream, { containerName: cacheName, hostPort: cachePort }, image);
     }
 
     async function stopUpstream(): Promise<void> {
       await docker(["stop", upstream]);
     }
 
-    async function startUpstreamAgain(): Promise<void> {
-      await docker(["start", upstream]);
-      await waitForHttpOk(`http://127.0.0.1:${upstreamPort}/v2/`);
-    }
-
     beforeAll(async () => {
-      await prepareBed();
-      const [p1, p2, p3] = await freePorts(3);
-      if (p1 === undefined || p2 === undefined || p3 === undefined) {
-        throw new Error("no free ports");
-      }
-      [upstreamPort, cachePort, registryPort] = [p1, p2, p3];
-      res.network(network);
-      await runScriptOk(networkScript(network, true));
+      [upstreamPort, cachePort] = [suite.port(0), suite.port(1)];
       await startUpstream(res, upstream, network, upstreamPort, repo, id);
       res.container(cacheName);
       res.volume(`${cacheName}-data`);
-    });
-
-    afterAll(async () => {
-      await res.cleanup();
     });
 
     it("replaces the container on the same volume, says so, and serves what registry:2 cached", async () => {
@@ -446,7 +387,7 @@ describeDocker(
         ),
       ).toEqual(digests);
       // registry:3, like 2.8, exits at start while its upstream does not answer.
-      await startUpstreamAgain();
+      await restartUpstream(upstream, upstreamPort);
 
       const before = await mustContainerInfo(cacheName);
       const now = specFor();
@@ -482,33 +423,18 @@ describeDocker(
 describeDocker(
   "caches[].ttl: registry:3 expires cached content after it, registry:2 ignores it",
   () => {
-    const id = runId();
-    const res = new Resources();
-    const network = `kdt-net-${id}`;
+    const suite = bedSuite(1);
+    const { id, res, network } = suite;
     const upstream = `kdt-up-${id}`;
     const repo = `library/kdt-ttl-${id}`;
     const ttl = "5h30m";
-    let registryPort: number;
 
-    function specFor(registryImage: string, containerName: string, hostPort: number): Spec {
-      return onlyCacheSpec(
-        resolveConfig({
-          clusterName: `kdt-${id}`,
-          networkName: network,
-          registryName: `kdt-reg-${id}`,
-          registryImage,
-          registryPort,
-          caches: [
-            {
-              upstreamHost: "docker.io",
-              remoteUrl: `http://${upstream}:5000`,
-              containerName,
-              hostPort,
-              ttl,
-            },
-          ],
-        }),
-      );
+    function specFor(
+      registryImage: string,
+      containerName: string,
+      hostPort: number,
+    ): ContainerSpec {
+      return suite.cacheSpec(upstream, { containerName, hostPort, ttl }, { registryImage });
     }
 
     /** Starts a cache with the ttl on `registryImage`, pulls the image through it. */
@@ -542,19 +468,7 @@ describeDocker(
     }
 
     beforeAll(async () => {
-      await prepareBed();
-      const [p1, p2] = await freePorts(2);
-      if (p1 === undefined || p2 === undefined) {
-        throw new Error("no free ports");
-      }
-      registryPort = p1;
-      res.network(network);
-      await runScriptOk(networkScript(network, true));
-      await startUpstream(res, upstream, network, p2, repo, id);
-    });
-
-    afterAll(async () => {
-      await res.cleanup();
+      await startUpstream(res, upstream, network, suite.port(0), repo, id);
     });
 
     it("registry:3 schedules the manifest and every blob it caches to expire after 5h30m", async () => {

@@ -34,7 +34,6 @@ import {
   REPO_DIR,
   Resources,
   runId,
-  TEST_LABEL,
 } from "./helpers";
 
 describeDocker("the real engine previews the dev stack", () => {
@@ -177,19 +176,7 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
       throw new Error(`no pulumi CLI in ${BED_BIN}: run 'npm run testbed' first`);
     }
     for (const node of nodes()) {
-      res.container(node);
-      await docker([
-        "run",
-        "-d",
-        "--name",
-        node,
-        "--label",
-        `${TEST_LABEL}=${id}`,
-        "--entrypoint",
-        "sleep",
-        BED_IMAGES.debian,
-        "infinity",
-      ]);
+      await res.run(node, id, {}, BED_IMAGES.debian, "sleep", "infinity");
     }
     backend = mkdtempSync(path.join(os.tmpdir(), "kind-dev-backend-"));
     const envVars = pulumiEnv(backend);

@@ -9,12 +9,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe } from "vitest";
+import { afterAll, beforeAll, describe } from "vitest";
+import { type ResolvedConfig, resolveConfig } from "../../components/config";
+import type { CacheArgs, KindDevEnvironmentArgs } from "../../components/args";
 import { lookupContainer } from "../../components/lookup";
 import { CERTS_D } from "../../components/render/containerd";
 import type { ContainerSpec } from "../../components/render/containerSpecs";
 import type { HostsFile } from "../../components/render/hostsToml";
-import { registryContainerScript, type Script } from "../../components/scripts";
+import { networkScript, registryContainerScript, type Script } from "../../components/scripts";
 
 import { BED_BIN, freePort, REPO_DIR, runAsync, type RunResult, waitFor } from "../support/bed";
 
@@ -334,6 +336,28 @@ export class Resources {
     this.images.push(ref);
     return ref;
   }
+  /**
+   * `docker run -d --name NAME` with the test label for run `id` and `labels`, on `network`
+   * when given, then `args` (other flags, the image, its command); removed by cleanup().
+   */
+  async run(
+    name: string,
+    id: string,
+    opts: { network?: string; labels?: Readonly<Record<string, string>> },
+    ...args: string[]
+  ): Promise<string> {
+    const labels = Object.entries({ ...opts.labels, [TEST_LABEL]: id });
+    await docker([
+      "run",
+      "-d",
+      "--name",
+      this.container(name),
+      ...(opts.network === undefined ? [] : ["--network", opts.network]),
+      ...labels.flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+      ...args,
+    ]);
+    return name;
+  }
   tempDir(): string {
     const dir = mkdtempSync(path.join(os.tmpdir(), "kind-dev-it-"));
     this.dirs.push(dir);
@@ -360,6 +384,73 @@ export class Resources {
       rmSync(d, { recursive: true, force: true });
     }
   }
+}
+
+/** What the tests of one `describe` share: names of this run, what to remove, free ports. */
+export interface BedSuite {
+  readonly id: string;
+  readonly res: Resources;
+  /** `kdt-net-<id>`, created in beforeAll as the component's network command creates it. */
+  readonly network: string;
+  /** The i-th free port taken in beforeAll. */
+  port(i: number): number;
+  /** The component's plan for names of this run (`kdt-<id>`...) on the network, with `args`. */
+  config(args?: KindDevEnvironmentArgs): ResolvedConfig;
+  /** The plan with one Docker Hub cache in front of `upstream` (a container on the network). */
+  cacheSpec(
+    upstream: string,
+    cache: Omit<CacheArgs, "upstreamHost" | "remoteUrl">,
+    args?: KindDevEnvironmentArgs,
+  ): ContainerSpec;
+}
+
+/**
+ * Call inside a `describe`: in beforeAll, builds the bed's images, takes `ports` free ports and
+ * creates the suite's network; in afterAll, removes everything the tests registered.
+ */
+export function bedSuite(ports = 0): BedSuite {
+  const id = runId();
+  const res = new Resources();
+  const network = `kdt-net-${id}`;
+  let free: number[] = [];
+  const config = (args: KindDevEnvironmentArgs = {}): ResolvedConfig =>
+    resolveConfig({
+      clusterName: `kdt-${id}`,
+      networkName: network,
+      registryName: `kdt-reg-${id}`,
+      caches: [],
+      ...args,
+    });
+  beforeAll(async () => {
+    await prepareBed();
+    free = await freePorts(ports);
+    res.network(network);
+    await runScriptOk(networkScript(network, true));
+  });
+  afterAll(() => res.cleanup());
+  return {
+    id,
+    res,
+    network,
+    port(i) {
+      const p = free[i];
+      if (p === undefined) {
+        throw new Error(`port ${i} of ${free.length} taken for this suite`);
+      }
+      return p;
+    },
+    config,
+    cacheSpec(upstream, cache, args = {}) {
+      const planned = config({
+        ...args,
+        caches: [{ upstreamHost: "docker.io", remoteUrl: `http://${upstream}:5000`, ...cache }],
+      }).caches[0];
+      if (planned === undefined) {
+        throw new Error("no cache planned");
+      }
+      return planned.spec;
+    },
+  };
 }
 
 /** Where the node stand-in reads containerd config patches (see test/bed/images.sh). */
@@ -454,20 +545,7 @@ export async function startUpstream(
   repo: string,
   id: string,
 ): Promise<void> {
-  res.container(name);
-  await docker([
-    "run",
-    "-d",
-    "--name",
-    name,
-    "--network",
-    network,
-    "--publish",
-    `127.0.0.1:${port}:5000`,
-    "--label",
-    `${TEST_LABEL}=${id}`,
-    BED_IMAGES.registry,
-  ]);
+  await res.run(name, id, { network }, "--publish", `127.0.0.1:${port}:5000`, BED_IMAGES.registry);
   await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
   const pushed = res.image(`localhost:${port}/${repo}:1`);
   await docker(["tag", BED_IMAGES.testImage, pushed]);

@@ -5,73 +5,51 @@
  * pulls `localhost:<registryPort>/...` from the push registry container (started by the
  * component's ensure script) over the network.
  */
-import { planHostsFiles } from "../../components/render/hostsToml";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { resolveConfig } from "../../components/config";
+import { beforeAll, expect, it } from "vitest";
+import type { ResolvedConfig } from "../../components/config";
 import {
   CERTS_D,
   CONTAINERD_CONFIG_PATCH,
   HOSTS_MANIFEST,
 } from "../../components/render/containerd";
-import { hostsScript, networkScript } from "../../components/scripts";
+import { planHostsFiles } from "../../components/render/hostsToml";
+import { hostsScript } from "../../components/scripts";
 import {
   BED_IMAGES,
+  bedSuite,
   criPull,
   criRegistryConfig,
   describeDocker,
   docker,
   dockerResult,
   ensureRegistryContainerOk,
-  freePort,
   hostsSyncLog,
   hostsTomlOn,
-  prepareBed,
-  Resources,
-  runId,
   runScriptOk,
   startNodeStandin,
 } from "./helpers";
 
 describeDocker("node pulls from the push registry through the component's hosts.toml", () => {
-  const id = runId();
-  const res = new Resources();
-  let config: ReturnType<typeof resolveConfig>;
+  const suite = bedSuite(1);
+  const { id, res } = suite;
+  let config: ResolvedConfig;
   let node: string;
   let image: string;
 
   beforeAll(async () => {
-    await prepareBed();
-    const port = await freePort();
-    config = resolveConfig({
-      clusterName: `kdt-${id}`,
-      networkName: res.network(`kdt-net-${id}`),
-      registryName: res.container(`kdt-reg-${id}`),
-      registryPort: port,
-      caches: [],
-    });
+    config = suite.config({ registryPort: suite.port(0) });
+    res.container(config.registry.spec.name);
     res.volume(config.registry.spec.volume);
-    await runScriptOk(networkScript(config.networkName, true));
     // Started as the component starts it: its ensure script, which waits for GET /v2/.
     const started = await ensureRegistryContainerOk(config.registry.spec, {
       probeUrl: config.registry.probeUrl,
     });
-    if (!started.stderr.includes(`answers at ${config.registry.probeUrl}`)) {
-      throw new Error(`unexpected output of the registry's ensure script: ${started.stderr}`);
-    }
+    expect(started.stderr).toContain(`answers at ${config.registry.probeUrl}`);
     image = res.image(`${config.registry.host}/kdt/testimg:1`);
     await docker(["tag", BED_IMAGES.testImage, image]);
     await docker(["push", image]);
-
-    const first = config.nodes[0];
-    if (first === undefined) {
-      throw new Error("resolveConfig planned no node");
-    }
-    node = first.name;
+    node = config.nodes[0]?.name ?? "";
     await startNodeStandin(res, node, config.networkName, CONTAINERD_CONFIG_PATCH, id);
-  });
-
-  afterAll(async () => {
-    await res.cleanup();
   });
 
   it("names the node like kind and plans a hosts.toml for each of the push registry's names", () => {

@@ -46,7 +46,6 @@ import {
   type RunResult,
   runId,
   runScript,
-  TEST_LABEL,
   volumeExists,
   waitForHttpOk,
 } from "./helpers";
@@ -124,22 +123,13 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
   });
 
   it("case 1: a name that is another container's ID prefix: remove and ensure leave that container alone", async () => {
-    const decoy = res.container(`own-test-decoy-${id}`);
-    await docker([
-      "run",
-      "-d",
-      "--name",
-      decoy,
-      "--network",
-      network,
-      "--label",
-      `${LABEL_MANAGED}=true`,
-      "--label",
-      `${LABEL_SPEC}=someone-elses`,
-      "--label",
-      `${TEST_LABEL}=${id}`,
+    const labels = { [LABEL_MANAGED]: "true", [LABEL_SPEC]: "someone-elses" };
+    const decoy = await res.run(
+      `own-test-decoy-${id}`,
+      id,
+      { network, labels },
       BED_IMAGES.registry,
-    ]);
+    );
     const before = await mustContainerInfo(decoy);
     const prefix = before.id.slice(0, 12);
     // The hazard: Docker itself takes the prefix for that container.
@@ -350,25 +340,16 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
     "case 3: a cluster made some other way is left alone; the one the marker names is deleted",
     async () => {
       const cluster = `own-test-c2-${id}`;
-      const node = res.container(`${cluster}-control-plane`);
       // A stand-in node: kind finds clusters by these labels.
-      await docker([
-        "run",
-        "-d",
-        "--name",
-        node,
-        "--network",
-        network,
-        "--label",
-        `io.x-k8s.kind.cluster=${cluster}`,
-        "--label",
-        "io.x-k8s.kind.role=control-plane",
-        "--label",
-        `${TEST_LABEL}=${id}`,
+      const labels = { "io.x-k8s.kind.cluster": cluster, "io.x-k8s.kind.role": "control-plane" };
+      const node = await res.run(
+        `${cluster}-control-plane`,
+        id,
+        { network, labels },
         BED_IMAGES.debian,
         "sleep",
         "infinity",
-      ]);
+      );
       const nodeId = (await mustContainerInfo(node)).id;
       const dir = path.join(state, "pulumi-kind-dev");
       const marker = path.join(dir, `creating-${cluster}`);

@@ -10,8 +10,8 @@
  * earlier versions of this package did) is replaced on registry:3 with a message saying so, and
  * registry:3 serves the images registry:2 stored.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { resolveConfig } from "../../components/config";
+import { beforeAll, expect, it } from "vitest";
+import type { ResolvedConfig as Config } from "../../components/config";
 import { containerState } from "../../components/lookup";
 import {
   LABEL_MANAGED,
@@ -20,37 +20,29 @@ import {
   REGISTRY_DATA_PATH,
   specHash,
 } from "../../components/render/containerSpecs";
-import { networkScript } from "../../components/scripts";
 import {
   BED_IMAGES,
+  bedSuite,
   containerInfo,
   describeDocker,
   docker,
   dockerResult,
   ensureRegistryContainer,
   ensureRegistryContainerOk,
-  freePorts,
   http,
   localNonLoopbackIPv4,
   mustContainerInfo,
-  prepareBed,
   componentRegistryScript,
-  Resources,
-  runId,
   runScript,
   runScriptOk,
   tcpConnect,
-  TEST_LABEL,
   volumeExists,
 } from "./helpers";
 
-type Config = ReturnType<typeof resolveConfig>;
-
 /** The ensure script's registry path, run on the default registry:3 and on registry:2. */
 const registrySuite = (registryImage: string) => (): void => {
-  const id = runId();
-  const res = new Resources();
-  const network = `kdt-net-${id}`;
+  const suite = bedSuite(2);
+  const { id, res, network } = suite;
   const name = `kdt-reg-${id}`;
   /** The configuration in force; a test below changes the port. */
   let config: Config;
@@ -60,14 +52,7 @@ const registrySuite = (registryImage: string) => (): void => {
   let imageId: string;
 
   function configFor(registryPort: number, registryName = name): Config {
-    return resolveConfig({
-      clusterName: `kdt-${id}`,
-      networkName: network,
-      registryName,
-      registryImage,
-      registryPort,
-      caches: [],
-    });
+    return suite.config({ registryName, registryImage, registryPort });
   }
 
   function ensure(
@@ -91,22 +76,13 @@ const registrySuite = (registryImage: string) => (): void => {
   }
 
   beforeAll(async () => {
-    await prepareBed();
-    const ports = await freePorts(2);
-    port = ports[0] ?? 0;
-    otherPort = ports[1] ?? 0;
-    res.network(network);
+    [port, otherPort] = [suite.port(0), suite.port(1)];
     res.container(name);
     config = configFor(port);
     res.volume(config.registry.spec.volume);
     imageId = (
       await docker(["image", "inspect", "--format", "{{.Id}}", BED_IMAGES.testImage])
     ).trim();
-    await runScriptOk(networkScript(network, true));
-  });
-
-  afterAll(async () => {
-    await res.cleanup();
   });
 
   it("the ensure script creates the volume and starts the labelled container, ready to serve", async () => {
@@ -259,20 +235,9 @@ const registrySuite = (registryImage: string) => (): void => {
   });
 
   it("refuses a container of that name it did not create, and leaves it untouched", async () => {
-    const foreignName = res.container(`kdt-foreign-${id}`);
+    const foreignName = await res.run(`kdt-foreign-${id}`, id, { network }, registryImage);
     const foreign = configFor(port, foreignName);
     res.volume(foreign.registry.spec.volume);
-    await docker([
-      "run",
-      "-d",
-      "--name",
-      foreignName,
-      "--network",
-      network,
-      "--label",
-      `${TEST_LABEL}=${id}`,
-      registryImage,
-    ]);
     const before = await mustContainerInfo(foreignName);
 
     const r = await ensureRegistryContainer(foreign.registry.spec, {
@@ -311,20 +276,9 @@ const registrySuite = (registryImage: string) => (): void => {
       removeOnDelete: true,
     });
     // A node of another cluster on the same network, whose containerd pulls through it.
-    const node = res.container(`kdt-other-${id}-control-plane`);
-    await docker([
-      "run",
-      "-d",
-      "--name",
-      node,
-      "--network",
-      network,
-      "--label",
-      `io.x-k8s.kind.cluster=kdt-other-${id}`,
-      BED_IMAGES.debian,
-      "sleep",
-      "infinity",
-    ]);
+    const labels = { "io.x-k8s.kind.cluster": `kdt-other-${id}` };
+    const node = `kdt-other-${id}-control-plane`;
+    await res.run(node, id, { network, labels }, BED_IMAGES.debian, "sleep", "infinity");
     await docker([
       "exec",
       node,
@@ -402,39 +356,21 @@ describeDocker(
 describeDocker(
   "upgrade: a registry:2 container from an earlier version, replaced on registry:3",
   () => {
-    const id = runId();
-    const res = new Resources();
-    const network = `kdt-net-${id}`;
+    const suite = bedSuite(1);
+    const { id, res } = suite;
     const name = `kdt-upgrade-${id}`;
     let port: number;
 
     /** The registry as the component plans it; registryImage left out means the default. */
     function configFor(registryImage?: string): Config {
-      return resolveConfig({
-        clusterName: `kdt-${id}`,
-        networkName: network,
-        registryName: name,
-        registryPort: port,
-        ...(registryImage === undefined ? {} : { registryImage }),
-        caches: [],
-      });
+      const image = registryImage === undefined ? {} : { registryImage };
+      return suite.config({ registryName: name, registryPort: port, ...image });
     }
 
-    beforeAll(async () => {
-      await prepareBed();
-      const [free] = await freePorts(1);
-      if (free === undefined) {
-        throw new Error("no free port");
-      }
-      port = free;
-      res.network(network);
+    beforeAll(() => {
+      port = suite.port(0);
       res.container(name);
       res.volume(`${name}-data`);
-      await runScriptOk(networkScript(network, true));
-    });
-
-    afterAll(async () => {
-      await res.cleanup();
     });
 
     it("replaces the container on the same volume, says so, and serves what registry:2 stored", async () => {

@@ -141,17 +141,24 @@ export interface RunResult {
 }
 
 /**
- * Runs a program with TOOLS_ENV (plus `env`) without blocking the event loop; never throws for a
- * non-zero exit. `input` goes to its standard input.
+ * Runs a program with TOOLS_ENV (plus `env`) without blocking the event loop (a server in this
+ * process keeps answering it); never throws for a non-zero exit. `input` goes to its standard
+ * input.
  */
 export function runAsync(
   file: string,
   args: readonly string[],
-  options: { env?: Readonly<Record<string, string>>; input?: string; timeoutMs?: number } = {},
+  options: {
+    env?: Readonly<Record<string, string>>;
+    input?: string;
+    timeoutMs?: number;
+    cwd?: string;
+  } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       env: { ...TOOLS_ENV, ...options.env },
+      cwd: options.cwd,
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";

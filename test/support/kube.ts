@@ -2,7 +2,8 @@
  * kubectl against one cluster, and the step wrapper of the end-to-end suites: what the e2e
  * files share about clusters and workloads. Uses the test bed's tools (TOOLS_ENV).
  */
-import { it, onTestFailed } from "vitest";
+import { it, onTestFailed, type TestContext } from "vitest";
+import { LOCAL_REGISTRY_HOSTING } from "../../components/render/localRegistryHosting";
 import { run, tryRun, waitFor } from "./bed";
 
 /** kubectl with one kubeconfig file. */
@@ -22,6 +23,13 @@ export class Kube {
     run("kubectl", ["--kubeconfig", this.kubeconfigFile, "apply", "-f", "-"], {
       input: manifest,
     });
+  }
+
+  /** The text of the KEP-1755 ConfigMap's `localRegistryHosting.v1`. */
+  registryHosting(): string {
+    const { namespace, name } = LOCAL_REGISTRY_HOSTING;
+    const data = "jsonpath={.data.localRegistryHosting\\.v1}";
+    return this.kubectl("get", "configmap", "-n", namespace, name, "-o", data);
   }
 
   /** A pod's phase in `default`, or "" when it cannot be read. */
@@ -80,22 +88,24 @@ export class Kube {
 }
 
 /**
- * One end-to-end step: prints `[suite] name: N.Ns`, and `diagnostics()` when it fails.
+ * One end-to-end step: prints `[suite] name: N.Ns`, and `diagnostics()` when it fails. The body
+ * gets vitest's test context: a step that cannot run calls `ctx.skip(why)` and is reported
+ * as skipped.
  */
 export function e2eStep(
   suite: string,
   diagnostics: () => string,
-): (name: string, body: () => Promise<void>, timeoutMs?: number) => void {
+): (name: string, body: (ctx: TestContext) => Promise<void> | void, timeoutMs?: number) => void {
   return (name, body, timeoutMs = 1_800_000) => {
     it(
       name,
-      async () => {
+      async (ctx) => {
         onTestFailed(() => {
           console.log(`[${suite}] diagnostics after failed step "${name}":\n${diagnostics()}`);
         });
         const start = Date.now();
         try {
-          await body();
+          await body(ctx);
         } finally {
           console.log(`[${suite}] ${name}: ${((Date.now() - start) / 1000).toFixed(1)}s`);
         }

@@ -6,8 +6,12 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { commandLine, HOSTED, npmInstallArgs, packageAddArgs } from "./install";
 
 const ROOT = path.join(__dirname, "../..");
+
+/** The tag of package.json's version: what the README's install commands name. */
+export const RELEASE_TAG = `v${(JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version}`;
 
 /** README.md and docs/*.md: what users read. */
 export const USER_DOCS = [
@@ -53,13 +57,12 @@ export function readReadmeCommands(): string[] {
 
 /** Commands that test/e2e/readme.test.ts does not run literally, and what covers them. */
 export const COVERED_ELSEWHERE: Readonly<Record<string, string>> = {
-  "npm install pulumi-kind-dev @pulumi/pulumi @pulumi/kubernetes":
-    "test/consumer/consumer.test.ts installs the packed tarball with its peers",
-  "git clone <this repository> pulumi-kind-dev && (cd pulumi-kind-dev && npm ci)":
-    "a placeholder; test/consumer/yaml.test.ts runs the package from a checkout",
-  "cd my-python-project": "a placeholder for the user's own project",
-  "pulumi package add ../pulumi-kind-dev/provider":
-    "test/consumer/yaml.test.ts adds the component provider to a Pulumi YAML program",
+  [commandLine("npm", npmInstallArgs(HOSTED.gitUrl, RELEASE_TAG))]:
+    "test/consumer/consumer.test.ts runs it with a local bare repository for github.com",
+  [commandLine("pulumi", packageAddArgs(HOSTED.host, RELEASE_TAG))]:
+    "test/consumer/yaml.test.ts and python.test.ts run it with a local git host for github.com",
+  "pulumi install":
+    "test/consumer/yaml.test.ts and python.test.ts run it in a fresh copy of the program",
   "npm ci && npm run bench": "the benchmark itself (40 minutes)",
   "BENCH_SMOKE=1 npm run bench": "the benchmark itself",
 };

@@ -9,7 +9,13 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { FAILURES, PLACEHOLDERS } from "../support/failures";
-import { COVERED_ELSEWHERE, readmeCommands, readReadmeCommands } from "../support/readme";
+import {
+  COVERED_ELSEWHERE,
+  readmeCommands,
+  readReadmeCommands,
+  RELEASE_TAG,
+} from "../support/readme";
+import { commandLine, HOSTED, npmInstallArgs, packageAddArgs } from "../support/install";
 
 const read = (file: string) => readFileSync(path.join(__dirname, "../..", file), "utf8");
 
@@ -52,5 +58,32 @@ describe("docs/troubleshooting.md", () => {
   const page = read("docs/troubleshooting.md");
   it.each(Object.entries(FAILURES))("shows the %s line as printed", (_name, line) => {
     expect(page).toContain(`pulumi-kind-dev: ${line(PLACEHOLDERS)}`);
+  });
+});
+
+describe("the README's install section", () => {
+  const readme = read("README.md");
+  const commands = readmeCommands(readme);
+  const pkg = JSON.parse(read("package.json")) as {
+    repository: { url: string };
+  };
+
+  // The consumer tests run these with a local git host in github.com's place.
+  it.each([
+    ["npm", npmInstallArgs(HOSTED.gitUrl, RELEASE_TAG)],
+    ["pulumi", packageAddArgs(HOSTED.host, RELEASE_TAG)],
+    ["pulumi", ["install"]],
+  ])("shows %s %s, as the consumer tests run it", (file, args) => {
+    expect(commands).toContain(commandLine(file, args));
+  });
+
+  it("names package.json's version and repository", () => {
+    expect(RELEASE_TAG).toMatch(/^v\d+\.\d+\.\d+$/);
+    expect(pkg.repository.url).toBe(`git+${HOSTED.gitUrl}`);
+    const installs = commands.filter((c) => /^(npm install git\+|pulumi package add )/.test(c));
+    expect(installs).toEqual([
+      commandLine("npm", npmInstallArgs(HOSTED.gitUrl, RELEASE_TAG)),
+      commandLine("pulumi", packageAddArgs(HOSTED.host, RELEASE_TAG)),
+    ]);
   });
 });

@@ -20,9 +20,6 @@ export interface RecordedOptions {
 export const registrations: Registration[] = [];
 export const options: RecordedOptions[] = [];
 
-/** The digest the mocked docker.Image reports. */
-export const FAKE_DIGEST = `sha256:${"ab".repeat(32)}`;
-
 /** The kubeconfig the mocked lookup returns. */
 export const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\n# fake\n";
 
@@ -34,10 +31,6 @@ pulumi.runtime.setMocks(
     } {
       registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
       const state: Record<string, unknown> = { ...args.inputs };
-      if (args.type === "docker:index/image:Image") {
-        const imageName = String(args.inputs["imageName"]);
-        state["repoDigest"] = `${imageName.slice(0, imageName.lastIndexOf(":"))}@${FAKE_DIGEST}`;
-      }
       if (args.type === "command:local:Command") {
         state["stdout"] = "";
         state["stderr"] = "";
