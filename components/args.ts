@@ -44,6 +44,16 @@ export interface CacheArgs {
    */
   readonly useDockerMirror?: boolean;
   /**
+   * For upstreams whose logins expire (ECR's 12-hour tokens): the cache asks this
+   * docker-credential-helpers program for its login itself, again after `credentialLifetime`.
+   * `ecr-login` names `docker-credential-ecr-login`, found on this machine's PATH and mounted
+   * read-only into the cache, where it runs with the cache's environment only: it must be a
+   * static binary and need no other file. Needs distribution v3 (`registry:3`). Default: none.
+   */
+  readonly credentialHelper?: string;
+  /** How long the cache reuses the helper's answer, as a Go duration. Default `5m`. */
+  readonly credentialLifetime?: string;
+  /**
    * How long cached content is kept, as a Go duration (`72h`). Default: the registry's own
    * (168h). Honoured by distribution v3 images (`registry:3`); distribution 2.8 (`registry:2`)
    * has a fixed 168h and ignores it.

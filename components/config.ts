@@ -3,11 +3,13 @@
  * names, ports, the registry and cache container specs. No text is rendered here: each part of
  * the component renders its own (kind config in cluster.ts, hosts.toml in nodeHosts.ts, the
  * KEP-1755 data in configMap.ts). No resource is created; the only outside reads are
- * the ones a cache asks for (hostCredentials.ts: a Docker login, the daemon's mirrors).
+ * the ones a cache asks for (hostCredentials.ts: a Docker login, the daemon's mirrors; the
+ * credential helper's file on PATH).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { CacheArgs, KindDevEnvironmentArgs } from "./args";
-import { dockerLogin, dockerMirrors, HOST, type HostAccess } from "./hostCredentials";
+import { realpathSync } from "node:fs";
+import { dockerLogin, dockerMirrors, HOST, type HostAccess, onPath } from "./hostCredentials";
 import {
   cacheContainerSpec,
   type ContainerSpec,
@@ -29,6 +31,7 @@ export const DEFAULTS = {
   retainOnDestroy: true,
   dockerHubHost: "docker.io",
   dockerHubUrl: "https://registry-1.docker.io",
+  credentialLifetime: "5m",
   maxParallelImagePulls: 5,
 } as const;
 
@@ -153,6 +156,7 @@ function resolveCache(
   const hostPort =
     cache.hostPort === undefined ? undefined : v.port(`${field}.hostPort`, cache.hostPort);
   const ttl = cache.ttl === undefined ? undefined : v.goDuration(`${field}.ttl`, cache.ttl);
+  const helper = cacheHelper(field, cache, fromDocker, host);
   const username = login?.username ?? cache.username;
   const password = login?.password ?? cache.password;
   return {
@@ -172,7 +176,62 @@ function resolveCache(
       ttl,
       hostIp: bindAddress,
       hostPort,
+      ...helper,
     }),
+  };
+}
+
+/** The host file of `credentialHelper` (resolved on PATH, symlinks followed) and its lifetime. */
+function cacheHelper(
+  field: string,
+  cache: CacheArgs,
+  fromDocker: boolean,
+  host: HostAccess,
+): { helper: string; helperLifetime: string } | undefined {
+  if (cache.credentialHelper === undefined) {
+    if (cache.credentialLifetime !== undefined) {
+      throw new v.KindDevArgumentError(
+        `${field}.credentialLifetime`,
+        cache.credentialLifetime,
+        "needs credentialHelper",
+      );
+    }
+    return undefined;
+  }
+  const name = cache.credentialHelper;
+  if (typeof name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+    throw new v.KindDevArgumentError(
+      `${field}.credentialHelper`,
+      name,
+      "must be a helper name such as ecr-login (the program docker-credential-ecr-login)",
+    );
+  }
+  if (fromDocker || cache.username !== undefined || cache.password !== undefined) {
+    throw new v.KindDevArgumentError(
+      `${field}.credentialHelper`,
+      name,
+      "cannot be combined with credentialsFromDocker, username or password: the login comes from one place",
+    );
+  }
+  const program = `docker-credential-${name}`;
+  const found = onPath(host.env, program);
+  // The path reaches `docker run --mount` as one field: no comma, no quote, no newline.
+  const file = found === undefined ? undefined : realpathSync(found);
+  if (file === undefined || !/^\/[A-Za-z0-9._@+/-]+$/.test(file)) {
+    throw new v.KindDevArgumentError(
+      `${field}.credentialHelper`,
+      name,
+      file === undefined
+        ? `needs ${program} on PATH; install it or put its directory on PATH`
+        : `resolves to ${JSON.stringify(file)}; a path of letters, digits and ._@+-/ is needed to mount it`,
+    );
+  }
+  return {
+    helper: file,
+    helperLifetime: v.goDuration(
+      `${field}.credentialLifetime`,
+      cache.credentialLifetime ?? DEFAULTS.credentialLifetime,
+    ),
   };
 }
 

@@ -68,7 +68,7 @@ interface DockerConfig {
 }
 
 /** `docker-credential-<name>` on PATH, or undefined. */
-function onPath(env: NodeJS.ProcessEnv, program: string): string | undefined {
+export function onPath(env: NodeJS.ProcessEnv, program: string): string | undefined {
   for (const dir of (env["PATH"] ?? "").split(path.delimiter)) {
     const file = path.join(dir || ".", program);
     try {

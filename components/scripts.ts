@@ -17,6 +17,7 @@ import * as path from "node:path";
 import {
   type ContainerSpec,
   describeSettings,
+  HELPER_PATH,
   LABEL_UPSTREAM,
   type PublishedPort,
   specHash,
@@ -228,6 +229,10 @@ export function registryContainerEnvironment(
     ENV_NAMES: envNames.join(" "),
     PROBE_URL: input.probeUrl ?? "",
     ATTEMPTS: String(input.attempts ?? 60),
+    // Only with a helper: every other container's command keeps its environment.
+    ...(spec.helper === undefined
+      ? {}
+      : { HELPER: `type=bind,source=${spec.helper},target=${HELPER_PATH},readonly` }),
     // Why: a registry container removed by hand while its volume stayed is still "created" in
     // Pulumi's state, so nothing would run its script again. The program's lookup sees it gone
     // and flips this value; the changed environment updates the command in place, which runs

@@ -422,14 +422,19 @@ export function checkCacheUpstream(
   const code = Number(status);
   if (r.code === 0 && code === 401 && /^basic\b/i.test(challenge.join(" "))) {
     // A password login (no token service): without one the cache can fetch nothing.
-    if (cache.container?.env["REGISTRY_PROXY_USERNAME"] === undefined) {
+    const env = cache.container?.env ?? {};
+    if (env["REGISTRY_PROXY_USERNAME"] === undefined && !env["REGISTRY_PROXY_EXEC_COMMAND"]) {
       const host = new URL(cache.remoteUrl).host;
       return v.fail(
         `${cache.name} has no login for ${cache.remoteUrl}, which answers 401 and asks for one: pulls of ${cache.upstreamHost} images through it fail`,
         `docker login ${host}, then give the cache for ${cache.upstreamHost} credentialsFromDocker: true (or username and password) and run pulumi up`,
       );
     }
-    return v.pass(`GET ${url} -> 401 (a login), from ${probe.node}; the cache has one`);
+    return v.pass(
+      `GET ${url} -> 401 (a login), from ${probe.node}; the cache has ${
+        env["REGISTRY_PROXY_USERNAME"] === undefined ? "a credential helper" : "one"
+      }`,
+    );
   }
   if (r.code === 0 && code > 0) {
     return v.pass(`GET ${url} -> ${code}, from ${probe.node}`);

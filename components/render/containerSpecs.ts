@@ -50,7 +50,12 @@ export interface ContainerSpec {
   readonly ports: readonly PublishedPort[];
   readonly labels: Readonly<Record<string, string>>;
   readonly restart: "always";
+  /** A cache's credential helper: the host file mounted read-only at HELPER_PATH. */
+  readonly helper?: string;
 }
+
+/** Where a cache's credential helper is mounted, and what REGISTRY_PROXY_EXEC_COMMAND runs. */
+export const HELPER_PATH = "/kind-dev/credential-helper";
 
 export interface RegistrySpecInput {
   readonly name: string;
@@ -72,6 +77,9 @@ export interface CacheSpecInput extends Omit<RegistrySpecInput, "hostPort"> {
   readonly ttl?: string;
   /** Published on the host (on `hostIp`) only when set. */
   readonly hostPort?: number;
+  /** Host file of the credential helper, and how long the cache reuses its answer. */
+  readonly helper?: string;
+  readonly helperLifetime?: string;
 }
 
 export function cacheContainerSpec(input: CacheSpecInput): ContainerSpec {
@@ -80,8 +88,15 @@ export function cacheContainerSpec(input: CacheSpecInput): ContainerSpec {
     // Needed for the proxy's scheduler to expire blobs after the TTL.
     REGISTRY_STORAGE_DELETE_ENABLED: "true",
     ...(input.ttl === undefined ? {} : { REGISTRY_PROXY_TTL: input.ttl }),
+    ...(input.helper === undefined
+      ? {}
+      : {
+          REGISTRY_PROXY_EXEC_COMMAND: HELPER_PATH,
+          REGISTRY_PROXY_EXEC_LIFETIME: input.helperLifetime ?? "",
+        }),
   };
-  return containerSpec("cache", input, env, { [LABEL_UPSTREAM]: input.upstreamHost });
+  const spec = containerSpec("cache", input, env, { [LABEL_UPSTREAM]: input.upstreamHost });
+  return input.helper === undefined ? spec : { ...spec, helper: input.helper };
 }
 
 function containerSpec(
@@ -133,6 +148,8 @@ export function specHash(spec: ContainerSpec, secretNames: readonly string[] = [
       .sort()
       .map((k) => [k, spec.labels[k]]),
     spec.restart,
+    // Absent without a helper, so the fingerprints of earlier versions' containers stay.
+    ...(spec.helper === undefined ? [] : [spec.helper]),
   ]);
   return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
 }
@@ -154,6 +171,7 @@ export function describeSettings(spec: ContainerSpec, secretNames: readonly stri
       ? []
       : [`upstream=${spec.labels[LABEL_UPSTREAM]}`]),
     ...envList(spec.env).map((line) => `env.${line}`),
+    ...(spec.helper === undefined ? [] : [`helper=${spec.helper}`]),
     ...[...secretNames].sort().map((n) => `secret.${n}=${SECRET_VALUE}`),
   ];
   return words.join(" ");

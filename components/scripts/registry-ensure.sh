@@ -17,7 +17,7 @@
 # brute-forced). Their names are part of the fingerprint; their values are compared with the
 # container's own environment, which Docker keeps anyway (`docker inspect` shows it).
 # Environment: CONTAINER IMAGE NETWORK VOLUME ROLE SPEC SETTINGS (readable, see describeSettings)
-# OWNER (<project>/<stack>) UPSTREAM PUBLISH ENV_NAMES (names of the variables the container
+# OWNER (<project>/<stack>) UPSTREAM PUBLISH HELPER (a --mount value, or empty) ENV_NAMES (names of the variables the container
 # gets; their values are in this environment too) SECRET_NAMES (those that are credentials)
 # PROBE_URL ATTEMPTS, and REPAIR (see scripts.ts), which only makes the command run again.
 require_docker
@@ -216,6 +216,9 @@ if [ "$create" = 1 ]; then
   fi
   if [ -n "$PUBLISH" ]; then
     set -- "$@" --publish "$PUBLISH"
+  fi
+  if [ -n "${HELPER:-}" ]; then
+    set -- "$@" --mount "$HELPER"
   fi
   # Values stay in the environment: 'docker run --env NAME' copies NAME from it.
   for name in $ENV_NAMES; do

@@ -11,19 +11,23 @@
  *   the laptop cache still serves what it holds and fails what it does not, and serves again
  *   once the team cache is back;
  * - a new password (`docker login` again): the next run replaces the team cache with it;
- * - `useDockerMirror`: the Docker Hub cache fetches from the mirror `docker info` names. The
- *   shared daemon is not reconfigured: a `docker` first on PATH answers `docker info` with the
- *   mirror and passes everything else to the real CLI.
+ * - `useDockerMirror`: a second dockerd, started here with `--registry-mirror` (the shared one
+ *   is not touched), runs the network, the mirror and the Docker Hub cache (DOCKER_HOST); the
+ *   cache fetches from the mirror `docker info` names, and the doctor says so.
  *
  * No label, no command line and no log line of the caches carries the password.
  */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import bcrypt from "bcryptjs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
 import { HOST, type HostAccess } from "../../components/hostCredentials";
+import { runDoctor } from "../../components/doctor/doctor";
 import { networkScript } from "../../components/scripts";
+import { type RunResult, runAsync, TOOLS_ENV } from "../support/bed";
 import {
   BED_IMAGES,
   describeDocker,
@@ -42,6 +46,99 @@ import {
   waitFor,
   waitForHttpOk,
 } from "./helpers";
+
+/**
+ * The second daemon's address pool, far from Docker's 172.17-31 and 192.168 defaults: one /24,
+ * so its one network's gateway is known before the daemon starts.
+ */
+const SECOND_DAEMON_POOL = "10.213.0.0/24";
+const SECOND_DAEMON_GATEWAY = "10.213.0.1";
+const SECOND_DAEMON_BRIDGE = "kdev-priv-br0";
+
+function ip(args: readonly string[]): Promise<RunResult> {
+  return runAsync("ip", args);
+}
+
+/**
+ * A second dockerd beside the shared one, which is left as it is: its own data, exec root,
+ * pidfile and socket; its default bridge is SECOND_DAEMON_BRIDGE, made here (`--bridge=none`
+ * would delete the host's docker0, the shared daemon's default bridge); no iptables
+ * (`--iptables=false`: at start a daemon with iptables removes and rebuilds the DOCKER chains
+ * the shared daemon's published ports use); user networks from SECOND_DAEMON_POOL. `stop`
+ * removes its containers and networks, stops it, and deletes its bridge and directories.
+ */
+async function startSecondDaemon(
+  mirror: string,
+): Promise<{ host: string; stop: () => Promise<void> }> {
+  await ip(["link", "delete", SECOND_DAEMON_BRIDGE]);
+  for (const step of [
+    ["link", "add", SECOND_DAEMON_BRIDGE, "type", "bridge"],
+    ["addr", "add", "10.213.1.1/24", "dev", SECOND_DAEMON_BRIDGE],
+    ["link", "set", SECOND_DAEMON_BRIDGE, "up"],
+  ]) {
+    const r = await ip(step);
+    if (r.code !== 0) {
+      throw new Error(`ip ${step.join(" ")} failed: ${r.stderr}`);
+    }
+  }
+  const dir = mkdtempSync("/tmp/kdev-priv-dockerd-");
+  const host = `unix://${dir}/docker.sock`;
+  const log = openSync(path.join(dir, "dockerd.log"), "w");
+  const child = spawn(
+    "/usr/sbin/dockerd",
+    [
+      `--data-root=${dir}/data`,
+      `--exec-root=${dir}/exec`,
+      `--pidfile=${dir}/dockerd.pid`,
+      `--host=${host}`,
+      `--bridge=${SECOND_DAEMON_BRIDGE}`,
+      "--iptables=false",
+      "--ip-masq=false",
+      "--ip-forward=false",
+      `--default-address-pool=base=${SECOND_DAEMON_POOL},size=24`,
+      `--registry-mirror=${mirror}`,
+    ],
+    { detached: true, stdio: ["ignore", log, log] },
+  );
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const stop = async () => {
+    const ids = await runAsync("docker", ["ps", "-aq"], { env: { DOCKER_HOST: host } });
+    const all = ids.stdout.split("\n").filter((id) => id !== "");
+    if (all.length > 0) {
+      await runAsync("docker", ["rm", "-f", "-v", ...all], { env: { DOCKER_HOST: host } });
+    }
+    // A stopped daemon keeps its networks' bridges on the host: they go first.
+    const nets = await runAsync("docker", ["network", "ls", "-q", "--filter", "type=custom"], {
+      env: { DOCKER_HOST: host },
+    });
+    for (const net of nets.stdout.split("\n").filter((n) => n !== "")) {
+      await runAsync("docker", ["network", "rm", net], { env: { DOCKER_HOST: host } });
+    }
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    await ip(["link", "delete", SECOND_DAEMON_BRIDGE]);
+  };
+  try {
+    await waitFor("the second dockerd answers", 60_000, async () =>
+      (await runAsync("docker", ["info"], { env: { DOCKER_HOST: host } })).code === 0
+        ? true
+        : undefined,
+    );
+  } catch (e) {
+    const said = readFileSync(path.join(dir, "dockerd.log"), "utf8")
+      .split("\n")
+      .slice(-5)
+      .join("\n");
+    await stop();
+    throw new Error(`${String(e)}\n${said}`);
+  }
+  return { host, stop };
+}
 
 const MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json";
 const HELPER_DIR = path.join(REPO_DIR, "test/support/credential-helper");
@@ -79,6 +176,7 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
   const anonymous = `kdev-priv-anon-${id}`;
   const hub = `kdev-priv-hub-${id}`;
   const mirror = `kdev-priv-mirror-${id}`;
+  const tokenCache = `kdev-priv-token-${id}`;
   const upstreamHost = `${upstream}:5000`;
   let ports: { upstream: number; team: number; laptop: number; anon: number; hub: number };
   let dir: string;
@@ -143,7 +241,6 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
     dir = res.tempDir();
     mkdirSync(path.join(dir, "auth"));
     mkdirSync(path.join(dir, "docker"));
-    mkdirSync(path.join(dir, "bin"));
     writeFileSync(
       path.join(dir, "docker", "config.json"),
       JSON.stringify({ credHelpers: { [upstreamHost]: "kdev-test" } }),
@@ -270,56 +367,212 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
     expect(await pull(ports.team, "acme/third")).toBe(200);
   });
 
-  it("useDockerMirror: the Docker Hub cache fetches from the mirror docker info names", async () => {
-    // The mirror: an open registry holding library/hubimg.
-    res.container(mirror);
-    await docker([
-      "run",
-      "-d",
-      "--name",
-      mirror,
-      "--network",
-      network,
-      "--label",
-      `${TEST_LABEL}=${id}`,
-      "--volume",
-      `${upstream}-data:/var/lib/registry:ro`,
-      BED_IMAGES.registry,
-    ]);
-    const wrapper = path.join(dir, "bin", "docker");
-    const real = (await import("node:child_process"))
-      .execFileSync("sh", ["-c", "command -v docker"], { encoding: "utf8" })
-      .trim();
-    writeFileSync(
-      wrapper,
-      `#!/bin/sh\nif [ "$1" = info ]; then echo '["http://${mirror}:5000/"]'; exit 0; fi\nexec '${real}' "$@"\n`,
+  it("credentialHelper: the cache asks the helper again and pulls after its token expired", async () => {
+    // docker-credential-kdev-token answers "<seed>-<window>", a new token every PERIOD seconds.
+    const PERIOD = 30;
+    const seed = `tok${id}`;
+    const bin = path.join(dir, "token-bin");
+    mkdirSync(bin);
+    const build = await runAsync(
+      "go",
+      [
+        "build",
+        "-C",
+        path.join(REPO_DIR, "test/support/token-helper"),
+        "-trimpath",
+        "-ldflags",
+        `-X main.seed=${seed} -X main.period=${PERIOD}`,
+        "-o",
+        path.join(bin, "docker-credential-kdev-token"),
+        ".",
+      ],
+      {
+        env: {
+          CGO_ENABLED: "0",
+          GOFLAGS: "-mod=mod",
+          GOCACHE: process.env["GOCACHE"] ?? path.join(os.homedir(), ".cache", "go-build"),
+        },
+      },
     );
-    chmodSync(wrapper, 0o755);
-    const savedPath = process.env["PATH"];
-    process.env["PATH"] = `${path.join(dir, "bin")}:${savedPath ?? ""}`;
-    let config: ReturnType<typeof resolveConfig>;
+    expect(build.code, build.stderr).toBe(0);
+    const window = () => Math.floor(Date.now() / 1000 / PERIOD);
+    const nextWindow = async () => {
+      const w = window();
+      await new Promise((r) => setTimeout(r, ((w + 1) * PERIOD + 0.5) * 1000 - Date.now()));
+      return w + 1;
+    };
+    const upstreamAnswers = async (token: string) =>
+      (
+        await fetch(`http://127.0.0.1:${ports.upstream}/v2/`, {
+          headers: { Authorization: `Basic ${Buffer.from(`ci:${token}`).toString("base64")}` },
+        })
+      ).status;
+
+    const [port, stalePort] = await freePorts(2);
+    // The cache under test asks again after 1s; a second one keeps its first answer for an hour.
+    const [cache, stale] = resolveConfig(
+      {
+        networkName: network,
+        caches: [
+          {
+            upstreamHost: "ghcr.io",
+            remoteUrl: `http://${upstreamHost}`,
+            containerName: tokenCache,
+            hostPort: port,
+            credentialHelper: "kdev-token",
+            credentialLifetime: "1s",
+          },
+          {
+            upstreamHost: "quay.io",
+            remoteUrl: `http://${upstreamHost}`,
+            containerName: `${tokenCache}-stale`,
+            hostPort: stalePort,
+            credentialHelper: "kdev-token",
+            credentialLifetime: "1h",
+          },
+        ],
+      },
+      { ...host, env: { ...host.env, PATH: `${bin}:${host.env["PATH"] ?? ""}` } },
+    ).caches;
+    expect(cache?.spec.env).toMatchObject({
+      REGISTRY_PROXY_EXEC_COMMAND: "/kind-dev/credential-helper",
+      REGISTRY_PROXY_EXEC_LIFETIME: "1s",
+    });
+    // Room to start the cache and pull within one window.
+    const w0 = window() * PERIOD + PERIOD - Date.now() / 1000 < 20 ? await nextWindow() : window();
+    htpasswd(`${seed}-${w0}`);
+    await ensureCache(cache!);
+    await ensureCache(stale!);
+    await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
+    await waitForHttpOk(`http://127.0.0.1:${stalePort}/v2/`);
+    expect(await pull(port!, "acme/app")).toBe(200);
+    expect(await pull(stalePort!, "acme/app")).toBe(200);
+    const before = await mustContainerInfo(tokenCache);
+
+    // The next window: the upstream takes the new token only.
+    const w1 = await nextWindow();
+    htpasswd(`${seed}-${w1}`);
+    await waitFor("the upstream takes the new token", 10_000, async () =>
+      (await upstreamAnswers(`${seed}-${w1}`)) === 200 ? true : undefined,
+    );
+    expect(await upstreamAnswers(`${seed}-${w0}`)).toBe(401);
+    expect(await pull(port!, "acme/other")).toBe(200);
+    // The expired token: distribution answers "manifest unknown" when its upstream refuses it.
+    expect(await pull(stalePort!, "acme/other")).toBe(404);
+    const after = await mustContainerInfo(tokenCache);
+    expect([after.id, after.startedAt, after.restartCount]).toEqual([
+      before.id,
+      before.startedAt,
+      0,
+    ]);
+    expect(after.env.filter((e) => e.startsWith("REGISTRY_PROXY_PASSWORD"))).toEqual([]);
+  });
+
+  it("useDockerMirror on a second Docker daemon started with --registry-mirror", async () => {
+    const [mirrorPort, hubPort] = await freePorts(2);
+    if (mirrorPort === undefined || hubPort === undefined) {
+      throw new Error("no free ports");
+    }
+    // The second daemon's one network gets the whole pool: its gateway is the host side
+    // of the bridge, where the mirror is published; a cache reaches it through the host's INPUT
+    // path, so the host's FORWARD rules (the shared daemon's) need no change.
+    const mirrorUrl = `http://${SECOND_DAEMON_GATEWAY}:${mirrorPort}`;
+    const docker0 = (await ip(["-o", "link", "show", "docker0"])).stdout.split(":")[0];
+    const daemon = await startSecondDaemon(mirrorUrl);
+    const saved = { process: process.env["DOCKER_HOST"], tools: TOOLS_ENV["DOCKER_HOST"] };
     try {
-      config = resolveConfig({
+      for (const image of [BED_IMAGES.registry, BED_IMAGES.testImage]) {
+        await runAsync("sh", [
+          "-c",
+          'docker save "$1" | DOCKER_HOST="$2" docker load',
+          "-",
+          image,
+          daemon.host,
+        ]).then((r) => expect(r.code, r.stderr).toBe(0));
+      }
+      process.env["DOCKER_HOST"] = daemon.host;
+      TOOLS_ENV["DOCKER_HOST"] = daemon.host;
+      expect(
+        JSON.parse(await docker(["info", "--format", "{{json .RegistryConfig.Mirrors}}"])),
+      ).toEqual([`${mirrorUrl}/`]);
+      await runScriptOk(networkScript(network, true));
+      const inspect = await docker([
+        "network",
+        "inspect",
+        "--format",
+        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+        network,
+      ]);
+      expect(inspect.trim()).toBe(SECOND_DAEMON_GATEWAY);
+      // The company mirror: holds library/hubimg, published on the bridge's gateway and loopback.
+      await docker([
+        "run",
+        "-d",
+        "--name",
+        mirror,
+        "--network",
+        network,
+        "--publish",
+        `${SECOND_DAEMON_GATEWAY}:${mirrorPort}:5000`,
+        "--publish",
+        `127.0.0.1:${mirrorPort}:5000`,
+        BED_IMAGES.registry,
+      ]);
+      await waitForHttpOk(`http://127.0.0.1:${mirrorPort}/v2/`);
+      const ref = `localhost:${mirrorPort}/library/hubimg:1`;
+      await docker(["tag", BED_IMAGES.testImage, ref]);
+      await docker(["push", ref]);
+
+      const config = resolveConfig({
         networkName: network,
         caches: [
           {
             upstreamHost: "docker.io",
             useDockerMirror: true,
             containerName: hub,
-            hostPort: ports.hub,
+            hostPort: hubPort,
           },
         ],
       });
+      const [cache] = config.caches;
+      expect(cache?.remoteUrl).toBe(mirrorUrl);
+      await ensureRegistryContainerOk(cache!.spec);
+      await waitForHttpOk(`http://127.0.0.1:${hubPort}/v2/`);
+      expect(await pull(hubPort, "library/hubimg")).toBe(200);
+      expect(await catalog(hubPort)).toEqual(["library/hubimg"]);
+
+      // The doctor looks at the caches on a kind cluster's network: a container labelled as kind
+      // labels a node stands in for the cluster (kind finds its nodes by these labels).
+      const cluster = `kdev-priv-${id}`;
+      await docker([
+        "run",
+        "-d",
+        "--name",
+        `${cluster}-control-plane`,
+        "--network",
+        network,
+        "--label",
+        `io.x-k8s.kind.cluster=${cluster}`,
+        "--label",
+        "io.x-k8s.kind.role=control-plane",
+        BED_IMAGES.registry,
+      ]);
+      const report = await runDoctor({ cluster });
+      const line = report.results.find((r) => r.id === `cache.running@${hub}`);
+      expect(line?.status).toBe("pass");
+      expect(line?.detail).toContain(`caches docker.io from ${mirrorUrl}`);
     } finally {
-      process.env["PATH"] = savedPath;
+      process.env["DOCKER_HOST"] = saved.process;
+      TOOLS_ENV["DOCKER_HOST"] = saved.tools;
+      if (saved.process === undefined) {
+        delete process.env["DOCKER_HOST"];
+      }
+      if (saved.tools === undefined) {
+        delete TOOLS_ENV["DOCKER_HOST"];
+      }
+      await daemon.stop();
     }
-    const [cache] = config.caches;
-    expect(cache?.remoteUrl).toBe(`http://${mirror}:5000`);
-    await ensureCache(cache!);
-    await waitForHttpOk(`http://127.0.0.1:${ports.hub}/v2/`);
-    expect(await pull(ports.hub, "library/hubimg")).toBe(200);
-    expect(await catalog(ports.hub)).toEqual(["library/hubimg"]);
-    const info = await mustContainerInfo(hub);
-    expect(info.env).toContain(`REGISTRY_PROXY_REMOTEURL=http://${mirror}:5000`);
+    // The shared daemon's default bridge is the one it had.
+    expect((await ip(["-o", "link", "show", "docker0"])).stdout.split(":")[0]).toBe(docker0);
   });
 });

@@ -1,4 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
@@ -293,5 +300,96 @@ describe("dockerMirrors and useDockerMirror", () => {
       host,
     ).caches;
     expect([team?.username, team?.password]).toEqual(["t", "pw2"]);
+  });
+});
+
+describe("credentialHelper: the cache runs the helper itself", () => {
+  const hostWith = (dirs: string) => fakeHost({}, {}, dirs);
+
+  it("mounts the helper found on PATH (symlinks followed) and names it in REGISTRY_PROXY_EXEC_*", async () => {
+    const { registryContainerEnvironment } = await import("../../components/scripts");
+    const { describeSettings, specHash } = await import("../../components/render/containerSpecs");
+    const dir = mkdtempSync(path.join(tmp, "helper-"));
+    writeFileSync(path.join(dir, "ecr-login-1.0"), "", { mode: 0o755 });
+    symlinkSync("ecr-login-1.0", path.join(dir, "docker-credential-ecr-login"));
+    const resolve = (lifetime?: string) =>
+      resolveConfig(
+        {
+          caches: [
+            {
+              upstreamHost: "123.dkr.ecr.eu-west-1.amazonaws.com",
+              credentialHelper: "ecr-login",
+              ...(lifetime === undefined ? {} : { credentialLifetime: lifetime }),
+            },
+          ],
+        },
+        hostWith(`/nowhere:${dir}`),
+      ).caches[0]!;
+    const cache = resolve();
+    const file = path.join(realpathSync(dir), "ecr-login-1.0");
+    expect(cache.spec.helper).toBe(file);
+    expect(cache.spec.env).toEqual({
+      REGISTRY_PROXY_EXEC_COMMAND: "/kind-dev/credential-helper",
+      REGISTRY_PROXY_EXEC_LIFETIME: "5m",
+      REGISTRY_PROXY_REMOTEURL: "https://123.dkr.ecr.eu-west-1.amazonaws.com",
+      REGISTRY_STORAGE_DELETE_ENABLED: "true",
+    });
+    expect(
+      registryContainerEnvironment({
+        spec: cache.spec,
+        secretEnv: {},
+        state: "absent",
+        removeOnDelete: false,
+      })["HELPER"],
+    ).toBe(`type=bind,source=${file},target=/kind-dev/credential-helper,readonly`);
+    expect(describeSettings(cache.spec)).toBe(
+      `image=registry:3 network=kind volume=kind-cache-123-dkr-ecr-eu-west-1-amazonaws-com-data publish=none upstream=123.dkr.ecr.eu-west-1.amazonaws.com env.REGISTRY_PROXY_EXEC_COMMAND=/kind-dev/credential-helper env.REGISTRY_PROXY_EXEC_LIFETIME=5m env.REGISTRY_PROXY_REMOTEURL=https://123.dkr.ecr.eu-west-1.amazonaws.com env.REGISTRY_STORAGE_DELETE_ENABLED=true helper=${file}`,
+    );
+    // Another helper file or lifetime is another container.
+    const withoutHelper = { ...cache.spec, helper: undefined };
+    expect(specHash({ ...cache.spec, helper: "/other" })).not.toBe(specHash(cache.spec));
+    expect(specHash(withoutHelper)).not.toBe(specHash(cache.spec));
+    expect(specHash(resolve("30s").spec)).not.toBe(specHash(cache.spec));
+    expect(resolve("30s").spec.env["REGISTRY_PROXY_EXEC_LIFETIME"]).toBe("30s");
+  });
+
+  it.each([
+    [
+      "a helper not on PATH",
+      { credentialHelper: "ecr-login" },
+      'KindDevEnvironment: invalid caches[0].credentialHelper "ecr-login": needs docker-credential-ecr-login on PATH; install it or put its directory on PATH',
+    ],
+    [
+      "a name that is not a program name",
+      { credentialHelper: "../x" },
+      'KindDevEnvironment: invalid caches[0].credentialHelper "../x": must be a helper name such as ecr-login (the program docker-credential-ecr-login)',
+    ],
+    [
+      "with a password",
+      { credentialHelper: "ecr-login", password: "x" },
+      'KindDevEnvironment: invalid caches[0].credentialHelper "ecr-login": cannot be combined with credentialsFromDocker, username or password: the login comes from one place',
+    ],
+    [
+      "a lifetime without a helper",
+      { credentialLifetime: "5m" },
+      'KindDevEnvironment: invalid caches[0].credentialLifetime "5m": needs credentialHelper',
+    ],
+  ])("%s: refused before anything is made", (_name, extra, message) => {
+    expect(() =>
+      resolveConfig({ caches: [{ upstreamHost: "ghcr.io", ...extra }] }, hostWith("/nowhere")),
+    ).toThrow(message);
+  });
+
+  it("a lifetime that is not a Go duration", () => {
+    const dir = mkdtempSync(path.join(tmp, "helper-"));
+    writeFileSync(path.join(dir, "docker-credential-x"), "", { mode: 0o755 });
+    expect(() =>
+      resolveConfig(
+        {
+          caches: [{ upstreamHost: "ghcr.io", credentialHelper: "x", credentialLifetime: "1 day" }],
+        },
+        hostWith(dir),
+      ),
+    ).toThrow('KindDevEnvironment: invalid caches[0].credentialLifetime "1 day"');
   });
 });

@@ -395,6 +395,17 @@ describe("caches", () => {
       detail:
         "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401 (a login), from dev-control-plane; the cache has one",
     });
+    const withHelper = {
+      ...CACHE,
+      env: { ...CACHE.env, REGISTRY_PROXY_EXEC_COMMAND: "/kind-dev/credential-helper" },
+    };
+    expect(
+      checkCacheUpstream(cacheTarget(withHelper), NETWORK, { node: "dev-control-plane", result }),
+    ).toMatchObject({
+      status: "pass",
+      detail:
+        "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401 (a login), from dev-control-plane; the cache has a credential helper",
+    });
     // A token service (Docker Hub, ghcr.io) gives anonymous tokens: /v2/ alone cannot tell.
     expect(
       checkCacheUpstream(cacheTarget(), NETWORK, {

@@ -1,0 +1,3 @@
+module kdev/tokenhelper
+
+go 1.22
