@@ -1,29 +1,31 @@
 #!/usr/bin/env bash
-# Builds the Pulumi Python language host (pulumi-language-python) from Go modules, for the test
-# that uses the component from Python (test/consumer/python.test.ts). The program's own `pulumi`
-# Python SDK comes from PyPI into the program's venv (`pulumi install`), pinned to the CLI's
-# version, which is package-lock.json's @pulumi/pulumi as for the CLI (test/bed/pulumi-toolchain.sh).
+# Builds the Pulumi toolchain a Python program runs on here, for the test that uses the component
+# from Python (test/consumer/python.test.ts): the Python language host (pulumi-language-python)
+# and the CLI of the same release, from Go modules.
 #
 # The host's module (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3) has no
 # tags, and the proxy here serves only some of its pseudo-versions: the commits of v3.184.0 and
-# v3.169.0 (those of v3.224.0 and v3.248.0 answer 403), the same two as for the Node.js host. A
-# language host speaks a stable gRPC protocol to the CLI and runs the program with the SDK found
-# in the program's venv, so the 3.184.0 host serves newer CLIs, as the Node.js host does.
-# Lands in $BED_CACHE/pulumi-language-python/<version>/, linked into $BED_BIN and next to the CLI
-# (where the CLI looks first); a second run only checks (seconds).
+# v3.169.0 (those of v3.203.0 to v3.248.0 answer 403), the same two as for the Node.js host. The
+# CLI links a generated SDK into a program through the host's Link call, whose request changed
+# shape in 3.203.0 (pulumi/pulumi#20612): a newer CLI fails there with `grpc: error unmarshalling
+# request`. So Python programs run on the CLI of the host's own release, built by
+# `pulumi-toolchain.sh cli <version>` into $BED_CACHE/pulumi/<version>/ (not linked into
+# $BED_BIN, whose CLI stays the bed's), with both language hosts linked next to it, where the CLI
+# looks first. The program's `pulumi` Python SDK comes from PyPI at that version.
+# The host lands in $BED_CACHE/pulumi-language-python/<version>/, linked into $BED_BIN too; a
+# second run only checks (seconds).
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 export GOFLAGS="-mod=mod -trimpath -buildvcs=false"
 export GONOSUMDB=${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi
 
-# CLI version -> "<pkg/sdk version> <host module version>". Every CLI gets the 3.184.0 host.
+# "<pkg/sdk and CLI version> <host module version>": the v3.184.0 commit.
 langhost_versions() { echo "3.184.0 v3.0.0-20250718110245-a8f88047ab64"; }
 
 main() {
-  local cli pulumiv lhv
-  cli=$(bed_lock_version @pulumi/pulumi)
-  read -r pulumiv lhv < <(langhost_versions "$cli")
+  local pulumiv lhv
+  read -r pulumiv lhv < <(langhost_versions)
   local dir=$BED_CACHE/pulumi-language-python/$pulumiv
   if [[ -x $dir/pulumi-language-python && -x $dir/pulumi-language-python-exec ]]; then
     bed_log "pulumi-language-python $pulumiv: already built: $dir/pulumi-language-python"
@@ -64,9 +66,14 @@ MOD
   fi
   # Linked, not copied: the host finds its shim next to its own resolved path.
   ln -sfn "$dir/pulumi-language-python" "$BED_BIN/pulumi-language-python"
-  if [[ -d $BED_CACHE/pulumi/$cli ]]; then
-    ln -sfn "$dir/pulumi-language-python" "$BED_CACHE/pulumi/$cli/pulumi-language-python"
+  bash "$BED_DIR/pulumi-toolchain.sh" cli "$pulumiv"
+  local nodejs=$BED_CACHE/pulumi-language-nodejs/$pulumiv/pulumi-language-nodejs
+  if [[ ! -x $nodejs ]]; then
+    bed_log "pulumi-language-python: no $nodejs (run test/bed/pulumi-toolchain.sh)"
+    return 1
   fi
+  ln -sfn "$dir/pulumi-language-python" "$BED_CACHE/pulumi/$pulumiv/pulumi-language-python"
+  ln -sfn "$nodejs" "$BED_CACHE/pulumi/$pulumiv/pulumi-language-nodejs"
   if ! command -v python3 >/dev/null || ! python3 -m venv --help >/dev/null 2>&1; then
     bed_log "pulumi-language-python: needs python3 with venv (apt-get install python3-venv)"
     return 1

@@ -16,7 +16,7 @@
 # provider modules have no `provider/vX.Y.Z` tags at all, so they exist only as pseudo-versions.
 # The maps below say, for each npm SDK version, which module version builds the matching plugin.
 # A version missing from a map cannot be built here: change package.json to a mapped version.
-# Usage: test/bed/pulumi-toolchain.sh        (no arguments; KIND_DEV_BED_CACHE moves the cache)
+# Usage: test/bed/pulumi-toolchain.sh [cli X.Y.Z]   (KIND_DEV_BED_CACHE moves the cache)
 # It exits 1 when a plugin cannot be built.
 #
 # Not built: pulumi-resource-docker, which only LocalImage uses (the dev stack does not). No
@@ -39,6 +39,16 @@ LDFLAGS_BASE="-s -w"
 
 # Pulumi CLI: pkg/v3 and sdk/v3 are tagged for every release; v3.276.0 and v3.248.0 build.
 cli_module_version() { echo "v$1"; }
+# The sdk/v3 version the CLI is built with: the release's, except for 3.184.0, whose sdk/v3 tag
+# is an earlier commit than its pkg/v3 tag (12:25 and 13:15 UTC on 2025-07-18): pkg/v3 v3.184.0
+# uses apitype.PackageMetadata.Parameterization, which sdk/v3 v3.184.0 lacks. sdk/v3 v3.185.0 is
+# the next version the proxy serves; its gRPC protocol (proto/) is the same as v3.184.0's.
+cli_sdk_version() {
+  case $1 in
+    3.184.0) echo v3.185.0 ;;
+    *) echo "v$1" ;;
+  esac
+}
 
 # Node.js language host: its module has no tags, and of all its pseudo-versions only the commits
 # of v3.184.0 and v3.169.0 are downloadable (the release commits of 3.185.0 to 3.259.0 and the
@@ -143,7 +153,7 @@ go_directive() { awk '$1 == "go" { print $2; exit }' "$1"; }
 # FUNCTION OUTDIR in a fresh OUTDIR/src (FUNCTION must leave OUTDIR/BINARY); then links
 # BINARY into $BED_BIN.
 build_tool() {
-  local tool=$1 version=$2 binary=$3 fn=$4
+  local tool=$1 version=$2 binary=$3 fn=$4 link=${5:-link}
   local dir=$BED_CACHE/$tool/$version
   if [[ -x $dir/$binary ]]; then
     bed_log "$tool $version: already built: $dir/$binary"
@@ -172,7 +182,7 @@ build_tool() {
     bed_log "$tool $version: built in $((SECONDS - start))s: $dir/$binary"
     BUILT+=("$tool $version $((SECONDS - start))s")
   fi
-  ln -sfn "$dir/$binary" "$BED_BIN/$binary"
+  if [[ $link == link ]]; then ln -sfn "$dir/$binary" "$BED_BIN/$binary"; fi
 }
 
 # Makes the engine find resource plugin NAME at VERSION without downloading it.
@@ -198,7 +208,7 @@ build_pulumi_cli() {
     echo
     echo "require ("
     echo "	github.com/pulumi/pulumi/pkg/v3 $modv"
-    echo "	github.com/pulumi/pulumi/sdk/v3 $modv"
+    echo "	github.com/pulumi/pulumi/sdk/v3 $(cli_sdk_version "$PULUMI_VERSION")"
     echo ")"
     nonlocal_replaces "$pkgmod"
   } >go.mod
@@ -355,4 +365,22 @@ main() {
   fi
 }
 
-bed_step pulumi-toolchain main
+# `cli VERSION`: only the CLI at VERSION, in $BED_CACHE/pulumi/VERSION/ and not linked into
+# $BED_BIN (test/bed/language-python.sh builds the one its language host can link for).
+only_cli() {
+  PULUMI_VERSION=$1
+  build_tool pulumi "$PULUMI_VERSION" pulumi build_pulumi_cli nolink
+  if ((${#FAILED[@]})); then
+    bed_log "MISSING: ${FAILED[*]}"
+    return 1
+  fi
+}
+
+if [[ ${1-} == cli && $# -eq 2 && $2 =~ ^[0-9]+[.][0-9]+[.][0-9]+$ ]]; then
+  bed_step pulumi-cli only_cli "$2"
+elif (($#)); then
+  bed_log "usage: $0 [cli X.Y.Z]"
+  exit 2
+else
+  bed_step pulumi-toolchain main
+fi

@@ -6,11 +6,13 @@
  * venv. Then `up` of a `KindDevEnvironment`, a preview with no changes, `pulumi install` in a
  * fresh copy (no sdks/, no venv, an empty plugin cache) that previews no changes, `destroy`.
  *
- * Needs `npm run testbed:e2e`, the Python language host (`bash test/bed/language-python.sh`;
- * `npm run test:consumer` runs it), python3 with venv, PyPI, git, openssl, 127.0.0.1:443 free.
- * `pulumi package add` and `pulumi install` link the SDK into the program through the host's
- * Link call, whose request changed shape in Pulumi 3.203.0: a host older than that cannot link
- * for a newer CLI, and this file is skipped, saying so, until the bed has one.
+ * Every `pulumi` command here runs on the CLI of the Python host's own release (3.184.0), not
+ * the bed's: `pulumi package add` and `pulumi install` link the SDK into the program through the
+ * host's Link call, whose request changed shape in Pulumi 3.203.0, and 3.184.0 is the newest
+ * Python host the module proxy serves here (test/bed/language-python.sh builds both).
+ *
+ * Needs `npm run testbed:e2e` and `bash test/bed/language-python.sh` (`npm run test:consumer`
+ * runs it), python3 with venv, PyPI, git, openssl, 127.0.0.1:443 free.
  */
 import {
   copyFileSync,
@@ -28,7 +30,7 @@ import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { BED_BIN, freePort, REPO_DIR, run, runAsync, TOOLS_ENV, tryRun } from "../support/bed";
+import { BED_BIN, BED_CACHE, freePort, run, runAsync, TOOLS_ENV, tryRun } from "../support/bed";
 import {
   consumerEnv,
   consumerPulumiHome,
@@ -41,8 +43,6 @@ import { commandLine, packageAddArgs, recordedPackage } from "../support/install
 const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
 const NAME = "kdev-pkg-py";
 const STACK = "py";
-/** The first Pulumi release whose language hosts take the current Link request. */
-const LINK_SINCE = [3, 203, 0];
 
 /** The version of the bed's Python host, from the folder it is built into. */
 function pythonHostVersion(): string | undefined {
@@ -55,33 +55,22 @@ function pythonHostVersion(): string | undefined {
   )?.[1];
 }
 
-function atLeast(version: string, floor: number[]): boolean {
-  const parts = version.split(".").map(Number);
-  for (let i = 0; i < floor.length; i++) {
-    const a = parts[i] ?? 0;
-    const b = floor[i] ?? 0;
-    if (a !== b) {
-      return a > b;
-    }
-  }
-  return true;
-}
+/** The Python host's version, which is also the CLI's and the `pulumi` SDK's here. */
+const VERSION = pythonHostVersion();
+/** The CLI of the host's release, with both language hosts next to it. */
+const CLI_DIR = path.join(BED_CACHE, "pulumi", VERSION ?? "none");
 
-const hostVersion = pythonHostVersion();
-const linkable = hostVersion !== undefined && atLeast(hostVersion, LINK_SINCE);
-if (!linkable) {
-  console.log(
-    `[python] skipped: the bed's Python language host is ${hostVersion ?? "missing"}; ` +
-      `pulumi package add links the SDK through its Link call, which needs ${LINK_SINCE.join(".")} or newer ` +
-      `(see test/bed/language-python.sh)`,
-  );
+/**
+ * consumerEnv on the CLI above. CLI 3.184.0 installs the plugin that `pulumi package add` or
+ * `pulumi install` names only while automatic plugin acquisition is on (later CLIs always do);
+ * the plugin comes from the local git host, and the bed's resource plugins are already there.
+ */
+function pythonEnv(home: string): Record<string, string> {
+  return {
+    ...consumerEnv(path.join(work, "state"), home, host, CLI_DIR),
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "false",
+  };
 }
-
-const lockVersion = (
-  JSON.parse(readFileSync(path.join(REPO_DIR, "package-lock.json"), "utf8")) as {
-    packages: Record<string, { version: string }>;
-  }
-).packages["node_modules/@pulumi/pulumi"]?.version;
 
 let work: string;
 let host: GitHost;
@@ -126,11 +115,11 @@ pulumi.export("kubeconfig", env.kubeconfig)
 `;
 
 async function selectStack(dir: string, home: string): Promise<Stack> {
-  process.env["PATH"] = TOOLS_ENV["PATH"];
+  process.env["PATH"] = `${CLI_DIR}:${TOOLS_ENV["PATH"] ?? ""}`;
   const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
   return LocalWorkspace.createOrSelectStack(
     { stackName: STACK, workDir: dir },
-    { pulumiCommand, envVars: consumerEnv(path.join(work, "state"), home, host) },
+    { pulumiCommand, envVars: pythonEnv(home) },
   );
 }
 
@@ -138,21 +127,26 @@ function changes(summary: Record<string, number | undefined>): [string, number |
   return Object.entries(summary).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);
 }
 
-describe.skipIf(!linkable)("a Pulumi Python program adds the component by its release tag", () => {
+describe("a Pulumi Python program adds the component by its release tag", () => {
   let registryPort: number;
   let home: string;
 
   beforeAll(async () => {
-    for (const tool of ["pulumi", "pulumi-language-python", "pulumi-language-nodejs", "kind"]) {
-      if (!existsSync(path.join(BED_BIN, tool))) {
+    const tools = [
+      ...["pulumi", "pulumi-language-python", "pulumi-language-nodejs"].map((t) =>
+        path.join(CLI_DIR, t),
+      ),
+      path.join(BED_BIN, "kind"),
+    ];
+    for (const tool of tools) {
+      if (VERSION === undefined || !existsSync(tool)) {
         throw new Error(
-          `${tool} is not in ${BED_BIN}: run 'npm run testbed:e2e' and 'bash test/bed/language-python.sh'`,
+          `${tool} is missing: run 'npm run testbed:e2e' and 'bash test/bed/language-python.sh'`,
         );
       }
     }
-    if (!lockVersion) {
-      throw new Error("@pulumi/pulumi is not in package-lock.json");
-    }
+    const version = run(path.join(CLI_DIR, "pulumi"), ["version"]).trim();
+    expect(version).toBe(`v${VERSION}`);
     cleanup();
     work = mkdtempSync(path.join(os.tmpdir(), "kdev-pkg-py-"));
     host = await startGitHost(work);
@@ -163,7 +157,7 @@ describe.skipIf(!linkable)("a Pulumi Python program adds the component by its re
     registryPort = await freePort();
     writeFileSync(path.join(project, "Pulumi.yaml"), PULUMI_YAML);
     // The SDK at the CLI's version, from PyPI, into the venv `pulumi install` makes.
-    writeFileSync(path.join(project, "requirements.txt"), `pulumi==${lockVersion}\n`);
+    writeFileSync(path.join(project, "requirements.txt"), `pulumi==${VERSION}\n`);
     writeFileSync(path.join(project, "__main__.py"), "import pulumi\n");
   }, 300_000);
 
@@ -180,7 +174,7 @@ describe.skipIf(!linkable)("a Pulumi Python program adds the component by its re
   }, 600_000);
 
   it("pulumi install makes the venv; pulumi package add of the tag generates and installs the SDK", async () => {
-    const env = consumerEnv(path.join(work, "state"), home, host);
+    const env = pythonEnv(home);
     const venv = await runAsync("pulumi", ["install"], { cwd: project, env, timeoutMs: 900_000 });
     expect(venv.code, `${venv.stdout}\n${venv.stderr}`).toBe(0);
     const args = packageAddArgs(host.host, host.tag);
@@ -193,9 +187,12 @@ describe.skipIf(!linkable)("a Pulumi Python program adds the component by its re
     const recorded = parse(readFileSync(path.join(project, "Pulumi.yaml"), "utf8")) as {
       packages: unknown;
     };
-    expect(recorded.packages).toEqual({ "kind-dev": recordedPackage(host.host, host.tag) });
+    // CLI 3.184.0 records the version without the tag's `v` and names the plugin's folder
+    // without the subdirectory (later CLIs: the tag as given, `.git_provider-v<version>`).
+    const version = host.tag.replace(/^v/, "");
+    expect(recorded.packages).toEqual({ "kind-dev": recordedPackage(host.host, version) });
     expect(installedKindDevPlugins(home)).toEqual([
-      `resource-localhost_OWNER_pulumi-kind-dev.git_provider-${host.tag}`,
+      `resource-localhost_OWNER_pulumi-kind-dev.git-${host.tag}`,
     ]);
     // sdks/<owner>-kind-dev holds the module <owner>_kind_dev.
     const sdks = readdirSync(path.join(project, "sdks")).filter((d) => d.endsWith("-kind-dev"));
@@ -236,7 +233,7 @@ describe.skipIf(!linkable)("a Pulumi Python program adds the component by its re
     const start = Date.now();
     const installed = await runAsync("pulumi", ["install"], {
       cwd: fresh,
-      env: consumerEnv(path.join(work, "state"), freshHome, host),
+      env: pythonEnv(freshHome),
       timeoutMs: 900_000,
     });
     console.log(

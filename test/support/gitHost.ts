@@ -202,26 +202,31 @@ export function consumerPulumiHome(dir: string): string {
  * passphrase, tools), its own PULUMI_HOME, the git host's certificate trusted (Go reads
  * SSL_CERT_FILE; the system's directory of certificates is still read), and language hosts
  * found on PATH: a YAML or Python host loads the kind-dev plugin itself, and finds the Node.js
- * host that runs it only there.
+ * host that runs it only there. `cliDir`, when given, comes first on PATH: its `pulumi` and the
+ * language hosts next to it are used instead of the bed's.
  */
 export function consumerEnv(
   backendDir: string,
   pulumiHome: string,
   host: GitHost,
+  cliDir?: string,
 ): Record<string, string> {
   return {
-    ...pulumiEnv(backendDir, `${WRAPPER_DIR}:`),
+    ...pulumiEnv(backendDir, `${WRAPPER_DIR}:${cliDir === undefined ? "" : `${cliDir}:`}`),
     PULUMI_HOME: pulumiHome,
     SSL_CERT_FILE: host.caFile,
     PULUMI_IGNORE_AMBIENT_PLUGINS: "false",
   };
 }
 
+/** Its folder: `<repo>.git_provider-v<version>`, or `<repo>.git-v<version>` from CLI 3.184.0. */
+const PLUGIN_DIR = new RegExp(`^resource-localhost_${OWNER}_${REPO_NAME}\\.git(_provider)?-v`);
+
 /** The folders of this package's plugin installed under a PULUMI_HOME (no lock files). */
 export function installedKindDevPlugins(pulumiHome: string): string[] {
   return readdirSync(path.join(pulumiHome, "plugins"), { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
-    .filter((e) => e.startsWith(`resource-localhost_${OWNER}_${REPO_NAME}.git_provider-v`))
+    .filter((e) => PLUGIN_DIR.test(e))
     .sort();
 }
