@@ -479,7 +479,11 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
     const mirrorUrl = `http://${SECOND_DAEMON_GATEWAY}:${mirrorPort}`;
     const docker0 = (await ip(["-o", "link", "show", "docker0"])).stdout.split(":")[0];
     const daemon = await startSecondDaemon(mirrorUrl);
-    const saved = { process: process.env["DOCKER_HOST"], tools: TOOLS_ENV["DOCKER_HOST"] };
+    const saved = {
+      process: process.env["DOCKER_HOST"],
+      tools: TOOLS_ENV["DOCKER_HOST"],
+      path: process.env["PATH"],
+    };
     try {
       for (const image of [BED_IMAGES.registry, BED_IMAGES.testImage]) {
         await runAsync("sh", [
@@ -557,12 +561,15 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
         "io.x-k8s.kind.role=control-plane",
         BED_IMAGES.registry,
       ]);
+      // The doctor runs in this process: it finds kind (and kubectl) on the bed's PATH.
+      process.env["PATH"] = TOOLS_ENV["PATH"];
       const report = await runDoctor({ cluster });
       const line = report.results.find((r) => r.id === `cache.running@${hub}`);
       // On a failure, the whole report says what the doctor chose instead.
       expect(line?.status, JSON.stringify(report.results)).toBe("pass");
       expect(line?.detail).toContain(`caches docker.io from ${mirrorUrl}`);
     } finally {
+      process.env["PATH"] = saved.path;
       process.env["DOCKER_HOST"] = saved.process;
       TOOLS_ENV["DOCKER_HOST"] = saved.tools;
       if (saved.process === undefined) {
