@@ -209,6 +209,13 @@ describe("a private upstream: the login from the host's Docker configuration", (
   it("2. with the helper: a pod pulls a private image by its upstream name; the password stays secret", async () => {
     stack.workspace.envVars["PATH"] = `${HELPER_DIR}:${stack.workspace.envVars["PATH"] ?? ""}`;
     await up();
+    // A new cluster admits pods once its controller has made the default service account.
+    await waitFor(
+      "the default service account",
+      120_000,
+      () =>
+        tryRun("kubectl", ["--kubeconfig", kubeconfigFile, "get", "serviceaccount", "default"]).ok,
+    );
     new Kube(kubeconfigFile).apply(pod("private", "ghcr.io/acme/app:1"));
     await waitFor("the private pod running", 600_000, () =>
       phaseAndReason("private").startsWith("Running"),
