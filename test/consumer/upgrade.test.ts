@@ -8,7 +8,8 @@
  * On the real engine (file backend, the bed's CLI and plugins): `up` with the release, an image
  * pushed into the registry; then the same stack with the work tree: `preview --diff` must not
  * replace the kind cluster (`<name>-cluster`) unless CHANGELOG.md's `## [Unreleased]` section
- * names it in a list item saying "replaces the kind cluster"; `up` keeps the control-plane
+ * (or, while a release is prepared, its version's section, also above the tag's) names it in a
+ * list item saying "replaces the kind cluster"; `up` keeps the control-plane
  * container (same ID, not restarted) and the registry keeps the image; a preview then shows no
  * changes; `destroy` removes the cluster and keeps the registry, which the test removes by name.
  *
@@ -60,18 +61,17 @@ function repoVersion(pkg: string): string {
 }
 
 /**
- * The list items of CHANGELOG.md's `## [Unreleased]` section, each on one line; throws when the
- * section is missing.
+ * The list items of CHANGELOG.md for what came after `release`, each on one line: its
+ * `## [Unreleased]` section and any version section above `release`'s (one being released).
  */
-function unreleasedItems(changelog: string): string[] {
+function itemsSince(changelog: string, release: string): string[] {
   const start = changelog.indexOf("\n## [Unreleased]");
-  if (start < 0) {
-    throw new Error("CHANGELOG.md has no '## [Unreleased]' section");
+  const end = changelog.indexOf(`\n## [${release.replace(/^v/, "")}]`);
+  if (start < 0 || end < start) {
+    throw new Error(`CHANGELOG.md has no '## [Unreleased]' section above the one of ${release}`);
   }
-  const rest = changelog.slice(start + 1);
-  const end = rest.indexOf("\n## [", 1);
-  const section = end < 0 ? rest : rest.slice(0, end);
-  return section
+  return changelog
+    .slice(start + 1, end)
     .split(/\n(?=\s*[-*] )/)
     .filter((item) => /^\s*[-*] /.test(item))
     .map((item) => item.replace(/\s+/g, " ").trim());
@@ -266,13 +266,14 @@ describe("a stack upgraded from the last release to the work tree keeps its clus
     expect(ops.length, `a step for ${COMPONENT}-cluster in the preview`).toBeGreaterThan(0);
     clusterReplaced = ops.some((op) => REPLACING.has(op));
     if (clusterReplaced) {
-      const items = unreleasedItems(readFileSync(path.join(bed.REPO_DIR, "CHANGELOG.md"), "utf8"));
+      const changelog = readFileSync(path.join(bed.REPO_DIR, "CHANGELOG.md"), "utf8");
+      const items = itemsSince(changelog, release);
       expect(
         items.some((item) => /replaces the kind cluster/i.test(item)),
         `the work tree replaces the kind cluster of a stack made with ${release} ` +
           `(${COMPONENT}-cluster: ${ops.join(", ")}): CHANGELOG.md's '## [Unreleased]' section ` +
-          "must name it, in a list item saying 'replaces the kind cluster' (and the release " +
-          "takes a major version)",
+          "(or the section of the version being released) must name it, in a list item " +
+          "saying 'replaces the kind cluster' (and the release takes a major version)",
       ).toBe(true);
     }
   });
