@@ -8,12 +8,9 @@ import {
   selectRegistry,
 } from "../../../components/doctor/environment";
 import type { ContainerInfo } from "../../../components/doctor/parse";
-import { recordedContainer } from "./recorded";
+import { INSPECT, INSPECT_NETWORK as NETWORK } from "./recorded";
 
-const REGISTRY = recordedContainer("registry.inspect.json");
-const REGISTRY_OFF_NETWORK = recordedContainer("registry-disconnected.inspect.json");
-const CACHE = recordedContainer("cache.inspect.json");
-const NETWORK = "kdev-doc-exp";
+const { registry: REGISTRY, registryOffNetwork: REGISTRY_OFF_NETWORK, cache: CACHE } = INSPECT;
 
 const HOSTING = `host: "localhost:5093"
 hostFromContainerRuntime: "localhost:5093"
