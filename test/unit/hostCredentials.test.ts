@@ -353,22 +353,17 @@ describe("credentialHelper: the cache runs the helper itself", () => {
       { credentialLifetime: "5m" },
       'KindDevEnvironment: invalid caches[0].credentialLifetime "5m": needs credentialHelper',
     ],
+    [
+      "a lifetime that is not a Go duration",
+      { credentialHelper: "x", credentialLifetime: "1 day" },
+      'KindDevEnvironment: invalid caches[0].credentialLifetime "1 day"',
+    ],
   ])("%s: refused before anything is made", (_name, extra, message) => {
-    expect(() =>
-      resolveConfig({ caches: [{ upstreamHost: "ghcr.io", ...extra }] }, hostWith("/nowhere")),
-    ).toThrow(message);
-  });
-
-  it("a lifetime that is not a Go duration", () => {
+    // On PATH: docker-credential-x only.
     const dir = mkdtempSync(path.join(tmp, "helper-"));
     writeFileSync(path.join(dir, "docker-credential-x"), "", { mode: 0o755 });
     expect(() =>
-      resolveConfig(
-        {
-          caches: [{ upstreamHost: "ghcr.io", credentialHelper: "x", credentialLifetime: "1 day" }],
-        },
-        hostWith(dir),
-      ),
-    ).toThrow('KindDevEnvironment: invalid caches[0].credentialLifetime "1 day"');
+      resolveConfig({ caches: [{ upstreamHost: "ghcr.io", ...extra }] }, hostWith(dir)),
+    ).toThrow(message);
   });
 });
