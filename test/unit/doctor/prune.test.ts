@@ -122,7 +122,6 @@ describe("registryConfig", () => {
 describe("garbageCollectArgv", () => {
   const registry: ContainerInfo = {
     name: "kind-registry",
-    id: "abc",
     image: "registry:3",
     labels: {},
     status: "running",
