@@ -64,7 +64,7 @@ interface Tool {
  * `docker version --format '{{.Server.Version}}'`, `kind version`, `kubectl version --client -o
  * json`; without kubectl the doctor uses the control plane's own.
  */
-export const TOOLS = {
+const TOOLS = {
   docker: {
     title: "Docker answers",
     status: "fail",
@@ -174,12 +174,6 @@ function describeState(c: ContainerInfo): string {
   return c.status === "exited" ? `exited (exit code ${c.exitCode})` : c.status;
 }
 
-/** A node container, by name. */
-export interface NodeTarget {
-  readonly name: string;
-  readonly container?: ContainerInfo;
-}
-
 type Texts = readonly [detail: string, remedy: string];
 
 /**
@@ -197,7 +191,11 @@ interface Running {
   readonly running: (c: ContainerInfo) => string;
 }
 
-type Roles = { registry: RegistryTarget; cache: CacheTarget; node: NodeTarget };
+type Roles = {
+  registry: RegistryTarget;
+  cache: CacheTarget;
+  node: { readonly name: string; readonly container?: ContainerInfo };
+};
 
 /**
  * Each role's texts. `volumeExists` tells a container removed by hand (its volume, with the
@@ -339,10 +337,6 @@ export function checkOnNetwork(
   return v.pass(`on network ${network}`);
 }
 
-function isLoopback(ip: string): boolean {
-  return ip === "::1" || ip === "localhost" || /^127\./.test(ip);
-}
-
 export function checkRegistryPublished(c: ContainerInfo): Verdict {
   const v = check("registry.published", "registry published on loopback only", [
     "registry.running",
@@ -355,7 +349,7 @@ export function checkRegistryPublished(c: ContainerInfo): Verdict {
     );
   }
   const shown = bindings.map((b) => `${b.hostIp === "" ? "0.0.0.0" : b.hostIp}:${b.hostPort}`);
-  if (bindings.some((b) => !isLoopback(b.hostIp))) {
+  if (bindings.some((b) => !/^(127\.|::1$|localhost$)/.test(b.hostIp))) {
     return v.warn(
       `published on ${shown.join(", ")}: any machine that reaches this one can push and pull`,
       "set bindAddress: 127.0.0.1 (the default) and run pulumi up",
