@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { runDoctor } from "./doctor";
+import { NARROWING } from "./facts";
 import { formatBytes } from "./parse";
 import { RegistryApiError } from "./registryApi";
 import { collectorText, PruneError, type PruneReport, runPrune } from "./prune";
@@ -73,12 +74,17 @@ Give --keep-last, --untagged, or both.`,
   },
 };
 
+/** `--cluster NAME`, `--fix`: each option as it is written. */
+function flags(command: Command): [string, string][] {
+  return Object.entries(command.options).map(([flag, o]) => [
+    `--${flag}${o.value === undefined ? "" : ` ${o.value}`}`,
+    o.text,
+  ]);
+}
+
 /** `kind-dev doctor [--cluster NAME] ...`: a command's usage line. */
 function synopsis(name: string, command: Command): string {
-  const options = Object.entries(command.options).map(
-    ([flag, o]) => `[--${flag}${o.value === undefined ? "" : ` ${o.value}`}]`,
-  );
-  return ["kind-dev", name, ...options].join(" ");
+  return ["kind-dev", name, ...flags(command).map(([f]) => `[${f}]`)].join(" ");
 }
 
 const TOP_SYNOPSIS = "kind-dev (doctor | prune) [options]";
@@ -94,20 +100,14 @@ kind-dev <command> --help shows a command's options.
 
 /** What `kind-dev <command> --help` prints. */
 export function commandHelp(name: string, command: Command): string {
-  const flags: [string, string][] = [
-    ...Object.entries(command.options).map(([flag, o]): [string, string] => [
-      `--${flag}${o.value === undefined ? "" : ` ${o.value}`}`,
-      o.text,
-    ]),
-    ["-h, --help", "print this help"],
-  ];
-  const width = Math.max(...flags.map(([f]) => f.length));
+  const all: [string, string][] = [...flags(command), ["-h, --help", "print this help"]];
+  const width = Math.max(...all.map(([f]) => f.length));
   return `Usage: ${synopsis(name, command)}
 
 ${command.about}
 
 Options:
-${flags.map(([f, text]) => `  ${f.padEnd(width)}  ${text}`).join("\n")}
+${all.map(([f, text]) => `  ${f.padEnd(width)}  ${text}`).join("\n")}
 `;
 }
 
@@ -143,12 +143,8 @@ function str(value: string | boolean | undefined): string | undefined {
 }
 
 async function doctor(v: Values, io: Io): Promise<number> {
-  const report = await runDoctor({
-    cluster: str(v["cluster"]),
-    registry: str(v["registry"]),
-    kubeconfig: str(v["kubeconfig"]),
-    fix: v["fix"] === true,
-  });
+  const narrowing = Object.fromEntries(NARROWING.map((k) => [k, str(v[k])]));
+  const report = await runDoctor({ ...narrowing, fix: v["fix"] === true });
   io.stdout.write(
     v["json"] === true
       ? JSON.stringify(report, null, 2) + "\n"
@@ -241,12 +237,9 @@ Usage: ${usage}
 `);
       return 2;
     }
-    if (e instanceof PruneError) {
-      io.stderr.write(`${e.message}\n`);
-      return 1;
-    }
-    if (e instanceof RegistryApiError) {
-      io.stderr.write(`kind-dev ${name}: ${e.message}\n`);
+    if (e instanceof PruneError || e instanceof RegistryApiError) {
+      // A PruneError's message already names the command.
+      io.stderr.write(`${e instanceof PruneError ? "" : `kind-dev ${name}: `}${e.message}\n`);
       return 1;
     }
     throw e;
