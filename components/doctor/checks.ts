@@ -16,6 +16,7 @@ import {
   type NodeCondition,
   parseKindVersion,
   parseKubectlVersion,
+  plural,
 } from "./parse";
 import type { CheckResult, Fix, Verdict } from "./types";
 
@@ -133,8 +134,7 @@ export function checkCluster(f: ClusterChoice & { nodes: readonly string[]; netw
     );
   }
   const on = f.network === undefined ? "" : ` on network ${f.network}`;
-  const s = f.nodes.length === 1 ? "" : "s";
-  return v.pass(`${f.name}: ${f.nodes.length} node${s} (${f.nodes.join(", ")})${on}`);
+  return v.pass(`${f.name}: ${plural(f.nodes.length, "node")} (${f.nodes.join(", ")})${on}`);
 }
 
 /** Where the doctor's kubectl got its access to the cluster. */

@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { runDoctor } from "./doctor";
 import { NARROWING } from "./facts";
-import { formatBytes } from "./parse";
+import { formatBytes, plural } from "./parse";
 import { RegistryApiError } from "./registryApi";
 import { collectorText, PruneError, type PruneReport, runPrune } from "./prune";
 import { formatDoctorReport, styleFor } from "./report";
@@ -167,11 +167,10 @@ export function parseKeepLast(value: string): number {
 export function formatPrune(report: PruneReport): string {
   const { dryRun, plan } = report;
   const verb = dryRun ? "would delete" : "deleted";
-  const s = (n: number) => (n === 1 ? "" : "s");
   const lines = [
-    `${report.registry} (${report.image}): ${verb} ${plan.delete.length} image${s(plan.delete.length)}, ${
+    `${report.registry} (${report.image}): ${verb} ${plural(plan.delete.length, "image")}, ${
       dryRun ? "keeping" : "kept"
-    } ${plan.keep.length} tag${s(plan.keep.length)}`,
+    } ${plural(plan.keep.length, "tag")}`,
     ...plan.delete.map((d) => `  ${verb} ${d.repository}@${d.digest} (${d.tags.join(", ")})`),
     ...(report.note === undefined ? [] : [`note: ${report.note}`]),
     `${dryRun ? "would collect" : "collected"}: ${collectorText(report.deleteUntagged)}`,

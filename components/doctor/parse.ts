@@ -263,6 +263,11 @@ export function parseHumanSize(text: string): number | undefined {
     : Math.round(Number(m[1]) * 1000 ** UNITS.indexOf((m[2] ?? "").replace("K", "k")));
 }
 
+/** `1 node`, `2 nodes`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 /** Bytes as people read them, in decimal units like docker: `63.4 MB`. */
 export function formatBytes(bytes: number): string {
   let value = bytes;
