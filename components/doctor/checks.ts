@@ -20,9 +20,12 @@ import {
 } from "./parse";
 import type { CheckResult, Fix, Verdict } from "./types";
 
+/** `pulumi up --replace` of one of the component's commands, named by its logical name's end. */
+const replace = (command: string) =>
+  `pulumi up --replace '<URN of the <env>-${command} command, from pulumi stack --show-urns>'`;
+
 /** Remedy for anything that needs the cluster made again by the component. */
-export const RECREATE_CLUSTER =
-  "recreate the cluster: pulumi up --replace '<URN of the <env>-cluster command, from pulumi stack --show-urns>'";
+export const RECREATE_CLUSTER = `recreate the cluster: ${replace("cluster")}`;
 
 /** The verdicts of one check: its id, title and the checks it depends on are set once. */
 function check(id: string, title: string, dependsOn?: readonly string[]) {
@@ -215,7 +218,7 @@ const RUNNING: {
         ]
       : [
           `container ${r.name} (found by ${r.foundBy}) does not exist, nor its volume ${r.volume}`,
-          "pulumi up --replace '<URN of the <env>-registry command, from pulumi stack --show-urns>' (an empty registry)",
+          `${replace("registry")} (an empty registry)`,
         ],
     restarting: (c) => [
       `${c.name} is restarting (${c.restartCount} restarts)${log === "" ? "" : `: ${log}`}`,
@@ -238,7 +241,7 @@ const RUNNING: {
         }; ${meanwhile}`,
         volumeExists
           ? `pulumi up (creates ${k.name} again on ${k.volume})`
-          : "pulumi up --replace '<URN of the <env>-cache-<host> command, from pulumi stack --show-urns>'",
+          : replace("cache-<host>"),
       ],
       restarting: (c) => [
         `${c.name} is restarting (${c.restartCount} restarts): a registry in proxy mode exits at start while its upstream ${k.remoteUrl} does not answer${
