@@ -126,11 +126,6 @@ function endpointName(toml: string): string | undefined {
   return m?.[1];
 }
 
-/** `server = "URL"` in a hosts.toml. */
-function serverOf(toml: string): string | undefined {
-  return /^\s*server\s*=\s*"([^"]*)"/m.exec(toml)?.[1];
-}
-
 export interface RegistryInput {
   readonly requested?: string;
   /** The labelled containers, and the requested one if it exists. */
@@ -224,7 +219,7 @@ export function selectCaches(input: CacheInput): CacheTarget[] {
   }
   for (const [dir, toml] of input.nodeHosts.flatMap((files) => Object.entries(files))) {
     const name = endpointName(toml);
-    const server = serverOf(toml);
+    const server = /^\s*server\s*=\s*"([^"]*)"/m.exec(toml)?.[1];
     if (name !== undefined && server !== undefined && !out.has(name)) {
       add(name, `the nodes' hosts.toml for ${dir}`, dir, server);
     }

@@ -24,7 +24,7 @@ import {
   type ContainerInfo,
   type NodeCondition,
   type NodeFiles,
-  parseConfigMapData,
+  parseConfigMapValue,
   parseContainers,
   parseGetent,
   parseHostsList,
@@ -172,7 +172,7 @@ export async function gather(
       ),
       readWith(reader, ["get", "configmap", "-n", CM.namespace, CM.name, "-o", "json"], (r) =>
         r.code === 0
-          ? { value: parseConfigMapData(r.stdout)[CM.key] ?? "" }
+          ? { value: parseConfigMapValue(r.stdout, CM.key) }
           : NOT_FOUND.test(r.stderr)
             ? {}
             : { error: lastLine(r) },

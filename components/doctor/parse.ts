@@ -163,10 +163,9 @@ export function parseNodeConditions(stdout: string): Record<string, NodeConditio
   );
 }
 
-/** `kubectl get configmap ... -o json` -> its data, or undefined when kubectl says NotFound. */
-export function parseConfigMapData(stdout: string): Readonly<Record<string, string>> {
-  const data = Object.entries(record(record(JSON.parse(stdout))["data"]));
-  return Object.fromEntries(data.map(([k, v]) => [k, str(v)]));
+/** `kubectl get configmap ... -o json` -> the value of one key of its data, empty without one. */
+export function parseConfigMapValue(stdout: string, key: string): string {
+  return str(record(record(JSON.parse(stdout))["data"])[key]);
 }
 
 /** What the doctor reads from a node. */
