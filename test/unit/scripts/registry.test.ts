@@ -19,7 +19,6 @@ import {
   registryContainerSpec,
   specHash,
 } from "../../../components/render/containerSpecs";
-import { registryContainerScript } from "../../../components/scripts";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 import {
   acts,
@@ -288,9 +287,7 @@ describe("a container of that name", () => {
     expect(r.status).toBe(0);
     expect(acts(r.calls)).toEqual([["start", OLD]]);
     expect(r.calls.at(-1)!.argv).toEqual([
-      "container",
-      "inspect",
-      "--format",
+      ...words("container inspect --format"),
       "{{.State.Running}} {{.RestartCount}}",
       OLD,
     ]);
@@ -337,12 +334,8 @@ describe("a container of that name", () => {
     expect(acts(r.calls).map((a) => a.slice(0, 4))).toEqual([
       ["run", "--detach", "--name", "cafe"],
     ]);
-    expect(
-      h
-        .engine()
-        .containers.map((c) => c.name)
-        .sort(),
-    ).toEqual(["cafe", CACHE_SPEC.name]);
+    const names = h.engine().containers.map((c) => c.name);
+    expect(names.sort()).toEqual(["cafe", CACHE_SPEC.name]);
   });
 });
 
@@ -492,18 +485,10 @@ describe("an image change", () => {
 
 describe("credentials", () => {
   // Probed like the registry, so that no cache start check waits a second.
-  const run = (password: string, username = "bob") =>
-    h.run(
-      registryContainerScript({
-        spec: CACHE_SPEC,
-        probeUrl: PROBE,
-        secretEnv: { REGISTRY_PROXY_USERNAME: username, REGISTRY_PROXY_PASSWORD: password },
-        state: "absent",
-        removeOnDelete: false,
-      }),
-      "create",
-      NET,
-    );
+  const run = (password: string, username = "bob") => {
+    const secretEnv = { REGISTRY_PROXY_USERNAME: username, REGISTRY_PROXY_PASSWORD: password };
+    return h.run(ensure(CACHE_SPEC, { probeUrl: PROBE, secretEnv }), "create", NET);
+  };
   const labels = (r: Result) => {
     const argv = dockerRun(r).argv;
     return argv.flatMap((a, i) => (argv[i - 1] === "--label" ? [a] : []));
@@ -592,9 +577,7 @@ describe("registry-remove", () => {
       ],
       PS,
       [
-        "container",
-        "inspect",
-        "--format",
+        ...words("container inspect --format"),
         '{{index .Config.Labels "dev.pulumi-kind-dev.managed"}}',
         OLD,
       ],
