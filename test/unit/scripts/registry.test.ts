@@ -159,6 +159,23 @@ describe("a first start", () => {
     );
   });
 
+  it.each([
+    ["at once", "1", 1],
+    ["after two polls", "3", 3],
+    ["never: it stops after 30 polls", "never", 30],
+  ])(
+    "waits for a new cache to log that it listens (%s), without a warning",
+    (_when, after, polls) => {
+      const r = h.run(cache(), "create", { ...NET, FAKE_LISTENING_AFTER: after });
+      expect(r.status).toBe(0);
+      const logs = r.calls.filter((c) => c.argv[0] === "logs").map((c) => c.argv.slice(0, 3));
+      expect(logs).toEqual(
+        Array.from({ length: polls }, () => ["logs", "--since", "2026-01-02T03:04:05.123456789Z"]),
+      );
+      expect(r.stderr).not.toContain("warning");
+    },
+  );
+
   it("removes what a failed docker run left behind, by its ID, and the volume it made, and fails", () => {
     const r = h.run(registry(), "create", { ...NET, FAKE_RUN_EXIT: "125" });
     expect(r.status).toBe(1);
@@ -288,7 +305,7 @@ describe("a container of that name", () => {
     expect(acts(r.calls)).toEqual([["start", OLD]]);
     expect(r.calls.at(-1)!.argv).toEqual([
       ...words("container inspect --format"),
-      "{{.State.Running}} {{.RestartCount}}",
+      "{{.State.Running}} {{.RestartCount}} {{.State.StartedAt}}",
       OLD,
     ]);
     expect(r.stderr).toBe(
