@@ -45,12 +45,14 @@ export interface ReleaseRepo {
 }
 
 /**
- * Makes `<dir>/git/<owner>/pulumi-kind-dev.git` from HEAD's committed tree (never the work tree),
- * as one commit on `main` tagged `v<version>`, the version of HEAD's package.json.
+ * Makes `<dir>/git/<owner>/pulumi-kind-dev.git` from the committed tree of `ref` (HEAD unless
+ * given; never the work tree), as one commit on `main` tagged `v<version>`, the version of that
+ * tree's package.json.
  */
-export function makeReleaseRepo(dir: string): ReleaseRepo {
-  const version = (JSON.parse(git(["show", "HEAD:package.json"], REPO_DIR)) as { version: string })
-    .version;
+export function makeReleaseRepo(dir: string, ref = "HEAD"): ReleaseRepo {
+  const version = (
+    JSON.parse(git(["show", `${ref}:package.json`], REPO_DIR)) as { version: string }
+  ).version;
   const tag = `v${version}`;
   const root = path.join(dir, "git");
   const bare = path.join(root, OWNER, `${REPO_NAME}.git`);
@@ -62,8 +64,8 @@ export function makeReleaseRepo(dir: string): ReleaseRepo {
     GIT_COMMITTER_NAME: "release",
     GIT_COMMITTER_EMAIL: "release@localhost",
   };
-  const tree = git(["rev-parse", "HEAD^{tree}"], REPO_DIR);
-  git(["fetch", "--quiet", "--no-tags", REPO_DIR, "HEAD"], bare);
+  const tree = git(["rev-parse", `${ref}^{tree}`], REPO_DIR);
+  git(["fetch", "--quiet", "--no-tags", REPO_DIR, ref], bare);
   const commit = git(["commit-tree", tree, "-m", `pulumi-kind-dev ${tag}`], bare, who);
   git(["update-ref", "refs/heads/main", commit], bare);
   git(["tag", "-a", tag, "-m", tag, commit], bare, who);
