@@ -18,6 +18,7 @@ import bcrypt from "bcryptjs";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { runDoctor } from "../../components/doctor/doctor";
 import { BED_BIN, REPO_DIR, run, tryRun, waitFor } from "../support/bed";
+import { podManifest } from "../support/kube";
 import { BASE_IMAGE, DevEnvironment, type DevStack } from "../support/lifecycle";
 
 const CLUSTER = "kdev-priv";
@@ -38,20 +39,9 @@ const HELPER_DIR = path.join(REPO_DIR, "test/support/credential-helper");
 
 let dev: DevStack;
 
+/** A pod that runs `image` on the one node. */
 function pod(name: string, image: string): string {
-  return `apiVersion: v1
-kind: Pod
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  tolerations:
-    - operator: Exists
-  containers:
-    - name: main
-      image: ${image}
-      command: ["sleep", "infinity"]
-`;
+  return podManifest(name, image, ["sleep", "infinity"], { anyNode: true });
 }
 
 function phaseAndReason(name: string): string {
