@@ -380,15 +380,12 @@ export class ConsumerProject {
   }
 
   /**
-   * `up` of the program with `config` and the free registry port: it succeeds, and the
+   * `up` of the program with the free port as its `registryPort` config: it succeeds, and the
    * environment has a control plane and a worker and the registry on that port. Its outputs.
    */
-  async up(config: Readonly<Record<string, string>> = {}): Promise<OutputMap> {
+  async up(): Promise<OutputMap> {
     const stack = await this.select();
-    const all = { ...config, registryPort: String(this.registryPort) };
-    await stack.setAllConfig(
-      Object.fromEntries(Object.entries(all).map(([k, value]) => [k, { value }])),
-    );
+    await stack.setConfig("registryPort", { value: String(this.registryPort) });
     const result = await this.timed("up", () =>
       stack.up({ onOutput: (o) => process.stdout.write(o) }),
     );
