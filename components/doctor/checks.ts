@@ -16,12 +16,16 @@ import {
   type NodeCondition,
   parseKindVersion,
   parseKubectlVersion,
+  plural,
 } from "./parse";
 import type { CheckResult, Fix, Verdict } from "./types";
 
+/** `pulumi up --replace` of one of the component's commands, named by its logical name's end. */
+const replace = (command: string) =>
+  `pulumi up --replace '<URN of the <env>-${command} command, from pulumi stack --show-urns>'`;
+
 /** Remedy for anything that needs the cluster made again by the component. */
-export const RECREATE_CLUSTER =
-  "recreate the cluster: pulumi up --replace '<URN of the <env>-cluster command, from pulumi stack --show-urns>'";
+export const RECREATE_CLUSTER = `recreate the cluster: ${replace("cluster")}`;
 
 /** The verdicts of one check: its id, title and the checks it depends on are set once. */
 function check(id: string, title: string, dependsOn?: readonly string[]) {
@@ -64,7 +68,7 @@ interface Tool {
  * `docker version --format '{{.Server.Version}}'`, `kind version`, `kubectl version --client -o
  * json`; without kubectl the doctor uses the control plane's own.
  */
-export const TOOLS = {
+const TOOLS = {
   docker: {
     title: "Docker answers",
     status: "fail",
@@ -133,8 +137,7 @@ export function checkCluster(f: ClusterChoice & { nodes: readonly string[]; netw
     );
   }
   const on = f.network === undefined ? "" : ` on network ${f.network}`;
-  const s = f.nodes.length === 1 ? "" : "s";
-  return v.pass(`${f.name}: ${f.nodes.length} node${s} (${f.nodes.join(", ")})${on}`);
+  return v.pass(`${f.name}: ${plural(f.nodes.length, "node")} (${f.nodes.join(", ")})${on}`);
 }
 
 /** Where the doctor's kubectl got its access to the cluster. */
@@ -174,12 +177,6 @@ function describeState(c: ContainerInfo): string {
   return c.status === "exited" ? `exited (exit code ${c.exitCode})` : c.status;
 }
 
-/** A node container, by name. */
-export interface NodeTarget {
-  readonly name: string;
-  readonly container?: ContainerInfo;
-}
-
 type Texts = readonly [detail: string, remedy: string];
 
 /**
@@ -197,7 +194,11 @@ interface Running {
   readonly running: (c: ContainerInfo) => string;
 }
 
-type Roles = { registry: RegistryTarget; cache: CacheTarget; node: NodeTarget };
+type Roles = {
+  registry: RegistryTarget;
+  cache: CacheTarget;
+  node: { readonly name: string; readonly container?: ContainerInfo };
+};
 
 /**
  * Each role's texts. `volumeExists` tells a container removed by hand (its volume, with the
@@ -217,7 +218,7 @@ const RUNNING: {
         ]
       : [
           `container ${r.name} (found by ${r.foundBy}) does not exist, nor its volume ${r.volume}`,
-          "pulumi up --replace '<URN of the <env>-registry command, from pulumi stack --show-urns>' (an empty registry)",
+          `${replace("registry")} (an empty registry)`,
         ],
     restarting: (c) => [
       `${c.name} is restarting (${c.restartCount} restarts)${log === "" ? "" : `: ${log}`}`,
@@ -240,7 +241,7 @@ const RUNNING: {
         }; ${meanwhile}`,
         volumeExists
           ? `pulumi up (creates ${k.name} again on ${k.volume})`
-          : "pulumi up --replace '<URN of the <env>-cache-<host> command, from pulumi stack --show-urns>'",
+          : replace("cache-<host>"),
       ],
       restarting: (c) => [
         `${c.name} is restarting (${c.restartCount} restarts): a registry in proxy mode exits at start while its upstream ${k.remoteUrl} does not answer${
@@ -339,10 +340,6 @@ export function checkOnNetwork(
   return v.pass(`on network ${network}`);
 }
 
-function isLoopback(ip: string): boolean {
-  return ip === "::1" || ip === "localhost" || /^127\./.test(ip);
-}
-
 export function checkRegistryPublished(c: ContainerInfo): Verdict {
   const v = check("registry.published", "registry published on loopback only", [
     "registry.running",
@@ -355,7 +352,7 @@ export function checkRegistryPublished(c: ContainerInfo): Verdict {
     );
   }
   const shown = bindings.map((b) => `${b.hostIp === "" ? "0.0.0.0" : b.hostIp}:${b.hostPort}`);
-  if (bindings.some((b) => !isLoopback(b.hostIp))) {
+  if (bindings.some((b) => !/^(127\.|::1$|localhost$)/.test(b.hostIp))) {
     return v.warn(
       `published on ${shown.join(", ")}: any machine that reaches this one can push and pull`,
       "set bindAddress: 127.0.0.1 (the default) and run pulumi up",

@@ -6,7 +6,8 @@
  */
 import { parseArgs } from "node:util";
 import { runDoctor } from "./doctor";
-import { formatBytes } from "./parse";
+import { NARROWING } from "./facts";
+import { formatBytes, plural } from "./parse";
 import { RegistryApiError } from "./registryApi";
 import { collectorText, PruneError, type PruneReport, runPrune } from "./prune";
 import { formatDoctorReport, styleFor } from "./report";
@@ -73,12 +74,17 @@ Give --keep-last, --untagged, or both.`,
   },
 };
 
+/** `--cluster NAME`, `--fix`: each option as it is written. */
+function flags(command: Command): [string, string][] {
+  return Object.entries(command.options).map(([flag, o]) => [
+    `--${flag}${o.value === undefined ? "" : ` ${o.value}`}`,
+    o.text,
+  ]);
+}
+
 /** `kind-dev doctor [--cluster NAME] ...`: a command's usage line. */
 function synopsis(name: string, command: Command): string {
-  const options = Object.entries(command.options).map(
-    ([flag, o]) => `[--${flag}${o.value === undefined ? "" : ` ${o.value}`}]`,
-  );
-  return ["kind-dev", name, ...options].join(" ");
+  return ["kind-dev", name, ...flags(command).map(([f]) => `[${f}]`)].join(" ");
 }
 
 const TOP_SYNOPSIS = "kind-dev (doctor | prune) [options]";
@@ -94,20 +100,14 @@ kind-dev <command> --help shows a command's options.
 
 /** What `kind-dev <command> --help` prints. */
 export function commandHelp(name: string, command: Command): string {
-  const flags: [string, string][] = [
-    ...Object.entries(command.options).map(([flag, o]): [string, string] => [
-      `--${flag}${o.value === undefined ? "" : ` ${o.value}`}`,
-      o.text,
-    ]),
-    ["-h, --help", "print this help"],
-  ];
-  const width = Math.max(...flags.map(([f]) => f.length));
+  const all: [string, string][] = [...flags(command), ["-h, --help", "print this help"]];
+  const width = Math.max(...all.map(([f]) => f.length));
   return `Usage: ${synopsis(name, command)}
 
 ${command.about}
 
 Options:
-${flags.map(([f, text]) => `  ${f.padEnd(width)}  ${text}`).join("\n")}
+${all.map(([f, text]) => `  ${f.padEnd(width)}  ${text}`).join("\n")}
 `;
 }
 
@@ -143,12 +143,8 @@ function str(value: string | boolean | undefined): string | undefined {
 }
 
 async function doctor(v: Values, io: Io): Promise<number> {
-  const report = await runDoctor({
-    cluster: str(v["cluster"]),
-    registry: str(v["registry"]),
-    kubeconfig: str(v["kubeconfig"]),
-    fix: v["fix"] === true,
-  });
+  const narrowing = Object.fromEntries(NARROWING.map((k) => [k, str(v[k])]));
+  const report = await runDoctor({ ...narrowing, fix: v["fix"] === true });
   io.stdout.write(
     v["json"] === true
       ? JSON.stringify(report, null, 2) + "\n"
@@ -171,11 +167,10 @@ export function parseKeepLast(value: string): number {
 export function formatPrune(report: PruneReport): string {
   const { dryRun, plan } = report;
   const verb = dryRun ? "would delete" : "deleted";
-  const s = (n: number) => (n === 1 ? "" : "s");
   const lines = [
-    `${report.registry} (${report.image}): ${verb} ${plan.delete.length} image${s(plan.delete.length)}, ${
+    `${report.registry} (${report.image}): ${verb} ${plural(plan.delete.length, "image")}, ${
       dryRun ? "keeping" : "kept"
-    } ${plan.keep.length} tag${s(plan.keep.length)}`,
+    } ${plural(plan.keep.length, "tag")}`,
     ...plan.delete.map((d) => `  ${verb} ${d.repository}@${d.digest} (${d.tags.join(", ")})`),
     ...(report.note === undefined ? [] : [`note: ${report.note}`]),
     `${dryRun ? "would collect" : "collected"}: ${collectorText(report.deleteUntagged)}`,
@@ -241,12 +236,9 @@ Usage: ${usage}
 `);
       return 2;
     }
-    if (e instanceof PruneError) {
-      io.stderr.write(`${e.message}\n`);
-      return 1;
-    }
-    if (e instanceof RegistryApiError) {
-      io.stderr.write(`kind-dev ${name}: ${e.message}\n`);
+    if (e instanceof PruneError || e instanceof RegistryApiError) {
+      // A PruneError's message already names the command.
+      io.stderr.write(`${e instanceof PruneError ? "" : `kind-dev ${name}: `}${e.message}\n`);
       return 1;
     }
     throw e;

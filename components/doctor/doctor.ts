@@ -6,7 +6,7 @@
  */
 import { type Exec, execCommand, type ExecResult, lastLine } from "../exec";
 import { attributeCauses } from "./checks";
-import { type Facts, gather, NARROWING, type Narrowing, type RegistryClientFactory } from "./facts";
+import { gather, NARROWING, type Narrowing, type RegistryClientFactory } from "./facts";
 import { judge } from "./judge";
 import { RegistryApi } from "./registryApi";
 import type { CheckResult, FixOutcome, Verdict } from "./types";
@@ -71,6 +71,3 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     seconds: (Date.now() - start) / 1000,
   };
 }
-
-export type { Facts };
-export type { CacheTarget, RegistryTarget } from "./environment";

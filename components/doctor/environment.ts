@@ -18,35 +18,32 @@ import { urlHost } from "../render/text";
 import type { Listed, Narrowing } from "./facts";
 import { type ContainerInfo, own } from "./parse";
 
-export interface RegistryTarget {
+/** The registry or a cache. */
+interface Target {
   /** Container name. */
   readonly name: string;
   /** Absent when no container of that name exists (removed by hand). */
   readonly container?: ContainerInfo;
-  /** Host port of `localhost:<port>`, from the container or else from the ConfigMap. */
-  readonly port?: number;
   readonly volume: string;
   /** How the doctor found it, for the report. */
   readonly foundBy: string;
 }
 
-export interface CacheTarget {
-  readonly name: string;
-  readonly container?: ContainerInfo;
+export interface RegistryTarget extends Target {
+  /** Host port of `localhost:<port>`, from the container or else from the ConfigMap. */
+  readonly port?: number;
+}
+
+export interface CacheTarget extends Target {
   /** Registry host that image references name: `docker.io`. */
   readonly upstreamHost: string;
   /** Where the cache fetches from: `https://registry-1.docker.io`. */
   readonly remoteUrl: string;
-  readonly volume: string;
-  readonly foundBy: string;
 }
 
-export function isManaged(c: ContainerInfo): boolean {
-  return c.labels[LABEL_MANAGED] === "true";
-}
-
-export function roleOf(c: ContainerInfo): string | undefined {
-  return c.labels[LABEL_ROLE];
+/** A container this package made for that role. */
+function hasRole(c: ContainerInfo, role: "registry" | "cache"): boolean {
+  return c.labels[LABEL_MANAGED] === "true" && c.labels[LABEL_ROLE] === role;
 }
 
 /** The volume mounted at the registry's data path, else the component's naming rule. */
@@ -101,7 +98,7 @@ export function selectCluster(
     return { name: clusters[0] };
   }
   const registryNetworks = new Set(
-    containers.filter((c) => isManaged(c) && roleOf(c) === "registry").flatMap((c) => c.networks),
+    containers.filter((c) => hasRole(c, "registry")).flatMap((c) => c.networks),
   );
   const withRegistry = clusters.filter((name) =>
     (own(clusterNetworks, name) ?? []).some((n) => registryNetworks.has(n)),
@@ -116,9 +113,7 @@ export function selectCluster(
   };
 }
 
-function list(values: readonly string[]): string {
-  return values.length === 0 ? "none" : values.join(", ");
-}
+const list = (values: readonly string[]) => values.join(", ") || "none";
 
 /** One field of the KEP-1755 value (`host`, `hostFromClusterNetwork`), quoted or not. */
 export function kepField(text: string | undefined, key: string): string | undefined {
@@ -129,11 +124,6 @@ export function kepField(text: string | undefined, key: string): string | undefi
 function endpointName(toml: string): string | undefined {
   const m = new RegExp(`\\[host\\."http://([^":/\\]]+):${REGISTRY_CONTAINER_PORT}"\\]`).exec(toml);
   return m?.[1];
-}
-
-/** `server = "URL"` in a hosts.toml. */
-function serverOf(toml: string): string | undefined {
-  return /^\s*server\s*=\s*"([^"]*)"/m.exec(toml)?.[1];
 }
 
 export interface RegistryInput {
@@ -176,7 +166,7 @@ export function selectRegistry(input: RegistryInput): RegistryTarget | undefined
     return target(input.requested, "--registry", hostingPort ?? fromHosts?.port);
   }
   const labelled = input.containers
-    .filter((c) => isManaged(c) && roleOf(c) === "registry")
+    .filter((c) => hasRole(c, "registry"))
     .sort((a, b) => a.name.localeCompare(b.name));
   const onNetwork = labelled.find(
     (c) => input.network !== undefined && c.networks.includes(input.network),
@@ -202,11 +192,7 @@ function portOf(host: string | undefined): number | undefined {
   return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
-export interface CacheInput {
-  readonly containers: readonly ContainerInfo[];
-  readonly network?: string;
-  readonly nodeHosts: readonly Readonly<Record<string, string>>[];
-}
+export type CacheInput = Omit<RegistryInput, "requested" | "configMap">;
 
 /**
  * The caches: labelled caches on the cluster's network, and every container a node's mirror
@@ -214,39 +200,28 @@ export interface CacheInput {
  */
 export function selectCaches(input: CacheInput): CacheTarget[] {
   const out = new Map<string, CacheTarget>();
+  const add = (name: string, foundBy: string, upstreamHost: string, remoteUrl: string) => {
+    const c = input.containers.find((x) => x.name === name);
+    out.set(name, {
+      name,
+      container: c,
+      upstreamHost: c?.labels[LABEL_UPSTREAM] ?? upstreamHost,
+      remoteUrl: c?.env["REGISTRY_PROXY_REMOTEURL"] ?? remoteUrl,
+      volume: dataVolume(name, c),
+      foundBy,
+    });
+  };
+  const network = input.network;
   for (const c of input.containers) {
-    if (
-      isManaged(c) &&
-      roleOf(c) === "cache" &&
-      input.network !== undefined &&
-      c.networks.includes(input.network)
-    ) {
-      out.set(c.name, {
-        name: c.name,
-        container: c,
-        upstreamHost: c.labels[LABEL_UPSTREAM] ?? "",
-        remoteUrl: c.env["REGISTRY_PROXY_REMOTEURL"] ?? "",
-        volume: dataVolume(c.name, c),
-        foundBy: `label, on network ${input.network}`,
-      });
+    if (hasRole(c, "cache") && network !== undefined && c.networks.includes(network)) {
+      add(c.name, `label, on network ${network}`, "", "");
     }
   }
-  for (const files of input.nodeHosts) {
-    for (const [dir, toml] of Object.entries(files)) {
-      const name = endpointName(toml);
-      const server = serverOf(toml);
-      if (name === undefined || server === undefined || out.has(name)) {
-        continue;
-      }
-      const c = input.containers.find((x) => x.name === name);
-      out.set(name, {
-        name,
-        container: c,
-        upstreamHost: c?.labels[LABEL_UPSTREAM] ?? dir,
-        remoteUrl: c?.env["REGISTRY_PROXY_REMOTEURL"] ?? server,
-        volume: dataVolume(name, c),
-        foundBy: `the nodes' hosts.toml for ${dir}`,
-      });
+  for (const [dir, toml] of input.nodeHosts.flatMap((files) => Object.entries(files))) {
+    const name = endpointName(toml);
+    const server = /^\s*server\s*=\s*"([^"]*)"/m.exec(toml)?.[1];
+    if (name !== undefined && server !== undefined && !out.has(name)) {
+      add(name, `the nodes' hosts.toml for ${dir}`, dir, server);
     }
   }
   return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -24,7 +24,7 @@ import {
   type ContainerInfo,
   type NodeCondition,
   type NodeFiles,
-  parseConfigMapData,
+  parseConfigMapValue,
   parseContainers,
   parseGetent,
   parseHostsList,
@@ -59,11 +59,7 @@ export const NARROWING = ["cluster", "registry", "kubeconfig"] as const;
 export interface Facts {
   readonly requested: Narrowing;
   /** `docker version`, `kind version`, `kubectl version --client`. */
-  readonly tools: {
-    readonly docker: ExecResult;
-    readonly kind: ExecResult;
-    readonly kubectl: ExecResult;
-  };
+  readonly tools: Readonly<Record<"docker" | "kind" | "kubectl", ExecResult>>;
   /** Absent when Docker does not answer. */
   readonly found?: Found;
 }
@@ -110,6 +106,9 @@ export type Found = Listed & Probed;
 export type RegistryClientFactory = (baseUrl: string, timeoutMs: number) => RegistryClient;
 
 const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
+const NAMES = ["--format", "{{.Names}}"];
+/** What the upstream probe prints; checkCacheUpstream reads it. */
+const UPSTREAM_FORMAT = "%{http_code} %header{www-authenticate}";
 const NOT_FOUND = /\(NotFound\)|not found/;
 
 async function inspect(exec: Exec, names: readonly string[]): Promise<ContainerInfo[]> {
@@ -138,16 +137,8 @@ export async function gather(
     return { requested, tools };
   }
   const volumes = readVolumeSizes(exec);
-  const labelled = [
-    "ps",
-    "-a",
-    "--filter",
-    `label=${LABEL_MANAGED}=true`,
-    "--format",
-    "{{.Names}}",
-  ];
   const [containers, clusters] = await Promise.all([
-    exec("docker", labelled).then((r) => {
+    exec("docker", ["ps", "-a", "--filter", `label=${LABEL_MANAGED}=true`, ...NAMES]).then((r) => {
       const names = new Set(parseLines(r.stdout));
       if (requested.registry !== undefined) {
         names.add(requested.registry);
@@ -181,7 +172,7 @@ export async function gather(
       ),
       readWith(reader, ["get", "configmap", "-n", CM.namespace, CM.name, "-o", "json"], (r) =>
         r.code === 0
-          ? { value: parseConfigMapData(r.stdout)[CM.key] ?? "" }
+          ? { value: parseConfigMapValue(r.stdout, CM.key) }
           : NOT_FOUND.test(r.stderr)
             ? {}
             : { error: lastLine(r) },
@@ -238,20 +229,13 @@ async function readNodeFiles(exec: Exec, node: string): Promise<NodeFiles | unde
 
 /** Every kind node's cluster and networks, to tell which cluster holds the registry. */
 async function readClusterNetworks(exec: Exec): Promise<Record<string, string[]>> {
-  const r = await exec("docker", [
-    "ps",
-    "-a",
-    "--filter",
-    "label=io.x-k8s.kind.cluster",
-    "--format",
-    '{{.Label "io.x-k8s.kind.cluster"}}\t{{.Networks}}',
-  ]);
-  const out: Record<string, string[]> = {};
-  for (const line of parseLines(r.stdout)) {
-    const [cluster = "", networks = ""] = line.split("\t");
-    out[cluster] = networks.split(",");
-  }
-  return out;
+  const label = "io.x-k8s.kind.cluster";
+  const format = `{{.Label "${label}"}}\t{{.Networks}}`;
+  const r = await exec("docker", ["ps", "-a", "--filter", `label=${label}`, "--format", format]);
+  const pairs = parseLines(r.stdout).map((line) => line.split("\t"));
+  return Object.fromEntries(
+    pairs.map(([cluster = "", networks = ""]) => [cluster, networks.split(",")]),
+  );
 }
 
 /** What kubectl says, read by `read`; without a way to run kubectl, why not. */
@@ -308,13 +292,10 @@ async function probe(
         if (probeNode === undefined || remote === "") {
           return {};
         }
+        const curl = ["curl", "-sS", "-o", "/dev/null", "-w", UPSTREAM_FORMAT, "--max-time", "5"];
         const url = `${remote.replace(/\/+$/, "")}/v2/`;
-        const format = "%{http_code} %header{www-authenticate}";
-        const curl = ["curl", "-sS", "-o", "/dev/null", "-w", format, "--max-time", "5"];
-        const result = await exec("docker", ["exec", probeNode, ...curl, url], {
-          timeoutMs: 15_000,
-        });
-        return { node: probeNode, result };
+        const probe = ["exec", probeNode, ...curl, url];
+        return { node: probeNode, result: await exec("docker", probe, { timeoutMs: 15_000 }) };
       },
     ),
     entries(running, async (n) =>
@@ -446,13 +427,9 @@ async function clusterReader(
 /** Control plane first, then workers in kind's order (worker, worker2, ..., worker10). */
 function nodeOrder(a: string, b: string): number {
   const rank = (n: string) => {
-    if (n.endsWith("-control-plane")) {
-      return [0, 0] as const;
-    }
     const m = /-worker(\d*)$/.exec(n);
-    return m === null ? ([2, 0] as const) : ([1, m[1] === "" ? 1 : Number(m[1])] as const);
+    return n.endsWith("-control-plane") ? -1 : m === null ? Infinity : Number(m[1] || 1);
   };
-  const [ra, na] = rank(a);
-  const [rb, nb] = rank(b);
-  return ra - rb || na - nb || a.localeCompare(b);
+  // Two nodes of no known kind: Infinity - Infinity is NaN, so their names decide.
+  return rank(a) - rank(b) || a.localeCompare(b);
 }

@@ -37,6 +37,11 @@ export function fixCommand(requested: Narrowing): string {
   return displayCommand(["npx", "kind-dev", "doctor", "--fix", ...flags]);
 }
 
+/** The verdicts of the checks that apply: undefined stands for one that does not. */
+function applying(list: readonly (Verdict | undefined)[]): Verdict[] {
+  return list.filter((v): v is Verdict => v !== undefined);
+}
+
 /** Every check's verdict, in the report's order: tools, cluster, registry, caches, nodes, the rest. */
 export function judge(facts: Facts): Verdict[] {
   const tools = (["docker", "kind", "kubectl"] as const).map((id) =>
@@ -50,53 +55,46 @@ export function judge(facts: Facts): Verdict[] {
   const cluster = t.cluster.name;
   const fix = fixCommand(facts.requested);
   const hasVolume = (v: string) => Object.hasOwn(found.volumes ?? {}, v);
-  return [
+  return applying([
     ...tools,
     checkCluster({ ...t.cluster, nodes: found.nodes, network: t.network }),
-    ...(cluster === undefined || found.kubeconfig === undefined
-      ? []
-      : [checkKubeconfig(cluster, found.kubeconfig)]),
-    ...("error" in t.expected
-      ? [
-          {
-            id: "expected",
-            title: "names fit the component",
-            status: "fail",
-            detail: `the registry and caches found are not ones the component makes: ${t.expected.error}`,
-            remedy: "npx kind-dev doctor --registry <container> --cluster <name>",
-          } as const,
-        ]
-      : []),
+    cluster === undefined || found.kubeconfig === undefined
+      ? undefined
+      : checkKubeconfig(cluster, found.kubeconfig),
+    "error" in t.expected
+      ? {
+          id: "expected",
+          title: "names fit the component",
+          status: "fail",
+          detail: `the registry and caches found are not ones the component makes: ${t.expected.error}`,
+          remedy: "npx kind-dev doctor --registry <container> --cluster <name>",
+        }
+      : undefined,
     ...judgeRegistry(found, t, hasVolume(t.registry?.volume ?? "")),
     ...t.caches.flatMap((cache) => [
       checkRunning("cache", cache, hasVolume(cache.volume), own(found.logs, cache.name)),
-      ...(cache.container === undefined
-        ? []
-        : [
-            checkOnNetwork(
-              `cache.network@${cache.name}`,
-              `cache ${cache.name} on the cluster's network`,
-              cache.container,
-              t.network,
-              [`cache.running@${cache.name}`],
-            ),
-          ]),
+      cache.container &&
+        checkOnNetwork(
+          `cache.network@${cache.name}`,
+          `cache ${cache.name} on the cluster's network`,
+          cache.container,
+          t.network,
+          [`cache.running@${cache.name}`],
+        ),
       checkCacheUpstream(cache, t.network, own(found.upstreams, cache.name) ?? {}),
     ]),
     ...found.nodes.flatMap((node) => judgeNode(node, found, t, fix)),
-    ...(cluster === undefined
-      ? []
-      : [
-          checkConfigMap(
-            cluster,
-            found.configMap,
-            t.registry?.port === undefined || "error" in t.expected
-              ? undefined
-              : t.expected.localRegistryHosting,
-          ),
-        ]),
+    cluster === undefined
+      ? undefined
+      : checkConfigMap(
+          cluster,
+          found.configMap,
+          t.registry?.port === undefined || "error" in t.expected
+            ? undefined
+            : t.expected.localRegistryHosting,
+        ),
     ...judgeVolumes(found, t),
-  ];
+  ]);
 }
 
 function judgeRegistry(found: Found, t: Targets, volumeExists: boolean): Verdict[] {
@@ -106,56 +104,50 @@ function judgeRegistry(found: Found, t: Targets, volumeExists: boolean): Verdict
   }
   const running = checkRunning("registry", registry, volumeExists, own(found.logs, registry.name));
   const c = registry.container;
-  if (c === undefined) {
-    return [running];
-  }
-  return [
-    running,
-    checkRegistryLabel(c),
-    checkOnNetwork("registry.network", "registry on the cluster's network", c, t.network, [
-      "registry.running",
-    ]),
-    checkRegistryPublished(c),
-    checkRegistryApi(c, found.registryApi),
-  ];
+  return c === undefined
+    ? [running]
+    : [
+        running,
+        checkRegistryLabel(c),
+        checkOnNetwork("registry.network", "registry on the cluster's network", c, t.network, [
+          "registry.running",
+        ]),
+        checkRegistryPublished(c),
+        checkRegistryApi(c, found.registryApi),
+      ];
 }
 
 function judgeNode(node: string, found: Found, t: Targets, fix: string): Verdict[] {
   const container = found.nodeContainers.find((c) => c.name === node);
   const running = checkRunning("node", { name: node, ...(container ? { container } : {}) });
   const cluster = t.cluster.name;
+  const api = found.apiNodes;
   const ready =
     cluster === undefined
-      ? []
-      : [
-          checkNodeReady(
-            node,
-            cluster,
-            "conditions" in found.apiNodes ? own(found.apiNodes.conditions, node) : undefined,
-            "error" in found.apiNodes ? found.apiNodes.error : undefined,
-            container?.running === true,
-          ),
-        ];
+      ? undefined
+      : checkNodeReady(
+          node,
+          cluster,
+          "conditions" in api ? own(api.conditions, node) : undefined,
+          "error" in api ? api.error : undefined,
+          container?.running === true,
+        );
   const files = own(found.nodeFiles, node);
   if (files === undefined) {
     const reason =
       running.status === "pass"
         ? `could not read ${node}'s files with docker exec`
         : `${node} is not running`;
-    const deps = [`node.running@${node}`];
-    return [
+    const unread = (id: string, title: string) =>
+      notChecked(id, title, reason, [`node.running@${node}`]);
+    return applying([
       running,
-      ...ready,
-      notChecked(`node.containerd@${node}`, `containerd on ${node} reads hosts.toml`, reason, deps),
+      ready,
+      unread(`node.containerd@${node}`, `containerd on ${node} reads hosts.toml`),
       ...t.expectedHosts.map((f) =>
-        notChecked(
-          `node.hosts-toml@${node}/${f.hostDir}`,
-          `${node} has hosts.toml for ${f.hostDir}`,
-          reason,
-          deps,
-        ),
+        unread(`node.hosts-toml@${node}/${f.hostDir}`, `${node} has hosts.toml for ${f.hostDir}`),
       ),
-    ];
+    ]);
   }
   // --fix writes every file of the node, as the component's command does, or none.
   const write =
@@ -166,21 +158,15 @@ function judgeNode(node: string, found: Found, t: Targets, fix: string): Verdict
   const resolves = (name: string, deps: readonly string[]) =>
     checkResolves(node, name, own(addresses, name), t.network, deps);
   const registry = t.registry;
-  return [
+  const config = files.containerdConfig;
+  return applying([
     running,
-    ...ready,
-    checkContainerd(
-      node,
-      files.containerdConfig === undefined
-        ? undefined
-        : parseContainerdConfig(files.containerdConfig),
-    ),
+    ready,
+    checkContainerd(node, config === undefined ? undefined : parseContainerdConfig(config)),
     ...t.expectedHosts.map((f) =>
       checkHostsToml(node, f.hostDir, f.toml, own(files.hostsToml, f.hostDir), fix, write),
     ),
-    ...(registry === undefined
-      ? []
-      : [resolves(registry.name, ["registry.running", "registry.network"])]),
+    registry && resolves(registry.name, ["registry.running", "registry.network"]),
     ...t.caches.map((c) =>
       resolves(c.name, [`cache.running@${c.name}`, `cache.network@${c.name}`]),
     ),
@@ -189,7 +175,7 @@ function judgeNode(node: string, found: Found, t: Targets, fix: string): Verdict
       registry?.port === undefined ? undefined : `localhost:${registry.port}`,
       own(found.pulls, node) ?? {},
     ),
-  ];
+  ]);
 }
 
 /** The registry's and each cache's volume; a container gone with its volume is reported once. */

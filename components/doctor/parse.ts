@@ -6,7 +6,6 @@
 /** The parts of `docker container inspect` the doctor looks at. */
 export interface ContainerInfo {
   readonly name: string;
-  readonly id: string;
   /** As the container was created: `registry:3`. */
   readonly image: string;
   readonly labels: Readonly<Record<string, string>>;
@@ -20,20 +19,18 @@ export interface ContainerInfo {
   /** Networks the container is attached to (kept while it is stopped). */
   readonly networks: readonly string[];
   /** Published ports from the host config (also known while it is stopped). */
-  readonly ports: readonly PortBinding[];
+  readonly ports: readonly {
+    /** `5000/tcp`. */
+    readonly containerPort: string;
+    /** As docker stores it: `127.0.0.1`, `0.0.0.0`, `::1`, or empty for every interface. */
+    readonly hostIp: string;
+    readonly hostPort: number;
+  }[];
   readonly env: Readonly<Record<string, string>>;
   /** Named volumes and where they are mounted. */
   readonly volumes: readonly { readonly name: string; readonly destination: string }[];
   /** The process: entrypoint path, then its arguments. */
   readonly command: readonly string[];
-}
-
-export interface PortBinding {
-  /** `5000/tcp`. */
-  readonly containerPort: string;
-  /** As docker stores it: `127.0.0.1`, `0.0.0.0`, `::1`, or empty for every interface. */
-  readonly hostIp: string;
-  readonly hostPort: number;
 }
 
 /** `record[key]` when the record has that key of its own (a name may be `constructor`). */
@@ -53,7 +50,6 @@ function str(value: unknown): string {
 
 /** The fields of `docker container inspect` that parseContainers reads. */
 interface InspectedContainer {
-  readonly Id?: string;
   readonly Name?: string;
   readonly Path?: string;
   readonly Args?: string[] | null;
@@ -89,7 +85,6 @@ export function parseContainers(stdout: string): ContainerInfo[] {
   }
   return parsed.map(({ State: state = {}, Config: config = {}, ...c }: InspectedContainer) => ({
     name: (c.Name ?? "").replace(/^\//, ""),
-    id: c.Id ?? "",
     image: config.Image ?? "",
     labels: { ...config.Labels },
     status: state.Status ?? "",
@@ -127,10 +122,9 @@ export function parseKindVersion(stdout: string): string | undefined {
 /** `kubectl version --client -o json` -> `v1.34.0`. */
 export function parseKubectlVersion(stdout: string): string | undefined {
   try {
-    const v = str(record(record(JSON.parse(stdout))["clientVersion"])["gitVersion"]);
-    return v === "" ? undefined : v;
+    return str(record(record(JSON.parse(stdout))["clientVersion"])["gitVersion"]) || undefined;
   } catch {
-    return /\bv\d+\.\d+\.\d+\S*/.exec(stdout)?.[0];
+    return parseKindVersion(stdout);
   }
 }
 
@@ -169,10 +163,9 @@ export function parseNodeConditions(stdout: string): Record<string, NodeConditio
   );
 }
 
-/** `kubectl get configmap ... -o json` -> its data, or undefined when kubectl says NotFound. */
-export function parseConfigMapData(stdout: string): Readonly<Record<string, string>> {
-  const data = Object.entries(record(record(JSON.parse(stdout))["data"]));
-  return Object.fromEntries(data.map(([k, v]) => [k, str(v)]));
+/** `kubectl get configmap ... -o json` -> the value of one key of its data, empty without one. */
+export function parseConfigMapValue(stdout: string, key: string): string {
+  return str(record(record(JSON.parse(stdout))["data"])[key]);
 }
 
 /** What the doctor reads from a node. */
@@ -255,15 +248,8 @@ export function parseVolumeSizes(stdout: string): Record<string, number | null> 
   );
 }
 
-const UNITS: Readonly<Record<string, number>> = {
-  B: 1,
-  kB: 1e3,
-  KB: 1e3,
-  MB: 1e6,
-  GB: 1e9,
-  TB: 1e12,
-  PB: 1e15,
-};
+/** Docker's decimal units, each 1000 times the one before. */
+const UNITS = ["B", "kB", "MB", "GB", "TB", "PB"];
 
 /**
  * Docker's human sizes (go-units HumanSize: decimal units, 4 significant digits): `63.39MB` ->
@@ -271,24 +257,26 @@ const UNITS: Readonly<Record<string, number>> = {
  */
 export function parseHumanSize(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*([kKMGTP]?B)$/.exec(text.trim());
-  if (m?.[1] === undefined || m[2] === undefined) {
-    return undefined;
-  }
-  const unit = UNITS[m[2]];
-  return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
+  return m?.[1] === undefined
+    ? undefined
+    : Math.round(Number(m[1]) * 1000 ** UNITS.indexOf((m[2] ?? "").replace("K", "k")));
+}
+
+/** `1 node`, `2 nodes`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 /** Bytes as people read them, in decimal units like docker: `63.4 MB`. */
 export function formatBytes(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
   let value = bytes;
   let i = 0;
-  while (Math.abs(value) >= 1000 && i < units.length - 1) {
+  while (Math.abs(value) >= 1000 && i < 4) {
     value /= 1000;
     i++;
   }
   const shown = i === 0 ? String(value) : value.toFixed(Math.abs(value) >= 100 ? 0 : 1);
-  return `${shown} ${units[i]}`;
+  return `${shown} ${UNITS[i]}`;
 }
 
 /**

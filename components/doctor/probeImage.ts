@@ -1,7 +1,8 @@
 /**
- * The doctor's own tiny image, built in memory: one gzipped empty tar archive as its layer
- * (what image builders write for a step that adds no file), an OCI config and manifest. Nothing is pulled, and the bytes are the same at every run (no
- * timestamps), so pushing it again adds nothing to the registry.
+ * The doctor's own tiny image, built in memory: one gzipped empty tar archive as its layer (what
+ * image builders write for a step that adds no file), an OCI config and manifest. Nothing is
+ * pulled, and the bytes are the same at every run (no timestamps), so pushing it again adds
+ * nothing to the registry.
  */
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
@@ -19,12 +20,6 @@ export interface Blob {
   readonly bytes: Buffer;
 }
 
-export interface ProbeImage {
-  readonly layer: Blob;
-  readonly config: Blob;
-  readonly manifest: Blob;
-}
-
 export function sha256(bytes: Buffer): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
@@ -33,25 +28,22 @@ function blob(bytes: Buffer): Blob {
   return { digest: sha256(bytes), bytes };
 }
 
+const OCI_ARCHITECTURES = new Map([
+  ["x64", "amd64"],
+  ["ia32", "386"],
+  ["ppc64", "ppc64le"],
+]);
+
 /** Node's `process.arch` as an OCI architecture. */
 export function ociArchitecture(arch: string): string {
-  switch (arch) {
-    case "x64":
-      return "amd64";
-    case "ia32":
-      return "386";
-    case "ppc64":
-      return "ppc64le";
-    default:
-      return arch;
-  }
+  return OCI_ARCHITECTURES.get(arch) ?? arch;
 }
 
 /**
  * The probe image for the nodes' architecture (containerd refuses a single-platform manifest
  * whose config names another one).
  */
-export function probeImage(architecture: string): ProbeImage {
+export function probeImage(architecture: string): Record<"layer" | "config" | "manifest", Blob> {
   // An empty tar archive: its two 512-byte end blocks.
   const tar = Buffer.alloc(1024, 0);
   const layer = blob(gzipSync(tar, { level: 9 }));

@@ -225,14 +225,11 @@ async function findRegistry(exec: Exec, requested: string | undefined): Promise<
       throw new PruneError(`docker ps failed: ${lastLine(r)}`);
     }
     const names = parseLines(r.stdout).sort();
-    if (names.length === 0) {
+    if (names.length !== 1) {
       throw new PruneError(
-        `no push registry: no container labelled ${LABEL_ROLE}=registry; name one with --registry`,
-      );
-    }
-    if (names.length > 1) {
-      throw new PruneError(
-        `several push registries (${names.join(", ")}): choose one with --registry`,
+        names.length === 0
+          ? `no push registry: no container labelled ${LABEL_ROLE}=registry; name one with --registry`
+          : `several push registries (${names.join(", ")}): choose one with --registry`,
       );
     }
     name = names[0] ?? "";

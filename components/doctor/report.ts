@@ -1,5 +1,6 @@
 /** The doctor's and prune's output: a table for people (colour on a terminal only), or JSON. */
 import type { DoctorReport } from "./doctor";
+import { plural } from "./parse";
 import type { CheckResult, CheckStatus } from "./types";
 
 export interface Style {
@@ -49,11 +50,8 @@ export function formatTable(results: readonly CheckResult[], style: Style): stri
 export function summarize(results: readonly CheckResult[]): string {
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length;
   const roots = results.filter((r) => r.status === "fail" && r.causedBy === undefined).length;
-  return `${results.length} check${results.length === 1 ? "" : "s"}: ${count("pass")} ok, ${count("warn")} warning${
-    count("warn") === 1 ? "" : "s"
-  }, ${count("fail")} failed${
-    count("fail") > 0 ? ` (${roots} fault${roots === 1 ? "" : "s"} at the root)` : ""
-  }`;
+  const faults = count("fail") > 0 ? ` (${plural(roots, "fault")} at the root)` : "";
+  return `${plural(results.length, "check")}: ${count("pass")} ok, ${plural(count("warn"), "warning")}, ${count("fail")} failed${faults}`;
 }
 
 /** The whole human-readable report of a doctor run. */

@@ -98,14 +98,25 @@ wait_until_it_answers() {
 }
 
 # distribution (2.8 and 3) exits at start when a proxy's upstream does not answer, and restarts
-# forever. This sits on the cluster's critical path, so it waits one second: enough for the
-# registry to try its upstream and exit when the name does not resolve or the port refuses.
+# forever; once the upstream has answered, it logs "listening on". This sits on the cluster's
+# critical path, so it polls for one or the other, for 3 seconds at most (a slower upstream is
+# not waited for: the doctor checks the cache later).
 warn_if_restarting() {
-  sleep 1
-  state=$(inspect '{{.State.Running}} {{.RestartCount}}') || exit 1
-  if [ "$state" != "true 0" ]; then
-    say "warning: cache $CONTAINER is restarting: the registry exits at start while its upstream $REGISTRY_PROXY_REMOTEURL does not answer. Until it does, nodes pull from $UPSTREAM directly; see 'docker logs $CONTAINER'"
-  fi
+  polls=0
+  while :; do
+    state=$(inspect '{{.State.Running}} {{.RestartCount}} {{.State.StartedAt}}') || exit 1
+    case $state in
+    "true 0 "*) ;;
+    *) break ;;
+    esac
+    if docker logs --since "${state#true 0 }" "$id" 2>&1 | grep -q "listening on"; then
+      return 0
+    fi
+    polls=$((polls + 1))
+    [ "$polls" -lt 30 ] || return 0
+    sleep 0.1
+  done
+  say "warning: cache $CONTAINER is restarting: the registry exits at start while its upstream $REGISTRY_PROXY_REMOTEURL does not answer. Until it does, nodes pull from $UPSTREAM directly; see 'docker logs $CONTAINER'"
 }
 
 # 1 when this run creates or starts the container (then it is checked below).

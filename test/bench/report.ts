@@ -301,6 +301,39 @@ function body(r: Results): string[] {
   ];
 }
 
+/** The README's figures, from the same run: the paths users wait for, next to their floors. */
+export function headline(r: Results): string[] {
+  const w = r.workload;
+  const big = Math.max(...r.sizes);
+  const d = (method: string) =>
+    med(r, "delivery", "total", { size: big, mode: "incremental", method });
+  return [
+    `Measured in one run of \`npm run bench\` (${r.date.slice(0, 10)}, ${r.environment["machine"]}; [docs/benchmarks.md](docs/benchmarks.md)):` +
+      ` \`npm run up\` makes the cluster, its registry and a Docker Hub cache in ${f1(upWall(r, "from-nothing"))} s` +
+      ` (a bare registry and \`kind create cluster\`: ${f1(med(r, "bare"))} s; ctlptl: ${f1(med(r, "ctlptl-from-nothing"))} s)` +
+      ` and returns in ${f1(upWall(r, "no-change"))} s when nothing changed (ctlptl: ${f1(med(r, "ctlptl-no-change"))} s).` +
+      ` After \`pulumi destroy\`, ${w.images} workload pods (${sizeLabel(w.mib)} behind ${w.rate}) run again ${f1(med(r, "recreate-warm"))} s after \`npm run up\` starts` +
+      ` (${f1(med(r, "recreate-cold"))} s with an empty cache, ${f1(med(r, "ctlptl-recreate"))} s with ctlptl), the upstream sending ${gb(med(r, "recreate-warm", "upstreamBytes"))}.` +
+      ` A changed ${sizeLabel(big)} image reaches both nodes in ${f1(d("registry"))} s by a push (\`kind load\`: ${f1(d("kind"))} s).`,
+  ];
+}
+
+/** Replaces the block between the markers of `file` with `lines`. */
+function writeBlock(file: string, lines: string[]): void {
+  const doc = readFileSync(file, "utf8");
+  const a = doc.indexOf(BLOCK_START);
+  const b = doc.indexOf(BLOCK_END);
+  if (a < 0 || b < a) {
+    throw new Error(`${file}: no ${BLOCK_START} ... ${BLOCK_END} block`);
+  }
+  writeFileSync(
+    file,
+    doc.slice(0, a) +
+      [BLOCK_START, ...lines, BLOCK_END].join("\n") +
+      doc.slice(b + BLOCK_END.length),
+  );
+}
+
 export function writeReport(r: Results, dir: string): void {
   writeFileSync(path.join(dir, "results.json"), JSON.stringify(r, null, 2) + "\n");
   const smoke = r.smoke
@@ -309,17 +342,11 @@ export function writeReport(r: Results, dir: string): void {
   const md = ["# Benchmark results", "", ...smoke, ...body(r)].join("\n");
   writeFileSync(path.join(dir, "results.md"), md);
   console.log(`\n${md}\n`);
-  // docs/benchmarks.md's figures come from a full run written to docs/bench only.
+  // The figures of docs/benchmarks.md and the README come from a full run written to docs/bench.
   const repo = path.resolve(__dirname, "../..");
   if (!r.smoke && path.resolve(dir) === path.join(repo, "docs/bench")) {
-    const file = path.join(repo, "docs/benchmarks.md");
-    const doc = readFileSync(file, "utf8");
-    const a = doc.indexOf(BLOCK_START);
-    const b = doc.indexOf(BLOCK_END);
-    if (a >= 0 && b > a) {
-      const block = [BLOCK_START, ...body(r), BLOCK_END].join("\n");
-      writeFileSync(file, doc.slice(0, a) + block + doc.slice(b + BLOCK_END.length));
-    }
+    writeBlock(path.join(repo, "docs/benchmarks.md"), body(r));
+    writeBlock(path.join(repo, "README.md"), headline(r));
   }
 }
 

@@ -65,14 +65,9 @@ describe("dockerLogin: the host's Docker configuration", () => {
         [DOCKER_HUB_KEY]: { auth: b64("hubuser:pw2") },
       },
     });
-    expect(dockerLogin(field, "registry.example.com:5000", host)).toEqual({
-      username: "bob",
-      password: "pw1",
-    });
-    expect(dockerLogin(field, "registry-1.docker.io", host)).toEqual({
-      username: "hubuser",
-      password: "pw2",
-    });
+    const login = (server: string) => dockerLogin(field, server, host);
+    expect(login("registry.example.com:5000")).toEqual({ username: "bob", password: "pw1" });
+    expect(login("registry-1.docker.io")).toEqual({ username: "hubuser", password: "pw2" });
   });
 
   it("asks credHelpers[host] before credsStore, with `get` and the server on stdin", () => {
@@ -87,14 +82,8 @@ describe("dockerLogin: the host's Docker configuration", () => {
       { "docker-credential-gh": answer("from-gh"), "docker-credential-desktop": answer("desk") },
       `/nonexistent:${dir}`,
     );
-    expect(dockerLogin(field, "ghcr.io", host)).toEqual({
-      username: "from-gh",
-      password: "tok",
-    });
-    expect(dockerLogin(field, "quay.io", host)).toEqual({
-      username: "desk",
-      password: "tok",
-    });
+    expect(dockerLogin(field, "ghcr.io", host)).toEqual({ username: "from-gh", password: "tok" });
+    expect(dockerLogin(field, "quay.io", host)).toEqual({ username: "desk", password: "tok" });
     expect(host.calls).toEqual([
       { program: path.join(dir, "docker-credential-gh"), args: ["get"], input: "ghcr.io" },
       { program: path.join(dir, "docker-credential-desktop"), args: ["get"], input: "quay.io" },
@@ -276,30 +265,20 @@ describe("dockerMirrors and useDockerMirror", () => {
         "team.example:5000": { auth: b64("t:pw2") },
       },
     });
-    const withMirror = {
-      ...host,
-      run: () => '["https://mirror.corp.example"]',
+    const withMirror = { ...host, run: () => '["https://mirror.corp.example"]' };
+    const login = (cache: object, on: HostAccess) => {
+      const [c] = resolveConfig(
+        { caches: [{ credentialsFromDocker: true, ...cache } as never] },
+        on,
+      ).caches;
+      return [c?.username, c?.password];
     };
-    const [hub] = resolveConfig(
-      {
-        caches: [{ upstreamHost: "docker.io", useDockerMirror: true, credentialsFromDocker: true }],
-      },
-      withMirror,
-    ).caches;
-    expect([hub?.username, hub?.password]).toEqual(["m", "pw"]);
-    const [team] = resolveConfig(
-      {
-        caches: [
-          {
-            upstreamHost: "ghcr.io",
-            remoteUrl: "http://team.example:5000",
-            credentialsFromDocker: true,
-          },
-        ],
-      },
-      host,
-    ).caches;
-    expect([team?.username, team?.password]).toEqual(["t", "pw2"]);
+    expect(login({ upstreamHost: "docker.io", useDockerMirror: true }, withMirror)).toEqual([
+      "m",
+      "pw",
+    ]);
+    const team = { upstreamHost: "ghcr.io", remoteUrl: "http://team.example:5000" };
+    expect(login(team, host)).toEqual(["t", "pw2"]);
   });
 });
 
@@ -374,22 +353,17 @@ describe("credentialHelper: the cache runs the helper itself", () => {
       { credentialLifetime: "5m" },
       'KindDevEnvironment: invalid caches[0].credentialLifetime "5m": needs credentialHelper',
     ],
+    [
+      "a lifetime that is not a Go duration",
+      { credentialHelper: "x", credentialLifetime: "1 day" },
+      'KindDevEnvironment: invalid caches[0].credentialLifetime "1 day"',
+    ],
   ])("%s: refused before anything is made", (_name, extra, message) => {
-    expect(() =>
-      resolveConfig({ caches: [{ upstreamHost: "ghcr.io", ...extra }] }, hostWith("/nowhere")),
-    ).toThrow(message);
-  });
-
-  it("a lifetime that is not a Go duration", () => {
+    // On PATH: docker-credential-x only.
     const dir = mkdtempSync(path.join(tmp, "helper-"));
     writeFileSync(path.join(dir, "docker-credential-x"), "", { mode: 0o755 });
     expect(() =>
-      resolveConfig(
-        {
-          caches: [{ upstreamHost: "ghcr.io", credentialHelper: "x", credentialLifetime: "1 day" }],
-        },
-        hostWith(dir),
-      ),
-    ).toThrow('KindDevEnvironment: invalid caches[0].credentialLifetime "1 day"');
+      resolveConfig({ caches: [{ upstreamHost: "ghcr.io", ...extra }] }, hostWith(dir)),
+    ).toThrow(message);
   });
 });

@@ -358,26 +358,21 @@ describe("KindDevEnvironment under mocks", () => {
     expect(providerInputs["deleteUnreachable"]).toBe("true");
   });
 
-  /** The cache command's (secret) environment for these credentials. */
-  async function buildCredentials(username: string, password: string) {
-    await build({
-      clusterName: "dev",
-      caches: [{ upstreamHost: "docker.io", username, password }],
-    });
-    const cache = registrations.find((r) => r.name === "dev-cache-docker-io")!;
-    return (cache.inputs["environment"] as { value: Record<string, string> }).value;
+  /** A cache command's environment, which reaches the engine wrapped as a secret value. */
+  function secretEnvironment(name: string): Record<string, string> {
+    const environment = inputsOf(name)["environment"] as Record<string, unknown>;
+    expect(environment[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
+    return environment["value"] as Record<string, string>;
   }
 
   it("keeps upstream credentials secret and passes them as environment only", async () => {
-    await build({
-      clusterName: "dev",
-      caches: [{ upstreamHost: "docker.io", username: "bob", password: "hunter2" }],
-    });
-    const cache = registrations.find((r) => r.name === "dev-cache-docker-io")!;
-    // The whole environment reaches the engine wrapped as a secret value.
-    const env = cache.inputs["environment"] as Record<string, unknown>;
-    expect(env[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
-    expect(env["value"]).toMatchObject({
+    const withLogin = async (username: string, password: string) => {
+      const caches = [{ upstreamHost: "docker.io", username, password }];
+      await build({ clusterName: "dev", caches });
+      return secretEnvironment("dev-cache-docker-io");
+    };
+    const env = await withLogin("bob", "hunter2");
+    expect(env).toMatchObject({
       ENV_NAMES:
         "REGISTRY_PROXY_PASSWORD REGISTRY_PROXY_REMOTEURL REGISTRY_PROXY_USERNAME REGISTRY_STORAGE_DELETE_ENABLED",
       REGISTRY_PROXY_USERNAME: "bob",
@@ -385,17 +380,16 @@ describe("KindDevEnvironment under mocks", () => {
       KIND_DEV_CREATE: stepText("registry-ensure"),
       SECRET_NAMES: "REGISTRY_PROXY_PASSWORD REGISTRY_PROXY_USERNAME",
     });
-    // The fingerprint counts the credentials by name: the same for any password.
-    const other = await buildCredentials("alice", "correct horse battery staple");
-    expect(other["SPEC"]).toBe((env["value"] as Record<string, string>)["SPEC"]);
-    expect(other["SETTINGS"]).toBe((env["value"] as Record<string, string>)["SETTINGS"]);
     // Nothing else carries the credential: not the scripts, not another resource.
+    const cache = inputsOf("dev-cache-docker-io");
     for (const r of registrations.filter((x) => x.name !== "dev-cache-docker-io")) {
       expect(JSON.stringify(r.inputs)).not.toContain("hunter2");
     }
-    expect(JSON.stringify([cache.inputs["create"], cache.inputs["update"]])).not.toContain(
-      "hunter2",
-    );
+    expect(JSON.stringify([cache["create"], cache["update"]])).not.toContain("hunter2");
+    // The fingerprint counts the credentials by name: the same for any password.
+    const other = await withLogin("alice", "correct horse battery staple");
+    expect(other["SPEC"]).toBe(env["SPEC"]);
+    expect(other["SETTINGS"]).toBe(env["SETTINGS"]);
   });
 
   it("takes credentialsFromDocker's login from DOCKER_CONFIG, secret, at every run", async () => {
@@ -415,13 +409,7 @@ describe("KindDevEnvironment under mocks", () => {
       };
       login("carol", "first-pat");
       await build(args);
-      const env = () =>
-        registrations.find((r) => r.name === "dev-cache-ghcr-io")!.inputs["environment"] as Record<
-          string,
-          unknown
-        >;
-      expect(env()[pulumi.runtime.specialSigKey]).toBe(pulumi.runtime.specialSecretSig);
-      expect(env()["value"]).toMatchObject({
+      expect(secretEnvironment("dev-cache-ghcr-io")).toMatchObject({
         REGISTRY_PROXY_USERNAME: "carol",
         REGISTRY_PROXY_PASSWORD: "first-pat",
         SECRET_NAMES: "REGISTRY_PROXY_PASSWORD REGISTRY_PROXY_USERNAME",
@@ -429,7 +417,9 @@ describe("KindDevEnvironment under mocks", () => {
       // A new `docker login` reaches the next run.
       login("carol", "second-pat");
       await build(args);
-      expect(env()["value"]).toMatchObject({ REGISTRY_PROXY_PASSWORD: "second-pat" });
+      expect(secretEnvironment("dev-cache-ghcr-io")).toMatchObject({
+        REGISTRY_PROXY_PASSWORD: "second-pat",
+      });
       for (const r of registrations.filter((x) => x.name !== "dev-cache-ghcr-io")) {
         expect(JSON.stringify(r.inputs)).not.toContain("second-pat");
       }

@@ -25,15 +25,9 @@ import type { CacheTarget, RegistryTarget } from "../../../components/doctor/env
 import { fixCommand } from "../../../components/doctor/judge";
 import { parseVolumeSizes } from "../../../components/doctor/parse";
 import type { Verdict } from "../../../components/doctor/types";
-import { failed, NOT_ON_PATH, ok, recorded, recordedContainer } from "./recorded";
+import { failed, INSPECT, INSPECT_NETWORK as NETWORK, NOT_ON_PATH, ok, recorded } from "./recorded";
 
-const REGISTRY = recordedContainer("registry.inspect.json");
-const REGISTRY_STOPPED = recordedContainer("registry-stopped.inspect.json");
-const REGISTRY_OFF_NETWORK = recordedContainer("registry-disconnected.inspect.json");
-const CACHE = recordedContainer("cache.inspect.json");
-const CACHE_STOPPED = recordedContainer("cache-stopped.inspect.json");
-const CACHE_RESTARTING = recordedContainer("cache-restarting.inspect.json");
-const NETWORK = "kdev-doc-exp";
+const { registry: REGISTRY, cache: CACHE } = INSPECT;
 
 const registryTarget = (container = REGISTRY): RegistryTarget => ({
   name: "kdev-doc-rec-registry",
@@ -55,46 +49,46 @@ const cacheTarget = (container = CACHE, name = "kdev-doc-rec-cache"): CacheTarge
 describe("tools", () => {
   it.each([
     [
-      "a daemon that answers",
+      "docker",
       ok("20.10.24+dfsg1\n"),
-      { status: "pass", detail: "Docker engine 20.10.24+dfsg1", remedy: "" },
+      {
+        title: "Docker answers",
+        status: "pass",
+        detail: "Docker engine 20.10.24+dfsg1",
+        remedy: "",
+      },
     ],
     [
-      "no docker CLI",
+      "docker",
       NOT_ON_PATH,
       {
+        title: "Docker answers",
         status: "fail",
         detail: "the docker CLI is not on PATH",
         remedy: "install Docker (https://docs.docker.com/engine/install/) and put docker on PATH",
       },
     ],
     [
-      "a daemon that does not answer",
+      "docker",
       failed(
         1,
         "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
       ),
       {
+        title: "Docker answers",
         status: "fail",
         detail:
           "the Docker daemon does not answer: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
         remedy: "start Docker, then check with: docker info",
       },
     ],
-  ])("docker: %s", (_name, r, expected) => {
-    expect(checkTool("docker", r)).toMatchObject({
-      id: "docker",
-      title: "Docker answers",
-      ...expected,
-    });
-  });
-
-  it.each([
     [
+      "kind",
       ok("kind v0.30.0 go1.24.6 linux/amd64\n"),
       { status: "pass", detail: "kind v0.30.0", remedy: "" },
     ],
     [
+      "kind",
       NOT_ON_PATH,
       {
         status: "fail",
@@ -103,26 +97,26 @@ describe("tools", () => {
           "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and put it on PATH",
       },
     ],
-  ])("kind %#", (r, expected) => {
-    expect(checkTool("kind", r)).toMatchObject({ id: "kind", ...expected });
-  });
-
-  it("kubectl: its client version, or a warning that the control plane's own is used", () => {
-    expect(
-      checkTool(
-        "kubectl",
-        ok(
-          '{\n  "clientVersion": {\n    "major": "1",\n    "minor": "34",\n    "gitVersion": "v1.34.0"\n  },\n  "kustomizeVersion": "v5.7.1"\n}\n',
-        ),
+    [
+      "kubectl",
+      ok(
+        '{\n  "clientVersion": {\n    "major": "1",\n    "minor": "34",\n    "gitVersion": "v1.34.0"\n  },\n  "kustomizeVersion": "v5.7.1"\n}\n',
       ),
-    ).toMatchObject({ status: "pass", detail: "kubectl v1.34.0" });
-    expect(checkTool("kubectl", NOT_ON_PATH)).toMatchObject({
-      status: "warn",
-      detail:
-        "kubectl is not on PATH; the doctor read the cluster with the control plane's own kubectl",
-      remedy:
-        "install kubectl (https://kubernetes.io/docs/tasks/tools/) to use the cluster from the host",
-    });
+      { status: "pass", detail: "kubectl v1.34.0" },
+    ],
+    [
+      "kubectl",
+      NOT_ON_PATH,
+      {
+        status: "warn",
+        detail:
+          "kubectl is not on PATH; the doctor read the cluster with the control plane's own kubectl",
+        remedy:
+          "install kubectl (https://kubernetes.io/docs/tasks/tools/) to use the cluster from the host",
+      },
+    ],
+  ] as const)("%s %#", (tool, r, expected) => {
+    expect(checkTool(tool, r)).toMatchObject({ id: tool, ...expected });
   });
 });
 
@@ -171,7 +165,7 @@ describe("registry", () => {
   });
 
   it("stopped: fails, and --fix starts it", () => {
-    expect(checkRunning("registry", registryTarget(REGISTRY_STOPPED), true, "")).toEqual({
+    expect(checkRunning("registry", registryTarget(INSPECT.registryStopped), true, "")).toEqual({
       id: "registry.running",
       title: "push registry container runs",
       status: "fail",
@@ -225,23 +219,12 @@ describe("registry", () => {
   });
 
   it("network: the recorded disconnected registry fails, and --fix connects it", () => {
-    expect(
-      checkOnNetwork("registry.network", "registry on the cluster's network", REGISTRY, NETWORK, [
+    const check = (c: typeof REGISTRY) =>
+      checkOnNetwork("registry.network", "registry on the cluster's network", c, NETWORK, [
         "registry.running",
-      ]),
-    ).toMatchObject({
-      status: "pass",
-      detail: `on network ${NETWORK}`,
-    });
-    expect(
-      checkOnNetwork(
-        "registry.network",
-        "registry on the cluster's network",
-        REGISTRY_OFF_NETWORK,
-        NETWORK,
-        ["registry.running"],
-      ),
-    ).toEqual({
+      ]);
+    expect(check(REGISTRY)).toMatchObject({ status: "pass", detail: `on network ${NETWORK}` });
+    expect(check(INSPECT.registryOffNetwork)).toEqual({
       id: "registry.network",
       title: "registry on the cluster's network",
       status: "fail",
@@ -279,23 +262,16 @@ describe("registry", () => {
   });
 
   it.each([
+    [{ status: 200 }, "pass", "GET http://127.0.0.1:5093/v2/ -> 200"],
+    [{ error: "ECONNREFUSED" }, "fail", "GET http://127.0.0.1:5093/v2/: ECONNREFUSED"],
     [
-      { url: "http://127.0.0.1:5093/v2/", status: 200 },
-      "pass",
-      "GET http://127.0.0.1:5093/v2/ -> 200",
-    ],
-    [
-      { url: "http://127.0.0.1:5093/v2/", error: "ECONNREFUSED" },
-      "fail",
-      "GET http://127.0.0.1:5093/v2/: ECONNREFUSED",
-    ],
-    [
-      { url: "http://127.0.0.1:5093/v2/", status: 404 },
+      { status: 404 },
       "fail",
       "GET http://127.0.0.1:5093/v2/ -> 404, expected 200 (another program on that port?)",
     ],
   ])("api %#", (probe, status, detail) => {
-    expect(checkRegistryApi(REGISTRY, probe)).toMatchObject({ status, detail });
+    const url = "http://127.0.0.1:5093/v2/";
+    expect(checkRegistryApi(REGISTRY, { url, ...probe })).toMatchObject({ status, detail });
   });
 });
 
@@ -315,7 +291,7 @@ describe("caches", () => {
     const v = checkRunning(
       "cache",
       {
-        ...cacheTarget(CACHE_RESTARTING, "kdev-doc-rec-cache-bad"),
+        ...cacheTarget(INSPECT.cacheRestarting, "kdev-doc-rec-cache-bad"),
         remoteUrl: "http://kdev-doc-nowhere:5000",
         upstreamHost: "ghcr.io",
       },
@@ -333,7 +309,7 @@ describe("caches", () => {
   });
 
   it("stopped: fails, and --fix starts it", () => {
-    expect(checkRunning("cache", cacheTarget(CACHE_STOPPED), true, "")).toMatchObject({
+    expect(checkRunning("cache", cacheTarget(INSPECT.cacheStopped), true, "")).toMatchObject({
       status: "fail",
       detail:
         "kdev-doc-rec-cache is exited (exit code 2); nodes pull docker.io from http://kdev-doc-exp-reg2:5000 directly meanwhile",
@@ -351,68 +327,70 @@ describe("caches", () => {
     });
   });
 
+  const withEnv = (env: Record<string, string>) =>
+    cacheTarget({ ...CACHE, env: { ...CACHE.env, ...env } });
   it.each([
     [
       "answers (401 from a registry that wants a token counts)",
       ok("401"),
-      "pass",
-      "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401, from dev-control-plane",
+      cacheTarget(),
+      {
+        status: "pass",
+        detail: "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401, from dev-control-plane",
+      },
     ],
     [
       "does not resolve",
       failed(6, "curl: (6) Could not resolve host: kdev-doc-exp-reg2\n", "000"),
-      "warn",
-      `GET http://kdev-doc-exp-reg2:5000/v2/ from dev-control-plane (network ${NETWORK}): curl: (6) Could not resolve host: kdev-doc-exp-reg2; the cache serves what it holds, new images cannot be fetched`,
+      cacheTarget(),
+      {
+        status: "warn",
+        detail: `GET http://kdev-doc-exp-reg2:5000/v2/ from dev-control-plane (network ${NETWORK}): curl: (6) Could not resolve host: kdev-doc-exp-reg2; the cache serves what it holds, new images cannot be fetched`,
+      },
     ],
-  ])("upstream %s", (_name, result, status, detail) => {
-    expect(
-      checkCacheUpstream(cacheTarget(), NETWORK, { node: "dev-control-plane", result }),
-    ).toMatchObject({
-      status,
-      detail,
-    });
-  });
-
-  it("upstream: a password login it lacks fails naming the cache and the login", () => {
-    const result = ok('401 Basic realm="team"');
-    expect(
-      checkCacheUpstream(cacheTarget(), NETWORK, { node: "dev-control-plane", result }),
-    ).toMatchObject({
-      status: "fail",
-      detail:
-        "kdev-doc-rec-cache has no login for http://kdev-doc-exp-reg2:5000, which answers 401 and asks for one: pulls of docker.io images through it fail",
-      remedy:
-        "docker login kdev-doc-exp-reg2:5000, then give the cache for docker.io credentialsFromDocker: true (or username and password) and run pulumi up",
-    });
-    const withLogin = {
-      ...CACHE,
-      env: { ...CACHE.env, REGISTRY_PROXY_USERNAME: "alice", REGISTRY_PROXY_PASSWORD: "pw" },
-    };
-    expect(
-      checkCacheUpstream(cacheTarget(withLogin), NETWORK, { node: "dev-control-plane", result }),
-    ).toMatchObject({
-      status: "pass",
-      detail:
-        "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401 (a login), from dev-control-plane; the cache has one",
-    });
-    const withHelper = {
-      ...CACHE,
-      env: { ...CACHE.env, REGISTRY_PROXY_EXEC_COMMAND: "/kind-dev/credential-helper" },
-    };
-    expect(
-      checkCacheUpstream(cacheTarget(withHelper), NETWORK, { node: "dev-control-plane", result }),
-    ).toMatchObject({
-      status: "pass",
-      detail:
-        "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401 (a login), from dev-control-plane; the cache has a credential helper",
-    });
+    [
+      "asks for a password login the cache lacks",
+      ok('401 Basic realm="team"'),
+      cacheTarget(),
+      {
+        status: "fail",
+        detail:
+          "kdev-doc-rec-cache has no login for http://kdev-doc-exp-reg2:5000, which answers 401 and asks for one: pulls of docker.io images through it fail",
+        remedy:
+          "docker login kdev-doc-exp-reg2:5000, then give the cache for docker.io credentialsFromDocker: true (or username and password) and run pulumi up",
+      },
+    ],
+    [
+      "asks for a login the cache has",
+      ok('401 Basic realm="team"'),
+      withEnv({ REGISTRY_PROXY_USERNAME: "alice", REGISTRY_PROXY_PASSWORD: "pw" }),
+      {
+        status: "pass",
+        detail:
+          "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401 (a login), from dev-control-plane; the cache has one",
+      },
+    ],
+    [
+      "asks for a login the cache's credential helper gives",
+      ok('401 Basic realm="team"'),
+      withEnv({ REGISTRY_PROXY_EXEC_COMMAND: "/kind-dev/credential-helper" }),
+      {
+        status: "pass",
+        detail:
+          "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401 (a login), from dev-control-plane; the cache has a credential helper",
+      },
+    ],
     // A token service (Docker Hub, ghcr.io) gives anonymous tokens: /v2/ alone cannot tell.
+    [
+      "is a token service",
+      ok('401 Bearer realm="https://auth.docker.io/token"'),
+      cacheTarget(),
+      { status: "pass" },
+    ],
+  ])("upstream %s", (_name, result, target, expected) => {
     expect(
-      checkCacheUpstream(cacheTarget(), NETWORK, {
-        node: "dev-control-plane",
-        result: ok('401 Bearer realm="https://auth.docker.io/token"'),
-      }),
-    ).toMatchObject({ status: "pass" });
+      checkCacheUpstream(target, NETWORK, { node: "dev-control-plane", result }),
+    ).toMatchObject(expected);
   });
 
   it("upstream: not checked without a running node", () => {
@@ -443,7 +421,7 @@ describe("nodes", () => {
     expect(
       checkRunning("node", {
         name: "dev-worker",
-        container: { ...REGISTRY_STOPPED, name: "dev-worker" },
+        container: { ...INSPECT.registryStopped, name: "dev-worker" },
       }),
     ).toMatchObject({
       status: "fail",
@@ -494,25 +472,18 @@ describe("nodes", () => {
   });
 
   it("pull: passes, fails with crictl's error, or is not checked without the probe image", () => {
-    expect(
-      checkPull("dev-worker", "localhost:5001", {
-        image: "localhost:5001/kind-dev-doctor:probe",
-        result: ok("Image is up to date for sha256:1\n"),
-        seconds: 0.31,
-      }),
-    ).toMatchObject({
+    const image = "localhost:5001/kind-dev-doctor:probe";
+    const pull = (result: ReturnType<typeof ok>, seconds?: number) =>
+      checkPull("dev-worker", "localhost:5001", { image, result, ...(seconds ? { seconds } : {}) });
+    expect(pull(ok("Image is up to date for sha256:1\n"), 0.31)).toMatchObject({
       status: "pass",
       detail: "crictl pull localhost:5001/kind-dev-doctor:probe in 0.3 s",
     });
-    expect(
-      checkPull("dev-worker", "localhost:5001", {
-        image: "localhost:5001/kind-dev-doctor:probe",
-        result: failed(
-          1,
-          'E1122 06:40:00.000000 1 remote_image.go:180] "PullImage from image service failed"\ntime="2026-11-22T06:40:00Z" level=fatal msg="pulling image: failed to resolve reference: dial tcp [::1]:5001: connect: connection refused"\n',
-        ),
-      }),
-    ).toMatchObject({
+    const refused = failed(
+      1,
+      'E1122 06:40:00.000000 1 remote_image.go:180] "PullImage from image service failed"\ntime="2026-11-22T06:40:00Z" level=fatal msg="pulling image: failed to resolve reference: dial tcp [::1]:5001: connect: connection refused"\n',
+    );
+    expect(pull(refused)).toMatchObject({
       status: "fail",
       detail:
         'crictl pull localhost:5001/kind-dev-doctor:probe: time="2026-11-22T06:40:00Z" level=fatal msg="pulling image: failed to resolve reference: dial tcp [::1]:5001: connect: connection refused"',

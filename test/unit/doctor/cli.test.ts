@@ -31,10 +31,7 @@ Give --keep-last, --untagged, or both.`;
 const indent = (text: string) => text.replace(/^/gm, "      ");
 
 describe("--help: the usage on stdout, exit 0", () => {
-  it.each([["--help"], ["-h"], ["help"]])("kind-dev %s: both commands", async (flag) => {
-    expect(await kindDev(flag)).toEqual({
-      code: 0,
-      stdout: `Usage: kind-dev (doctor | prune) [options]
+  const BOTH = `Usage: kind-dev (doctor | prune) [options]
 
   ${DOCTOR}
 ${indent(DOCTOR_ABOUT)}
@@ -42,17 +39,8 @@ ${indent(DOCTOR_ABOUT)}
 ${indent(PRUNE_ABOUT)}
 
 kind-dev <command> --help shows a command's options.
-`,
-      stderr: "",
-    });
-  });
-
-  it.each([["--help"], ["-h"], ["--cluster", "dev", "--help"]])(
-    "kind-dev doctor %s",
-    async (...args) => {
-      expect(await kindDev("doctor", ...args)).toEqual({
-        code: 0,
-        stdout: `Usage: ${DOCTOR}
+`;
+  const DOCTOR_HELP = `Usage: ${DOCTOR}
 
 ${DOCTOR_ABOUT}
 
@@ -63,16 +51,8 @@ Options:
   --fix              repair what is safe and local, then check again
   --json             print the report as JSON
   -h, --help         print this help
-`,
-        stderr: "",
-      });
-    },
-  );
-
-  it.each([["--help"], ["-h"]])("kind-dev prune %s", async (flag) => {
-    expect(await kindDev("prune", flag)).toEqual({
-      code: 0,
-      stdout: `Usage: ${PRUNE}
+`;
+  const PRUNE_HELP = `Usage: ${PRUNE}
 
 ${PRUNE_ABOUT}
 
@@ -83,9 +63,18 @@ Options:
   --dry-run        show what would be deleted and how the collector would run; delete nothing
   --json           print the report as JSON
   -h, --help       print this help
-`,
-      stderr: "",
-    });
+`;
+  it.each([
+    [["--help"], BOTH],
+    [["-h"], BOTH],
+    [["help"], BOTH],
+    [["doctor", "--help"], DOCTOR_HELP],
+    [["doctor", "-h"], DOCTOR_HELP],
+    [["doctor", "--cluster", "dev", "--help"], DOCTOR_HELP],
+    [["prune", "--help"], PRUNE_HELP],
+    [["prune", "-h"], PRUNE_HELP],
+  ])("kind-dev %j", async (argv, stdout) => {
+    expect(await kindDev(...argv)).toEqual({ code: 0, stdout, stderr: "" });
   });
 });
 

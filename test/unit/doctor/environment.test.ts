@@ -8,12 +8,9 @@ import {
   selectRegistry,
 } from "../../../components/doctor/environment";
 import type { ContainerInfo } from "../../../components/doctor/parse";
-import { recordedContainer } from "./recorded";
+import { INSPECT, INSPECT_NETWORK as NETWORK } from "./recorded";
 
-const REGISTRY = recordedContainer("registry.inspect.json");
-const REGISTRY_OFF_NETWORK = recordedContainer("registry-disconnected.inspect.json");
-const CACHE = recordedContainer("cache.inspect.json");
-const NETWORK = "kdev-doc-exp";
+const { registry: REGISTRY, registryOffNetwork: REGISTRY_OFF_NETWORK, cache: CACHE } = INSPECT;
 
 const HOSTING = `host: "localhost:5093"
 hostFromContainerRuntime: "localhost:5093"
@@ -56,66 +53,48 @@ describe("selectCluster", () => {
 });
 
 describe("selectRegistry", () => {
-  it("finds the labelled registry on the cluster's network, with its published port", () => {
-    expect(
-      selectRegistry({ containers: [CACHE, REGISTRY], network: NETWORK, nodeHosts: [] }),
-    ).toEqual({
-      name: "kdev-doc-rec-registry",
-      container: REGISTRY,
-      port: 5093,
-      volume: "kdev-doc-rec-registry-data",
-      foundBy: `label, on network ${NETWORK}`,
-    });
+  const found = (container: ContainerInfo | undefined, foundBy: string) => ({
+    name: "kdev-doc-rec-registry",
+    container,
+    port: 5093,
+    volume: "kdev-doc-rec-registry-data",
+    foundBy,
   });
-
-  it("finds a registry off the network through the ConfigMap", () => {
-    expect(
-      selectRegistry({
-        containers: [REGISTRY_OFF_NETWORK],
-        network: NETWORK,
-        configMap: HOSTING,
-        nodeHosts: [],
-      }),
-    ).toMatchObject({
-      name: "kdev-doc-rec-registry",
-      container: REGISTRY_OFF_NETWORK,
-      port: 5093,
-      foundBy: "the ConfigMap's hostFromClusterNetwork",
-    });
-  });
-
-  it("names a registry removed by hand from the ConfigMap, else from the nodes' hosts.toml", () => {
-    expect(
-      selectRegistry({ containers: [], network: NETWORK, configMap: HOSTING, nodeHosts: [] }),
-    ).toEqual({
-      name: "kdev-doc-rec-registry",
-      container: undefined,
-      port: 5093,
-      volume: "kdev-doc-rec-registry-data",
-      foundBy: "the ConfigMap's hostFromClusterNetwork",
-    });
-    expect(
-      selectRegistry({ containers: [], network: NETWORK, nodeHosts: [NODE_HOSTS] }),
-    ).toMatchObject({
-      name: "kdev-doc-rec-registry",
-      port: 5093,
-      foundBy: "the nodes' hosts.toml",
-    });
-  });
-
-  it("takes --registry as given, and finds nothing when nothing names one", () => {
-    expect(
-      selectRegistry({ requested: "mine", containers: [], network: NETWORK, nodeHosts: [] }),
-    ).toEqual({
-      name: "mine",
-      container: undefined,
-      port: undefined,
-      volume: "mine-data",
-      foundBy: "--registry",
-    });
-    expect(
-      selectRegistry({ containers: [CACHE], network: NETWORK, nodeHosts: [] }),
-    ).toBeUndefined();
+  it.each([
+    [
+      "the labelled registry on the cluster's network, with its published port",
+      { containers: [CACHE, REGISTRY] },
+      found(REGISTRY, `label, on network ${NETWORK}`),
+    ],
+    [
+      "a registry off the network, through the ConfigMap",
+      { containers: [REGISTRY_OFF_NETWORK], configMap: HOSTING },
+      found(REGISTRY_OFF_NETWORK, "the ConfigMap's hostFromClusterNetwork"),
+    ],
+    [
+      "a registry removed by hand, named by the ConfigMap",
+      { containers: [], configMap: HOSTING },
+      found(undefined, "the ConfigMap's hostFromClusterNetwork"),
+    ],
+    [
+      "a registry removed by hand, named by the nodes' hosts.toml",
+      { containers: [], nodeHosts: [NODE_HOSTS] },
+      found(undefined, "the nodes' hosts.toml"),
+    ],
+    [
+      "--registry as given",
+      { requested: "mine", containers: [] },
+      {
+        name: "mine",
+        container: undefined,
+        port: undefined,
+        volume: "mine-data",
+        foundBy: "--registry",
+      },
+    ],
+    ["nothing when nothing names one", { containers: [CACHE] }, undefined],
+  ])("finds %s", (_what, facts, expected) => {
+    expect(selectRegistry({ network: NETWORK, nodeHosts: [], ...facts })).toEqual(expected);
   });
 });
 

@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   checkContainerd,
@@ -25,53 +23,40 @@ import { recorded } from "./recorded";
 /** /etc/containerd/config.toml of a node of the test bed's cluster, patched by the component. */
 const NODE_CONFIG = recorded("node-containerd-config.toml");
 /** kind's base image config, before any patch: no config_path. */
-const KIND_BASE_CONFIG = readFileSync(
-  path.join(__dirname, "recorded", "kind-base-containerd-config.toml"),
-  "utf8",
-);
+const KIND_BASE_CONFIG = recorded("kind-base-containerd-config.toml");
 
 const REGISTRY_TOML = '[host."http://kdev-doc-registry:5000"]\n';
 const MIRROR_TOML =
   'server = "http://kdev-doc-upstream:5000"\n\n[host."http://kdev-doc-cache-docker-io:5000"]\n  capabilities = ["pull", "resolve"]\n';
 
 describe("parseContainerdConfig", () => {
-  it("finds the component's single config_path on a real node", () => {
-    expect(parseContainerdConfig(NODE_CONFIG)).toEqual({
-      configPaths: ["/etc/containerd/certs.d"],
-      legacy: [],
-    });
-  });
-
-  it("finds none in kind's base config", () => {
-    expect(parseContainerdConfig(KIND_BASE_CONFIG)).toEqual({ configPaths: [], legacy: [] });
-  });
-
-  it("finds legacy mirrors and configs, as tables and as inline keys", () => {
-    const text = `${NODE_CONFIG}
+  const CERTS_D = ["/etc/containerd/certs.d"];
+  it.each([
+    ["the component's single config_path on a real node", NODE_CONFIG, CERTS_D, []],
+    ["none in kind's base config", KIND_BASE_CONFIG, [], []],
+    [
+      "legacy mirrors and configs as tables",
+      `${NODE_CONFIG}
 [plugins."io.containerd.grpc.v1.cri".registry.mirrors."localhost:5001"]
   endpoint = ["http://kind-registry:5000"]
 [plugins."io.containerd.grpc.v1.cri".registry.configs."kind-registry:5000".tls]
   insecure_skip_verify = true
-`;
-    expect(parseContainerdConfig(text).legacy).toEqual([
-      'plugins."io.containerd.grpc.v1.cri".registry.mirrors."localhost:5001"',
-      'plugins."io.containerd.grpc.v1.cri".registry.configs."kind-registry:5000".tls',
-    ]);
-    expect(
-      parseContainerdConfig(
-        "[plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = '/etc/containerd/certs.d'\n  mirrors = {}\n",
-      ),
-    ).toEqual({
-      configPaths: ["/etc/containerd/certs.d"],
-      legacy: ['plugins."io.containerd.grpc.v1.cri".registry.mirrors'],
-    });
-  });
-
-  it("ignores comments", () => {
-    expect(parseContainerdConfig('# config_path = "/x"\n#[a.registry.mirrors]\n')).toEqual({
-      configPaths: [],
-      legacy: [],
-    });
+`,
+      CERTS_D,
+      [
+        'plugins."io.containerd.grpc.v1.cri".registry.mirrors."localhost:5001"',
+        'plugins."io.containerd.grpc.v1.cri".registry.configs."kind-registry:5000".tls',
+      ],
+    ],
+    [
+      "legacy mirrors as an inline key",
+      "[plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = '/etc/containerd/certs.d'\n  mirrors = {}\n",
+      CERTS_D,
+      ['plugins."io.containerd.grpc.v1.cri".registry.mirrors'],
+    ],
+    ["nothing in comments", '# config_path = "/x"\n#[a.registry.mirrors]\n', [], []],
+  ])("finds %s", (_name, text, configPaths, legacy) => {
+    expect(parseContainerdConfig(text)).toEqual({ configPaths, legacy });
   });
 });
 
@@ -155,53 +140,42 @@ describe("parseHostsList and checkHostsToml", () => {
       HOSTS_TOML_LOCALHOST_5001: REGISTRY_TOML,
       HOSTS_TOML_DOCKER_IO: MIRROR_TOML,
     });
-    expect(
-      checkHostsToml("kdev-doc-worker", "docker.io", MIRROR_TOML, hostsToml["docker.io"], fix),
-    ).toEqual({
-      id: "node.hosts-toml@kdev-doc-worker/docker.io",
-      title: "kdev-doc-worker has hosts.toml for docker.io",
-      status: "pass",
-      detail: "as the component renders it (-> http://kdev-doc-cache-docker-io:5000)",
-      remedy: "",
+    /** The verdict for hostDir: its id, title and dependency written out once. */
+    const verdict = (dir: string, status: string, detail: string, fixed?: string) => ({
+      id: `node.hosts-toml@kdev-doc-worker/${dir}`,
+      title: `kdev-doc-worker has hosts.toml for ${dir}`,
+      status,
+      detail,
+      remedy: fixed === undefined ? "" : `${fix} (writes the file the component renders)`,
       dependsOn: ["node.running@kdev-doc-worker"],
+      ...(fixed === undefined ? {} : { fix: { description: fixed, ...write } }),
     });
-    expect(
-      checkHostsToml("kdev-doc-worker", "localhost:5001", REGISTRY_TOML, undefined, fix, write),
-    ).toEqual({
-      id: "node.hosts-toml@kdev-doc-worker/localhost:5001",
-      title: "kdev-doc-worker has hosts.toml for localhost:5001",
-      status: "fail",
-      detail:
-        "missing /etc/containerd/certs.d/localhost:5001/hosts.toml: containerd on kdev-doc-worker sends pulls of localhost:5001/... to localhost:5001 itself",
-      remedy: `${fix} (writes the file the component renders)`,
-      dependsOn: ["node.running@kdev-doc-worker"],
-      fix: {
-        description: "wrote /etc/containerd/certs.d/localhost:5001/hosts.toml on kdev-doc-worker",
-        ...write,
-      },
-    });
-    expect(
-      checkHostsToml(
-        "kdev-doc-worker",
+    const check = (dir: string, expected: string, found: string | undefined) =>
+      checkHostsToml("kdev-doc-worker", dir, expected, found, fix, write);
+    expect(check("docker.io", MIRROR_TOML, hostsToml["docker.io"])).toEqual(
+      verdict(
         "docker.io",
-        MIRROR_TOML,
-        MIRROR_TOML.replace("kdev-doc-cache-docker-io", "kind-cache-docker-io"),
-        fix,
-        write,
+        "pass",
+        "as the component renders it (-> http://kdev-doc-cache-docker-io:5000)",
       ),
-    ).toEqual({
-      id: "node.hosts-toml@kdev-doc-worker/docker.io",
-      title: "kdev-doc-worker has hosts.toml for docker.io",
-      status: "fail",
-      detail:
+    );
+    expect(check("localhost:5001", REGISTRY_TOML, undefined)).toEqual(
+      verdict(
+        "localhost:5001",
+        "fail",
+        "missing /etc/containerd/certs.d/localhost:5001/hosts.toml: containerd on kdev-doc-worker sends pulls of localhost:5001/... to localhost:5001 itself",
+        "wrote /etc/containerd/certs.d/localhost:5001/hosts.toml on kdev-doc-worker",
+      ),
+    );
+    const stale = MIRROR_TOML.replace("kdev-doc-cache-docker-io", "kind-cache-docker-io");
+    expect(check("docker.io", MIRROR_TOML, stale)).toEqual(
+      verdict(
+        "docker.io",
+        "fail",
         'stale /etc/containerd/certs.d/docker.io/hosts.toml: line 3 is "[host.\\"http://kind-cache-docker-io:5000\\"]", expected "[host.\\"http://kdev-doc-cache-docker-io:5000\\"]"',
-      remedy: `${fix} (writes the file the component renders)`,
-      dependsOn: ["node.running@kdev-doc-worker"],
-      fix: {
-        description: "rewrote /etc/containerd/certs.d/docker.io/hosts.toml on kdev-doc-worker",
-        ...write,
-      },
-    });
+        "rewrote /etc/containerd/certs.d/docker.io/hosts.toml on kdev-doc-worker",
+      ),
+    );
   });
 
   it("offers no repair while the doctor does not know every file of the node", () => {

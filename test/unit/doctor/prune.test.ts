@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { formatPrune } from "../../../components/doctor/cli";
-import type { ContainerInfo } from "../../../components/doctor/parse";
 import {
   collectedLine,
   collectorMode,
@@ -13,7 +12,7 @@ import {
   type TagInfo,
 } from "../../../components/doctor/prune";
 import type { Exec } from "../../../components/exec";
-import { ok, recorded } from "./recorded";
+import { INSPECT, ok, recorded } from "./recorded";
 
 const tag = (repository: string, t: string, digest: string, created?: string): TagInfo => ({
   repository,
@@ -120,44 +119,19 @@ describe("registryConfig", () => {
 });
 
 describe("garbageCollectArgv", () => {
-  const registry: ContainerInfo = {
-    name: "kind-registry",
-    id: "abc",
-    image: "registry:3",
-    labels: {},
-    status: "running",
-    running: true,
-    restarting: false,
-    restartCount: 0,
-    exitCode: 0,
-    startedAt: "",
-    networks: ["kind"],
-    ports: [],
-    env: {
+  it("runs the same image on the same volumes, offline, with the registry's own settings", () => {
+    const env = {
       PATH: "/usr/bin",
       REGISTRY_STORAGE_DELETE_ENABLED: "true",
       REGISTRY_PROXY_REMOTEURL: "https://never.example",
       OTEL_TRACES_EXPORTER: "none",
-    },
-    volumes: [{ name: "kind-registry-data", destination: "/var/lib/registry" }],
-    command: ["/bin/registry", "serve", "/etc/distribution/config.yml"],
-  };
-
-  it("runs the same image on the same volumes, offline, with the registry's own settings", () => {
-    expect(garbageCollectArgv(registry, "/etc/distribution/config.yml", true)).toEqual([
-      "run",
-      "--rm",
-      "--network",
-      "none",
-      "--volumes-from",
-      "kind-registry",
-      "--env",
-      "REGISTRY_STORAGE_DELETE_ENABLED=true",
-      "registry:3",
-      "garbage-collect",
-      "--delete-untagged",
-      "/etc/distribution/config.yml",
-    ]);
+    };
+    const registry = { ...INSPECT.registry, name: "kind-registry", image: "registry:3", env };
+    const expected =
+      "run --rm --network none --volumes-from kind-registry --env REGISTRY_STORAGE_DELETE_ENABLED=true registry:3 garbage-collect --delete-untagged /etc/distribution/config.yml";
+    expect(garbageCollectArgv(registry, "/etc/distribution/config.yml", true)).toEqual(
+      expected.split(" "),
+    );
   });
 });
 

@@ -35,6 +35,17 @@ export function recordedContainer(file: string): ContainerInfo {
   return c;
 }
 
+/** The recorded `docker container inspect` files, parsed; made on network INSPECT_NETWORK. */
+export const INSPECT = {
+  registry: recordedContainer("registry.inspect.json"),
+  registryStopped: recordedContainer("registry-stopped.inspect.json"),
+  registryOffNetwork: recordedContainer("registry-disconnected.inspect.json"),
+  cache: recordedContainer("cache.inspect.json"),
+  cacheStopped: recordedContainer("cache-stopped.inspect.json"),
+  cacheRestarting: recordedContainer("cache-restarting.inspect.json"),
+};
+export const INSPECT_NETWORK = "kdev-doc-exp";
+
 export function ok(stdout: string): ExecResult {
   return { code: 0, stdout, stderr: "", missing: false, timedOut: false };
 }

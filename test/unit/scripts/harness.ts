@@ -193,8 +193,6 @@ export function scriptHarness() {
   }
 
   return {
-    /** The directory on PATH. */
-    bin: () => bin,
     /** XDG_STATE_HOME of the current test; the package's state is in its pulumi-kind-dev/. */
     stateHome: () => stateHome,
     /** `<stateHome>/pulumi-kind-dev/<rel>`. */

@@ -19,7 +19,6 @@ import {
   registryContainerSpec,
   specHash,
 } from "../../../components/render/containerSpecs";
-import { registryContainerScript } from "../../../components/scripts";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";
 import {
   acts,
@@ -160,6 +159,23 @@ describe("a first start", () => {
     );
   });
 
+  it.each([
+    ["at once", "1", 1],
+    ["after two polls", "3", 3],
+    ["never: it stops after 30 polls", "never", 30],
+  ])(
+    "waits for a new cache to log that it listens (%s), without a warning",
+    (_when, after, polls) => {
+      const r = h.run(cache(), "create", { ...NET, FAKE_LISTENING_AFTER: after });
+      expect(r.status).toBe(0);
+      const logs = r.calls.filter((c) => c.argv[0] === "logs").map((c) => c.argv.slice(0, 3));
+      expect(logs).toEqual(
+        Array.from({ length: polls }, () => ["logs", "--since", "2026-01-02T03:04:05.123456789Z"]),
+      );
+      expect(r.stderr).not.toContain("warning");
+    },
+  );
+
   it("removes what a failed docker run left behind, by its ID, and the volume it made, and fails", () => {
     const r = h.run(registry(), "create", { ...NET, FAKE_RUN_EXIT: "125" });
     expect(r.status).toBe(1);
@@ -288,10 +304,8 @@ describe("a container of that name", () => {
     expect(r.status).toBe(0);
     expect(acts(r.calls)).toEqual([["start", OLD]]);
     expect(r.calls.at(-1)!.argv).toEqual([
-      "container",
-      "inspect",
-      "--format",
-      "{{.State.Running}} {{.RestartCount}}",
+      ...words("container inspect --format"),
+      "{{.State.Running}} {{.RestartCount}} {{.State.StartedAt}}",
       OLD,
     ]);
     expect(r.stderr).toBe(
@@ -337,12 +351,8 @@ describe("a container of that name", () => {
     expect(acts(r.calls).map((a) => a.slice(0, 4))).toEqual([
       ["run", "--detach", "--name", "cafe"],
     ]);
-    expect(
-      h
-        .engine()
-        .containers.map((c) => c.name)
-        .sort(),
-    ).toEqual(["cafe", CACHE_SPEC.name]);
+    const names = h.engine().containers.map((c) => c.name);
+    expect(names.sort()).toEqual(["cafe", CACHE_SPEC.name]);
   });
 });
 
@@ -492,18 +502,10 @@ describe("an image change", () => {
 
 describe("credentials", () => {
   // Probed like the registry, so that no cache start check waits a second.
-  const run = (password: string, username = "bob") =>
-    h.run(
-      registryContainerScript({
-        spec: CACHE_SPEC,
-        probeUrl: PROBE,
-        secretEnv: { REGISTRY_PROXY_USERNAME: username, REGISTRY_PROXY_PASSWORD: password },
-        state: "absent",
-        removeOnDelete: false,
-      }),
-      "create",
-      NET,
-    );
+  const run = (password: string, username = "bob") => {
+    const secretEnv = { REGISTRY_PROXY_USERNAME: username, REGISTRY_PROXY_PASSWORD: password };
+    return h.run(ensure(CACHE_SPEC, { probeUrl: PROBE, secretEnv }), "create", NET);
+  };
   const labels = (r: Result) => {
     const argv = dockerRun(r).argv;
     return argv.flatMap((a, i) => (argv[i - 1] === "--label" ? [a] : []));
@@ -592,9 +594,7 @@ describe("registry-remove", () => {
       ],
       PS,
       [
-        "container",
-        "inspect",
-        "--format",
+        ...words("container inspect --format"),
         '{{index .Config.Labels "dev.pulumi-kind-dev.managed"}}',
         OLD,
       ],
