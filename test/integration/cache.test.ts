@@ -14,7 +14,6 @@
  * upstream gone. caches[].ttl: registry:3 schedules what it caches to expire after it;
  * registry:2 ignores the variable and keeps its 168h.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { beforeAll, expect, it } from "vitest";
@@ -33,14 +32,17 @@ import { hostsScript } from "../../components/scripts";
 import {
   BED_IMAGES,
   bedSuite,
+  catalog,
   criPull,
   describeDocker,
   docker,
-  dockerResult,
   ensureRegistryContainer,
   ensureRegistryContainerOk,
-  freePorts,
+  fetchImage,
+  freePort,
   http,
+  logsOf,
+  MANIFEST_V2,
   mustContainerInfo,
   type RunResult,
   runScriptOk,
@@ -50,59 +52,9 @@ import {
   waitForHttpOk,
 } from "./helpers";
 
-const MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json";
-
-async function logsOf(container: string): Promise<string> {
-  const r = await dockerResult(["logs", container]);
-  return r.stdout + r.stderr;
-}
-
 /** The request lines of a registry's log that containerd (a node pulling) made. */
 async function containerdRequests(container: string): Promise<string[]> {
   return (await logsOf(container)).split("\n").filter((l) => l.includes('"containerd/'));
-}
-
-/** Starts the upstream again after `docker stop`, and waits until it answers. */
-async function restartUpstream(name: string, port: number): Promise<void> {
-  await docker(["start", name]);
-  await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
-}
-
-function sha256(data: Buffer): string {
-  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
-}
-
-/**
- * GETs `repo:tag`'s manifest and every blob it names from the registry on 127.0.0.1:`port`, as a
- * pull does; throws unless each answers 200 with the content its digest names. Returns the
- * manifest's digest, then the blobs'.
- */
-async function fetchImage(port: number, repo: string, tag: string): Promise<string[]> {
-  const base = `http://127.0.0.1:${port}/v2/${repo}`;
-  const get = async (url: string, accept?: string): Promise<Buffer> => {
-    const r = await fetch(url, {
-      ...(accept === undefined ? {} : { headers: { Accept: accept } }),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const body = Buffer.from(await r.arrayBuffer());
-    if (r.status !== 200) {
-      throw new Error(`GET ${url}: ${r.status} ${body.toString()}`);
-    }
-    return body;
-  };
-  const body = await get(`${base}/manifests/${tag}`, MANIFEST_V2);
-  const manifest = JSON.parse(body.toString()) as {
-    config: { digest: string };
-    layers: { digest: string }[];
-  };
-  const blobs = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
-  for (const digest of blobs) {
-    const blob = await get(`${base}/blobs/${digest}`);
-    if (sha256(blob) !== digest) {
-      throw new Error(`blob ${digest} of ${repo} came back as ${sha256(blob)}`);
-    }
-  }
-  return [sha256(body), ...blobs];
 }
 
 /** Seconds in a Go duration as distribution prints it: `5h29m59.99s`, `167h59m59.9s`. */
@@ -231,7 +183,7 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
     });
 
     it("a first pull through a node fetches every blob from the cache, none from the upstream", async () => {
-      const [manifest = "", ...blobs] = await fetchImage(upstreamPort, `library/${repo}`, "1");
+      const [manifest = "", ...blobs] = await fetchImage(upstreamPort, `library/${repo}`);
       const image = await pullOnNode(controlPlane);
       expect(image.repoDigests).toEqual([`docker.io/library/${repo}@${manifest}`]);
 
@@ -249,19 +201,15 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
       }
       expect(await containerdRequests(upstream)).toEqual([]);
       // The proxy stores what it fetched while serving it: the catalog may lag the pull a little.
-      const catalog = await waitFor(
+      const listed = await waitFor(
         "the cache's catalog to list the repository",
         30_000,
         async () => {
-          const body = JSON.parse(
-            (await http(`http://127.0.0.1:${cachePort}/v2/_catalog`)).body,
-          ) as {
-            repositories?: string[];
-          };
-          return body.repositories?.length ? body.repositories : undefined;
+          const repositories = await catalog(cachePort);
+          return repositories.length > 0 ? repositories : undefined;
         },
       );
-      expect(catalog).toEqual([`library/${repo}`]);
+      expect(listed).toEqual([`library/${repo}`]);
     });
 
     it("with the upstream stopped, the script keeps the running cache and a fresh node pulls from it", async () => {
@@ -293,14 +241,13 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
       expect(upload.status).toBe(405);
       expect(upload.body).toContain("UNSUPPORTED");
       // A valid manifest (the cached one, its blobs present) under a new tag.
-      const mediaType = "application/vnd.docker.distribution.manifest.v2+json";
       const cached = await http(`http://127.0.0.1:${cachePort}/v2/library/${repo}/manifests/1`, {
-        headers: { Accept: mediaType },
+        headers: { Accept: MANIFEST_V2 },
       });
       expect(cached.status).toBe(200);
       const manifest = await http(`http://127.0.0.1:${cachePort}/v2/library/${repo}/manifests/2`, {
         method: "PUT",
-        headers: { "Content-Type": mediaType },
+        headers: { "Content-Type": MANIFEST_V2 },
         body: cached.body,
       });
       expect(manifest.status).toBe(405);
@@ -308,10 +255,7 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
     });
 
     it("a cache started while its upstream does not answer: the script warns and succeeds", async () => {
-      const [port] = await freePorts(1);
-      if (port === undefined) {
-        throw new Error("no free port");
-      }
+      const port = await freePort();
       const name = res.container(`kdt-cache2-${id}`);
       const late = cacheSpec(name, port);
       res.volume(late.volume);
@@ -335,10 +279,7 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
       const again = await ensureRegistryContainerOk(late);
       expect(again.stderr).toContain(`using the existing cache container ${name}`);
       expect(await mustContainerInfo(name)).toEqual(up);
-      const manifest = await http(`http://127.0.0.1:${port}/v2/library/${repo}/manifests/1`, {
-        headers: { Accept: "application/vnd.docker.distribution.manifest.v2+json" },
-      });
-      expect(manifest.status).toBe(200);
+      expect(await fetchImage(port, `library/${repo}`)).toHaveLength(3);
     });
   });
 }
@@ -360,10 +301,6 @@ describeDocker(
       return suite.cacheSpec(upstream, { containerName: cacheName, hostPort: cachePort }, image);
     }
 
-    async function stopUpstream(): Promise<void> {
-      await docker(["stop", upstream]);
-    }
-
     beforeAll(async () => {
       [upstreamPort, cachePort] = [suite.port(0), suite.port(1)];
       await startUpstream(res, upstream, network, upstreamPort, repo, id);
@@ -376,18 +313,19 @@ describeDocker(
       expect(old.image).toBe("registry:2");
       await ensureRegistryContainerOk(old);
       await waitForHttpOk(`http://127.0.0.1:${cachePort}/v2/`);
-      const digests = await fetchImage(cachePort, repo, "1");
+      const digests = await fetchImage(cachePort, repo);
       expect(digests).toHaveLength(3);
       // registry:2 stores what it fetched after serving it: once it serves the image with the
       // upstream stopped, the image is on the volume.
-      await stopUpstream();
+      await docker(["stop", upstream]);
       expect(
         await waitFor("registry:2 to serve the image from its volume", 30_000, () =>
-          fetchImage(cachePort, repo, "1"),
+          fetchImage(cachePort, repo),
         ),
       ).toEqual(digests);
       // registry:3, like 2.8, exits at start while its upstream does not answer.
-      await restartUpstream(upstream, upstreamPort);
+      await docker(["start", upstream]);
+      await waitForHttpOk(`http://127.0.0.1:${upstreamPort}/v2/`);
 
       const before = await mustContainerInfo(cacheName);
       const now = specFor();
@@ -406,10 +344,9 @@ describeDocker(
       await waitForHttpOk(`http://127.0.0.1:${cachePort}/v2/`);
 
       // Upstream gone: whatever registry:3 serves comes from the volume registry:2 filled.
-      await stopUpstream();
-      expect(await fetchImage(cachePort, repo, "1")).toEqual(digests);
-      const catalog = await http(`http://127.0.0.1:${cachePort}/v2/_catalog`);
-      expect(JSON.parse(catalog.body)).toEqual({ repositories: [repo] });
+      await docker(["stop", upstream]);
+      expect(await fetchImage(cachePort, repo)).toEqual(digests);
+      expect(await catalog(cachePort)).toEqual([repo]);
       expect((await mustContainerInfo(cacheName)).restartCount).toBe(0);
 
       // The next run keeps the registry:3 container.
@@ -441,10 +378,7 @@ describeDocker(
     async function cacheAndPull(
       registryImage: string,
     ): Promise<{ name: string; digests: string[]; entries: Map<string, number> }> {
-      const [port] = await freePorts(1);
-      if (port === undefined) {
-        throw new Error("no free port");
-      }
+      const port = await freePort();
       const name = res.container(`kdt-ttl-${registryImage.replace(":", "")}-${id}`);
       const spec = specFor(registryImage, name, port);
       res.volume(spec.volume);
@@ -454,7 +388,7 @@ describeDocker(
       const info = await mustContainerInfo(name);
       expect(info.image).toBe(registryImage);
       expect(info.env).toContain("REGISTRY_PROXY_TTL=5h30m");
-      const digests = await fetchImage(port, repo, "1");
+      const digests = await fetchImage(port, repo);
       // The scheduler logs every manifest and blob it takes into the cache, with its time to live.
       const entries = await waitFor(
         "a scheduler entry for the manifest and each blob",

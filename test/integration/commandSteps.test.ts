@@ -12,19 +12,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  type EngineEvent,
-  LocalWorkspace,
-  PulumiCommand,
-  type Stack,
-} from "@pulumi/pulumi/automation";
+import type { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KindDevEnvironmentArgs } from "../../components/args";
 import { clusterCommand } from "../../components/cluster";
 import { resolveConfig } from "../../components/config";
 import { scriptCommand } from "../../components/scriptCommand";
 import { networkScript } from "../../components/scripts";
-import { BED_BIN, pulumiEnv, REPO_DIR } from "../support/bed";
+import { BED_BIN, bedStack, pulumiEnv, REPO_DIR } from "../support/bed";
 
 const FAKES = path.join(REPO_DIR, "test/unit/fakes");
 const CLUSTER = `kdsteps-${process.pid}`;
@@ -133,9 +128,6 @@ describe("the real engine runs the commands' short step lines", () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(path.join(BED_BIN, "pulumi"))) {
-      throw new Error(`no pulumi CLI in ${BED_BIN}: run 'npm run testbed' first`);
-    }
     dir = mkdtempSync(path.join(os.tmpdir(), "kind-dev-steps-"));
     // A PULUMI_HOME of its own, holding only the command plugin the bed built.
     const home = path.join(dir, "home");
@@ -156,14 +148,8 @@ describe("the real engine runs the commands' short step lines", () => {
     // that the bed's real kind stays behind the fake.
     mkdirSync(path.join(dir, "cli/bin"), { recursive: true });
     symlinkSync(path.join(BED_BIN, "pulumi"), path.join(dir, "cli/bin/pulumi"));
-    const pulumiCommand = await PulumiCommand.get({
-      root: path.join(dir, "cli"),
-      skipVersionCheck: true,
-    });
-    stack = await LocalWorkspace.createOrSelectStack(
-      { stackName: "steps", projectName: "kind-dev-steps", program },
-      { pulumiCommand, envVars },
-    );
+    const args = { stackName: "steps", projectName: "kind-dev-steps", program };
+    stack = await bedStack(args, envVars, path.join(dir, "cli"));
   });
 
   afterAll(async () => {

@@ -16,26 +16,23 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveConfig } from "../../components/config";
+import type { ResolvedConfig } from "../../components/config";
 import { CERTS_D, CONTAINERD_CONFIG_PATCH } from "../../components/render/containerd";
-import { hostsScript, networkScript } from "../../components/scripts";
+import { hostsScript } from "../../components/scripts";
 import {
   BED_DIR,
   BED_IMAGES,
   bedEnv,
+  bedSuite,
+  catalog,
   criPull,
   describeDocker,
   docker,
   dockerResult,
   ensureRegistryContainerOk,
-  freePorts,
   hostsSyncLog,
   hostsTomlOn,
-  http,
-  prepareBed,
-  Resources,
   runAsync,
-  runId,
   runScriptOk,
   startNodeStandin,
   startUpstream,
@@ -157,18 +154,16 @@ async function requestsBy(container: string, version: string): Promise<string[]>
 describeDocker(
   `the component's containerd configuration on containerd ${MATRIX.map((m) => m.containerd).join(", ")}`,
   () => {
-    const id = runId();
-    const res = new Resources();
-    const network = `kdt-net-${id}`;
+    const suite = bedSuite(3);
+    const { id, res, network } = suite;
     const upstream = `kdt-up-${id}`;
     const repo = `kdt-testimg-${id}`;
-    let config: ReturnType<typeof resolveConfig>;
+    let config: ResolvedConfig;
     /** The same image by the push registry's two names. */
     let viaLocalhost: string;
     let viaClusterName: string;
 
     beforeAll(async () => {
-      await prepareBed();
       // Fast when the bed is built; cold, it builds containerd (tens of minutes on 2 cores).
       const built = await runAsync("bash", [MATRIX_SCRIPT, ...MATRIX.map((m) => m.containerd)], {
         timeoutMs: 3_600_000,
@@ -177,16 +172,10 @@ describeDocker(
         throw new Error(`test/bed/containerd-matrix.sh exited ${built.code}:\n${built.stderr}`);
       }
 
-      const [registryPort, upstreamPort, cachePort] = await freePorts(3);
-      if (registryPort === undefined || upstreamPort === undefined || cachePort === undefined) {
-        throw new Error("no free ports");
-      }
-      config = resolveConfig({
-        clusterName: `kdt-${id}`,
+      const [registryPort, upstreamPort, cachePort] = [suite.port(0), suite.port(1), suite.port(2)];
+      config = suite.config({
         // One node per version, named as kind names them.
         workers: MATRIX.length - 1,
-        networkName: res.network(network),
-        registryName: res.container(`kdt-reg-${id}`),
         registryPort,
         caches: [
           {
@@ -201,7 +190,7 @@ describeDocker(
       if (cache === undefined) {
         throw new Error("no cache planned");
       }
-      await runScriptOk(networkScript(network, true));
+      res.container(config.registry.spec.name);
 
       res.volume(config.registry.spec.volume);
       await ensureRegistryContainerOk(config.registry.spec, { probeUrl: config.registry.probeUrl });
@@ -218,10 +207,6 @@ describeDocker(
       await ensureRegistryContainerOk(cache.spec);
       await waitForHttpOk(`http://127.0.0.1:${cachePort}/v2/`);
     }, 3_700_000);
-
-    afterAll(async () => {
-      await res.cleanup();
-    });
 
     it("plans hosts.toml files for both names of the push registry and for docker.io", () => {
       expect(planHostsFiles(config).map((f) => f.hostDir)).toEqual([
@@ -359,8 +344,7 @@ describeDocker(
           `/v2/library/${repo}/manifests/1?ns=docker.io`,
         );
         expect(await requestsBy(upstream, containerd)).toEqual([]);
-        const catalog = await http(`http://127.0.0.1:${cache.spec.ports[0]?.hostPort}/v2/_catalog`);
-        expect(catalog.body).toContain(`library/${repo}`);
+        expect(await catalog(cache.spec.ports[0]?.hostPort ?? 0)).toContain(`library/${repo}`);
       });
 
       it(`without the component's patch, the hosts.toml files are read on 2.2+ only`, async () => {

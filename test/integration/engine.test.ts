@@ -6,17 +6,12 @@
  *   like kind nodes, behind a stand-in cluster command): per-file diffs in previews, updates
  *   that rewrite only what changed, destroy that removes only what the commands wrote.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-  type EngineEvent,
-  LocalWorkspace,
-  PulumiCommand,
-  type Stack,
-} from "@pulumi/pulumi/automation";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
 import { listHostsArgv } from "../../components/doctor/facts";
@@ -24,8 +19,8 @@ import { parseHostsList } from "../../components/doctor/parse";
 import { createNodeHosts } from "../../components/nodeHosts";
 import { planHostsFiles } from "../../components/render/hostsToml";
 import type { KindDevEnvironmentArgs } from "../../components/args";
+import { bedStack } from "../support/bed";
 import {
-  BED_BIN,
   BED_IMAGES,
   describeDocker,
   docker,
@@ -43,20 +38,8 @@ describeDocker("the real engine previews the dev stack", () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(BED_BIN, "pulumi"))) {
-      throw new Error(`no pulumi CLI in ${BED_BIN}: run 'npm run testbed' first`);
-    }
     backend = mkdtempSync(path.join(os.tmpdir(), "kind-dev-backend-"));
-    const envVars = pulumiEnv(backend);
-    process.env["PATH"] = envVars["PATH"];
-    const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
-    stack = await LocalWorkspace.createOrSelectStack(
-      { stackName, workDir: REPO_DIR },
-      {
-        pulumiCommand,
-        envVars,
-      },
-    );
+    stack = await bedStack({ stackName, workDir: REPO_DIR }, pulumiEnv(backend));
     await stack.setAllConfig({
       "kind-dev:clusterName": { value: "itest" },
       "kind-dev:workers": { value: "2" },
@@ -172,20 +155,12 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
   }
 
   beforeAll(async () => {
-    if (!existsSync(path.join(BED_BIN, "pulumi"))) {
-      throw new Error(`no pulumi CLI in ${BED_BIN}: run 'npm run testbed' first`);
-    }
     for (const node of nodes()) {
       await res.run(node, id, {}, BED_IMAGES.debian, "sleep", "infinity");
     }
     backend = mkdtempSync(path.join(os.tmpdir(), "kind-dev-backend-"));
-    const envVars = pulumiEnv(backend);
-    process.env["PATH"] = envVars["PATH"];
-    const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
-    stack = await LocalWorkspace.createOrSelectStack(
-      { stackName, projectName: "kind-dev-hosts", program },
-      { pulumiCommand, envVars },
-    );
+    const args = { stackName, projectName: "kind-dev-hosts", program };
+    stack = await bedStack(args, pulumiEnv(backend));
   });
 
   afterAll(async () => {

@@ -4,7 +4,7 @@
  * and `@pulumi/command` run them, and the node stand-in built by test/bed/images.sh.
  */
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -43,9 +43,6 @@ export const BED_IMAGES = {
   /** A debootstrap'ed Debian: sh, sleep, a base to build on. */
   debian: "kind-dev-bed/debian:bookworm",
 } as const;
-/** Content of /marker in the test image. */
-export const TEST_IMAGE_MARKER = "kind-dev-bed test image 1\n";
-
 /** Label on everything these tests create, with the run id as value. */
 export const TEST_LABEL = "dev.pulumi-kind-dev.integration-test";
 
@@ -54,19 +51,17 @@ export function bedEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.Pro
   return { ...process.env, PATH: `${BED_BIN}:${process.env["PATH"] ?? ""}`, ...extra };
 }
 
-export const IN_CI = ["true", "1", "yes"].includes((process.env["CI"] ?? "").toLowerCase());
+const IN_CI = ["true", "1", "yes"].includes((process.env["CI"] ?? "").toLowerCase());
 
-/** True when a docker daemon answers through the bed's `docker`. */
-export function dockerAnswers(): boolean {
+/** Whether a docker daemon answers through the bed's `docker`. */
+const DOCKER_UP = ((): boolean => {
   try {
     execFileSync("docker", ["info"], { env: bedEnv(), stdio: "ignore", timeout: 30_000 });
     return true;
   } catch {
     return false;
   }
-}
-
-const DOCKER_UP = dockerAnswers();
+})();
 if (!DOCKER_UP && !IN_CI) {
   console.warn(
     "[integration] SKIPPED: no docker daemon answers ('docker info' failed). Run test/bed/docker.sh " +
@@ -312,6 +307,56 @@ export async function http(
   return { status: res.status, body: await res.text() };
 }
 
+export const MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json";
+
+/** The repositories a registry on 127.0.0.1:`port` lists. */
+export async function catalog(port: number): Promise<string[]> {
+  const r = await http(`http://127.0.0.1:${port}/v2/_catalog`);
+  return (JSON.parse(r.body) as { repositories: string[] }).repositories;
+}
+
+/** A container's log, stdout and stderr. */
+export async function logsOf(container: string): Promise<string> {
+  const r = await dockerResult(["logs", container]);
+  return r.stdout + r.stderr;
+}
+
+const sha256 = (data: Buffer): string =>
+  `sha256:${createHash("sha256").update(data).digest("hex")}`;
+
+/**
+ * GETs `repo:tag`'s manifest and every blob it names from the registry on 127.0.0.1:`port`, as a
+ * pull does; throws unless each answers 200 with the content its digest names. Returns the
+ * manifest's digest, then the blobs'.
+ */
+export async function fetchImage(port: number, repo: string, tag = "1"): Promise<string[]> {
+  const base = `http://127.0.0.1:${port}/v2/${repo}`;
+  const get = async (url: string, accept?: string): Promise<Buffer> => {
+    const r = await fetch(url, {
+      ...(accept === undefined ? {} : { headers: { Accept: accept } }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = Buffer.from(await r.arrayBuffer());
+    if (r.status !== 200) {
+      throw new Error(`GET ${url}: ${r.status} ${body.toString()}`);
+    }
+    return body;
+  };
+  const body = await get(`${base}/manifests/${tag}`, MANIFEST_V2);
+  const manifest = JSON.parse(body.toString()) as {
+    config: { digest: string };
+    layers: { digest: string }[];
+  };
+  const blobs = [manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
+  for (const digest of blobs) {
+    const blob = await get(`${base}/blobs/${digest}`);
+    if (sha256(blob) !== digest) {
+      throw new Error(`blob ${digest} of ${repo} came back as ${sha256(blob)}`);
+    }
+  }
+  return [sha256(body), ...blobs];
+}
+
 /** Everything a test created, removed in reverse order by `cleanup()`. */
 export class Resources {
   private readonly containers: string[] = [];
@@ -320,22 +365,11 @@ export class Resources {
   private readonly images: string[] = [];
   private readonly dirs: string[] = [];
 
-  container(name: string): string {
-    this.containers.push(name);
-    return name;
-  }
-  volume(name: string): string {
-    this.volumes.push(name);
-    return name;
-  }
-  network(name: string): string {
-    this.networks.push(name);
-    return name;
-  }
-  image(ref: string): string {
-    this.images.push(ref);
-    return ref;
-  }
+  private add = (list: string[]) => (name: string) => (list.push(name), name);
+  readonly container = this.add(this.containers);
+  readonly volume = this.add(this.volumes);
+  readonly network = this.add(this.networks);
+  readonly image = this.add(this.images);
   /**
    * `docker run -d --name NAME` with the test label for run `id` and `labels`, on `network`
    * when given, then `args` (other flags, the image, its command); removed by cleanup().

@@ -39,7 +39,7 @@ import {
   describeDocker,
   docker,
   dockerResult,
-  freePorts,
+  freePort,
   mustContainerInfo,
   prepareBed,
   Resources,
@@ -87,16 +87,17 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
     });
   }
 
+  /** The container's command as the component renders it for a new container. */
   function containerCommand(
     spec: ContainerSpec,
-    opts: { owner?: string; removeOnDelete?: boolean } = {},
+    opts: { owner?: string; probeUrl?: string; secretEnv?: Record<string, string> } = {},
   ): Script {
     return registryContainerScript({
       spec,
       secretEnv: {},
       state: "absent",
-      removeOnDelete: opts.removeOnDelete ?? true,
-      ...(opts.owner === undefined ? {} : { owner: opts.owner }),
+      removeOnDelete: true,
+      ...opts,
     });
   }
 
@@ -212,23 +213,17 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
   it("case 5: a new image that cannot be pulled leaves the running registry as it is", async () => {
     const name = res.container(`own-test-img-${id}`);
     res.volume(`${name}-data`);
-    const [port] = await freePorts(1);
+    const port = await freePort();
     const spec = registryContainerSpec({
       name,
       image: BED_IMAGES.registry,
       network,
       volume: `${name}-data`,
       hostIp: "127.0.0.1",
-      hostPort: port ?? 0,
+      hostPort: port,
     });
     const registry = (image: string): Script =>
-      registryContainerScript({
-        spec: { ...spec, image },
-        probeUrl: `http://127.0.0.1:${port}/v2/`,
-        secretEnv: {},
-        state: "absent",
-        removeOnDelete: true,
-      });
+      containerCommand({ ...spec, image }, { probeUrl: `http://127.0.0.1:${port}/v2/` });
     expect((await run(registry(BED_IMAGES.registry))).code).toBe(0);
     const before = await mustContainerInfo(name);
     const r = await run(registry(MISSING_IMAGE));
@@ -274,11 +269,8 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
   it("case 8: a cache's credentials are in no label, not even hashed; a new password replaces it", async () => {
     const spec = cache(`own-test-creds-${id}`);
     const withPassword = (password: string) =>
-      registryContainerScript({
-        spec,
+      containerCommand(spec, {
         secretEnv: { REGISTRY_PROXY_USERNAME: "bob", REGISTRY_PROXY_PASSWORD: password },
-        state: "absent",
-        removeOnDelete: true,
       });
     const first = await run(withPassword("hunter2-first"));
     expect(first.code, first.stderr).toBe(0);

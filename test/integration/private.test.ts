@@ -30,19 +30,18 @@ import { networkScript } from "../../components/scripts";
 import { type RunResult, runAsync, TOOLS_ENV } from "../support/bed";
 import {
   BED_IMAGES,
+  bedSuite,
+  catalog,
   describeDocker,
   docker,
-  dockerResult,
   ensureRegistryContainerOk,
   freePorts,
   http,
+  logsOf,
+  MANIFEST_V2,
   mustContainerInfo,
-  prepareBed,
   REPO_DIR,
-  Resources,
-  runId,
   runScriptOk,
-  TEST_LABEL,
   waitFor,
   waitForHttpOk,
 } from "./helpers";
@@ -140,7 +139,6 @@ async function startSecondDaemon(
   return { host, stop };
 }
 
-const MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json";
 const HELPER_DIR = path.join(REPO_DIR, "test/support/credential-helper");
 
 /** GET repo:tag's manifest and its config blob through 127.0.0.1:port, as a pull starts. */
@@ -161,15 +159,9 @@ async function pull(port: number, repo: string, tag = "1"): Promise<number> {
   return blob.status;
 }
 
-async function catalog(port: number): Promise<string[]> {
-  const r = await http(`http://127.0.0.1:${port}/v2/_catalog`);
-  return (JSON.parse(r.body) as { repositories: string[] }).repositories;
-}
-
 describeDocker("private upstreams: host credentials, a team cache, the daemon's mirror", () => {
-  const id = runId();
-  const res = new Resources();
-  const network = `kdev-priv-it-${id}`;
+  const suite = bedSuite(5);
+  const { id, res, network } = suite;
   const upstream = `kdev-priv-up-${id}`;
   const team = `kdev-priv-team-${id}`;
   const laptop = `kdev-priv-laptop-${id}`;
@@ -232,12 +224,8 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
   }
 
   beforeAll(async () => {
-    await prepareBed();
-    const [a, b, c, d, e] = await freePorts(5);
-    if (a === undefined || b === undefined || c === undefined || d === undefined || !e) {
-      throw new Error("no free ports");
-    }
-    ports = { upstream: a, team: b, laptop: c, anon: d, hub: e };
+    const p = (i: number) => suite.port(i);
+    ports = { upstream: p(0), team: p(1), laptop: p(2), anon: p(3), hub: p(4) };
     dir = res.tempDir();
     mkdirSync(path.join(dir, "auth"));
     mkdirSync(path.join(dir, "docker"));
@@ -251,30 +239,18 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
       env: { ...process.env, DOCKER_CONFIG: path.join(dir, "docker") },
     };
     host.env["PATH"] = `${HELPER_DIR}:${process.env["PATH"] ?? ""}`;
-    res.network(network);
-    await runScriptOk(networkScript(network, true));
 
     // The upstream: pushed to while open, then started again on the same volume with htpasswd.
     const volume = res.volume(`${upstream}-data`);
     const run = async (extra: string[]) => {
-      res.container(upstream);
       await docker(["rm", "-f", upstream]).catch(() => "");
-      await docker([
-        "run",
-        "-d",
-        "--name",
+      await res.run(
         upstream,
-        "--network",
-        network,
-        "--label",
-        `${TEST_LABEL}=${id}`,
-        "--publish",
-        `127.0.0.1:${ports.upstream}:5000`,
-        "--volume",
-        `${volume}:/var/lib/registry`,
-        ...extra,
-        BED_IMAGES.registry,
-      ]);
+        id,
+        { network },
+        ...["--publish", `127.0.0.1:${ports.upstream}:5000`],
+        ...["--volume", `${volume}:/var/lib/registry`, ...extra, BED_IMAGES.registry],
+      );
       await waitFor("the upstream answers", 60_000, async () =>
         [200, 401].includes((await http(`http://127.0.0.1:${ports.upstream}/v2/`)).status),
       );
@@ -288,20 +264,14 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
     htpasswd(passwords[0] ?? "");
     login(passwords[0] ?? "");
     await run([
-      "--volume",
-      `${path.join(dir, "auth")}:/auth:ro`,
-      "--env",
-      "REGISTRY_AUTH=htpasswd",
-      "--env",
-      "REGISTRY_AUTH_HTPASSWD_REALM=kdev-priv",
-      "--env",
-      "REGISTRY_AUTH_HTPASSWD_PATH=/auth/htpasswd",
+      ...["--volume", `${path.join(dir, "auth")}:/auth:ro`, "--env", "REGISTRY_AUTH=htpasswd"],
+      ...["--env", "REGISTRY_AUTH_HTPASSWD_REALM=kdev-priv"],
+      ...["--env", "REGISTRY_AUTH_HTPASSWD_PATH=/auth/htpasswd"],
     ]);
   });
 
-  afterAll(async () => {
+  afterAll(() => {
     delete process.env["KDEV_CRED_FILE"];
-    await res.cleanup();
   });
 
   it("the upstream asks for a password; a cache without a login serves nothing of it", async () => {
@@ -337,8 +307,7 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
       team,
     ]);
     expect(inspect).not.toContain(passwords[0]);
-    const logs = await dockerResult(["logs", team]);
-    expect(logs.stdout + logs.stderr).not.toContain(passwords[0]);
+    expect(await logsOf(team)).not.toContain(passwords[0]);
   });
 
   it("team cache down: the laptop serves what it holds, fails the rest, and recovers", async () => {
@@ -469,10 +438,7 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
   });
 
   it("useDockerMirror on a second Docker daemon started with --registry-mirror", async () => {
-    const [mirrorPort, hubPort] = await freePorts(2);
-    if (mirrorPort === undefined || hubPort === undefined) {
-      throw new Error("no free ports");
-    }
+    const [mirrorPort, hubPort] = (await freePorts(2)) as [number, number];
     // The second daemon's one network gets the whole pool: its gateway is the host side
     // of the bridge, where the mirror is published; a cache reaches it through the host's INPUT
     // path, so the host's FORWARD rules (the shared daemon's) need no change.
@@ -509,19 +475,13 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
       ]);
       expect(inspect.trim()).toBe(SECOND_DAEMON_GATEWAY);
       // The company mirror: holds library/hubimg, published on the bridge's gateway and loopback.
-      await docker([
-        "run",
-        "-d",
-        "--name",
+      await res.run(
         mirror,
-        "--network",
-        network,
-        "--publish",
-        `${SECOND_DAEMON_GATEWAY}:${mirrorPort}:5000`,
-        "--publish",
-        `127.0.0.1:${mirrorPort}:5000`,
-        BED_IMAGES.registry,
-      ]);
+        id,
+        { network },
+        ...["--publish", `${SECOND_DAEMON_GATEWAY}:${mirrorPort}:5000`],
+        ...["--publish", `127.0.0.1:${mirrorPort}:5000`, BED_IMAGES.registry],
+      );
       await waitForHttpOk(`http://127.0.0.1:${mirrorPort}/v2/`);
       const ref = `localhost:${mirrorPort}/library/hubimg:1`;
       await docker(["tag", BED_IMAGES.testImage, ref]);
@@ -548,19 +508,8 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
       // The doctor looks at the caches on a kind cluster's network: a container labelled as kind
       // labels a node stands in for the cluster (kind finds its nodes by these labels).
       const cluster = `kdev-priv-${id}`;
-      await docker([
-        "run",
-        "-d",
-        "--name",
-        `${cluster}-control-plane`,
-        "--network",
-        network,
-        "--label",
-        `io.x-k8s.kind.cluster=${cluster}`,
-        "--label",
-        "io.x-k8s.kind.role=control-plane",
-        BED_IMAGES.registry,
-      ]);
+      const labels = { "io.x-k8s.kind.cluster": cluster, "io.x-k8s.kind.role": "control-plane" };
+      await res.run(`${cluster}-control-plane`, id, { network, labels }, BED_IMAGES.registry);
       // The doctor runs in this process: it finds kind (and kubectl) on the bed's PATH.
       process.env["PATH"] = TOOLS_ENV["PATH"];
       const report = await runDoctor({ cluster });

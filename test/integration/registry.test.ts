@@ -23,6 +23,7 @@ import {
 import {
   BED_IMAGES,
   bedSuite,
+  catalog,
   containerInfo,
   describeDocker,
   docker,
@@ -31,7 +32,9 @@ import {
   ensureRegistryContainerOk,
   http,
   localNonLoopbackIPv4,
+  MANIFEST_V2,
   mustContainerInfo,
+  type RegistryCommandOptions,
   componentRegistryScript,
   runScript,
   runScriptOk,
@@ -55,21 +58,24 @@ const registrySuite = (registryImage: string) => (): void => {
     return suite.config({ registryName, registryImage, registryPort });
   }
 
-  function ensure(
-    c: Config = config,
-    secretEnv?: Record<string, string>,
-  ): ReturnType<typeof ensureRegistryContainerOk> {
+  function ensure(c: Config = config, secretEnv?: Record<string, string>) {
     return ensureRegistryContainerOk(c.registry.spec, {
       probeUrl: c.registry.probeUrl,
       ...(secretEnv === undefined ? {} : { secretEnv }),
     });
   }
 
+  /** The component's command for the registry in force, with `options`. */
+  function script(options: RegistryCommandOptions = {}) {
+    return componentRegistryScript(config.registry.spec, {
+      probeUrl: config.registry.probeUrl,
+      ...options,
+    });
+  }
+
   /** The pushed image is listed, and pulls again with the same image ID. */
   async function expectImageServed(registryPort: number, ref: string): Promise<void> {
-    const catalog = await http(`http://127.0.0.1:${registryPort}/v2/_catalog`);
-    expect(catalog.status).toBe(200);
-    expect(JSON.parse(catalog.body)).toEqual({ repositories: ["kdt/testimg"] });
+    expect(await catalog(registryPort)).toEqual(["kdt/testimg"]);
     await dockerResult(["image", "rm", ref]);
     await docker(["pull", ref]);
     expect((await docker(["image", "inspect", "--format", "{{.Id}}", ref])).trim()).toBe(imageId);
@@ -156,17 +162,12 @@ const registrySuite = (registryImage: string) => (): void => {
     await docker(["rm", "-f", name]);
     // What the program's lookup sees, and passes to the command as REPAIR to re-run it.
     expect(await containerState(name, config.registry.spec.volume)).toBe("missing");
-    const cmd = await componentRegistryScript(config.registry.spec, {
-      probeUrl: config.registry.probeUrl,
-    });
+    const cmd = await script();
     expect(cmd.environment["REPAIR"]).toMatch(/^recreate@/);
     const r = await runScriptOk(cmd);
     expect(r.stderr).toContain(`started the registry container ${name}`);
     // The next run renders the same environment: no update after the repair.
-    const next = await componentRegistryScript(config.registry.spec, {
-      probeUrl: config.registry.probeUrl,
-    });
-    expect(next.environment).toEqual(cmd.environment);
+    expect((await script()).environment).toEqual(cmd.environment);
 
     const after = await mustContainerInfo(name);
     expect(after.id).not.toBe(before.id);
@@ -271,10 +272,7 @@ const registrySuite = (registryImage: string) => (): void => {
   });
 
   it("with removeOnDelete, a registry another kind cluster still pulls through is kept", async () => {
-    const cmd = await componentRegistryScript(config.registry.spec, {
-      probeUrl: config.registry.probeUrl,
-      removeOnDelete: true,
-    });
+    const cmd = await script({ removeOnDelete: true });
     // A node of another cluster on the same network, whose containerd pulls through it.
     const labels = { "io.x-k8s.kind.cluster": `kdt-other-${id}` };
     const node = `kdt-other-${id}-control-plane`;
@@ -300,11 +298,7 @@ const registrySuite = (registryImage: string) => (): void => {
 
     // The stack's own cluster is deleted alongside: its nodes do not keep it.
     await docker(["start", node]);
-    const own = await componentRegistryScript(config.registry.spec, {
-      probeUrl: config.registry.probeUrl,
-      removeOnDelete: true,
-      ownCluster: `kdt-other-${id}`,
-    });
+    const own = await script({ removeOnDelete: true, ownCluster: `kdt-other-${id}` });
     expect((await runScriptOk(own, "delete")).stderr).toContain(
       `removed ${name} and its volume ${name}-data`,
     );
@@ -322,15 +316,8 @@ const registrySuite = (registryImage: string) => (): void => {
   });
 
   it("with removeOnDelete the delete script removes container and volume; retained has none", async () => {
-    const retained = await componentRegistryScript(config.registry.spec, {
-      probeUrl: config.registry.probeUrl,
-    });
-    expect(retained.delete).toBeUndefined();
-
-    const cmd = await componentRegistryScript(config.registry.spec, {
-      probeUrl: config.registry.probeUrl,
-      removeOnDelete: true,
-    });
+    expect((await script()).delete).toBeUndefined();
+    const cmd = await script({ removeOnDelete: true });
     const r = await runScriptOk(cmd, "delete");
     expect(r.stderr).toContain(`removed ${name} and its volume ${name}-data`);
     expect(await containerInfo(name)).toBeUndefined();
@@ -366,6 +353,8 @@ describeDocker(
       const image = registryImage === undefined ? {} : { registryImage };
       return suite.config({ registryName: name, registryPort: port, ...image });
     }
+    const ensure = (c: Config) =>
+      ensureRegistryContainerOk(c.registry.spec, { probeUrl: c.registry.probeUrl });
 
     beforeAll(() => {
       port = suite.port(0);
@@ -376,23 +365,21 @@ describeDocker(
     it("replaces the container on the same volume, says so, and serves what registry:2 stored", async () => {
       const old = configFor(BED_IMAGES.registry2);
       expect(old.registry.spec.image).toBe("registry:2");
-      await ensureRegistryContainerOk(old.registry.spec, { probeUrl: old.registry.probeUrl });
+      await ensure(old);
       const before = await mustContainerInfo(name);
       expect(before.image).toBe("registry:2");
       const ref = res.image(`localhost:${port}/kdt/upgrade:${id}`);
       await docker(["tag", BED_IMAGES.testImage, ref]);
       await docker(["push", ref]);
       const manifestUrl = `http://127.0.0.1:${port}/v2/kdt/upgrade/manifests/${id}`;
-      const accept = { Accept: "application/vnd.docker.distribution.manifest.v2+json" };
+      const accept = { Accept: MANIFEST_V2 };
       const stored = await http(manifestUrl, { headers: accept });
       expect(stored.status).toBe(200);
 
       const now = configFor();
       expect(now.registry.spec.image).toBe("registry:3");
       expect(now.registry.spec.volume).toBe(old.registry.spec.volume);
-      const r = await ensureRegistryContainerOk(now.registry.spec, {
-        probeUrl: now.registry.probeUrl,
-      });
+      const r = await ensure(now);
       expect(r.stderr).toContain(
         `pulumi-kind-dev: replacing the registry container ${name}: image registry:2 -> registry:3; data stays on volume ${name}-data. To keep registry:2, set registryImage: registry:2\n`,
       );
@@ -404,8 +391,7 @@ describeDocker(
       expect(after.labels[LABEL_SPEC]).toBe(specHash(now.registry.spec));
 
       // registry:3 reads what registry:2 wrote: same catalog, same manifest bytes, same image.
-      const catalog = await http(`http://127.0.0.1:${port}/v2/_catalog`);
-      expect(JSON.parse(catalog.body)).toEqual({ repositories: ["kdt/upgrade"] });
+      expect(await catalog(port)).toEqual(["kdt/upgrade"]);
       expect(await http(manifestUrl, { headers: accept })).toEqual(stored);
       const imageId = (
         await docker(["image", "inspect", "--format", "{{.Id}}", BED_IMAGES.testImage])
@@ -421,9 +407,7 @@ describeDocker(
       expect((JSON.parse(tags.body) as { tags: string[] }).tags.sort()).toEqual([id, `${id}-v3`]);
 
       // The next run keeps the registry:3 container.
-      const again = await ensureRegistryContainerOk(now.registry.spec, {
-        probeUrl: now.registry.probeUrl,
-      });
+      const again = await ensure(now);
       expect(again.stderr).toContain(`using the existing registry container ${name}`);
       expect((await mustContainerInfo(name)).id).toBe(after.id);
     });

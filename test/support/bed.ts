@@ -8,7 +8,13 @@ import { existsSync } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import {
+  type InlineProgramArgs,
+  type LocalProgramArgs,
+  LocalWorkspace,
+  PulumiCommand,
+  type Stack,
+} from "@pulumi/pulumi/automation";
 
 export const REPO_DIR = path.resolve(__dirname, "../..");
 
@@ -253,6 +259,31 @@ export interface DevStackSettings {
 }
 
 /**
+ * Creates or selects a stack on the real engine with `envVars`: the Pulumi CLI in `cliRoot`/bin,
+ * else the first on envVars' PATH, which becomes the process's (the Automation API looks there).
+ */
+export async function bedStack(
+  args: LocalProgramArgs | InlineProgramArgs,
+  envVars: Record<string, string>,
+  cliRoot?: string,
+): Promise<Stack> {
+  if (!existsSync(path.join(BED_BIN, "pulumi"))) {
+    throw new Error(`no pulumi CLI in ${BED_BIN}: run 'npm run testbed' first`);
+  }
+  if (cliRoot === undefined) {
+    process.env["PATH"] = envVars["PATH"];
+  }
+  const root = cliRoot === undefined ? {} : { root: cliRoot };
+  const opts = {
+    pulumiCommand: await PulumiCommand.get({ skipVersionCheck: true, ...root }),
+    envVars,
+  };
+  return "program" in args
+    ? LocalWorkspace.createOrSelectStack(args, opts)
+    : LocalWorkspace.createOrSelectStack(args, opts);
+}
+
+/**
  * A stack of the dev stack program (stacks/dev) on the real engine: the bed's CLI and plugins, a
  * file backend in `backendDir`, the docker wrapper first on PATH for kind, and `settings` as its
  * config. The caller removes it (`stack.destroy()`, `workspace.removeStack`).
@@ -262,12 +293,8 @@ export async function devStack(
   backendDir: string,
   settings: DevStackSettings,
 ): Promise<Stack> {
-  process.env["PATH"] = TOOLS_ENV["PATH"];
-  const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: true });
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName, workDir: REPO_DIR },
-    { pulumiCommand, envVars: pulumiEnv(backendDir, `${WRAPPER_DIR}:`) },
-  );
+  const envVars = pulumiEnv(backendDir, `${WRAPPER_DIR}:`);
+  const stack = await bedStack({ stackName, workDir: REPO_DIR }, envVars);
   await stack.setAllConfig(
     Object.fromEntries(
       Object.entries(settings).map(([key, value]) => [

@@ -3,14 +3,41 @@
  * the committed tree of HEAD, tagged `v<version>`, under `<root>/<owner>/pulumi-kind-dev.git`,
  * served over HTTPS by `git http-backend` (git's smart HTTP protocol, as a hosting service
  * speaks it) with a certificate made for `localhost`. `pulumi package add` clones git sources
- * only over HTTPS; npm reads the same bare repository through a `git+file://` URL.
+ * only over HTTPS; npm reads the same bare repository through a `git+file://` URL. Also the
+ * lifecycle the consumer suites (test/consumer) share: a program outside this repository, on
+ * the real engine.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import * as https from "node:https";
+import * as os from "node:os";
 import * as path from "node:path";
-import { BED_CACHE, pulumiEnv, REPO_DIR, WRAPPER_DIR } from "./bed";
-import { OWNER, REPO_NAME } from "./install";
+import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll, expect } from "vitest";
+import {
+  BED_CACHE,
+  bedStack,
+  freePort,
+  pulumiEnv,
+  REPO_DIR,
+  requireE2eBed,
+  run,
+  runAsync,
+  tryRun,
+  WRAPPER_DIR,
+} from "./bed";
+import { commandLine, OWNER, REPO_NAME } from "./install";
+import { NODE_IMAGE } from "./lifecycle";
 
 export interface GitHost {
   /** `file://` URL of the bare repository. */
@@ -231,4 +258,193 @@ export function installedKindDevPlugins(pulumiHome: string): string[] {
     .map((e) => e.name)
     .filter((e) => PLUGIN_DIR.test(e))
     .sort();
+}
+
+/** The version of `name` in this repository's lock file: what a consumer program declares. */
+export function lockVersion(name: string): string {
+  const lock = JSON.parse(readFileSync(path.join(REPO_DIR, "package-lock.json"), "utf8")) as {
+    packages: Record<string, { version: string }>;
+  };
+  const v = lock.packages[`node_modules/${name}`]?.version;
+  if (!v) {
+    throw new Error(`${name} is not in package-lock.json`);
+  }
+  return v;
+}
+
+/** How one consumer suite runs its program. */
+export interface ConsumerOptions {
+  /** What its log lines start with: `[label] up: 12.3s`. */
+  readonly label: string;
+  /** The kind cluster and docker network the program makes, and its registry `<name>-registry`. */
+  readonly name: string;
+  readonly stackName: string;
+  /** Tools besides the end-to-end bed's, by path, and how to build them. */
+  readonly tools: readonly string[];
+  readonly toolsHint: string;
+  /**
+   * Serve the release over HTTPS (`pulumi package add`), with a PULUMI_HOME of the program's
+   * own (consumerEnv). Without: npm reads the bare repository, the bed's PULUMI_HOME.
+   */
+  readonly gitHost: boolean;
+  /** A directory whose `pulumi` (and language hosts) come first on PATH. */
+  readonly cliDir?: string;
+  /** Added to the environment of every `pulumi` command. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A consumer program on the real engine, in a temporary directory. Call inside a `describe`: its
+ * beforeAll checks the bed, removes what an aborted run left, makes `work` (the program in
+ * `project`, a file backend) and takes a free registry port; its afterAll destroys the stack and
+ * removes everything by exact name. Each method is one step a test runs.
+ */
+export class ConsumerProject {
+  work = "";
+  project = "";
+  /** The program's PULUMI_HOME (with a git host). */
+  home = "";
+  registryPort = 0;
+  host: GitHost | undefined;
+  release: ReleaseRepo | undefined;
+  stack: Stack | undefined;
+
+  constructor(readonly o: ConsumerOptions) {
+    beforeAll(async () => {
+      requireE2eBed(NODE_IMAGE);
+      for (const tool of o.tools) {
+        if (!existsSync(tool)) {
+          throw new Error(`${tool} is missing: run ${o.toolsHint}`);
+        }
+      }
+      this.cleanUp();
+      this.work = mkdtempSync(path.join(os.tmpdir(), `${o.name}-`));
+      this.project = path.join(this.work, "project");
+      mkdirSync(this.project);
+      mkdirSync(path.join(this.work, "state"));
+      if (o.gitHost) {
+        this.host = await startGitHost(this.work);
+        this.home = consumerPulumiHome(path.join(this.work, "pulumi-home"));
+      } else {
+        this.release = makeReleaseRepo(this.work);
+      }
+      this.registryPort = await freePort();
+    });
+    afterAll(async () => {
+      await this.stack?.destroy().catch(() => undefined);
+      await this.stack?.workspace.removeStack(o.stackName).catch(() => undefined);
+      this.cleanUp();
+      await this.host?.close();
+      if (this.work !== "" && process.env["KEEP_CONSUMER_DIR"] !== "1") {
+        rmSync(this.work, { recursive: true, force: true });
+      }
+    });
+  }
+
+  private cleanUp(): void {
+    const name = this.o.name;
+    tryRun("kind", ["delete", "cluster", "--name", name]);
+    tryRun("docker", ["rm", "-f", `${name}-registry`]);
+    tryRun("docker", ["volume", "rm", `${name}-registry-data`]);
+    tryRun("docker", ["network", "rm", name]);
+  }
+
+  /** The environment of a `pulumi` command with the PULUMI_HOME `home`. */
+  env(home = this.home): Record<string, string> {
+    const state = path.join(this.work, "state");
+    return this.host === undefined
+      ? pulumiEnv(state, `${WRAPPER_DIR}:`)
+      : { ...consumerEnv(state, home, this.host, this.o.cliDir), ...this.o.env };
+  }
+
+  /** Runs `body`, printing how long it took. */
+  async timed<T>(what: string, body: () => Promise<T>): Promise<T> {
+    const start = Date.now();
+    try {
+      return await body();
+    } finally {
+      console.log(`[${this.o.label}] ${what}: ${((Date.now() - start) / 1000).toFixed(1)}s`);
+    }
+  }
+
+  /** `file args` in `cwd`, which must succeed. */
+  async command(file: string, args: string[], cwd: string, home = this.home): Promise<void> {
+    const r = await this.timed(commandLine(file, args), () =>
+      runAsync(file, args, { cwd, env: this.env(home), timeoutMs: 900_000 }),
+    );
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+  }
+
+  /** Selects (or creates) the stack of the program in `dir`. */
+  async select(dir = this.project, home = this.home): Promise<Stack> {
+    this.stack = await bedStack({ stackName: this.o.stackName, workDir: dir }, this.env(home));
+    return this.stack;
+  }
+
+  /**
+   * `up` of the program with the free port as its `registryPort` config: it succeeds, and the
+   * environment has a control plane and a worker and the registry on that port. Its outputs.
+   */
+  async up(): Promise<OutputMap> {
+    const stack = await this.select();
+    await stack.setConfig("registryPort", { value: String(this.registryPort) });
+    const result = await this.timed("up", () =>
+      stack.up({ onOutput: (o) => process.stdout.write(o) }),
+    );
+    expect(result.summary.result).toBe("succeeded");
+    const outputs = await stack.outputs();
+    const name = this.o.name;
+    expect(outputs["nodeNames"]?.value).toEqual([`${name}-control-plane`, `${name}-worker`]);
+    expect(outputs["registryHost"]?.value).toBe(`localhost:${this.registryPort}`);
+    return outputs;
+  }
+
+  /** kubectl on the cluster, with the `kubeconfig` output, which must be secret. */
+  async kubectl(...args: string[]): Promise<string> {
+    const kubeconfig = (await this.stack!.outputs())["kubeconfig"];
+    expect(kubeconfig?.secret).toBe(true);
+    const file = path.join(this.work, "kubeconfig");
+    writeFileSync(file, String(kubeconfig?.value), { mode: 0o600 });
+    return run("kubectl", ["--kubeconfig", file, ...args]);
+  }
+
+  /** A preview that finds nothing to change. */
+  async expectNoChanges(): Promise<void> {
+    const preview = await this.timed("preview", () => this.stack!.preview());
+    const changed = Object.entries(preview.changeSummary).filter(
+      ([op, n]) => op !== "same" && (n ?? 0) > 0,
+    );
+    expect(changed).toEqual([]);
+  }
+
+  /**
+   * Pulumi.yaml, the stack's config and `extra` files of the program copied to a fresh directory
+   * with an empty plugin cache, restored by `pulumi install`, which installs this package's
+   * plugin there, and its stack selected. Returns the fresh directory and its PULUMI_HOME.
+   */
+  async freshCopy(extra: readonly string[] = []): Promise<{ dir: string; home: string }> {
+    const dir = path.join(this.work, "fresh");
+    mkdirSync(dir);
+    for (const f of ["Pulumi.yaml", `Pulumi.${this.o.stackName}.yaml`, ...extra]) {
+      copyFileSync(path.join(this.project, f), path.join(dir, f));
+    }
+    const home = consumerPulumiHome(path.join(this.work, "pulumi-home-fresh"));
+    expect(installedKindDevPlugins(home)).toEqual([]);
+    await this.command("pulumi", ["install"], dir, home);
+    expect(installedKindDevPlugins(home)).toHaveLength(1);
+    await this.select(dir, home);
+    return { dir, home };
+  }
+
+  /** `destroy`, which removes the cluster, the registry and the network. */
+  async destroy(): Promise<void> {
+    const result = await this.timed("destroy", () =>
+      this.stack!.destroy({ onOutput: (o) => process.stdout.write(o) }),
+    );
+    expect(result.summary.result).toBe("succeeded");
+    const name = this.o.name;
+    expect(run("kind", ["get", "clusters"]).split("\n")).not.toContain(name);
+    expect(tryRun("docker", ["inspect", `${name}-registry`]).ok).toBe(false);
+    expect(tryRun("docker", ["network", "inspect", name]).ok).toBe(false);
+  }
 }

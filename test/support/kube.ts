@@ -115,12 +115,18 @@ export function e2eStep(
   };
 }
 
-/** A pod in `default` that runs `command` from `image`, optionally on one node. */
+/** A pod in `default` that runs `command` from `image`, optionally on one node or on any. */
 export function podManifest(
   name: string,
   image: string,
   command: readonly string[],
-  opts: { node?: string; pullAlways?: boolean; env?: Readonly<Record<string, string>> } = {},
+  opts: {
+    node?: string;
+    pullAlways?: boolean;
+    env?: Readonly<Record<string, string>>;
+    /** Tolerates every taint (a control plane's too). */
+    anyNode?: boolean;
+  } = {},
 ): string {
   const env = Object.entries(opts.env ?? {}).map(([k, v]) => ({ name: k, value: v }));
   return JSON.stringify({
@@ -130,6 +136,7 @@ export function podManifest(
     spec: {
       restartPolicy: "Never",
       ...(opts.node === undefined ? {} : { nodeName: opts.node }),
+      ...(opts.anyNode === true ? { tolerations: [{ operator: "Exists" }] } : {}),
       containers: [
         {
           name: "main",

@@ -45,6 +45,10 @@ export interface UpstreamOptions {
   readonly publish?: boolean;
   /** The stand-in's name, when not `<prefix>-up-<slug>`. */
   readonly standIn?: string;
+  /** false: the suite starts the stand-in itself, on `standInPort`, its data on `<standIn>-data`. */
+  readonly startStandIn?: boolean;
+  /** caches[].credentialsFromDocker; unset: the component's default. */
+  readonly credentialsFromDocker?: boolean;
 }
 
 /** One stack of the dev stack program, with kubectl on its cluster. */
@@ -161,8 +165,10 @@ export class DevEnvironment {
     }
     this.backend = mkdtempSync(path.join(os.tmpdir(), `${this.prefix}-`));
     run("docker", ["network", "create", this.network]);
-    for (const u of this.upstreams) {
-      await startRegistryStandIn(u.standIn, this.network, u.standInPort, standInOptions);
+    for (const [i, u] of this.upstreams.entries()) {
+      if (this.upstreamOptions[i]?.startStandIn !== false) {
+        await startRegistryStandIn(u.standIn, this.network, u.standInPort, standInOptions);
+      }
     }
   }
 
@@ -184,21 +190,28 @@ export class DevEnvironment {
       registryName: this.registry,
       registryPort: this.registryPort,
       ...(opts.retainOnDestroy === undefined ? {} : { retainOnDestroy: opts.retainOnDestroy }),
-      caches: this.upstreams.map((u, i) => ({
-        upstreamHost: u.host,
-        remoteUrl: `http://${u.standIn}:5000`,
-        containerName: u.cache,
-        ...(this.upstreamOptions[i]?.publish === false ? {} : { hostPort: u.cachePort }),
-        ...(this.upstreamOptions[i]?.ttl === undefined
-          ? {}
-          : { ttl: this.upstreamOptions[i]?.ttl }),
-      })),
+      caches: this.caches(),
     };
     const stack = await devStack(name, this.backend, settings);
     const kube = new Kube(path.join(this.backend, `${name}.kubeconfig`));
     const dev = new DevStack(name, cluster, workers, stack, kube);
     this.stacks.push(dev);
     return dev;
+  }
+
+  /** The stacks' `caches` setting: one cache a upstream, in front of its stand-in. */
+  caches(): Record<string, string | number | boolean>[] {
+    return this.upstreams.map((u, i) => {
+      const { publish, ttl, credentialsFromDocker } = this.upstreamOptions[i] ?? {};
+      return {
+        upstreamHost: u.host,
+        remoteUrl: `http://${u.standIn}:5000`,
+        containerName: u.cache,
+        ...(publish === false ? {} : { hostPort: u.cachePort }),
+        ...(ttl === undefined ? {} : { ttl }),
+        ...(credentialsFromDocker === undefined ? {} : { credentialsFromDocker }),
+      };
+    });
   }
 
   /** Destroys and removes every stack, then everything named after the prefix. */
@@ -218,11 +231,9 @@ export class DevEnvironment {
     for (const c of this.clusters) {
       tryRun("kind", ["delete", "cluster", "--name", c]);
     }
-    // -v: the stand-ins keep their data in an anonymous volume.
+    // -v: the stand-ins keep their data in an anonymous volume, or on `<standIn>-data`.
     for (const c of [...this.kept(), ...this.upstreams.map((u) => u.standIn)]) {
       tryRun("docker", ["rm", "-f", "-v", c]);
-    }
-    for (const c of this.kept()) {
       tryRun("docker", ["volume", "rm", `${c}-data`]);
     }
     tryRun("docker", ["network", "rm", this.network]);
