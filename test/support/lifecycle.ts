@@ -20,6 +20,7 @@ import {
   run,
   startRegistryStandIn,
   tryRun,
+  waitFor,
 } from "./bed";
 import { e2eStep, Kube } from "./kube";
 
@@ -80,10 +81,16 @@ export class DevStack {
   /** `pulumi up` and every node Ready. */
   async upReady(): Promise<UpResult> {
     const result = await this.up();
+    // kind returns once each node has joined; on a loaded machine a worker's kubelet was seen to
+    // restart for half a minute and more before it registered its Node.
+    const names = () => this.kube.kubectl("get", "nodes", "-o", "name").trim().split("\n").sort();
+    const want = this.nodes()
+      .map((n) => `node/${n}`)
+      .sort();
+    await waitFor(`nodes ${want.join(", ")} registered`, 180_000, () =>
+      names().join() === want.join() ? true : undefined,
+    ).catch(() => expect(names()).toEqual(want));
     this.kube.kubectl("wait", "--for=condition=Ready", "nodes", "--all", "--timeout=300s");
-    expect(this.kube.kubectl("get", "nodes", "-o", "name").trim().split("\n").sort()).toEqual(
-      this.nodes().map((n) => `node/${n}`),
-    );
     return result;
   }
 
