@@ -5,10 +5,11 @@
 #   changelog   CHANGELOG.md has a "## [X.Y.Z] - YYYY-MM-DD" section with content
 #   readme      README.md shows the install commands for vX.Y.Z, from package.json's repository
 #   tag         no tag vX.Y.Z on another commit; a v* tag on HEAD is vX.Y.Z; with --tagged, HEAD
-#               carries vX.Y.Z and the work tree is clean
+#               carries vX.Y.Z and the work tree is clean; with --between-releases (CI), vX.Y.Z
+#               may tag an earlier commit of HEAD's history: the last release, not yet bumped
 #   pack        `npm pack --dry-run` holds exactly the files in test/release/pack-files.txt
 #   schema      test/schema/check.sh (the component provider's schema snapshot)
-# Usage: bash test/release/check.sh [--tagged] [--skip-schema] [--metadata-only]
+# Usage: bash test/release/check.sh [--tagged | --between-releases] [--skip-schema] [--metadata-only]
 #   --metadata-only  version, changelog, readme and tag only (no build, no Pulumi CLI)
 #   KIND_DEV_RELEASE_DIR checks another checkout (the tests use throwaway repositories).
 set -euo pipefail
@@ -16,15 +17,17 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DIR=${KIND_DEV_RELEASE_DIR:-$(cd "$SCRIPT_DIR/../.." && pwd)}
 TAGGED=0
+BETWEEN=0
 SCHEMA=1
 BUILD=1
 for arg in "$@"; do
   case $arg in
     --tagged) TAGGED=1 ;;
+    --between-releases) BETWEEN=1 ;;
     --skip-schema) SCHEMA=0 ;;
     --metadata-only) BUILD=0 SCHEMA=0 ;;
     *)
-      echo "release: unknown argument '$arg' (--tagged, --skip-schema, --metadata-only)" >&2
+      echo "release: unknown argument '$arg' (--tagged, --between-releases, --skip-schema, --metadata-only)" >&2
       exit 2
       ;;
   esac
@@ -107,7 +110,11 @@ check_tag() {
   head=$(git -C "$DIR" rev-parse HEAD)
   on_head=$(git -C "$DIR" tag --points-at HEAD --list 'v*')
   if [[ -n $at && $at != "$head" ]]; then
-    fail "tag: $TAG already tags another commit ($at): a new release needs a new version"
+    if ((BETWEEN && !TAGGED)) && git -C "$DIR" merge-base --is-ancestor "$at" HEAD; then
+      ok "tag: $TAG is the last release, an earlier commit of HEAD; the next release bumps the version"
+    else
+      fail "tag: $TAG already tags another commit ($at): a new release needs a new version"
+    fi
     return
   fi
   local t

@@ -165,6 +165,24 @@ describe("test/release/check.sh --metadata-only", () => {
     const r = check(dir);
     expect(r.out).toMatch(/tag: v1\.2\.3 already tags another commit \([0-9a-f]{40}\)/);
     expect(r.code).toBe(1);
+    const between = check(dir, "--between-releases");
+    expect(between.out).toContain(
+      "release: ok: tag: v1.2.3 is the last release, an earlier commit of HEAD; the next release bumps the version",
+    );
+    expect(between.code).toBe(0);
+  });
+
+  it("with --between-releases, still fails the version's tag on a commit outside HEAD's history", () => {
+    const dir = repo();
+    git(dir, "checkout", "--quiet", "-b", "side");
+    writeFileSync(path.join(dir, "SIDE"), "x\n");
+    git(dir, "add", "-A");
+    git(dir, "commit", "--quiet", "-m", "elsewhere");
+    git(dir, "tag", "v1.2.3");
+    git(dir, "checkout", "--quiet", "-");
+    const r = check(dir, "--between-releases");
+    expect(r.out).toMatch(/tag: v1\.2\.3 already tags another commit \([0-9a-f]{40}\)/);
+    expect(r.code).toBe(1);
   });
 
   it("with --tagged, fails an untagged HEAD and a dirty work tree", () => {
