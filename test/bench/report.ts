@@ -74,6 +74,10 @@ function med(r: Results, what: string, field = "total", where: Partial<Sample> =
 const ups = (r: Results, what: string) => r.ups.filter((u) => u.what === what);
 const upWall = (r: Results, what: string) => median(ups(r, what).map((u) => u.wall));
 
+/** Benchmark 1's median `field` for one image size, mode and method. */
+const delivery = (r: Results, size: number, mode: string, method: string, field = "total") =>
+  med(r, "delivery", field, { size, mode, method });
+
 /**
  * Where the `npm run up` runs named `what` spend their time, from their traces: five phases in
  * order that add up to the wall time (medians, so their sum may differ a little).
@@ -172,8 +176,7 @@ export function targets(r: Results): string[] {
     );
   }
   const big = Math.max(...r.sizes);
-  const d = (method: string, field: string) =>
-    med(r, "delivery", field, { size: big, mode: "incremental", method });
+  const d = (method: string, field: string) => delivery(r, big, "incremental", method, field);
   const incr = d("registry", "total");
   if (has(incr)) {
     // The floor: the push of the changed layer plus the rollout of an image already on the nodes
@@ -247,8 +250,7 @@ function deliveryTable(r: Results): string[] {
   const rows: string[] = [];
   for (const size of r.sizes) {
     for (const mode of ["cold", "incremental"]) {
-      const d = (method: string, field: string) =>
-        med(r, "delivery", field, { size, mode, method });
+      const d = (method: string, field: string) => delivery(r, size, mode, method, field);
       if (!Number.isFinite(d("registry", "total"))) {
         continue;
       }
@@ -305,8 +307,7 @@ function body(r: Results): string[] {
 export function headline(r: Results): string[] {
   const w = r.workload;
   const big = Math.max(...r.sizes);
-  const d = (method: string) =>
-    med(r, "delivery", "total", { size: big, mode: "incremental", method });
+  const d = (method: string) => delivery(r, big, "incremental", method);
   return [
     `Measured in one run of \`npm run bench\` (${r.date.slice(0, 10)}, ${r.environment["machine"]}; [docs/benchmarks.md](docs/benchmarks.md)):` +
       ` \`npm run up\` makes the cluster, its registry and a Docker Hub cache in ${f1(upWall(r, "from-nothing"))} s` +
