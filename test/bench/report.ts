@@ -46,9 +46,11 @@ export function median(xs: number[]): number {
       : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "–");
-const rx = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : "–");
+const fixed =
+  (digits: number, unit = "") =>
+  (x: number) =>
+    Number.isFinite(x) ? `${x.toFixed(digits)}${unit}` : "–";
+const [f1, f2, rx] = [fixed(1), fixed(2), fixed(2, "x")];
 const sizeLabel = (mib: number) => (mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`);
 const verdict = (ok: boolean, measured: boolean) =>
   !measured ? "not measured in this run" : ok ? "met" : "**missed**";
@@ -271,19 +273,16 @@ function deliveryTable(r: Results): string[] {
       ];
 }
 
-function environment(r: Results): string {
-  const e = r.environment;
-  return Object.entries(e)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(", ");
-}
-
 export const BLOCK_START = "<!-- bench:start (written by test/bench/report.ts) -->";
 export const BLOCK_END = "<!-- bench:end -->";
 
 function body(r: Results): string[] {
   return [
-    `Run ${r.date.slice(0, 10)}: one ${Math.round(r.totalSeconds / 60)}-minute \`${r.smoke ? "BENCH_SMOKE=1 " : ""}npm run bench\` (benchmarks ${r.only.join(", ")}, ${r.runs} round(s) each, medians). Environment: ${environment(r)}.`,
+    `Run ${r.date.slice(0, 10)}: one ${Math.round(r.totalSeconds / 60)}-minute \`${r.smoke ? "BENCH_SMOKE=1 " : ""}npm run bench\` (benchmarks ${r.only.join(", ")}, ${r.runs} round(s) each, medians). Environment: ${Object.entries(
+      r.environment,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.`,
     "",
     "Targets, each against a floor measured in the same run:",
     "",
