@@ -185,7 +185,7 @@ cm_one() {
 }
 
 cm_main() {
-  local want=("$@") row kind version pin failed=() summary=()
+  local want=("$@") row kind version pin failed=() start v
   if [[ ${want[0]:-} == --list ]]; then
     for row in "${CM_MATRIX[@]}"; do
       read -r kind version _ <<<"$row"
@@ -197,7 +197,6 @@ cm_main() {
     bed_log "$CM_BASE_IMAGE is missing: run test/bed/images.sh first"
     return 1
   fi
-  local v
   for v in "${want[@]}"; do
     if [[ " ${CM_MATRIX[*]} " != *" $v "* || $v != v2.* ]]; then
       bed_log "containerd $v is not in the matrix (${CM_MATRIX[*]})"
@@ -205,22 +204,16 @@ cm_main() {
     fi
   done
   mkdir -p "$CM_DIR"
-  local start
   for row in "${CM_MATRIX[@]}"; do
     read -r kind version pin <<<"$row"
-    if [[ ${#want[@]} -gt 0 && " ${want[*]} " != *" $version "* ]]; then
-      continue
-    fi
+    [[ ${#want[@]} -eq 0 || " ${want[*]} " == *" $version "* ]] || continue
     start=$SECONDS
     if cm_one "$kind" "$version" "$pin"; then
-      summary+=("containerd $version (kind $kind): $(cm_image "$version") ready in $((SECONDS - start))s")
+      bed_log "containerd $version (kind $kind): $(cm_image "$version") ready in $((SECONDS - start))s"
     else
       failed+=("$version")
-      summary+=("containerd $version (kind $kind): CANNOT BE BUILT HERE (reason above)")
+      bed_log "containerd $version (kind $kind): CANNOT BE BUILT HERE (reason above)"
     fi
-  done
-  for row in "${summary[@]}"; do
-    bed_log "$row"
   done
   if [[ ${#failed[@]} -gt 0 ]]; then
     bed_log "not built: ${failed[*]}"

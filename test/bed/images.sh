@@ -53,15 +53,9 @@ bed_build() {
 }
 
 debian_mirror() {
-  if [ -n "${BED_DEBIAN_MIRROR:-}" ]; then
-    echo "$BED_DEBIAN_MIRROR"
-    return
-  fi
-  local uri=""
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-  fi
-  echo "${uri:-http://deb.debian.org/debian}"
+  local uri
+  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  echo "${BED_DEBIAN_MIRROR:-${uri:-http://deb.debian.org/debian}}"
 }
 
 # ---- registry:2 -------------------------------------------------------------------------
