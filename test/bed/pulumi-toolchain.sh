@@ -100,12 +100,12 @@ FAILED=()
 
 # The go.mod of MODULE@VERSION in the module cache (downloaded if needed).
 gomod_file() {
-  go mod download -json "$1@$2" | node -e '
-    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-      const j = JSON.parse(s);
-      if (j.Error) { console.error(j.Error); process.exit(1); }
-      console.log(j.GoMod);
-    });'
+  local info
+  info=$(go mod download -json "$1@$2") || {
+    jq -r .Error <<<"$info" >&2
+    return 1
+  }
+  jq -r .GoMod <<<"$info"
 }
 
 # wrapped_module_files MODULE VERSION PACKAGE: "<source dir> <go.mod file>" of MODULE@VERSION in
@@ -125,27 +125,10 @@ wrapped_module_files() {
 # (those name modules of the same repository, which the wrapper requires at a version instead).
 # A module replaced by several files keeps the first file's replacement.
 nonlocal_replaces() {
-  node -e '
-    const fs = require("fs");
-    const seen = new Set();
-    for (const f of process.argv.slice(1)) {
-      const lines = fs.readFileSync(f, "utf8").split("\n");
-      let inBlock = false;
-      for (let line of lines) {
-        line = line.replace(/\/\/.*$/, "").trim();
-        let body = null;
-        if (inBlock) { if (line === ")") { inBlock = false; continue; } body = line; }
-        else if (line === "replace (") { inBlock = true; continue; }
-        else if (line.startsWith("replace ")) body = line.slice(8).trim();
-        if (!body || !body.includes("=>")) continue;
-        const [left, right] = body.split("=>").map((x) => x.trim());
-        if (right.startsWith("./") || right.startsWith("../")) continue;
-        const mod = left.split(/\s+/)[0];
-        if (seen.has(mod)) continue;
-        seen.add(mod);
-        console.log("replace " + left + " => " + right);
-      }
-    }' "$@"
+  local f
+  for f in "$@"; do go mod edit -json "$f"; done |
+    jq -rs '[.[].Replace // [] | .[] | select(.New.Version)] | reduce .[] as $r ({}; .[$r.Old.Path] //= $r)
+      | .[] | "replace \(.Old.Path)\(if .Old.Version then " " + .Old.Version else "" end) => \(.New.Path) \(.New.Version)"'
 }
 
 # The `go` directive of a go.mod file.
@@ -227,17 +210,11 @@ build_command() {
     -o "$out/pulumi-resource-command" github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
 }
 
-# Writes schema-embed.json (SCHEMA with its version set, compact) and, if MAPPING is given,
-# terraform-mapping-embed.json (MAPPING, compact): what the providers' `go generate` step makes.
+# Writes schema-embed.json (SCHEMA with its version set, compact) and terraform-mapping-embed.json
+# (MAPPING, compact): what the provider's `go generate` step makes.
 write_embeds() {
-  node -e '
-    const fs = require("fs");
-    const [schema, version, mapping] = process.argv.slice(1);
-    const s = JSON.parse(fs.readFileSync(schema, "utf8"));
-    s.version = version;
-    fs.writeFileSync("schema-embed.json", JSON.stringify(s));
-    if (mapping) fs.writeFileSync("terraform-mapping-embed.json", JSON.stringify(JSON.parse(fs.readFileSync(mapping, "utf8"))));
-  ' "$@"
+  jq -cj --arg v "$2" '.version = $v' "$1" >schema-embed.json
+  jq -cj . "$3" >terraform-mapping-embed.json
 }
 
 # The provider's own main package embeds files made by `go generate`, which are not in the module
