@@ -9,7 +9,7 @@
 #   kind                        sigs.k8s.io/kind (its default node image is Kubernetes 1.34)
 # and, asked for by name, the language hosts of the tests that use the component from another
 # language (test/consumer): `yaml` (pulumi-language-yaml) and `python` (pulumi-language-python
-# with the CLI of its own release, see build_python).
+# with the CLI of its own release, see python_host).
 # Each lands in $BED_CACHE/<tool>/<version>/ and is linked into $BED_BIN. A tool already built
 # for that version is not built again, so a second run takes seconds. The resource plugins are
 # also linked into $PULUMI_HOME/plugins/resource-<name>-v<version>/, where the engine looks for
@@ -28,7 +28,6 @@
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-KIND_VERSION=$BED_KIND_VERSION
 BED_PULUMI_HOME=$BED_CACHE/pulumi-home
 
 export GOFLAGS="-mod=mod -trimpath -buildvcs=false"
@@ -41,7 +40,6 @@ LDFLAGS_BASE="-s -w"
 # --- version maps: npm version -> Go module version ------------------------------------------
 
 # Pulumi CLI: pkg/v3 and sdk/v3 are tagged for every release; v3.276.0 and v3.248.0 build.
-cli_module_version() { echo "v$1"; }
 # The sdk/v3 version the CLI is built with: the release's, except for 3.184.0, whose sdk/v3 tag
 # is an earlier commit than its pkg/v3 tag (12:25 and 13:15 UTC on 2025-07-18): pkg/v3 v3.184.0
 # uses apitype.PackageMetadata.Parameterization, which sdk/v3 v3.184.0 lacks. sdk/v3 v3.185.0 is
@@ -163,20 +161,24 @@ wrapper_gomod() {
   } >go.mod
 }
 
-# Makes the engine find resource plugin NAME at VERSION without downloading it.
-install_plugin() {
-  local name=$1 version=$2 binary=$3
-  local dir=$BED_PULUMI_HOME/plugins/resource-$name-v$version
-  mkdir -p "$dir"
-  rm -f "$dir.partial" "$dir.lock"
-  ln -sfn "$binary" "$dir/pulumi-resource-$name"
+# link_hosts CLI_VERSION HOST...: links the language hosts (langhost_versions' release) next to
+# the CLI, where it looks first (see env.sh).
+link_hosts() {
+  local cli=$BED_CACHE/pulumi/$1 lhv host
+  lhv=$(langhost_versions | cut -d' ' -f1)
+  for host in "${@:2}"; do
+    if [[ ! -x $BED_CACHE/$host/$lhv/$host || ! -d $cli ]]; then
+      bed_log "$host: no $BED_CACHE/$host/$lhv/$host or $cli (run test/bed/pulumi-toolchain.sh)"
+      return 1
+    fi
+    ln -sfn "$BED_CACHE/$host/$lhv/$host" "$cli/$host"
+  done
 }
 
 # --- builders (run inside OUTDIR/src) --------------------------------------------------------
 
 build_pulumi_cli() {
-  local out=$1 modv
-  modv=$(cli_module_version "$PULUMI_VERSION")
+  local out=$1 modv=v$PULUMI_VERSION
   wrapper_gomod pulumi-cli "$(gomod_file github.com/pulumi/pulumi/pkg/v3 "$modv")" -- \
     github.com/pulumi/pulumi/pkg/v3 "$modv" \
     github.com/pulumi/pulumi/sdk/v3 "$(cli_sdk_version "$PULUMI_VERSION")"
@@ -256,7 +258,7 @@ EOF
 build_kind() {
   local out=$1
   # `go install pkg@version` builds outside any module: -mod does not apply there.
-  GOFLAGS="-trimpath -buildvcs=false" GOBIN=$out go install -ldflags="$LDFLAGS_BASE" "sigs.k8s.io/kind@$KIND_VERSION"
+  GOFLAGS="-trimpath -buildvcs=false" GOBIN=$out go install -ldflags="$LDFLAGS_BASE" "sigs.k8s.io/kind@$BED_KIND_VERSION"
 }
 
 # --- main ------------------------------------------------------------------------------------
@@ -270,8 +272,13 @@ plugin() {
     return 0
   fi
   build_tool "pulumi-resource-$name" "$version" "pulumi-resource-$name" "$buildfn"
-  if [[ -x $BED_CACHE/pulumi-resource-$name/$version/pulumi-resource-$name ]]; then
-    install_plugin "$name" "$version" "$BED_CACHE/pulumi-resource-$name/$version/pulumi-resource-$name"
+  # Where the engine finds the plugin at that version without downloading it.
+  local bin=$BED_CACHE/pulumi-resource-$name/$version/pulumi-resource-$name
+  local dir=$BED_PULUMI_HOME/plugins/resource-$name-v$version
+  if [[ -x $bin ]]; then
+    mkdir -p "$dir"
+    rm -f "$dir.partial" "$dir.lock"
+    ln -sfn "$bin" "$dir/pulumi-resource-$name"
   fi
 }
 
@@ -285,14 +292,10 @@ main() {
 
   build_tool pulumi "$PULUMI_VERSION" pulumi build_pulumi_cli
   build_tool pulumi-language-nodejs "$lhv" pulumi-language-nodejs build_langhost nodejs
-  # The CLI finds its language hosts next to its own executable (see env.sh).
-  if [[ -d $BED_CACHE/pulumi/$PULUMI_VERSION && -x $BED_CACHE/pulumi-language-nodejs/$lhv/pulumi-language-nodejs ]]; then
-    ln -sfn "$BED_CACHE/pulumi-language-nodejs/$lhv/pulumi-language-nodejs" \
-      "$BED_CACHE/pulumi/$PULUMI_VERSION/pulumi-language-nodejs"
-  fi
+  link_hosts "$PULUMI_VERSION" pulumi-language-nodejs || true
   plugin command "$COMMAND_VERSION" command_module_version build_command
   plugin kubernetes "$KUBERNETES_VERSION" kubernetes_module_version build_kubernetes
-  build_tool kind "$KIND_VERSION" kind build_kind
+  build_tool kind "$BED_KIND_VERSION" kind build_kind
 
   bed_log "tools in $BED_BIN: $(cd "$BED_BIN" && printf '%s ' *)"
   bed_log "plugins in $BED_PULUMI_HOME/plugins: $(cd "$BED_PULUMI_HOME/plugins" 2>/dev/null && printf '%s ' *)"
@@ -336,21 +339,13 @@ yaml_host() {
 # hosts linked next to it, where the CLI looks first. The program's `pulumi` Python SDK comes from
 # PyPI at that version.
 python_host() {
-  local pulumiv cli
+  local pulumiv
   pulumiv=$(langhost_versions | cut -d' ' -f1)
-  cli=$BED_CACHE/pulumi/$pulumiv
   # Linked, not copied: the host finds its shim next to its own resolved path.
   build_tool pulumi-language-python "$pulumiv" pulumi-language-python build_langhost python
   missing
   only_cli "$pulumiv"
-  local host
-  for host in pulumi-language-python pulumi-language-nodejs; do
-    if [[ ! -x $BED_CACHE/$host/$pulumiv/$host ]]; then
-      bed_log "$host: no $BED_CACHE/$host/$pulumiv/$host (run test/bed/pulumi-toolchain.sh)"
-      return 1
-    fi
-    ln -sfn "$BED_CACHE/$host/$pulumiv/$host" "$cli/$host"
-  done
+  link_hosts "$pulumiv" pulumi-language-python pulumi-language-nodejs
   if ! command -v python3 >/dev/null || ! python3 -m venv --help >/dev/null 2>&1; then
     bed_log "pulumi-language-python: needs python3 with venv (apt-get install python3-venv)"
     return 1
