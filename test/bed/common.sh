@@ -24,6 +24,10 @@ BED_PULUMI_CLI_VERSION=${KIND_DEV_BED_PULUMI_CLI_VERSION:-3.276.0}
 
 bed_log() { printf '[testbed] %s\n' "$*" >&2; }
 
+# Every image the bed builds carries the hash of its recipe in this label.
+RECIPE_LABEL=kind-dev-bed.recipe
+image_recipe() { docker image inspect -f "{{index .Config.Labels \"$RECIPE_LABEL\"}}" "$1" 2>/dev/null || true; }
+
 # Version of an npm package as pinned by package-lock.json.
 bed_lock_version() {
   node -e 'const l=require(process.argv[1]);const p=l.packages["node_modules/"+process.argv[2]];if(!p){process.exit(1)}console.log(p.version)' \

@@ -43,7 +43,7 @@ CM_MATRIX=(
 )
 CM_BASE_IMAGE="kind-dev-bed/node-standin:latest"
 CM_IMAGE_REPO="kind-dev-bed/node-standin"
-CM_RECIPE_LABEL="kind-dev-bed.recipe"
+CM_RECIPE_LABEL=$RECIPE_LABEL
 CM_PKG=github.com/containerd/containerd/v2
 CM_TAGS="no_aufs no_zfs no_btrfs no_devmapper urfave_cli_no_docs"
 CM_DIR=$BED_CACHE/containerd
@@ -58,9 +58,7 @@ export PATH=$BED_BIN:$PATH:/usr/local/go/bin
 
 cm_sha() { sha256sum | cut -c1-16; }
 cm_image() { echo "$CM_IMAGE_REPO:containerd-$1"; }
-cm_image_recipe() {
-  docker image inspect -f "{{index .Config.Labels \"$CM_RECIPE_LABEL\"}}" "$1" 2>/dev/null || true
-}
+cm_image_recipe() { image_recipe "$1"; }
 cm_ldflags() {
   echo "-X $CM_PKG/version.Version=$1 -X $CM_PKG/version.Package=$CM_PKG -s -w"
 }

@@ -13,7 +13,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 TILT_VERSION=v0.37.6
 CRANE_VERSION=v0.22.1
 CRANE_IMAGE=kind-dev-bed/crane:$CRANE_VERSION
-RECIPE_LABEL=kind-dev-bed.recipe
 
 build_tilt() {
   local modver=github.com/tilt-dev/tilt@$TILT_VERSION
@@ -63,7 +62,7 @@ build_crane_image() {
   deb=$(compgen -G "$ctx/deb/busybox-static_*.deb")
   local recipe
   recipe=$( (sha256sum "$crane" "$deb" | awk '{print $1}') | sha256sum | cut -c1-32)
-  if [[ $(docker image inspect -f "{{index .Config.Labels \"$RECIPE_LABEL\"}}" "$CRANE_IMAGE" 2>/dev/null || true) == "$recipe" ]]; then
+  if [[ $(image_recipe "$CRANE_IMAGE") == "$recipe" ]]; then
     bed_log "crane image: $CRANE_IMAGE (current)"
     return
   fi
