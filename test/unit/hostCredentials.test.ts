@@ -206,17 +206,6 @@ describe("dockerMirrors and useDockerMirror", () => {
     expect(dockerMirrors("f", info(null))).toEqual([]);
   });
 
-  it("the docker.io cache fetches from the first mirror; the doctor reads it back from the env", () => {
-    const config = resolveConfig(
-      { caches: [{ upstreamHost: "docker.io", useDockerMirror: true }] },
-      info(["https://mirror.corp.example:8443/"]),
-    );
-    expect(config.caches[0]?.remoteUrl).toBe("https://mirror.corp.example:8443");
-    expect(config.caches[0]?.spec.env["REGISTRY_PROXY_REMOTEURL"]).toBe(
-      "https://mirror.corp.example:8443",
-    );
-  });
-
   it.each([
     [
       "a mirror that does not parse",

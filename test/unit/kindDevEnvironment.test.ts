@@ -292,6 +292,7 @@ describe("KindDevEnvironment under mocks", () => {
     for (const n of ["dev-network", "dev-registry", "dev-cache-docker-io"]) {
       const environment = inputsOf(n)["environment"] as object;
       expect("KIND_DEV_DELETE" in environment, n).toBe(!retained.includes(n));
+      expect(inputsOf(n)["delete"] === undefined, n).toBe(retained.includes(n));
     }
   });
 
