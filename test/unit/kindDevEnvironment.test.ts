@@ -6,16 +6,54 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { DEFAULT_HOSTS_ENVIRONMENT, KIND_CONFIG, KIND_CONFIG_ARGS } from "./fixtures";
 import type { Script } from "../../components/scripts";
 import { PROBE, scriptHarness, seed, stepText } from "./scripts/harness";
-import {
-  FAKE_KUBECONFIG,
-  isSecret,
-  options,
-  promiseOf,
-  recordOptions,
-  registrations,
-  reset,
-  settle,
-} from "./mocks";
+
+/** Every registration, and the options of every child of the component. */
+const registrations: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+const options: {
+  type: string;
+  name: string;
+  opts: pulumi.ResourceOptions;
+  resource: pulumi.Resource;
+}[] = [];
+const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\n# fake\n";
+
+pulumi.runtime.setMocks(
+  {
+    newResource(args) {
+      registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
+      const commandOutputs =
+        args.type === "command:local:Command" ? { stdout: "", stderr: "" } : {};
+      return { id: `${args.name}-id`, state: { ...args.inputs, ...commandOutputs } };
+    },
+    call(args) {
+      throw new Error(`unmocked invoke ${args.token}`);
+    },
+  },
+  "kind-dev-test",
+  "unit",
+  false,
+);
+
+const recordOptions: pulumi.ResourceTransformation = (args) => {
+  options.push({ type: args.type, name: args.name, opts: args.opts, resource: args.resource });
+  return undefined;
+};
+
+function reset(): void {
+  registrations.length = 0;
+  options.length = 0;
+}
+
+const promiseOf = <T>(output: pulumi.Output<T>) =>
+  new Promise<T>((resolve) => output.apply(resolve));
+
+/** Resolves once every pending registration has reached the mocks. */
+async function settle(): Promise<void> {
+  await pulumi.runtime.awaitStackRegistrations();
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 // Program-time lookups run docker and kind; here they answer from this table.
 const lookups = vi.hoisted(() => ({
@@ -315,9 +353,9 @@ describe("KindDevEnvironment under mocks", () => {
     const env = await build({ clusterName: "dev", workers: 2 });
     expect(await promiseOf(env.clusterName)).toBe("dev");
     expect(await promiseOf(env.kubeconfig)).toBe(FAKE_KUBECONFIG);
-    expect(await isSecret(env.kubeconfig)).toBe(true);
+    expect(await pulumi.isSecret(env.kubeconfig)).toBe(true);
     expect(lookups.kubeconfigReads).toContain("dev");
-    expect(await isSecret(env.registryHost)).toBe(false);
+    expect(await pulumi.isSecret(env.registryHost)).toBe(false);
     expect(await promiseOf(env.registryHost)).toBe("localhost:5001");
     expect(await promiseOf(env.registryHostFromClusterNetwork)).toBe("kind-registry:5000");
     expect(await promiseOf(env.mirrors)).toEqual({
