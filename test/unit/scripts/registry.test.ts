@@ -47,8 +47,6 @@ const registry = () => ensure(REGISTRY_SPEC);
 const cache = () => ensure(CACHE_SPEC, { secretEnv: SECRET });
 const words = (line: string) => line.split(" ");
 const dockerRun = (r: Result) => r.calls.find((c) => c.argv[0] === "run")!;
-const USING =
-  "pulumi-kind-dev: using the existing registry container kind-registry; data on volume kind-registry-data\n";
 
 describe("a first start", () => {
   // A registry stand-in in its own process: run() blocks this one while a script runs.
@@ -119,18 +117,18 @@ describe("a first start", () => {
     ["0.0.0.0", "0.0.0.0:5001"],
     ["192.168.1.20", "192.168.1.20:5001"],
     ["::", "[::]:5001"],
-  ])("warns what a registry published on %s exposes, and how to restrict it", (hostIp, bound) => {
+    ["127.0.0.1", undefined],
+    ["::1", undefined],
+  ])("published on %s, warns what that exposes on %s (on loopback, nothing)", (hostIp, bound) => {
     const r = h.run(ensure(registryContainerSpec({ ...REGISTRY_INPUT, hostIp })), "create", NET);
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain(
-      `pulumi-kind-dev: warning: the registry kind-registry is published on ${bound}, not only on this machine: anyone who reaches it can push, pull and delete images (no authentication, deletes enabled). Set bindAddress to 127.0.0.1 (the default) unless other machines must reach it, and then let a firewall admit only those.\n`,
+    expect(lines(r).filter((l) => l.includes("warning"))).toEqual(
+      bound === undefined
+        ? []
+        : [
+            `pulumi-kind-dev: warning: the registry kind-registry is published on ${bound}, not only on this machine: anyone who reaches it can push, pull and delete images (no authentication, deletes enabled). Set bindAddress to 127.0.0.1 (the default) unless other machines must reach it, and then let a firewall admit only those.`,
+          ],
     );
-  });
-
-  it.each(["127.0.0.1", "::1"])("says nothing of exposure on loopback (%s)", (hostIp) => {
-    const r = h.run(ensure(registryContainerSpec({ ...REGISTRY_INPUT, hostIp })), "create", NET);
-    expect(r.status).toBe(0);
-    expect(r.stderr).not.toContain("warning");
   });
 
   it("passes cache credentials only through the environment", () => {
@@ -149,14 +147,6 @@ describe("a first start", () => {
     expect(dockerRun(r).argv).not.toContain("--publish");
     expect(r.stderr).not.toContain("s3cr3t");
     expect(r.stderr).not.toContain("warning");
-  });
-
-  it("warns, without failing, when a new cache keeps restarting", () => {
-    const r = h.run(cache(), "create", { ...NET, FAKE_RESTARTS_AFTER_RUN: "3" });
-    expect(r.status).toBe(0);
-    expect(r.stderr).toContain(
-      "pulumi-kind-dev: warning: cache kind-cache-docker-io is restarting: the registry exits at start while its upstream https://registry-1.docker.io does not answer. Until it does, nodes pull from docker.io directly",
-    );
   });
 
   it.each([
@@ -262,25 +252,6 @@ describe("a first start", () => {
 });
 
 describe("a container of that name", () => {
-  it.each([
-    ["registry:3", REGISTRY_SPEC],
-    [
-      "registry:2 (registryImage: registry:2)",
-      registryContainerSpec({ ...REGISTRY_INPUT, image: "registry:2" }),
-    ],
-  ])("of this package, on %s, with the same configuration: kept (adoption)", (_what, spec) => {
-    const r = h.run(ensure(spec), "create", world(spec, [made(spec)]));
-    expect(r.status).toBe(0);
-    expect(acts(r.calls)).toEqual([]);
-    expect(r.calls.filter((c) => c.argv[0] === "container").map((c) => c.argv.slice(3))).toEqual([
-      ['{{index .Config.Labels "dev.pulumi-kind-dev.managed"}}', OLD],
-      ["{{.Config.Image}}", OLD],
-      ['{{index .Config.Labels "dev.pulumi-kind-dev.spec"}}', OLD],
-      ["{{.State.Running}}", OLD],
-    ]);
-    expect(r.stderr).toBe(`${USING}pulumi-kind-dev: registry kind-registry answers at ${PROBE}\n`);
-  });
-
   it("of this package, a cache restarted: checked, naming the URL it could not reach", () => {
     const stopped = made(CACHE_SPEC, { running: false, secretEnv: SECRET });
     const r = h.run(cache(), "create", {
