@@ -13,8 +13,9 @@
 #   created it (its owner label is not $OWNER): then the step fails naming both stacks and what
 #   differs, rather than the two stacks replacing it in turn at every `pulumi up`.
 # - any other container of that name: an error, nothing removed.
-# Credentials: no label holds anything derived from one (see specHash); their values are compared
-# with the container's own environment.
+# Credentials: no label holds anything derived from one (a hash of a password can be
+# brute-forced). Their names are part of the fingerprint; their values are compared with the
+# container's own environment, which Docker keeps anyway (`docker inspect` shows it).
 # Environment: CONTAINER IMAGE NETWORK VOLUME ROLE SPEC SETTINGS (readable, see describeSettings)
 # OWNER (<project>/<stack>) UPSTREAM PUBLISH HELPER (a --mount value, or empty) ENV_NAMES (names of the variables the container
 # gets; their values are in this environment too) SECRET_NAMES (those that are credentials)
