@@ -38,12 +38,8 @@ export interface Results {
 
 export function median(xs: number[]): number {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0
-    ? NaN
-    : s.length % 2
-      ? (s[m] as number)
-      : ((s[m - 1] as number) + (s[m] as number)) / 2;
+  const [lo, hi] = [s[Math.ceil(s.length / 2) - 1], s[Math.floor(s.length / 2)]];
+  return lo === undefined || hi === undefined ? NaN : (lo + hi) / 2;
 }
 
 const fixed =
