@@ -51,15 +51,12 @@ const sizeLabel = (mib: number) => (mib >= 1024 ? `${mib / 1024} GiB` : `${mib} 
 const verdict = (ok: boolean, measured: boolean) =>
   !measured ? "not measured in this run" : ok ? "met" : "**missed**";
 
-export function gb(bytes: number): string {
-  if (!Number.isFinite(bytes)) {
-    return "–";
-  }
-  if (bytes >= 1e8) {
-    return `${(bytes / 1e9).toFixed(2)} GB`;
-  }
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
-}
+export const gb = (bytes: number) =>
+  bytes >= 1e8
+    ? fixed(2, " GB")(bytes / 1e9)
+    : bytes >= 1e6
+      ? fixed(1, " MB")(bytes / 1e6)
+      : fixed(1, " kB")(bytes / 1e3);
 
 /** The median of `field` over the samples named `what` (and matching `where`). */
 function med(r: Results, what: string, field = "total", where: Partial<Sample> = {}): number {
