@@ -90,7 +90,7 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
   /** The container's command as the component renders it for a new container. */
   function containerCommand(
     spec: ContainerSpec,
-    opts: { owner?: string; probeUrl?: string; secretEnv?: Record<string, string> } = {},
+    opts: { owner?: string; probeUrl?: string } = {},
   ): Script {
     return registryContainerScript({
       spec,
@@ -264,36 +264,6 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
     const shared = await run(containerCommand(spec, { owner: "own-test/test" }));
     expect(shared.code, shared.stderr).toBe(0);
     expect((await mustContainerInfo(spec.name)).id).toBe(before.id);
-  });
-
-  it("case 8: a cache's credentials are in no label, not even hashed; a new password replaces it", async () => {
-    const spec = cache(`own-test-creds-${id}`);
-    const withPassword = (password: string) =>
-      containerCommand(spec, {
-        secretEnv: { REGISTRY_PROXY_USERNAME: "bob", REGISTRY_PROXY_PASSWORD: password },
-      });
-    const first = await run(withPassword("hunter2-first"));
-    expect(first.code, first.stderr).toBe(0);
-    const inspect = async () =>
-      JSON.parse(await docker(["container", "inspect", spec.name])) as {
-        Id: string;
-        Config: { Labels: Record<string, string>; Env: string[] };
-      }[];
-    const [before] = await inspect();
-    const labels = JSON.stringify(before!.Config.Labels);
-    expect(labels).not.toContain("hunter2");
-    // The fingerprint does not change with the password: nothing in it is derived from it.
-    const other = withPassword("another-secret");
-    expect(other.environment["SPEC"]).toBe(withPassword("hunter2-first").environment["SPEC"]);
-    // Where Docker does keep it: the container's environment (what the docs say).
-    expect(before!.Config.Env).toContain("REGISTRY_PROXY_PASSWORD=hunter2-first");
-    const second = await run(other);
-    expect(second.code, second.stderr).toBe(0);
-    expect(second.stderr).toContain("the value of REGISTRY_PROXY_PASSWORD changed");
-    const [after] = await inspect();
-    expect(after!.Id).not.toBe(before!.Id);
-    expect(after!.Config.Env).toContain("REGISTRY_PROXY_PASSWORD=another-secret");
-    expect(JSON.stringify(after!.Config.Labels)).toBe(labels);
   });
 
   const KIND = path.join(BED_BIN, "kind");
