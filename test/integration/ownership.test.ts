@@ -10,12 +10,12 @@
  *   run is left alone; the one the marker names is deleted.
  * - A new image that cannot be pulled leaves the running registry as it is, still answering.
  * - Another stack's container with other settings is refused, not replaced.
- * Everything here is named own-test-*; the scripts keep their state (locks, markers, kind's log)
+ * Everything here is named own-test-* (the network kdt-net-*); the scripts keep their state (locks, markers, kind's log)
  * and kind its kubeconfig in a temporary directory.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
 import {
   cacheContainerSpec,
@@ -35,16 +35,14 @@ import {
 import {
   BED_BIN,
   BED_IMAGES,
+  bedSuite,
   containerInfo,
   describeDocker,
   docker,
   dockerResult,
   freePort,
   mustContainerInfo,
-  prepareBed,
-  Resources,
   type RunResult,
-  runId,
   runScript,
   volumeExists,
   waitForHttpOk,
@@ -54,9 +52,7 @@ import {
 const MISSING_IMAGE = "own-test-missing/image:none";
 
 describeDocker("issue #19: exact names, docker not answering, markers, images, owners", () => {
-  const id = runId();
-  const res = new Resources();
-  const network = `own-test-net-${id}`;
+  const { id, res, network } = bedSuite();
   let state = "";
 
   /** The script with this test's state directory and kubeconfig, plus `extra`. */
@@ -105,22 +101,8 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
     return runScript(here(cmd, extra), phase);
   }
 
-  beforeAll(async () => {
-    const needed = [BED_IMAGES.registry, BED_IMAGES.registry2, BED_IMAGES.debian];
-    const present = await Promise.all(
-      needed.map(async (i) => (await dockerResult(["image", "inspect", i])).code === 0),
-    );
-    if (present.includes(false)) {
-      await prepareBed();
-    }
+  beforeAll(() => {
     state = res.tempDir();
-    res.network(network);
-    const r = await run(networkScript(network, true));
-    expect(r.code, r.stderr).toBe(0);
-  });
-
-  afterAll(async () => {
-    await res.cleanup();
   });
 
   it("case 1: a name that is another container's ID prefix: remove and ensure leave that container alone", async () => {
