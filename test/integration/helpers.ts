@@ -169,15 +169,7 @@ export async function componentRegistryScript(
   });
 }
 
-/** Renders the component's command for a container and runs its create script. */
-export async function ensureRegistryContainer(
-  spec: ContainerSpec,
-  options: RegistryCommandOptions = {},
-): Promise<RunResult> {
-  return runScript(await componentRegistryScript(spec, options));
-}
-
-/** Same, throwing with the output when the script fails. */
+/** Renders the component's command for a container and runs its create script; throws when it fails. */
 export async function ensureRegistryContainerOk(
   spec: ContainerSpec,
   options: RegistryCommandOptions = {},
