@@ -113,27 +113,18 @@ describeDocker("the first failures a user meets, through npm run up", () => {
   });
 
   afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup().catch(() => undefined);
-    }
-    for (const name of [names.registry, names.cache]) {
-      await dockerResult(["rm", "-f", name]);
-      await dockerResult(["volume", "rm", `${name}-data`]);
-    }
-    await dockerResult(["network", "rm", names.network]);
+    await reset();
     rmSync(stackFile, { force: true });
     rmSync(backend, { recursive: true, force: true });
     rmSync(emptyBedCache, { recursive: true, force: true });
   });
 
-  /** Removes what a failed run left (the registry, its volume, the network) and its state. */
-  afterEach(async () => {
+  /** Removes what a run left (the registry, its volume, the network, the test's own) and its state. */
+  afterEach(() => reset());
+  async function reset(): Promise<void> {
     for (const cleanup of cleanups.splice(0).reverse()) {
       await cleanup().catch(() => undefined);
     }
-    await reset();
-  });
-  async function reset(): Promise<void> {
     const env = { ...process.env, ...pulumiEnv(backend) };
     await new Promise<void>((resolve) => {
       spawn("pulumi", ["stack", "rm", "--force", "--yes", "--stack", stack], {
