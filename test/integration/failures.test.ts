@@ -20,6 +20,8 @@ import {
   pulumiEnv,
   REPO_DIR,
   runId,
+  tcpConnect,
+  volumeExists,
 } from "./helpers";
 import { npmRunUp } from "../support/bed";
 import { FAILURES, type FailureValues } from "../support/failures";
@@ -199,6 +201,9 @@ describeDocker("the first failures a user meets, through npm run up", () => {
     expect((await docker(["inspect", "-f", "{{.State.Status}}", names.registry])).trim()).toBe(
       "created",
     );
+    // Nothing of the refused registry's: no volume, nothing on its port, no cluster.
+    expect(await volumeExists(`${names.registry}-data`)).toBe(false);
+    expect(await tcpConnect("127.0.0.1", port)).toBe("refused");
     expect(await clusterExists()).toBe(false);
   });
 
