@@ -3,16 +3,12 @@
  * (resolveConfig's spec, registryContainerScript (fingerprint included), run by /bin/sh -c), in
  * front of a local upstream registry standing in for Docker Hub (`library/...` images, reached
  * over plain http), on the default registry:3 and on registry:2. A node stand-in with the
- * component's mirror hosts.toml pulls through the cache. With the upstream stopped, running the
- * cache's script again (what `pulumi up` does after `pulumi destroy` retained the container) keeps
- * the running cache without a restart, and a fresh node still pulls the image from it. Pushing to
- * the cache is refused. A cache started while its upstream does not answer makes the script warn
- * that it is restarting, without failing.
- *
- * The upgrade from registry:2 (what earlier versions of this package ran): the script replaces
- * the cache on registry:3, says so, and registry:3 serves what registry:2 had cached with the
- * upstream gone. caches[].ttl: registry:3 schedules what it caches to expire after it;
- * registry:2 ignores the variable and keeps its 168h.
+ * component's mirror hosts.toml pulls through the cache. Pushing to the cache is refused. A
+ * cache started while its upstream does not answer makes the script warn that it is restarting,
+ * without failing. caches[].ttl: registry:3 schedules what it caches to expire after it;
+ * registry:2 ignores the variable and keeps its 168h. (A kept cache serving a new cluster with
+ * its upstream stopped: test/e2e/e2e.test.ts step 7; the upgrade from registry:2:
+ * test/integration/registry.test.ts.)
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -36,7 +32,7 @@ import {
   criPull,
   describeDocker,
   docker,
-  ensureRegistryContainer,
+  componentRegistryScript,
   ensureRegistryContainerOk,
   fetchImage,
   freePort,
@@ -45,6 +41,7 @@ import {
   MANIFEST_V2,
   mustContainerInfo,
   type RunResult,
+  runScript,
   runScriptOk,
   startNodeStandin,
   startUpstream,
@@ -86,6 +83,22 @@ function schedulerEntries(logs: string): Map<string, number> {
   return entries;
 }
 
+const TTL = "5h30m";
+/** What each image makes of caches[].ttl: what its log says, the time to live it schedules. */
+const TTL_SEEN: Record<string, { what: string; log: string; seconds: number }> = {
+  [BED_IMAGES.registry]: {
+    what: "registry:3 schedules the manifest and every blob it caches to expire after it",
+    // Only with a TTL in force does v3 start its expiry scheduler (ttl 0 turns it off).
+    log: "Starting cached object TTL expiration scheduler...",
+    seconds: 19_800,
+  },
+  [BED_IMAGES.registry2]: {
+    what: "registry:2 ignores REGISTRY_PROXY_TTL and keeps its fixed 168h",
+    log: "Ignoring unrecognized environment variable REGISTRY_PROXY_TTL",
+    seconds: 604_800,
+  },
+};
+
 // The ensure script's cache path on the default registry:3, and on registry:2.
 for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
   describeDocker(`pull-through cache on ${registryImage}, in front of a local upstream`, () => {
@@ -100,39 +113,17 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
     let config: ResolvedConfig;
     let upstreamPort: number;
     let cachePort: number;
-    let controlPlane: string;
-    let worker: string;
     let firstStart: RunResult;
+    /** The image's manifest digest, then its blobs'. */
+    let digests: string[];
 
     function cacheSpec(containerName = cacheName, hostPort = cachePort): ContainerSpec {
-      return suite.cacheSpec(upstream, { containerName, hostPort }, { registryImage });
-    }
-
-    /** The node's hosts.toml files, written by the command the component runs on it. */
-    async function writeHostsFiles(node: string): Promise<void> {
-      await runScriptOk(hostsScript(node, planHostsFiles(config)));
-    }
-
-    /** A node stand-in with the component's hosts.toml pulls the image; returns the image. */
-    async function pullOnNode(node: string): Promise<{ id: string; repoDigests: string[] }> {
-      await startNodeStandin(res, node, network, CONTAINERD_CONFIG_PATCH, id);
-      await writeHostsFiles(node);
-      const pull = await criPull(node, podImage);
-      expect(pull.stderr).toBe("");
-      expect(pull.code).toBe(0);
-      const image = JSON.parse(await docker(["exec", node, "cri-pull", "inspect", podImage])) as {
-        id: string;
-        repoTags: string[];
-        repoDigests: string[];
-      };
-      expect(image.repoTags).toContain(fullRef);
-      return image;
+      return suite.cacheSpec(upstream, { containerName, hostPort, ttl: TTL }, { registryImage });
     }
 
     beforeAll(async () => {
       [upstreamPort, cachePort] = [suite.port(1), suite.port(2)];
       config = suite.config({
-        workers: 1,
         registryImage,
         registryPort: suite.port(0),
         caches: [
@@ -141,10 +132,10 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
             remoteUrl: `http://${upstream}:5000`,
             containerName: cacheName,
             hostPort: cachePort,
+            ttl: TTL,
           },
         ],
       });
-      [controlPlane = "", worker = ""] = config.nodes.map((n) => n.name);
 
       // The upstream: a plain registry on the same network (not the component's, so plain docker
       // run), holding the image under library/.
@@ -173,6 +164,7 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
       expect(info.labels[LABEL_UPSTREAM]).toBe("docker.io");
       expect(info.labels[LABEL_SPEC]).toBe(specHash(spec));
       expect(info.env).toContain(`REGISTRY_PROXY_REMOTEURL=http://${upstream}:5000`);
+      expect(info.env).toContain(`REGISTRY_PROXY_TTL=${TTL}`);
       expect((await docker(["port", cacheName, "5000/tcp"])).trim()).toBe(`127.0.0.1:${cachePort}`);
     });
 
@@ -183,8 +175,17 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
     });
 
     it("a first pull through a node fetches every blob from the cache, none from the upstream", async () => {
-      const [manifest = "", ...blobs] = await fetchImage(upstreamPort, `library/${repo}`);
-      const image = await pullOnNode(controlPlane);
+      digests = await fetchImage(upstreamPort, `library/${repo}`);
+      const [manifest = "", ...blobs] = digests;
+      // A node stand-in with the files its hosts.toml command writes pulls the image.
+      const controlPlane = config.nodes[0]?.name ?? "";
+      await startNodeStandin(res, controlPlane, network, CONTAINERD_CONFIG_PATCH, id);
+      await runScriptOk(hostsScript(controlPlane, planHostsFiles(config)));
+      const pull = await criPull(controlPlane, podImage);
+      expect([pull.code, pull.stderr]).toEqual([0, ""]);
+      const inspect = await docker(["exec", controlPlane, "cri-pull", "inspect", podImage]);
+      const image = JSON.parse(inspect) as { repoTags: string[]; repoDigests: string[] };
+      expect(image.repoTags).toContain(fullRef);
       expect(image.repoDigests).toEqual([`docker.io/library/${repo}@${manifest}`]);
 
       // containerd asked the cache for the manifest and each blob, and the upstream for nothing:
@@ -212,24 +213,44 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
       expect(listed).toEqual([`library/${repo}`]);
     });
 
-    it("with the upstream stopped, the script keeps the running cache and a fresh node pulls from it", async () => {
-      await docker(["stop", upstream]);
-      // \`pulumi up\` after \`pulumi destroy\` (which retained the container) runs the script again.
-      const before = await mustContainerInfo(cacheName);
-      const again = await ensureRegistryContainerOk(cacheSpec());
-      expect(again.stderr).toContain(`using the existing cache container ${cacheName}`);
-      expect(again.stderr).not.toContain("started the cache container");
-      expect(again.stderr).not.toContain("warning");
-      expect(before.running).toBe(true);
-      expect(before.restartCount).toBe(0);
-
-      const first = JSON.parse(
-        await docker(["exec", controlPlane, "cri-pull", "inspect", podImage]),
-      ) as { id: string; repoDigests: string[] };
-      // Every blob from the cache alone: the same image the first node pulled.
-      expect(await pullOnNode(worker)).toEqual(first);
-      // Still the same container, never restarted.
-      expect(await mustContainerInfo(cacheName)).toEqual(before);
+    it(`caches[].ttl ${TTL}: ${TTL_SEEN[registryImage]?.what}`, async () => {
+      const seen = TTL_SEEN[registryImage]!;
+      expect(await logsOf(cacheName)).toContain(seen.log);
+      // The scheduler logs every manifest and blob it takes into the cache, with its time to live.
+      const key = (digest: string) => `library/${repo}@${digest}`;
+      const entries = await waitFor(
+        "a scheduler entry for the manifest and each blob",
+        30_000,
+        async () => {
+          const e = schedulerEntries(await logsOf(cacheName));
+          return digests.every((d) => e.has(key(d))) ? e : undefined;
+        },
+      );
+      for (const digest of digests) {
+        // Logged a hair under the ttl: the moment between scheduling and logging.
+        const seconds = Math.round(entries.get(key(digest)) ?? 0);
+        expect({ digest, seconds }).toEqual({ digest, seconds: seen.seconds });
+      }
+      // registry:3 keeps the schedule on its volume (saved every 5 s): expiry = caching time + ttl.
+      if (registryImage === BED_IMAGES.registry) {
+        const dir = res.tempDir();
+        const state = await waitFor(
+          "scheduler-state.json on the cache's volume",
+          30_000,
+          async () => {
+            await docker(["cp", `${cacheName}:/var/lib/registry/scheduler-state.json`, dir]);
+            const saved = JSON.parse(
+              readFileSync(path.join(dir, "scheduler-state.json"), "utf8"),
+            ) as Record<string, { ExpiryData: string }>;
+            return digests.every((d) => saved[key(d)] !== undefined) ? saved : undefined;
+          },
+        );
+        for (const digest of digests) {
+          const hours = (Date.parse(state[key(digest)]?.ExpiryData ?? "") - Date.now()) / 3_600_000;
+          expect(hours).toBeGreaterThan(5.4);
+          expect(hours).toBeLessThanOrEqual(5.5);
+        }
+      }
     });
 
     it("refuses pushes (405 UNSUPPORTED)", async () => {
@@ -255,11 +276,12 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
     });
 
     it("a cache started while its upstream does not answer: the script warns and succeeds", async () => {
+      await docker(["stop", upstream]);
       const port = await freePort();
       const name = res.container(`kdt-cache2-${id}`);
       const late = cacheSpec(name, port);
       res.volume(late.volume);
-      const r = await ensureRegistryContainer(late);
+      const r = await runScript(await componentRegistryScript(late));
       expect(r.code).toBe(0);
       expect(r.stderr).toContain(`started the cache container ${name}`);
       expect(r.stderr).toContain(
@@ -283,168 +305,3 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
     });
   });
 }
-
-describeDocker(
-  "upgrade: a registry:2 cache from an earlier version, replaced on registry:3",
-  () => {
-    const suite = bedSuite(2);
-    const { id, res, network } = suite;
-    const upstream = `kdt-up-${id}`;
-    const cacheName = `kdt-cache-${id}`;
-    const repo = `library/kdt-upgrade-${id}`;
-    let upstreamPort: number;
-    let cachePort: number;
-
-    /** The cache as the component plans it; registryImage left out means the default. */
-    function specFor(registryImage?: string): ContainerSpec {
-      const image = registryImage === undefined ? {} : { registryImage };
-      return suite.cacheSpec(upstream, { containerName: cacheName, hostPort: cachePort }, image);
-    }
-
-    beforeAll(async () => {
-      [upstreamPort, cachePort] = [suite.port(0), suite.port(1)];
-      await startUpstream(res, upstream, network, upstreamPort, repo, id);
-      res.container(cacheName);
-      res.volume(`${cacheName}-data`);
-    });
-
-    it("replaces the container on the same volume, says so, and serves what registry:2 cached", async () => {
-      const old = specFor(BED_IMAGES.registry2);
-      expect(old.image).toBe("registry:2");
-      await ensureRegistryContainerOk(old);
-      await waitForHttpOk(`http://127.0.0.1:${cachePort}/v2/`);
-      const digests = await fetchImage(cachePort, repo);
-      expect(digests).toHaveLength(3);
-      // registry:2 stores what it fetched after serving it: once it serves the image with the
-      // upstream stopped, the image is on the volume.
-      await docker(["stop", upstream]);
-      expect(
-        await waitFor("registry:2 to serve the image from its volume", 30_000, () =>
-          fetchImage(cachePort, repo),
-        ),
-      ).toEqual(digests);
-      // registry:3, like 2.8, exits at start while its upstream does not answer.
-      await docker(["start", upstream]);
-      await waitForHttpOk(`http://127.0.0.1:${upstreamPort}/v2/`);
-
-      const before = await mustContainerInfo(cacheName);
-      const now = specFor();
-      expect(now.image).toBe("registry:3");
-      expect(now.volume).toBe(old.volume);
-      const r = await ensureRegistryContainerOk(now);
-      expect(r.stderr).toContain(
-        `pulumi-kind-dev: replacing the cache container ${cacheName}: image registry:2 -> registry:3; data stays on volume ${cacheName}-data. To keep registry:2, set registryImage: registry:2\n`,
-      );
-      expect(r.stderr).not.toContain("warning");
-      const after = await mustContainerInfo(cacheName);
-      expect(after.id).not.toBe(before.id);
-      expect(after.image).toBe("registry:3");
-      expect(after.volumes).toEqual([`${cacheName}-data`]);
-      expect(after.labels[LABEL_SPEC]).toBe(specHash(now));
-      await waitForHttpOk(`http://127.0.0.1:${cachePort}/v2/`);
-
-      // Upstream gone: whatever registry:3 serves comes from the volume registry:2 filled.
-      await docker(["stop", upstream]);
-      expect(await fetchImage(cachePort, repo)).toEqual(digests);
-      expect(await catalog(cachePort)).toEqual([repo]);
-      expect((await mustContainerInfo(cacheName)).restartCount).toBe(0);
-
-      // The next run keeps the registry:3 container.
-      const again = await ensureRegistryContainerOk(now);
-      expect(again.stderr).toContain(`using the existing cache container ${cacheName}`);
-      expect((await mustContainerInfo(cacheName)).id).toBe(after.id);
-    });
-  },
-);
-
-describeDocker(
-  "caches[].ttl: registry:3 expires cached content after it, registry:2 ignores it",
-  () => {
-    const suite = bedSuite(1);
-    const { id, res, network } = suite;
-    const upstream = `kdt-up-${id}`;
-    const repo = `library/kdt-ttl-${id}`;
-    const ttl = "5h30m";
-
-    function specFor(
-      registryImage: string,
-      containerName: string,
-      hostPort: number,
-    ): ContainerSpec {
-      return suite.cacheSpec(upstream, { containerName, hostPort, ttl }, { registryImage });
-    }
-
-    /** Starts a cache with the ttl on `registryImage`, pulls the image through it. */
-    async function cacheAndPull(
-      registryImage: string,
-    ): Promise<{ name: string; digests: string[]; entries: Map<string, number> }> {
-      const port = await freePort();
-      const name = res.container(`kdt-ttl-${registryImage.replace(":", "")}-${id}`);
-      const spec = specFor(registryImage, name, port);
-      res.volume(spec.volume);
-      expect(spec.env["REGISTRY_PROXY_TTL"]).toBe("5h30m");
-      await ensureRegistryContainerOk(spec);
-      await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
-      const info = await mustContainerInfo(name);
-      expect(info.image).toBe(registryImage);
-      expect(info.env).toContain("REGISTRY_PROXY_TTL=5h30m");
-      const digests = await fetchImage(port, repo);
-      // The scheduler logs every manifest and blob it takes into the cache, with its time to live.
-      const entries = await waitFor(
-        "a scheduler entry for the manifest and each blob",
-        30_000,
-        async () => {
-          const e = schedulerEntries(await logsOf(name));
-          return digests.every((d) => e.has(`${repo}@${d}`)) ? e : undefined;
-        },
-      );
-      return { name, digests, entries };
-    }
-
-    beforeAll(async () => {
-      await startUpstream(res, upstream, network, suite.port(0), repo, id);
-    });
-
-    it("registry:3 schedules the manifest and every blob it caches to expire after 5h30m", async () => {
-      const { name, digests, entries } = await cacheAndPull(BED_IMAGES.registry);
-      // Only with a TTL in force does v3 start its expiry scheduler (ttl 0 turns it off).
-      expect(await logsOf(name)).toContain("Starting cached object TTL expiration scheduler...");
-      for (const digest of digests) {
-        const seconds = entries.get(`${repo}@${digest}`) ?? 0;
-        // 5h30m = 19800 s, less the moment between scheduling and logging.
-        expect({ digest, seconds: Math.round(seconds) }).toEqual({ digest, seconds: 19_800 });
-      }
-      // The schedule the cache keeps on its volume (saved every 5 s): expiry = caching time + ttl.
-      const dir = res.tempDir();
-      const state = await waitFor(
-        "scheduler-state.json on the cache's volume",
-        30_000,
-        async () => {
-          await docker(["cp", `${name}:/var/lib/registry/scheduler-state.json`, dir]);
-          const saved = JSON.parse(
-            readFileSync(path.join(dir, "scheduler-state.json"), "utf8"),
-          ) as Record<string, { ExpiryData: string }>;
-          return digests.every((d) => saved[`${repo}@${d}`] !== undefined) ? saved : undefined;
-        },
-      );
-      for (const digest of digests) {
-        const expiry = Date.parse(state[`${repo}@${digest}`]?.ExpiryData ?? "");
-        const hours = (expiry - Date.now()) / 3_600_000;
-        expect(hours).toBeGreaterThan(5.4);
-        expect(hours).toBeLessThanOrEqual(5.5);
-      }
-    });
-
-    it("registry:2 ignores REGISTRY_PROXY_TTL and keeps its fixed 168h", async () => {
-      const { name, digests, entries } = await cacheAndPull(BED_IMAGES.registry2);
-      expect(await logsOf(name)).toContain(
-        "Ignoring unrecognized environment variable REGISTRY_PROXY_TTL",
-      );
-      for (const digest of digests) {
-        const seconds = entries.get(`${repo}@${digest}`) ?? 0;
-        // 168h = 604800 s.
-        expect({ digest, seconds: Math.round(seconds) }).toEqual({ digest, seconds: 604_800 });
-      }
-    });
-  },
-);

@@ -20,6 +20,8 @@ import {
   pulumiEnv,
   REPO_DIR,
   runId,
+  tcpConnect,
+  volumeExists,
 } from "./helpers";
 import { npmRunUp } from "../support/bed";
 import { FAILURES, type FailureValues } from "../support/failures";
@@ -113,27 +115,18 @@ describeDocker("the first failures a user meets, through npm run up", () => {
   });
 
   afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup().catch(() => undefined);
-    }
-    for (const name of [names.registry, names.cache]) {
-      await dockerResult(["rm", "-f", name]);
-      await dockerResult(["volume", "rm", `${name}-data`]);
-    }
-    await dockerResult(["network", "rm", names.network]);
+    await reset();
     rmSync(stackFile, { force: true });
     rmSync(backend, { recursive: true, force: true });
     rmSync(emptyBedCache, { recursive: true, force: true });
   });
 
-  /** Removes what a failed run left (the registry, its volume, the network) and its state. */
-  afterEach(async () => {
+  /** Removes what a run left (the registry, its volume, the network, the test's own) and its state. */
+  afterEach(() => reset());
+  async function reset(): Promise<void> {
     for (const cleanup of cleanups.splice(0).reverse()) {
       await cleanup().catch(() => undefined);
     }
-    await reset();
-  });
-  async function reset(): Promise<void> {
     const env = { ...process.env, ...pulumiEnv(backend) };
     await new Promise<void>((resolve) => {
       spawn("pulumi", ["stack", "rm", "--force", "--yes", "--stack", stack], {
@@ -208,6 +201,9 @@ describeDocker("the first failures a user meets, through npm run up", () => {
     expect((await docker(["inspect", "-f", "{{.State.Status}}", names.registry])).trim()).toBe(
       "created",
     );
+    // Nothing of the refused registry's: no volume, nothing on its port, no cluster.
+    expect(await volumeExists(`${names.registry}-data`)).toBe(false);
+    expect(await tcpConnect("127.0.0.1", port)).toBe("refused");
     expect(await clusterExists()).toBe(false);
   });
 

@@ -13,9 +13,7 @@ import { afterAll, beforeAll, describe } from "vitest";
 import { type ResolvedConfig, resolveConfig } from "../../components/config";
 import type { CacheArgs, KindDevEnvironmentArgs } from "../../components/args";
 import { lookupContainer } from "../../components/lookup";
-import { CERTS_D } from "../../components/render/containerd";
 import type { ContainerSpec } from "../../components/render/containerSpecs";
-import type { HostsFile } from "../../components/render/hostsToml";
 import { networkScript, registryContainerScript, type Script } from "../../components/scripts";
 
 import { BED_BIN, freePort, REPO_DIR, runAsync, type RunResult, waitFor } from "../support/bed";
@@ -171,15 +169,7 @@ export async function componentRegistryScript(
   });
 }
 
-/** Renders the component's command for a container and runs its create script. */
-export async function ensureRegistryContainer(
-  spec: ContainerSpec,
-  options: RegistryCommandOptions = {},
-): Promise<RunResult> {
-  return runScript(await componentRegistryScript(spec, options));
-}
-
-/** Same, throwing with the output when the script fails. */
+/** Renders the component's command for a container and runs its create script; throws when it fails. */
 export async function ensureRegistryContainerOk(
   spec: ContainerSpec,
   options: RegistryCommandOptions = {},
@@ -256,7 +246,7 @@ export function runId(): string {
 }
 
 /** Distinct free ports. */
-export async function freePorts(n: number): Promise<number[]> {
+async function freePorts(n: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < n) {
     ports.add(await freePort());
@@ -536,35 +526,6 @@ export async function startNodeStandin(
 /** `cri-pull pull IMAGE` in a node: a pull through containerd's CRI plugin, as the kubelet does. */
 export function criPull(node: string, image: string): Promise<RunResult> {
   return dockerResult(["exec", node, "cri-pull", "pull", image]);
-}
-
-/** The CRI plugin's registry config (`configPath` etc.) as containerd reports it. */
-export async function criRegistryConfig(node: string): Promise<{ configPath?: string }> {
-  const config = JSON.parse(await docker(["exec", node, "cri-pull", "config"])) as {
-    registry?: { configPath?: string };
-  };
-  return config.registry ?? {};
-}
-
-/**
- * What a node's `hosts.toml` command (scripts/hosts-sync.sh) says on stderr when it `wrote` or
- * `kept` each of `files`, in their order.
- */
-export function hostsSyncLog(
-  verb: "wrote" | "kept",
-  node: string,
-  files: readonly HostsFile[],
-): string {
-  return files
-    .map((f) => `pulumi-kind-dev: ${verb} ${CERTS_D}/${f.hostDir}/hosts.toml on ${node}\n`)
-    .join("");
-}
-
-/** The text of each of `files` as the node holds it, in their order. */
-export function hostsTomlOn(node: string, files: readonly HostsFile[]): Promise<string[]> {
-  return Promise.all(
-    files.map((f) => docker(["exec", node, "cat", `${CERTS_D}/${f.hostDir}/hosts.toml`])),
-  );
 }
 
 /**

@@ -10,12 +10,12 @@
  *   run is left alone; the one the marker names is deleted.
  * - A new image that cannot be pulled leaves the running registry as it is, still answering.
  * - Another stack's container with other settings is refused, not replaced.
- * Everything here is named own-test-*; the scripts keep their state (locks, markers, kind's log)
+ * Everything here is named own-test-* (the network kdt-net-*); the scripts keep their state (locks, markers, kind's log)
  * and kind its kubeconfig in a temporary directory.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { resolveConfig } from "../../components/config";
 import {
   cacheContainerSpec,
@@ -35,16 +35,14 @@ import {
 import {
   BED_BIN,
   BED_IMAGES,
+  bedSuite,
   containerInfo,
   describeDocker,
   docker,
   dockerResult,
   freePort,
   mustContainerInfo,
-  prepareBed,
-  Resources,
   type RunResult,
-  runId,
   runScript,
   volumeExists,
   waitForHttpOk,
@@ -54,9 +52,7 @@ import {
 const MISSING_IMAGE = "own-test-missing/image:none";
 
 describeDocker("issue #19: exact names, docker not answering, markers, images, owners", () => {
-  const id = runId();
-  const res = new Resources();
-  const network = `own-test-net-${id}`;
+  const { id, res, network } = bedSuite();
   let state = "";
 
   /** The script with this test's state directory and kubeconfig, plus `extra`. */
@@ -90,7 +86,7 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
   /** The container's command as the component renders it for a new container. */
   function containerCommand(
     spec: ContainerSpec,
-    opts: { owner?: string; probeUrl?: string; secretEnv?: Record<string, string> } = {},
+    opts: { owner?: string; probeUrl?: string } = {},
   ): Script {
     return registryContainerScript({
       spec,
@@ -105,22 +101,8 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
     return runScript(here(cmd, extra), phase);
   }
 
-  beforeAll(async () => {
-    const needed = [BED_IMAGES.registry, BED_IMAGES.registry2, BED_IMAGES.debian];
-    const present = await Promise.all(
-      needed.map(async (i) => (await dockerResult(["image", "inspect", i])).code === 0),
-    );
-    if (present.includes(false)) {
-      await prepareBed();
-    }
+  beforeAll(() => {
     state = res.tempDir();
-    res.network(network);
-    const r = await run(networkScript(network, true));
-    expect(r.code, r.stderr).toBe(0);
-  });
-
-  afterAll(async () => {
-    await res.cleanup();
   });
 
   it("case 1: a name that is another container's ID prefix: remove and ensure leave that container alone", async () => {
@@ -264,36 +246,6 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
     const shared = await run(containerCommand(spec, { owner: "own-test/test" }));
     expect(shared.code, shared.stderr).toBe(0);
     expect((await mustContainerInfo(spec.name)).id).toBe(before.id);
-  });
-
-  it("case 8: a cache's credentials are in no label, not even hashed; a new password replaces it", async () => {
-    const spec = cache(`own-test-creds-${id}`);
-    const withPassword = (password: string) =>
-      containerCommand(spec, {
-        secretEnv: { REGISTRY_PROXY_USERNAME: "bob", REGISTRY_PROXY_PASSWORD: password },
-      });
-    const first = await run(withPassword("hunter2-first"));
-    expect(first.code, first.stderr).toBe(0);
-    const inspect = async () =>
-      JSON.parse(await docker(["container", "inspect", spec.name])) as {
-        Id: string;
-        Config: { Labels: Record<string, string>; Env: string[] };
-      }[];
-    const [before] = await inspect();
-    const labels = JSON.stringify(before!.Config.Labels);
-    expect(labels).not.toContain("hunter2");
-    // The fingerprint does not change with the password: nothing in it is derived from it.
-    const other = withPassword("another-secret");
-    expect(other.environment["SPEC"]).toBe(withPassword("hunter2-first").environment["SPEC"]);
-    // Where Docker does keep it: the container's environment (what the docs say).
-    expect(before!.Config.Env).toContain("REGISTRY_PROXY_PASSWORD=hunter2-first");
-    const second = await run(other);
-    expect(second.code, second.stderr).toBe(0);
-    expect(second.stderr).toContain("the value of REGISTRY_PROXY_PASSWORD changed");
-    const [after] = await inspect();
-    expect(after!.Id).not.toBe(before!.Id);
-    expect(after!.Config.Env).toContain("REGISTRY_PROXY_PASSWORD=another-secret");
-    expect(JSON.stringify(after!.Config.Labels)).toBe(labels);
   });
 
   const KIND = path.join(BED_BIN, "kind");

@@ -2,8 +2,7 @@
  * Private upstreams on the real engine, caches started exactly as the component starts them
  * (resolveConfig with the host's Docker configuration, registryContainerScript, /bin/sh -c):
  *
- * - an upstream that requires a login (distribution with htpasswd), and a cache without one:
- *   it serves nothing of the upstream;
+ * - an upstream that requires a login (distribution with htpasswd);
  * - the team cache: a cache with `credentialsFromDocker`, its login given by a credential helper
  *   (test/support/credential-helper, the docker-credential-* protocol) that the Docker config's
  *   `credHelpers` names; the laptop cache in front of it (its remoteUrl is the team cache). An
@@ -35,7 +34,6 @@ import {
   describeDocker,
   docker,
   ensureRegistryContainerOk,
-  freePorts,
   http,
   logsOf,
   MANIFEST_V2,
@@ -160,17 +158,16 @@ async function pull(port: number, repo: string, tag = "1"): Promise<number> {
 }
 
 describeDocker("private upstreams: host credentials, a team cache, the daemon's mirror", () => {
-  const suite = bedSuite(5);
+  const suite = bedSuite(7);
   const { id, res, network } = suite;
   const upstream = `kdev-priv-up-${id}`;
   const team = `kdev-priv-team-${id}`;
   const laptop = `kdev-priv-laptop-${id}`;
-  const anonymous = `kdev-priv-anon-${id}`;
   const hub = `kdev-priv-hub-${id}`;
   const mirror = `kdev-priv-mirror-${id}`;
   const tokenCache = `kdev-priv-token-${id}`;
   const upstreamHost = `${upstream}:5000`;
-  let ports: { upstream: number; team: number; laptop: number; anon: number; hub: number };
+  let ports: { upstream: number; team: number; laptop: number };
   let dir: string;
   let host: HostAccess;
   const passwords = ["first-pat-Zq9", "second-pat-Xw7"];
@@ -225,7 +222,7 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
 
   beforeAll(async () => {
     const p = (i: number) => suite.port(i);
-    ports = { upstream: p(0), team: p(1), laptop: p(2), anon: p(3), hub: p(4) };
+    ports = { upstream: p(0), team: p(1), laptop: p(2) };
     dir = res.tempDir();
     mkdirSync(path.join(dir, "auth"));
     mkdirSync(path.join(dir, "docker"));
@@ -274,18 +271,11 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
     delete process.env["KDEV_CRED_FILE"];
   });
 
-  it("the upstream asks for a password; a cache without a login serves nothing of it", async () => {
+  it("laptop cache -> team cache (login from the credential helper) -> upstream", async () => {
+    // The upstream asks for a password. (A cache without the login: test/e2e/private.test.ts.)
     const r = await fetch(`http://127.0.0.1:${ports.upstream}/v2/acme/app/manifests/1`);
     expect(r.status).toBe(401);
     expect(r.headers.get("www-authenticate")).toBe('Basic realm="kdev-priv"');
-    await ensureCache(cacheConfig(anonymous, ports.anon, `http://${upstreamHost}`, false));
-    await waitForHttpOk(`http://127.0.0.1:${ports.anon}/v2/`);
-    const status = await pull(ports.anon, "acme/app");
-    // distribution answers "manifest unknown" when its upstream refuses it.
-    expect(status).toBe(404);
-  });
-
-  it("laptop cache -> team cache (login from the credential helper) -> upstream", async () => {
     const teamCache = cacheConfig(team, ports.team, `http://${upstreamHost}`, true);
     expect([teamCache.username, teamCache.password]).toEqual(["ci", passwords[0]]);
     await ensureCache(teamCache);
@@ -377,7 +367,7 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
         })
       ).status;
 
-    const [port, stalePort] = await freePorts(2);
+    const [port, stalePort] = [suite.port(3), suite.port(4)];
     // The cache under test asks again after 1s; a second one keeps its first answer for an hour.
     const [cache, stale] = resolveConfig(
       {
@@ -414,8 +404,8 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
     await ensureCache(stale!);
     await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
     await waitForHttpOk(`http://127.0.0.1:${stalePort}/v2/`);
-    expect(await pull(port!, "acme/app")).toBe(200);
-    expect(await pull(stalePort!, "acme/app")).toBe(200);
+    expect(await pull(port, "acme/app")).toBe(200);
+    expect(await pull(stalePort, "acme/app")).toBe(200);
     const before = await mustContainerInfo(tokenCache);
 
     // The next window: the upstream takes the new token only.
@@ -425,9 +415,9 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
       (await upstreamAnswers(`${seed}-${w1}`)) === 200 ? true : undefined,
     );
     expect(await upstreamAnswers(`${seed}-${w0}`)).toBe(401);
-    expect(await pull(port!, "acme/other")).toBe(200);
+    expect(await pull(port, "acme/other")).toBe(200);
     // The expired token: distribution answers "manifest unknown" when its upstream refuses it.
-    expect(await pull(stalePort!, "acme/other")).toBe(404);
+    expect(await pull(stalePort, "acme/other")).toBe(404);
     const after = await mustContainerInfo(tokenCache);
     expect([after.id, after.startedAt, after.restartCount]).toEqual([
       before.id,
@@ -438,7 +428,7 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
   });
 
   it("useDockerMirror on a second Docker daemon started with --registry-mirror", async () => {
-    const [mirrorPort, hubPort] = (await freePorts(2)) as [number, number];
+    const [mirrorPort, hubPort] = [suite.port(5), suite.port(6)];
     // The second daemon's one network gets the whole pool: its gateway is the host side
     // of the bridge, where the mirror is published; a cache reaches it through the host's INPUT
     // path, so the host's FORWARD rules (the shared daemon's) need no change.

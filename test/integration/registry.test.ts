@@ -4,16 +4,17 @@
  * by /bin/sh -c like @pulumi/command), on the default registry:3 and on registry:2, accepts
  * pushes on localhost:<port>; running the script again keeps the container; a container removed
  * by hand comes back on the same volume with its images; a changed configuration replaces the
- * container and keeps the data; a container of that name that the package did not create is
- * refused and left alone; the registry listens on the loopback address only; the delete script
- * removes container and volume. The upgrade: a registry:2 container made by the script (as
- * earlier versions of this package did) is replaced on registry:3 with a message saying so, and
- * registry:3 serves the images registry:2 stored.
+ * container and keeps the data; the registry listens on the loopback address only; the delete
+ * script removes container and volume. (A container of that name that the package did not
+ * create: test/integration/failures.test.ts.) The upgrade: a registry and a cache on registry:2
+ * (as earlier versions of this package made them) are replaced on registry:3 with a message
+ * saying so, and registry:3 serves what registry:2 stored and cached.
  */
 import { beforeAll, expect, it } from "vitest";
 import type { ResolvedConfig as Config } from "../../components/config";
 import { containerState } from "../../components/lookup";
 import {
+  type ContainerSpec,
   LABEL_MANAGED,
   LABEL_ROLE,
   LABEL_SPEC,
@@ -28,8 +29,8 @@ import {
   describeDocker,
   docker,
   dockerResult,
-  ensureRegistryContainer,
   ensureRegistryContainerOk,
+  fetchImage,
   http,
   localNonLoopbackIPv4,
   MANIFEST_V2,
@@ -38,8 +39,11 @@ import {
   componentRegistryScript,
   runScript,
   runScriptOk,
+  startUpstream,
   tcpConnect,
   volumeExists,
+  waitFor,
+  waitForHttpOk,
 } from "./helpers";
 
 /** The ensure script's registry path, run on the default registry:3 and on registry:2. */
@@ -235,29 +239,6 @@ const registrySuite = (registryImage: string) => (): void => {
     expect(last.labels[LABEL_SPEC]).toBe(specHash(config.registry.spec));
   });
 
-  it("refuses a container of that name it did not create, and leaves it untouched", async () => {
-    const foreignName = await res.run(`kdt-foreign-${id}`, id, { network }, registryImage);
-    const foreign = configFor(port, foreignName);
-    res.volume(foreign.registry.spec.volume);
-    const before = await mustContainerInfo(foreignName);
-
-    const r = await ensureRegistryContainer(foreign.registry.spec, {
-      probeUrl: foreign.registry.probeUrl,
-    });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
-      `a container named ${foreignName} already exists (image ${registryImage}) and was not created by pulumi-kind-dev, so it is not adopted`,
-    );
-    const after = await mustContainerInfo(foreignName);
-    expect(after).toEqual(before);
-    expect(after.running).toBe(true);
-    expect(after.labels[LABEL_MANAGED]).toBeUndefined();
-    expect(await volumeExists(foreign.registry.spec.volume)).toBe(false);
-    // Nothing was started on the port the refused spec asks for.
-    expect(foreign.registry.probeUrl).toBe(`http://127.0.0.1:${port}/v2/`);
-    expect(await tcpConnect("127.0.0.1", port)).toBe("refused");
-  });
-
   it("is not reachable on the machine's non-loopback addresses", async () => {
     const addresses = localNonLoopbackIPv4();
     expect(addresses.length).toBeGreaterThan(0);
@@ -341,33 +322,55 @@ describeDocker(
 );
 
 describeDocker(
-  "upgrade: a registry:2 container from an earlier version, replaced on registry:3",
+  "upgrade: a registry and a cache on registry:2 (earlier versions), now registry:3",
   () => {
-    const suite = bedSuite(1);
-    const { id, res } = suite;
-    const name = `kdt-upgrade-${id}`;
+    const suite = bedSuite(3);
+    const { id, res, network } = suite;
+    const upstream = `kdt-up-${id}`;
+    const repo = `library/kdt-upgrade-${id}`;
+    const roles = ["registry", "cache"] as const;
     let port: number;
+    let cachePort: number;
 
-    /** The registry as the component plans it; registryImage left out means the default. */
-    function configFor(registryImage?: string): Config {
+    /** The registry and the cache as the component plans them; no registryImage: the default. */
+    function specsFor(registryImage?: string): Record<(typeof roles)[number], ContainerSpec> {
       const image = registryImage === undefined ? {} : { registryImage };
-      return suite.config({ registryName: name, registryPort: port, ...image });
+      const config = suite.config({
+        registryName: `kdt-upgrade-${id}`,
+        registryPort: port,
+        ...image,
+        caches: [
+          {
+            upstreamHost: "docker.io",
+            remoteUrl: `http://${upstream}:5000`,
+            containerName: `kdt-cache-${id}`,
+            hostPort: cachePort,
+          },
+        ],
+      });
+      return { registry: config.registry.spec, cache: config.caches[0]!.spec };
     }
-    const ensure = (c: Config) =>
-      ensureRegistryContainerOk(c.registry.spec, { probeUrl: c.registry.probeUrl });
+    /** Runs both ensure scripts; what each said. */
+    async function ensure(specs: ReturnType<typeof specsFor>): Promise<Record<string, string>> {
+      const probeUrl = `http://127.0.0.1:${port}/v2/`;
+      const registry = await ensureRegistryContainerOk(specs.registry, { probeUrl });
+      const cache = await ensureRegistryContainerOk(specs.cache);
+      await waitForHttpOk(`http://127.0.0.1:${cachePort}/v2/`);
+      return { registry: registry.stderr, cache: cache.stderr };
+    }
 
-    beforeAll(() => {
-      port = suite.port(0);
-      res.container(name);
-      res.volume(`${name}-data`);
+    beforeAll(async () => {
+      [port, cachePort] = [suite.port(0), suite.port(1)];
+      await startUpstream(res, upstream, network, suite.port(2), repo, id);
+      for (const spec of Object.values(specsFor())) {
+        res.container(spec.name);
+        res.volume(spec.volume);
+      }
     });
 
-    it("replaces the container on the same volume, says so, and serves what registry:2 stored", async () => {
-      const old = configFor(BED_IMAGES.registry2);
-      expect(old.registry.spec.image).toBe("registry:2");
+    it("replaces both on their volumes, says so, and serves what registry:2 stored and cached", async () => {
+      const old = specsFor(BED_IMAGES.registry2);
       await ensure(old);
-      const before = await mustContainerInfo(name);
-      expect(before.image).toBe("registry:2");
       const ref = res.image(`localhost:${port}/kdt/upgrade:${id}`);
       await docker(["tag", BED_IMAGES.testImage, ref]);
       await docker(["push", ref]);
@@ -375,22 +378,49 @@ describeDocker(
       const accept = { Accept: MANIFEST_V2 };
       const stored = await http(manifestUrl, { headers: accept });
       expect(stored.status).toBe(200);
+      const digests = await fetchImage(cachePort, repo);
+      expect(digests).toHaveLength(3);
+      // registry:2 stores what it fetched after serving it: once it serves the image with the
+      // upstream stopped, the image is on the volume.
+      await docker(["stop", upstream]);
+      expect(
+        await waitFor("registry:2 to serve the image from its volume", 30_000, () =>
+          fetchImage(cachePort, repo),
+        ),
+      ).toEqual(digests);
+      // registry:3, like 2.8, exits at start while its upstream does not answer.
+      await docker(["start", upstream]);
+      await waitForHttpOk(`http://127.0.0.1:${suite.port(2)}/v2/`);
 
-      const now = configFor();
-      expect(now.registry.spec.image).toBe("registry:3");
-      expect(now.registry.spec.volume).toBe(old.registry.spec.volume);
-      const r = await ensure(now);
-      expect(r.stderr).toContain(
-        `pulumi-kind-dev: replacing the registry container ${name}: image registry:2 -> registry:3; data stays on volume ${name}-data. To keep registry:2, set registryImage: registry:2\n`,
+      const before = {
+        registry: (await mustContainerInfo(old.registry.name)).id,
+        cache: (await mustContainerInfo(old.cache.name)).id,
+      };
+      const now = specsFor();
+      const said = await ensure(now);
+      const ids: Record<string, string> = {};
+      for (const role of roles) {
+        const { name, volume } = now[role];
+        expect([old[role].image, now[role].image, volume]).toEqual([
+          "registry:2",
+          "registry:3",
+          old[role].volume,
+        ]);
+        expect(said[role]).toContain(
+          `pulumi-kind-dev: replacing the ${role} container ${name}: image registry:2 -> registry:3; data stays on volume ${volume}. To keep registry:2, set registryImage: registry:2\n`,
+        );
+        expect(said[role]).not.toContain("warning");
+        const after = await mustContainerInfo(name);
+        expect(after.id).not.toBe(before[role]);
+        ids[role] = after.id;
+        expect([after.image, after.volumes]).toEqual(["registry:3", [volume]]);
+        expect(after.labels[LABEL_SPEC]).toBe(specHash(now[role]));
+      }
+      expect(said["registry"]).toContain(
+        `registry kdt-upgrade-${id} answers at http://127.0.0.1:${port}/v2/`,
       );
-      expect(r.stderr).toContain(`registry ${name} answers at http://127.0.0.1:${port}/v2/`);
-      const after = await mustContainerInfo(name);
-      expect(after.id).not.toBe(before.id);
-      expect(after.image).toBe("registry:3");
-      expect(after.volumes).toEqual([`${name}-data`]);
-      expect(after.labels[LABEL_SPEC]).toBe(specHash(now.registry.spec));
 
-      // registry:3 reads what registry:2 wrote: same catalog, same manifest bytes, same image.
+      // The registry reads what registry:2 wrote: same catalog, same manifest bytes, same image.
       expect(await catalog(port)).toEqual(["kdt/upgrade"]);
       expect(await http(manifestUrl, { headers: accept })).toEqual(stored);
       const imageId = (
@@ -405,11 +435,18 @@ describeDocker(
       await docker(["push", next]);
       const tags = await http(`http://127.0.0.1:${port}/v2/kdt/upgrade/tags/list`);
       expect((JSON.parse(tags.body) as { tags: string[] }).tags.sort()).toEqual([id, `${id}-v3`]);
+      // Upstream gone: whatever the cache serves comes from the volume registry:2 filled.
+      await docker(["stop", upstream]);
+      expect(await fetchImage(cachePort, repo)).toEqual(digests);
+      expect(await catalog(cachePort)).toEqual([repo]);
+      expect((await mustContainerInfo(now.cache.name)).restartCount).toBe(0);
 
-      // The next run keeps the registry:3 container.
+      // The next run keeps both registry:3 containers.
       const again = await ensure(now);
-      expect(again.stderr).toContain(`using the existing registry container ${name}`);
-      expect((await mustContainerInfo(name)).id).toBe(after.id);
+      for (const role of roles) {
+        expect(again[role]).toContain(`using the existing ${role} container ${now[role].name}`);
+        expect((await mustContainerInfo(now[role].name)).id).toBe(ids[role]);
+      }
     });
   },
 );

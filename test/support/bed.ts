@@ -246,18 +246,6 @@ export async function startRegistryStandIn(
   );
 }
 
-/** The dev stack's settings a test sets (stacks/dev/index.ts reads them as `kind-dev:<name>`). */
-export interface DevStackSettings {
-  readonly clusterName: string;
-  readonly workers: number;
-  readonly nodeImage: string;
-  readonly networkName: string;
-  readonly registryName: string;
-  readonly registryPort: number;
-  readonly caches: readonly Readonly<Record<string, string | number | boolean>>[];
-  readonly retainOnDestroy?: boolean;
-}
-
 /**
  * Creates or selects a stack on the real engine with `envVars`: the Pulumi CLI in `cliRoot`/bin,
  * else the first on envVars' PATH, which becomes the process's (the Automation API looks there).
@@ -281,29 +269,6 @@ export async function bedStack(
   return "program" in args
     ? LocalWorkspace.createOrSelectStack(args, opts)
     : LocalWorkspace.createOrSelectStack(args, opts);
-}
-
-/**
- * A stack of the dev stack program (stacks/dev) on the real engine: the bed's CLI and plugins, a
- * file backend in `backendDir`, the docker wrapper first on PATH for kind, and `settings` as its
- * config. The caller removes it (`stack.destroy()`, `workspace.removeStack`).
- */
-export async function devStack(
-  stackName: string,
-  backendDir: string,
-  settings: DevStackSettings,
-): Promise<Stack> {
-  const envVars = pulumiEnv(backendDir, `${WRAPPER_DIR}:`);
-  const stack = await bedStack({ stackName, workDir: REPO_DIR }, envVars);
-  await stack.setAllConfig(
-    Object.fromEntries(
-      Object.entries(settings).map(([key, value]) => [
-        `kind-dev:${key}`,
-        { value: typeof value === "object" ? JSON.stringify(value) : String(value) },
-      ]),
-    ),
-  );
-  return stack;
 }
 
 /** Fails with what to run when the end-to-end test bed (tools, node image) is not there. */

@@ -40,8 +40,6 @@ import { commandLine, OWNER, REPO_NAME } from "./install";
 import { NODE_IMAGE } from "./lifecycle";
 
 export interface GitHost {
-  /** `file://` URL of the bare repository. */
-  readonly fileUrl: string;
   /** The host to name in `pulumi package add`: `localhost` (HTTPS on port 443). */
   readonly host: string;
   /** A CA bundle holding the server's certificate, for `SSL_CERT_FILE`. */
@@ -102,7 +100,7 @@ export function makeReleaseRepo(dir: string, ref = "HEAD"): ReleaseRepo {
 
 /** makeReleaseRepo, served over HTTPS on 127.0.0.1:443 as `localhost`. */
 export async function startGitHost(dir: string): Promise<GitHost> {
-  const { root, fileUrl, tag } = makeReleaseRepo(dir);
+  const { root, tag } = makeReleaseRepo(dir);
   const key = path.join(dir, "server.key");
   const caFile = path.join(dir, "server.crt");
   const r = spawnSync(
@@ -197,7 +195,6 @@ export async function startGitHost(dir: string): Promise<GitHost> {
     server.listen(443, "127.0.0.1", resolve);
   });
   return {
-    fileUrl,
     host: "localhost",
     caFile,
     tag,
@@ -224,28 +221,6 @@ export function consumerPulumiHome(dir: string): string {
     }
   }
   return dir;
-}
-
-/**
- * The environment of a `pulumi` command in a consumer project: the bed's (file backend,
- * passphrase, tools), its own PULUMI_HOME, the git host's certificate trusted (Go reads
- * SSL_CERT_FILE; the system's directory of certificates is still read), and language hosts
- * found on PATH: a YAML or Python host loads the kind-dev plugin itself, and finds the Node.js
- * host that runs it only there. `cliDir`, when given, comes first on PATH: its `pulumi` and the
- * language hosts next to it are used instead of the bed's.
- */
-export function consumerEnv(
-  backendDir: string,
-  pulumiHome: string,
-  host: GitHost,
-  cliDir?: string,
-): Record<string, string> {
-  return {
-    ...pulumiEnv(backendDir, `${WRAPPER_DIR}:${cliDir === undefined ? "" : `${cliDir}:`}`),
-    PULUMI_HOME: pulumiHome,
-    SSL_CERT_FILE: host.caFile,
-    PULUMI_IGNORE_AMBIENT_PLUGINS: "false",
-  };
 }
 
 /** Its folder: `<repo>.git_provider-v<version>`, or `<repo>.git-v<version>` from CLI 3.184.0. */
@@ -349,12 +324,26 @@ export class ConsumerProject {
     tryRun("docker", ["network", "rm", name]);
   }
 
-  /** The environment of a `pulumi` command with the PULUMI_HOME `home`. */
+  /**
+   * The environment of a `pulumi` command: the bed's (file backend, passphrase, tools). With a
+   * git host: the PULUMI_HOME `home`, the host's certificate trusted (Go reads SSL_CERT_FILE; the
+   * system's certificates are still read), language hosts found on PATH (a YAML or Python host
+   * loads the kind-dev plugin itself and finds the Node.js host that runs it only there), cliDir
+   * first on PATH.
+   */
   env(home = this.home): Record<string, string> {
     const state = path.join(this.work, "state");
-    return this.host === undefined
-      ? pulumiEnv(state, `${WRAPPER_DIR}:`)
-      : { ...consumerEnv(state, home, this.host, this.o.cliDir), ...this.o.env };
+    if (this.host === undefined) {
+      return pulumiEnv(state, `${WRAPPER_DIR}:`);
+    }
+    const cli = this.o.cliDir === undefined ? "" : `${this.o.cliDir}:`;
+    return {
+      ...pulumiEnv(state, `${WRAPPER_DIR}:${cli}`),
+      PULUMI_HOME: home,
+      SSL_CERT_FILE: this.host.caFile,
+      PULUMI_IGNORE_AMBIENT_PLUGINS: "false",
+      ...this.o.env,
+    };
   }
 
   /** Runs `body`, printing how long it took. */

@@ -12,15 +12,16 @@ import * as path from "node:path";
 import type { Stack, UpResult } from "@pulumi/pulumi/automation";
 import { expect } from "vitest";
 import {
-  devStack,
-  type DevStackSettings,
+  bedStack,
   freePort,
+  pulumiEnv,
   REPO_DIR,
   requireE2eBed,
   run,
   startRegistryStandIn,
   tryRun,
   waitFor,
+  WRAPPER_DIR,
 } from "./bed";
 import { e2eStep, Kube } from "./kube";
 
@@ -40,8 +41,6 @@ export interface Upstream {
 
 export interface UpstreamOptions {
   readonly host: string;
-  /** caches[].ttl; unset: the component's default. */
-  readonly ttl?: string;
   /** Whether the cache gets a hostPort (default true). */
   readonly publish?: boolean;
   /** The stand-in's name, when not `<prefix>-up-<slug>`. */
@@ -189,7 +188,8 @@ export class DevEnvironment {
       throw new Error(`${cluster} is not one of the suite's clusters ${this.clusters.join(", ")}`);
     }
     const workers = opts.workers ?? 1;
-    const settings: DevStackSettings = {
+    // The dev stack reads its settings as `kind-dev:<name>` (stacks/dev/index.ts).
+    const settings = {
       clusterName: cluster,
       workers,
       nodeImage: NODE_IMAGE,
@@ -199,7 +199,16 @@ export class DevEnvironment {
       ...(opts.retainOnDestroy === undefined ? {} : { retainOnDestroy: opts.retainOnDestroy }),
       caches: this.caches(),
     };
-    const stack = await devStack(name, this.backend, settings);
+    const envVars = pulumiEnv(this.backend, `${WRAPPER_DIR}:`);
+    const stack = await bedStack({ stackName: name, workDir: REPO_DIR }, envVars);
+    await stack.setAllConfig(
+      Object.fromEntries(
+        Object.entries(settings).map(([key, value]) => [
+          `kind-dev:${key}`,
+          { value: typeof value === "object" ? JSON.stringify(value) : String(value) },
+        ]),
+      ),
+    );
     const kube = new Kube(path.join(this.backend, `${name}.kubeconfig`));
     const dev = new DevStack(name, cluster, workers, stack, kube);
     this.stacks.push(dev);
@@ -209,13 +218,12 @@ export class DevEnvironment {
   /** The stacks' `caches` setting: one cache a upstream, in front of its stand-in. */
   caches(): Record<string, string | number | boolean>[] {
     return this.upstreams.map((u, i) => {
-      const { publish, ttl, credentialsFromDocker } = this.upstreamOptions[i] ?? {};
+      const { publish, credentialsFromDocker } = this.upstreamOptions[i] ?? {};
       return {
         upstreamHost: u.host,
         remoteUrl: `http://${u.standIn}:5000`,
         containerName: u.cache,
         ...(publish === false ? {} : { hostPort: u.cachePort }),
-        ...(ttl === undefined ? {} : { ttl }),
         ...(credentialsFromDocker === undefined ? {} : { credentialsFromDocker }),
       };
     });
