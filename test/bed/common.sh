@@ -24,6 +24,10 @@ BED_PULUMI_CLI_VERSION=${KIND_DEV_BED_PULUMI_CLI_VERSION:-3.276.0}
 
 bed_log() { printf '[testbed] %s\n' "$*" >&2; }
 
+# Every image the bed builds carries the hash of its recipe in this label.
+RECIPE_LABEL=kind-dev-bed.recipe
+image_recipe() { docker image inspect -f "{{index .Config.Labels \"$RECIPE_LABEL\"}}" "$1" 2>/dev/null || true; }
+
 # Version of an npm package as pinned by package-lock.json.
 bed_lock_version() {
   node -e 'const l=require(process.argv[1]);const p=l.packages["node_modules/"+process.argv[2]];if(!p){process.exit(1)}console.log(p.version)' \
@@ -112,4 +116,49 @@ bed_go_build() {
   # after its package.
   (cd "$dir" && CGO_ENABLED=$cgo GOTOOLCHAIN=local GOFLAGS="-mod=mod ${BED_GO_FLAGS:-}" \
     nice -n 19 "$go" build -trimpath -tags "$tags" -ldflags "$ldf" -o "$out/" "$@")
+}
+
+# bed_build_tool DIR BINARY FUNCTION [ARG...]: unless DIR/BINARY exists, runs FUNCTION OUT ARG...
+# in OUT/src, OUT being a fresh DIR.partial, and moves OUT to DIR when it succeeds. A failed build
+# keeps its work dir and returns 1.
+bed_build_tool() {
+  local dir=$1 binary=$2 fn=$3 what=${1#"$BED_CACHE"/}
+  shift 3
+  if [[ -x $dir/$binary ]]; then
+    bed_log "$what: already built: $dir/$binary"
+    return 0
+  fi
+  local tmp=$dir.partial start=$SECONDS rc=0
+  rm -rf "$tmp"
+  mkdir -p "$tmp/src"
+  bed_log "$what: building (one build at a time; several minutes cold)"
+  # errexit must hold inside the builder, which it would not in an `if` condition.
+  set +e
+  (
+    set -e
+    cd "$tmp/src"
+    "$fn" "$tmp" "$@"
+  )
+  rc=$?
+  set -e
+  if ((rc != 0)); then
+    bed_log "$what: BUILD FAILED after $((SECONDS - start))s (work dir kept: $tmp)"
+    return 1
+  fi
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  bed_log "$what: built in $((SECONDS - start))s: $dir/$binary"
+}
+
+# bed_go_tool DIR NAME CGO LDFLAGS MODULE@VERSION PACKAGE: PACKAGE's binary, built once by
+# bed_go_build into $BED_CACHE/DIR/VERSION/NAME and linked into $BED_BIN.
+bed_go_tool() {
+  local dir=$BED_CACHE/$1/${5#*@}
+  bed_build_tool "$dir" "$2" _bed_go_tool "${@:2}"
+  ln -sfn "$dir/$2" "$BED_BIN/$2"
+  bed_log "$2: $BED_BIN/$2"
+}
+_bed_go_tool() {
+  bed_go_build "$1/src" "$3" "" "$4" "$5" "$6"
+  mv "$1/src/${6##*/}" "$1/$2"
 }

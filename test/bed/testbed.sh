@@ -10,16 +10,14 @@
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-with_node_image=0
-for arg in "$@"; do
-  case $arg in
-    --node-image) with_node_image=1 ;;
-    *)
-      echo "usage: $0 [--node-image]" >&2
-      exit 2
-      ;;
-  esac
-done
+case "${1-}:$#" in
+  :0) with_node_image=0 ;;
+  --node-image:1) with_node_image=1 ;;
+  *)
+    echo "usage: $0 [--node-image]" >&2
+    exit 2
+    ;;
+esac
 
 start=$SECONDS
 bed_step docker bash "$BED_DIR/docker.sh"

@@ -13,25 +13,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 TILT_VERSION=v0.37.6
 CRANE_VERSION=v0.22.1
 CRANE_IMAGE=kind-dev-bed/crane:$CRANE_VERSION
-RECIPE_LABEL=kind-dev-bed.recipe
-
-# go_tool NAME CGO LDFLAGS MODULE@VERSION PACKAGE: builds one binary once, links it into
-# $BED_BIN.
-go_tool() {
-  local name=$1 cgo=$2 ldflags=$3 modver=$4 pkg=$5
-  local out=$BED_CACHE/$name/${modver#*@}
-  if [[ ! -x $out/$name ]]; then
-    local start=$SECONDS
-    bed_log "$name: building $modver ($pkg); the first build takes minutes"
-    rm -rf "$out/build"
-    bed_go_build "$out/build" "$cgo" "" "$ldflags" "$modver" "$pkg"
-    mv "$out/build/${pkg##*/}" "$out/$name"
-    rm -rf "$out/build"
-    bed_log "$name: built in $((SECONDS - start))s"
-  fi
-  ln -sfn "$out/$name" "$BED_BIN/$name"
-  bed_log "$name: $BED_BIN/$name"
-}
 
 build_tilt() {
   local modver=github.com/tilt-dev/tilt@$TILT_VERSION
@@ -54,7 +35,7 @@ build_tilt() {
     # not match; the line is dropped and Go records the proxy's hash. cgo: Tilt's Starlark
     # language server links tree-sitter (C).
     BED_GO_SUM_DROP="github.com/docker/buildx v0.32.1" BED_GO_REPLACE="github.com/tilt-dev/tilt=$src" \
-      go_tool tilt 1 "-s -w -X main.version=${TILT_VERSION#v} -X main.date=2026-01-01" \
+      bed_go_tool tilt tilt 1 "-s -w -X main.version=${TILT_VERSION#v} -X main.date=2026-01-01" \
       "$modver" github.com/tilt-dev/tilt/cmd/tilt
     rm -rf "$src"
   fi
@@ -63,7 +44,7 @@ build_tilt() {
 }
 
 build_crane() {
-  go_tool crane 0 "-s -w" "github.com/google/go-containerregistry@$CRANE_VERSION" \
+  bed_go_tool crane crane 0 "-s -w" "github.com/google/go-containerregistry@$CRANE_VERSION" \
     github.com/google/go-containerregistry/cmd/crane
 }
 
@@ -81,7 +62,7 @@ build_crane_image() {
   deb=$(compgen -G "$ctx/deb/busybox-static_*.deb")
   local recipe
   recipe=$( (sha256sum "$crane" "$deb" | awk '{print $1}') | sha256sum | cut -c1-32)
-  if [[ $(docker image inspect -f "{{index .Config.Labels \"$RECIPE_LABEL\"}}" "$CRANE_IMAGE" 2>/dev/null || true) == "$recipe" ]]; then
+  if [[ $(image_recipe "$CRANE_IMAGE") == "$recipe" ]]; then
     bed_log "crane image: $CRANE_IMAGE (current)"
     return
   fi

@@ -11,10 +11,7 @@
  *      cluster` + registry and ctlptl from nothing, in rotating order
  *   4. ctlptl's recreation with the same workload over the same link, and what each tool set up
  *
- * Environment (all optional): BENCH_SMOKE=1 (every benchmark once and small, written to
- * $TMPDIR/kdev-bench-smoke), BENCH_RUNS=3 (rounds; medians reported), BENCH_ONLY=1,2,3,4,
- * BENCH_SIZES=100,500,1024 (MiB, benchmark 1), BENCH_RATE=100mbit (the upstream's link),
- * BENCH_WORKLOAD_IMAGES=5 and BENCH_WORKLOAD_MIB=1024 (benchmarks 2 and 4), BENCH_OUT=docs/bench.
+ * The knobs (BENCH_* environment variables, read in context.ts) are listed in docs/benchmarks.md.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";

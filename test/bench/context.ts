@@ -142,6 +142,9 @@ export function kubectl(...args: string[]): string {
   return run("kubectl", ["--kubeconfig", state.kubeconfigFile, ...args]);
 }
 
+export const tryKubectl = (kubeconfig: string, ...args: string[]) =>
+  tryRun("kubectl", ["--kubeconfig", kubeconfig, ...args]);
+
 export function apply(manifest: string, kubeconfig = state.kubeconfigFile): void {
   run("kubectl", ["--kubeconfig", kubeconfig, "apply", "-f", "-"], { input: manifest });
 }

@@ -18,7 +18,7 @@ import * as path from "node:path";
 import { freePort, run, tryRun } from "../support/bed";
 import * as ctx from "./context";
 import { inspectTool, markerServed, pushMarker } from "./features";
-import { prepareUpstream, upstreamSentBytes, workload, workloadRunning } from "./recreate";
+import { prepareUpstream, recreation } from "./recreate";
 import { type Results } from "./report";
 
 /** ctlptl's Registry and Cluster: the same node image and worker count as the dev stack's. */
@@ -133,28 +133,12 @@ export async function bench4(results: Results): Promise<void> {
     ctx.log(
       `benchmark 4: round ${r + 1}/${ctx.RUNS}: ctlptl recreation (registry kept) + workload`,
     );
-    const sent0 = upstreamSentBytes();
-    const t0 = Date.now();
-    ctlptl(c, "apply", "-f", c.file);
-    const t1 = Date.now();
-    for (const n of ctx.nodes(ctx.CTLPTL_CLUSTER)) {
-      standInRoute(n);
-    }
-    ctx.apply(workload(ctx.WORKLOAD_IMAGES), c.kubeconfig);
-    await ctx.waitFor("ctlptl workload", 1_800_000, () =>
-      workloadRunning(ctx.WORKLOAD_IMAGES, c.kubeconfig),
-    );
-    const t2 = Date.now();
-    const sample = {
-      what: "ctlptl-recreate",
-      round: r,
-      total: ctx.secs(t2 - t0),
-      up: ctx.secs(t1 - t0),
-      pods: ctx.secs(t2 - t1),
-      upstreamBytes: upstreamSentBytes() - sent0,
-    };
-    results.samples.push(sample);
-    ctx.log(`  ctlptl recreation: ${sample.total}s (apply ${sample.up}s, pods ${sample.pods}s)`);
+    const { total, up, pods, upstreamBytes } = await recreation(() => {
+      ctlptl(c, "apply", "-f", c.file);
+      ctx.nodes(ctx.CTLPTL_CLUSTER).forEach(standInRoute);
+    }, c.kubeconfig);
+    results.samples.push({ what: "ctlptl-recreate", round: r, total, up, pods, upstreamBytes });
+    ctx.log(`  ctlptl recreation: ${total}s (apply and hosts.toml ${up}s, pods ${pods}s)`);
     ctlptl(c, "delete", "cluster", `kind-${ctx.CTLPTL_CLUSTER}`);
   }
   ctx.removeContainer(ctx.CTLPTL_REGISTRY);

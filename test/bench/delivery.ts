@@ -26,17 +26,7 @@ interface Pod {
 
 /** True when a pod of `selector` runs `image` (its container running) on every node. */
 function runningEverywhere(selector: string, image: string): boolean {
-  const args = [
-    "--kubeconfig",
-    ctx.state.kubeconfigFile,
-    "get",
-    "pods",
-    "-l",
-    selector,
-    "-o",
-    "json",
-  ];
-  const r = tryRun("kubectl", args);
+  const r = ctx.tryKubectl(ctx.state.kubeconfigFile, "get", "pods", "-l", selector, "-o", "json");
   const pods = r.ok ? (JSON.parse(r.out.slice(r.out.indexOf("{"))) as { items: Pod[] }).items : [];
   const running = pods.filter(
     (p) =>

@@ -4,7 +4,7 @@
  */
 import { parse } from "yaml";
 import { run, tryRun } from "../support/bed";
-import { MARKER_REPO, PAUSE } from "./context";
+import { MARKER_REPO, PAUSE, tryKubectl } from "./context";
 
 export interface Features {
   tool: string;
@@ -63,10 +63,10 @@ function nodeHostsToml(node: string): Features["hostsToml"][string] {
 }
 
 function kep1755(kubeconfig: string): Record<string, string> {
-  const r = tryRun("kubectl", [
-    ...["--kubeconfig", kubeconfig, "get", "configmap", "-n", "kube-public"],
-    ...["local-registry-hosting", "-o", "jsonpath={.data.localRegistryHosting\\.v1}"],
-  ]);
+  const r = tryKubectl(
+    ...[kubeconfig, "get", "configmap", "-n", "kube-public", "local-registry-hosting", "-o"],
+    "jsonpath={.data.localRegistryHosting\\.v1}",
+  );
   const doc = r.ok ? (parse(r.out) as Record<string, unknown> | null) : null;
   return Object.fromEntries(Object.entries(doc ?? {}).map(([k, v]) => [k, String(v)]));
 }
@@ -91,11 +91,10 @@ export function inspectTool(
       }
     }
   }
-  const storage = registryStorage(registry);
   return {
     tool,
     registry,
-    registryStorage: storage,
+    registryStorage: registryStorage(registry),
     hostsToml,
     caches,
     kep1755: kep1755(kubeconfig),

@@ -16,23 +16,10 @@ async function bare(
   port: number,
 ): Promise<{ total: number; registry: number; kind: number }> {
   const t0 = Date.now();
+  const volume = `${ctx.BARE_REGISTRY}-data:/var/lib/registry`;
   run("docker", [
-    ...[
-      "run",
-      "--detach",
-      "--name",
-      ctx.BARE_REGISTRY,
-      "--restart",
-      "always",
-      "--network",
-      ctx.NETWORK,
-    ],
-    ...[
-      "--volume",
-      `${ctx.BARE_REGISTRY}-data:/var/lib/registry`,
-      "--publish",
-      `127.0.0.1:${port}:5000`,
-    ],
+    ...["run", "--detach", "--name", ctx.BARE_REGISTRY, "--restart", "always"],
+    ...["--network", ctx.NETWORK, "--volume", volume, "--publish", `127.0.0.1:${port}:5000`],
     ctx.resolved().registry.spec.image,
   ]);
   await ctx.waitFor(
@@ -52,27 +39,10 @@ async function bare(
 
 /** `kind-dev doctor` on the fresh environment: its own wall time; a fault is a note. */
 async function doctor(results: Results): Promise<number> {
-  run("kubectl", [
-    ...[
-      "--kubeconfig",
-      ctx.state.kubeconfigFile,
-      "wait",
-      "--for=condition=Ready",
-      "nodes",
-      "--all",
-    ],
-    "--timeout=300s",
-  ]);
+  ctx.kubectl("wait", "--for=condition=Ready", "nodes", "--all", "--timeout=300s");
   const cli = path.join(REPO_DIR, "dist/doctor/cli.js");
-  const args = [
-    "doctor",
-    "--cluster",
-    ctx.CLUSTER,
-    "--kubeconfig",
-    ctx.state.kubeconfigFile,
-    "--json",
-  ];
-  const r = await runAsync("node", [cli, ...args]);
+  const args = ["doctor", "--cluster", ctx.CLUSTER, "--kubeconfig", ctx.state.kubeconfigFile];
+  const r = await runAsync("node", [cli, ...args, "--json"]);
   if (r.code !== 0 && r.code !== 1) {
     throw new Error(`kind-dev doctor exited ${r.code}: ${r.stderr.slice(-2000)}`);
   }

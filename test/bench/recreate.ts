@@ -5,7 +5,7 @@ import { buildImage } from "./images";
 import { inspectTool, markerServed, pushMarker } from "./features";
 import { type Results } from "./report";
 
-export const workload = (n: number) =>
+const workload = (n: number) =>
   Array.from(
     { length: n },
     (_, i) => `apiVersion: apps/v1
@@ -21,12 +21,36 @@ spec:
 `,
   ).join("---\n");
 
-export function workloadRunning(n: number, kubeconfig = ctx.state.kubeconfigFile): boolean {
-  const running = tryRun("kubectl", [
-    ...["--kubeconfig", kubeconfig, "get", "pods", "-n", "default", "-l", "bench=workload"],
-    ...["-o", 'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.labels.app} {end}'],
-  ]);
-  return running.ok && new Set(running.out.split(" ").filter((l) => /^w\d+$/.test(l))).size === n;
+function workloadRunning(kubeconfig: string): boolean {
+  const running = ctx.tryKubectl(
+    ...[kubeconfig, "get", "pods", "-n", "default", "-l", "bench=workload", "-o"],
+    'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.labels.app} {end}',
+  );
+  const apps = new Set(running.out.split(" ").filter((l) => /^w\d+$/.test(l)));
+  return running.ok && apps.size === ctx.WORKLOAD_IMAGES;
+}
+
+/**
+ * `up` (a recreation), then the workload until every pod is Running: seconds in all, of `up`, of
+ * the pods after it, and the bytes the upstream sent meanwhile.
+ */
+export async function recreation<T>(
+  up: () => Promise<T> | T,
+  kubeconfig = ctx.state.kubeconfigFile,
+) {
+  const sent0 = upstreamSentBytes();
+  const t0 = Date.now();
+  const result = await up();
+  const t1 = Date.now();
+  ctx.apply(workload(ctx.WORKLOAD_IMAGES), kubeconfig);
+  await ctx.waitFor("workload", 1_800_000, () => workloadRunning(kubeconfig));
+  const t2 = Date.now();
+  const [total, upSecs, pods] = [t2 - t0, t1 - t0, t2 - t1].map(ctx.secs) as [
+    number,
+    number,
+    number,
+  ];
+  return { result, total, up: upSecs, pods, upstreamBytes: upstreamSentBytes() - sent0 };
 }
 
 /** Runs a command in the upstream container's network namespace (tc). */
@@ -59,7 +83,7 @@ function linkMbit(repo: string): { mbit: number; bytes: number } {
 }
 
 /** Bytes the upstream has sent so far on its (limited) link: its egress qdisc's counter. */
-export function upstreamSentBytes(): number {
+function upstreamSentBytes(): number {
   const m = /Sent (\d+) bytes/.exec(inUpstreamNet("tc", "-s", "qdisc", "show", "dev", "eth0"));
   return m ? Number(m[1]) : NaN;
 }
@@ -116,13 +140,7 @@ export async function bench2(results: Results): Promise<void> {
         }
       }
       ctx.log(`benchmark 2: round ${r + 1}/${ctx.RUNS} ${mode}: npm run up + workload`);
-      const sent0 = upstreamSentBytes();
-      const t0 = Date.now();
-      const up = await ctx.npmUp();
-      ctx.apply(workload(ctx.WORKLOAD_IMAGES));
-      await ctx.waitFor("workload", 1_800_000, () => workloadRunning(ctx.WORKLOAD_IMAGES), 500);
-      const total = ctx.secs(Date.now() - t0);
-      const upstreamBytes = upstreamSentBytes() - sent0;
+      const { result: up, total, upstreamBytes } = await recreation(ctx.npmUp);
       results.ups.push({ what: `${mode}-recreation`, round: r, ...up });
       const pods = Math.round((total - up.wall) * 1000) / 1000;
       results.samples.push({ what: `recreate-${mode}`, round: r, total, pods, upstreamBytes });

@@ -38,30 +38,25 @@ export interface Results {
 
 export function median(xs: number[]): number {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0
-    ? NaN
-    : s.length % 2
-      ? (s[m] as number)
-      : ((s[m - 1] as number) + (s[m] as number)) / 2;
+  const [lo, hi] = [s[Math.ceil(s.length / 2) - 1], s[Math.floor(s.length / 2)]];
+  return lo === undefined || hi === undefined ? NaN : (lo + hi) / 2;
 }
 
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "–");
-const rx = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}x` : "–");
+const fixed =
+  (digits: number, unit = "") =>
+  (x: number) =>
+    Number.isFinite(x) ? `${x.toFixed(digits)}${unit}` : "–";
+const [f1, f2, rx] = [fixed(1), fixed(2), fixed(2, "x")];
 const sizeLabel = (mib: number) => (mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`);
 const verdict = (ok: boolean, measured: boolean) =>
   !measured ? "not measured in this run" : ok ? "met" : "**missed**";
 
-export function gb(bytes: number): string {
-  if (!Number.isFinite(bytes)) {
-    return "–";
-  }
-  if (bytes >= 1e8) {
-    return `${(bytes / 1e9).toFixed(2)} GB`;
-  }
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
-}
+export const gb = (bytes: number) =>
+  bytes >= 1e8
+    ? fixed(2, " GB")(bytes / 1e9)
+    : bytes >= 1e6
+      ? fixed(1, " MB")(bytes / 1e6)
+      : fixed(1, " kB")(bytes / 1e3);
 
 /** The median of `field` over the samples named `what` (and matching `where`). */
 function med(r: Results, what: string, field = "total", where: Partial<Sample> = {}): number {
@@ -271,19 +266,16 @@ function deliveryTable(r: Results): string[] {
       ];
 }
 
-function environment(r: Results): string {
-  const e = r.environment;
-  return Object.entries(e)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(", ");
-}
-
 export const BLOCK_START = "<!-- bench:start (written by test/bench/report.ts) -->";
 export const BLOCK_END = "<!-- bench:end -->";
 
 function body(r: Results): string[] {
   return [
-    `Run ${r.date.slice(0, 10)}: one ${Math.round(r.totalSeconds / 60)}-minute \`${r.smoke ? "BENCH_SMOKE=1 " : ""}npm run bench\` (benchmarks ${r.only.join(", ")}, ${r.runs} round(s) each, medians). Environment: ${environment(r)}.`,
+    `Run ${r.date.slice(0, 10)}: one ${Math.round(r.totalSeconds / 60)}-minute \`${r.smoke ? "BENCH_SMOKE=1 " : ""}npm run bench\` (benchmarks ${r.only.join(", ")}, ${r.runs} round(s) each, medians). Environment: ${Object.entries(
+      r.environment,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.`,
     "",
     "Targets, each against a floor measured in the same run:",
     "",

@@ -8,6 +8,7 @@
 #               carries vX.Y.Z and the work tree is clean; with --between-releases (CI), vX.Y.Z
 #               may tag an earlier commit of HEAD's history: the last release, not yet bumped
 #   pack        `npm pack --dry-run` holds exactly the files in test/release/pack-files.txt
+#               (a line `dist/x.{d.ts,js}` lists dist/x.d.ts and dist/x.js)
 #   schema      test/schema/check.sh (the component provider's schema snapshot)
 # Usage: bash test/release/check.sh [--tagged | --between-releases] [--skip-schema] [--metadata-only]
 #   --metadata-only  version, changelog, readme and tag only (no build, no Pulumi CLI)
@@ -146,7 +147,10 @@ check_pack() {
   actual=$(cd "$DIR" && npm pack --dry-run --json --ignore-scripts 2>/dev/null |
     node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
       for (const f of JSON.parse(s)[0].files.map((f) => f.path).sort()) console.log(f); })')
-  expected=$(LC_ALL=C sort "$SCRIPT_DIR/pack-files.txt")
+  expected=$(awk '!match($0, /\{[^}]*\}$/) { print; next }
+    { n = split(substr($0, RSTART + 1, RLENGTH - 2), e, ",")
+      for (i = 1; i <= n; i++) print substr($0, 1, RSTART - 1) e[i] }' "$SCRIPT_DIR/pack-files.txt" |
+    LC_ALL=C sort)
   if [[ $actual == "$expected" ]]; then
     ok "pack: $(wc -l <<<"$actual") files, as test/release/pack-files.txt lists"
   else

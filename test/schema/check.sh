@@ -35,24 +35,14 @@ main() {
   fi
 
   local problems
-  # shellcheck disable=SC2016 # JavaScript, not shell
-  problems=$(node -e '
-    const fs = require("node:fs");
-    const [schemaFile, root] = process.argv.slice(1);
-    const s = JSON.parse(fs.readFileSync(schemaFile, "utf8"));
-    const pkg = JSON.parse(fs.readFileSync(`${root}/package.json`, "utf8"));
-    const problems = [];
-    if (s.name !== "kind-dev") problems.push(`name ${s.name}, expected kind-dev`);
-    if (s.version !== pkg.version) problems.push(`version ${s.version}, package.json has ${pkg.version}`);
-    const resources = Object.keys(s.resources ?? {});
-    if (resources.join() !== "kind-dev:index:KindDevEnvironment")
-      problems.push(`resources ${resources.join()}, expected kind-dev:index:KindDevEnvironment`);
-    const env = s.resources?.["kind-dev:index:KindDevEnvironment"] ?? {};
-    if (!env.isComponent) problems.push("KindDevEnvironment is not a component");
-    if ("provider" in (env.properties ?? {})) problems.push("the TypeScript-only provider output is in the schema");
-    if (s.dependencies?.length) problems.push(`dependencies ${JSON.stringify(s.dependencies)}`);
-    console.log(problems.join("\n"));
-  ' "$out" "$REPO_DIR")
+  problems=$(jq -r --slurpfile pkg "$REPO_DIR/package.json" '
+    .resources["kind-dev:index:KindDevEnvironment"] as $env | (.resources // {} | keys_unsorted | join(",")) as $r
+    | if .name != "kind-dev" then "name \(.name), expected kind-dev" else empty end,
+      if .version != $pkg[0].version then "version \(.version), package.json has \($pkg[0].version)" else empty end,
+      if $r != "kind-dev:index:KindDevEnvironment" then "resources \($r), expected kind-dev:index:KindDevEnvironment" else empty end,
+      if $env.isComponent | not then "KindDevEnvironment is not a component" else empty end,
+      if $env.properties // {} | has("provider") then "the TypeScript-only provider output is in the schema" else empty end,
+      if .dependencies // [] | length > 0 then "dependencies \(.dependencies | tojson)" else empty end' "$out")
   if [[ -z $problems ]]; then
     passed=$((passed + 1))
   else
