@@ -43,26 +43,14 @@ type RecordedCall =
   | { http: string; value: unknown }
   | { http: string; error: string };
 
-interface CliRun {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly seconds: number;
-}
-
-function kindDev(...args: string[]): CliRun {
+function kindDev(...args: string[]) {
   const start = Date.now();
   const r = spawnSync(process.execPath, [CLI, ...args], {
     env: { ...process.env, PATH: DOCTOR_PATH, NO_COLOR: "1" },
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
-  return {
-    status: r.status,
-    stdout: r.stdout,
-    stderr: r.stderr,
-    seconds: (Date.now() - start) / 1000,
-  };
+  return { ...r, seconds: (Date.now() - start) / 1000 };
 }
 
 /**
@@ -71,7 +59,7 @@ function kindDev(...args: string[]): CliRun {
  * wrapper makes work on these machines; without it the doctor falls back to the control plane's
  * own kubectl (see the first step).
  */
-function doctor(...extra: string[]): { run: CliRun; report: DoctorReport } {
+function doctor(...extra: string[]) {
   const r = kindDev(
     "doctor",
     "--cluster",
@@ -81,13 +69,11 @@ function doctor(...extra: string[]): { run: CliRun; report: DoctorReport } {
     "--json",
     ...extra,
   );
-  let report: DoctorReport;
   try {
-    report = JSON.parse(r.stdout) as DoctorReport;
+    return { run: r, report: JSON.parse(r.stdout) as DoctorReport };
   } catch {
     throw new Error(`kind-dev doctor printed no JSON (exit ${r.status}): ${r.stdout}\n${r.stderr}`);
   }
-  return { run: r, report };
 }
 
 /**
@@ -233,22 +219,12 @@ function expectHealthy(report: DoctorReport): void {
   expect(report.ok).toBe(true);
 }
 
-/** The doctor names exactly this one fault, with this remedy. */
-function expectOnlyFault(report: DoctorReport, id: string, remedy: string | RegExp): CheckResult {
-  const found = roots(report.results);
-  expect(
-    found.map((r) => r.id),
-    notPassing(report.results),
-  ).toEqual([id]);
+/** The doctor names exactly this one fault, with this remedy, and warns of nothing. */
+function expectOnlyFault(report: DoctorReport, id: string, remedy: string): void {
+  const found = roots(report.results).map((r) => [r.id, r.remedy]);
+  expect(found, notPassing(report.results)).toEqual([[id, remedy]]);
   expect(report.results.filter((r) => r.status === "warn")).toEqual([]);
-  const fault = found[0] as CheckResult;
-  if (typeof remedy === "string") {
-    expect(fault.remedy).toBe(remedy);
-  } else {
-    expect(fault.remedy).toMatch(remedy);
-  }
   expect(report.ok).toBe(false);
-  return fault;
 }
 
 /** `--fix`, then the report after the repair passes every check. */
@@ -281,12 +257,11 @@ async function healthyWithin(what: string, ms: number): Promise<DoctorReport> {
 function volumeBytes(volume: string): number {
   const out = run("docker", ["system", "df", "-v", "--format", "{{json .Volumes}}"]);
   const v = (JSON.parse(out) as { Name: string; Size: string }[]).find((x) => x.Name === volume);
-  const m = /^([\d.]+)([kMGT]?B)$/.exec(v?.Size ?? "");
-  const unit: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
-  if (m?.[1] === undefined || m[2] === undefined) {
+  const m = /^([\d.]+)([kMG]?)B$/.exec(v?.Size ?? "");
+  if (m === null) {
     throw new Error(`no size for volume ${volume}: ${out}`);
   }
-  return Number(m[1]) * (unit[m[2]] ?? 1);
+  return Number(m[1]) * 1000 ** " kMG".indexOf(m[2] || " ");
 }
 
 /** A repository's tags; none when the registry does not know it (404). */
@@ -335,41 +310,6 @@ describe("kind-dev doctor and prune on a real environment", () => {
     const { run: r, report } = doctor();
     expectHealthy(report);
     expect(r.status).toBe(0);
-    const ids = report.results.map((x) => x.id);
-    for (const node of [CONTROL_PLANE, WORKER]) {
-      expect(ids).toEqual(
-        expect.arrayContaining([
-          `node.ready@${node}`,
-          `node.containerd@${node}`,
-          `node.hosts-toml@${node}/localhost:${env.registryPort}`,
-          `node.hosts-toml@${node}/${REGISTRY}:5000`,
-          `node.hosts-toml@${node}/docker.io`,
-          `node.resolve@${node}/${REGISTRY}`,
-          `node.resolve@${node}/${CACHE}`,
-          `node.pull@${node}`,
-        ]),
-      );
-    }
-    expect(ids).toEqual(
-      expect.arrayContaining([
-        "docker",
-        "kind",
-        "kubectl",
-        "cluster",
-        "kubeconfig",
-        "registry.running",
-        "registry.label",
-        "registry.network",
-        "registry.published",
-        "registry.api",
-        `cache.running@${CACHE}`,
-        `cache.network@${CACHE}`,
-        `cache.upstream@${CACHE}`,
-        "configmap",
-        `volume@${REGISTRY}-data`,
-        `volume@${CACHE}-data`,
-      ]),
-    );
     // The probe image is gone from the registry and the nodes again.
     expect(tags("kind-dev-doctor")).toEqual([]);
     for (const node of [CONTROL_PLANE, WORKER]) {
@@ -414,18 +354,11 @@ describe("kind-dev doctor and prune on a real environment", () => {
     await record("hosts-toml-removed");
     const { run: r, report } = doctor();
     const id = `node.hosts-toml@${WORKER}/localhost:${env.registryPort}`;
-    const fault = expectOnlyFault(
+    expectOnlyFault(
       report,
       id,
       `npx kind-dev doctor --fix --cluster ${CLUSTER} --kubeconfig ${kubeconfigFile} (writes the file the component renders)`,
     );
-    expect(fault.detail).toMatch(
-      /^missing \/etc\/containerd\/certs.d\/localhost:\d+\/hosts.toml: /,
-    );
-    expect(report.results.find((x) => x.id === `node.pull@${WORKER}`)).toMatchObject({
-      status: "fail",
-      causedBy: id,
-    });
     expect(r.status).toBe(1);
     expectFixed(id);
     expect(
@@ -446,11 +379,6 @@ describe("kind-dev doctor and prune on a real environment", () => {
     const table = kindDev("doctor", "--cluster", CLUSTER, "--kubeconfig", kubeconfigFile);
     expect(table.status).toBe(1);
     console.log(`[doctor e2e] kind-dev doctor with the registry off the network:\n${table.stdout}`);
-    for (const node of [CONTROL_PLANE, WORKER]) {
-      expect(report.results.find((x) => x.id === `node.resolve@${node}/${REGISTRY}`)).toMatchObject(
-        { status: "fail", causedBy: "registry.network" },
-      );
-    }
     expectFixed("registry.network");
   });
 
@@ -468,12 +396,11 @@ describe("kind-dev doctor and prune on a real environment", () => {
       dev.kube.kubectl("delete", "configmap", "-n", "kube-public", "local-registry-hosting");
       await record("configmap-deleted");
       const { run: r, report } = doctor();
-      const fault = expectOnlyFault(
+      expectOnlyFault(
         report,
         "configmap",
         "pulumi up --refresh (Pulumi notices it is gone or changed and writes it again)",
       );
-      expect(fault.detail).toMatch(/^does not exist/);
       // Nothing --fix may do: it only explains.
       const fixed = doctor("--fix").report;
       expect(fixed.fixes).toEqual([]);
@@ -491,8 +418,6 @@ describe("kind-dev doctor and prune on a real environment", () => {
       await record("node-stopped");
       const { report } = doctor();
       expectOnlyFault(report, `node.running@${WORKER}`, `docker start ${WORKER}`);
-      const failing = report.results.filter((x) => x.status === "fail").map((x) => x.id);
-      expect(failing.every((id) => id.includes(`@${WORKER}`))).toBe(true);
       run("docker", ["start", WORKER]);
       dev.kube.kubectl("wait", "--for=condition=Ready", `node/${WORKER}`, "--timeout=300s");
       // hosts.toml lives in the node's filesystem: a restart keeps it, nothing to fix.
@@ -505,17 +430,11 @@ describe("kind-dev doctor and prune on a real environment", () => {
     run("docker", ["rm", "-f", REGISTRY]);
     await record("registry-removed");
     const { report } = doctor();
-    const fault = expectOnlyFault(
+    expectOnlyFault(
       report,
       "registry.running",
       `pulumi up (creates ${REGISTRY} again on ${REGISTRY}-data, images included)`,
     );
-    expect(fault.detail).toContain("does not exist; its volume");
-    for (const node of [CONTROL_PLANE, WORKER]) {
-      expect(report.results.find((x) => x.id === `node.resolve@${node}/${REGISTRY}`)).toMatchObject(
-        { status: "fail", causedBy: "registry.running" },
-      );
-    }
     expect(doctor("--fix").report.fixes).toEqual([]);
     await dev.up();
     expectHealthy(doctor().report);

@@ -1,6 +1,6 @@
 /**
- * Each check's verdict from recorded inputs: what docker, kind, kubectl and the nodes printed,
- * through the doctor's parsers, into the pure check functions. Expected values are written out.
+ * The verdicts the recorded sessions (doctor.test.ts) do not reach, from recorded inputs through
+ * the pure check functions. Expected values are written out.
  */
 import { describe, expect, it } from "vitest";
 import {
@@ -9,8 +9,6 @@ import {
   checkCluster,
   checkConfigMap,
   checkNodeReady,
-  checkNoRegistry,
-  checkOnNetwork,
   checkPull,
   checkRegistryApi,
   checkRegistryLabel,
@@ -18,12 +16,10 @@ import {
   checkResolves,
   checkRunning,
   checkTool,
-  checkVolume,
   RECREATE_CLUSTER,
 } from "../../../components/doctor/checks";
 import type { CacheTarget, RegistryTarget } from "../../../components/doctor/environment";
 import { fixCommand } from "../../../components/doctor/judge";
-import { parseVolumeSizes } from "../../../components/doctor/parse";
 import type { Verdict } from "../../../components/doctor/types";
 import { failed, INSPECT, INSPECT_NETWORK as NETWORK, NOT_ON_PATH, ok, recorded } from "./recorded";
 
@@ -50,16 +46,6 @@ describe("tools", () => {
   it.each([
     [
       "docker",
-      ok("20.10.24+dfsg1\n"),
-      {
-        title: "Docker answers",
-        status: "pass",
-        detail: "Docker engine 20.10.24+dfsg1",
-        remedy: "",
-      },
-    ],
-    [
-      "docker",
       NOT_ON_PATH,
       {
         title: "Docker answers",
@@ -84,11 +70,6 @@ describe("tools", () => {
     ],
     [
       "kind",
-      ok("kind v0.30.0 go1.24.6 linux/amd64\n"),
-      { status: "pass", detail: "kind v0.30.0", remedy: "" },
-    ],
-    [
-      "kind",
       NOT_ON_PATH,
       {
         status: "fail",
@@ -96,13 +77,6 @@ describe("tools", () => {
         remedy:
           "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and put it on PATH",
       },
-    ],
-    [
-      "kubectl",
-      ok(
-        '{\n  "clientVersion": {\n    "major": "1",\n    "minor": "34",\n    "gitVersion": "v1.34.0"\n  },\n  "kustomizeVersion": "v5.7.1"\n}\n',
-      ),
-      { status: "pass", detail: "kubectl v1.34.0" },
     ],
     [
       "kubectl",
@@ -121,19 +95,6 @@ describe("tools", () => {
 });
 
 describe("cluster", () => {
-  it("passes with its nodes and network", () => {
-    expect(
-      checkCluster({
-        name: "dev",
-        nodes: ["dev-control-plane", "dev-worker"],
-        network: "kind",
-      }),
-    ).toMatchObject({
-      status: "pass",
-      detail: "dev: 2 nodes (dev-control-plane, dev-worker) on network kind",
-    });
-  });
-
   it("fails without a cluster, and asks for --cluster when several could be meant", () => {
     expect(
       checkCluster({ problem: "no kind cluster (kind get clusters lists none)", nodes: [] }),
@@ -153,17 +114,6 @@ describe("cluster", () => {
 });
 
 describe("registry", () => {
-  it("running: passes for the recorded registry", () => {
-    expect(checkRunning("registry", registryTarget(), true, "")).toEqual({
-      id: "registry.running",
-      title: "push registry container runs",
-      status: "pass",
-      detail: `kdev-doc-rec-registry (registry:3), running since 2026-11-22T06:34:48Z; found by label, on network ${NETWORK}`,
-      remedy: "",
-      dependsOn: ["docker"],
-    });
-  });
-
   it("stopped: fails, and --fix starts it", () => {
     expect(checkRunning("registry", registryTarget(INSPECT.registryStopped), true, "")).toEqual({
       id: "registry.running",
@@ -179,35 +129,17 @@ describe("registry", () => {
     });
   });
 
-  it("removed by hand: pulumi up brings it back on its volume; without the volume, --replace", () => {
-    const gone = {
-      ...registryTarget(),
-      container: undefined,
-      foundBy: "the ConfigMap's hostFromClusterNetwork",
-    };
-    expect(checkRunning("registry", gone, true, "")).toMatchObject({
-      status: "fail",
+  it("removed by hand with its volume: pulumi up --replace", () => {
+    const gone = { ...registryTarget(), container: undefined, foundBy: "--registry" };
+    expect(checkRunning("registry", gone, false, "")).toMatchObject({
       detail:
-        "container kdev-doc-rec-registry (found by the ConfigMap's hostFromClusterNetwork) does not exist; its volume kdev-doc-rec-registry-data is still there, with the images",
+        "container kdev-doc-rec-registry (found by --registry) does not exist, nor its volume kdev-doc-rec-registry-data",
       remedy:
-        "pulumi up (creates kdev-doc-rec-registry again on kdev-doc-rec-registry-data, images included)",
-    });
-    expect(checkRunning("registry", gone, false, "").remedy).toBe(
-      "pulumi up --replace '<URN of the <env>-registry command, from pulumi stack --show-urns>' (an empty registry)",
-    );
-    expect(checkRunning("registry", gone, true, "").fix).toBeUndefined();
-  });
-
-  it("none found at all", () => {
-    expect(checkNoRegistry(NETWORK)).toMatchObject({
-      status: "fail",
-      detail: `no push registry found: no container labelled dev.pulumi-kind-dev.managed=true and role registry on network ${NETWORK}, and no ConfigMap or hosts.toml names one`,
-      remedy: "pulumi up (or name it: npx kind-dev doctor --registry <container>)",
+        "pulumi up --replace '<URN of the <env>-registry command, from pulumi stack --show-urns>' (an empty registry)",
     });
   });
 
-  it("label: passes for the component's registry, fails for a foreign one", () => {
-    expect(checkRegistryLabel(REGISTRY).status).toBe("pass");
+  it("label: fails for a registry another tool made", () => {
     const foreign = { ...REGISTRY, labels: {} };
     expect(checkRegistryLabel(foreign)).toMatchObject({
       status: "fail",
@@ -215,26 +147,6 @@ describe("registry", () => {
         "kdev-doc-rec-registry lacks the label dev.pulumi-kind-dev.managed=true: another tool made it (kind's shell script?), and pulumi up will not adopt it",
       remedy:
         "docker rm -f kdev-doc-rec-registry, then pulumi up (push its images again), or set registryName to another name",
-    });
-  });
-
-  it("network: the recorded disconnected registry fails, and --fix connects it", () => {
-    const check = (c: typeof REGISTRY) =>
-      checkOnNetwork("registry.network", "registry on the cluster's network", c, NETWORK, [
-        "registry.running",
-      ]);
-    expect(check(REGISTRY)).toMatchObject({ status: "pass", detail: `on network ${NETWORK}` });
-    expect(check(INSPECT.registryOffNetwork)).toEqual({
-      id: "registry.network",
-      title: "registry on the cluster's network",
-      status: "fail",
-      detail: `kdev-doc-rec-registry is not on network ${NETWORK} (on: none): the nodes cannot reach it by name`,
-      remedy: `docker network connect ${NETWORK} kdev-doc-rec-registry`,
-      dependsOn: ["registry.running"],
-      fix: {
-        description: `connected kdev-doc-rec-registry to network ${NETWORK}`,
-        argv: ["docker", "network", "connect", NETWORK, "kdev-doc-rec-registry"],
-      },
     });
   });
 
@@ -252,8 +164,7 @@ describe("registry", () => {
     expect(checkRegistryPublished(c)).toMatchObject({ status, detail });
   });
 
-  it("published: the recorded registry is on loopback; one without a port fails", () => {
-    expect(checkRegistryPublished(REGISTRY).detail).toBe("127.0.0.1:5093 -> 5000");
+  it("published: one without a port fails", () => {
     expect(checkRegistryPublished({ ...REGISTRY, ports: [] })).toMatchObject({
       status: "fail",
       detail:
@@ -262,7 +173,6 @@ describe("registry", () => {
   });
 
   it.each([
-    [{ status: 200 }, "pass", "GET http://127.0.0.1:5093/v2/ -> 200"],
     [{ error: "ECONNREFUSED" }, "fail", "GET http://127.0.0.1:5093/v2/: ECONNREFUSED"],
     [
       { status: 404 },
@@ -276,14 +186,6 @@ describe("registry", () => {
 });
 
 describe("caches", () => {
-  it("running: passes for the recorded cache", () => {
-    expect(checkRunning("cache", cacheTarget(), true, "")).toMatchObject({
-      id: "cache.running@kdev-doc-rec-cache",
-      status: "pass",
-      detail: "kdev-doc-rec-cache (registry:3) caches docker.io from http://kdev-doc-exp-reg2:5000",
-    });
-  });
-
   it("restarting: fails with the registry's own panic line from its log", () => {
     const log = recorded("cache-restarting.log.txt")
       .split("\n")
@@ -306,16 +208,6 @@ describe("caches", () => {
         "make http://kdev-doc-nowhere:5000 answer, then check: docker logs kdev-doc-rec-cache-bad",
     });
     expect(v.fix).toBeUndefined();
-  });
-
-  it("stopped: fails, and --fix starts it", () => {
-    expect(checkRunning("cache", cacheTarget(INSPECT.cacheStopped), true, "")).toMatchObject({
-      status: "fail",
-      detail:
-        "kdev-doc-rec-cache is exited (exit code 2); nodes pull docker.io from http://kdev-doc-exp-reg2:5000 directly meanwhile",
-      remedy: "docker start kdev-doc-rec-cache",
-      fix: { argv: ["docker", "start", "kdev-doc-rec-cache"] },
-    });
   });
 
   it("gone: pulumi up", () => {
@@ -399,35 +291,10 @@ describe("caches", () => {
       detail: `not checked: no running node on network ${NETWORK} to probe http://kdev-doc-exp-reg2:5000/v2/ from`,
     });
   });
-
-  it("network: a cache off the network fails with the connect command", () => {
-    const off = { ...CACHE, networks: [] };
-    expect(
-      checkOnNetwork("cache.network@kdev-doc-rec-cache", "cache on the network", off, NETWORK, []),
-    ).toMatchObject({
-      status: "fail",
-      remedy: `docker network connect ${NETWORK} kdev-doc-rec-cache`,
-      fix: { argv: ["docker", "network", "connect", NETWORK, "kdev-doc-rec-cache"] },
-    });
-  });
 });
 
 describe("nodes", () => {
-  it("running and Ready", () => {
-    expect(
-      checkRunning("node", { name: "dev-worker", container: { ...REGISTRY, name: "dev-worker" } })
-        .status,
-    ).toBe("pass");
-    expect(
-      checkRunning("node", {
-        name: "dev-worker",
-        container: { ...INSPECT.registryStopped, name: "dev-worker" },
-      }),
-    ).toMatchObject({
-      status: "fail",
-      detail: "dev-worker is exited (exit code 2)",
-      remedy: "docker start dev-worker",
-    });
+  it("NotReady: the kubelet's reason, and how to wait for it", () => {
     expect(
       checkNodeReady(
         "dev-worker",
@@ -443,27 +310,7 @@ describe("nodes", () => {
     });
   });
 
-  it("Ready: a stopped node is not Ready whatever the API server still says", () => {
-    expect(
-      checkNodeReady(
-        "dev-worker",
-        "dev",
-        { ready: true, reason: "KubeletReady" },
-        undefined,
-        false,
-      ),
-    ).toMatchObject({
-      status: "fail",
-      detail: "not Ready: its container is not running (the API server's Ready is stale)",
-      remedy: "docker start dev-worker",
-    });
-  });
-
   it("resolves: names the connect command when a name does not resolve", () => {
-    expect(checkResolves("dev-worker", "kind-registry", "172.18.0.2", "kind", [])).toMatchObject({
-      status: "pass",
-      detail: "kind-registry -> 172.18.0.2",
-    });
     expect(checkResolves("dev-worker", "kind-registry", undefined, "kind", [])).toMatchObject({
       status: "fail",
       detail: "kind-registry does not resolve inside dev-worker",
@@ -506,20 +353,8 @@ hostFromContainerRuntime: "localhost:5001"
 hostFromClusterNetwork: "kind-registry:5000"
 help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
 `;
-  it("passes when it matches the registry", () => {
-    expect(checkConfigMap("dev", { value: expected }, expected)).toMatchObject({
-      status: "pass",
-      detail: "matches the registry (localhost:5001, kind-registry:5000)",
-    });
-  });
-
-  it("missing or stale: pulumi up --refresh", () => {
+  it("stale: pulumi up --refresh", () => {
     const remedy = "pulumi up --refresh (Pulumi notices it is gone or changed and writes it again)";
-    expect(checkConfigMap("dev", {}, expected)).toMatchObject({
-      status: "fail",
-      detail: "does not exist: Tilt, Skaffold and ctlptl cannot discover the registry (KEP-1755)",
-      remedy,
-    });
     expect(
       checkConfigMap("dev", { value: expected.replace(/5001/g, "5000") }, expected),
     ).toMatchObject({
@@ -527,26 +362,6 @@ help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
       detail:
         'does not match the registry: line 1 is "host: \\"localhost:5000\\"", expected "host: \\"localhost:5001\\""',
       remedy,
-    });
-  });
-});
-
-describe("volumes", () => {
-  it("reads the sizes docker system df reports and shows them", () => {
-    const sizes = parseVolumeSizes(recorded("system-df-volumes.json"));
-    expect(sizes["kdev-doc-exp-data"]).toBe(57_380_000);
-    expect(sizes["kdev-doc-rec-registry-data"]).toBe(0);
-    expect(
-      checkVolume(
-        "kdev-doc-exp-data",
-        "registry kdev-doc-exp-reg",
-        true,
-        sizes["kdev-doc-exp-data"] ?? undefined,
-      ),
-    ).toMatchObject({
-      id: "volume@kdev-doc-exp-data",
-      status: "pass",
-      detail: "57.4 MB (registry kdev-doc-exp-reg)",
     });
   });
 });

@@ -10,7 +10,8 @@ import {
 import type { ContainerInfo } from "../../../components/doctor/parse";
 import { INSPECT, INSPECT_NETWORK as NETWORK } from "./recorded";
 
-const { registry: REGISTRY, registryOffNetwork: REGISTRY_OFF_NETWORK, cache: CACHE } = INSPECT;
+const { registry: REGISTRY, cache: CACHE } = INSPECT;
+const REGISTRY_OFF_NETWORK = { ...REGISTRY, networks: [] };
 
 const HOSTING = `host: "localhost:5093"
 hostFromContainerRuntime: "localhost:5093"

@@ -13,7 +13,6 @@ import {
   parseHumanSize,
   parseKindVersion,
   parseLines,
-  parseNodeConditions,
   parseHostsList,
   tellingLine,
 } from "../../../components/doctor/parse";
@@ -193,17 +192,6 @@ describe("small readers", () => {
       ),
     ).toEqual({ "kdev-doc-registry": "192.168.80.3", "kdev-doc-cache-docker-io": "192.168.80.4" });
     expect(parseGetent("")).toEqual({});
-  });
-
-  it("kubectl get nodes: each node's Ready condition", () => {
-    const nodes = parseNodeConditions(recorded("kubectl-get-nodes.json"));
-    expect(nodes).toEqual({
-      "kdev-doc-control-plane": {
-        ready: true,
-        reason: "KubeletReady: kubelet is posting ready status",
-      },
-      "kdev-doc-worker": { ready: true, reason: "KubeletReady: kubelet is posting ready status" },
-    });
   });
 
   it("kind's outputs", () => {

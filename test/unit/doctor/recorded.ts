@@ -39,9 +39,7 @@ export function recordedContainer(file: string): ContainerInfo {
 export const INSPECT = {
   registry: recordedContainer("registry.inspect.json"),
   registryStopped: recordedContainer("registry-stopped.inspect.json"),
-  registryOffNetwork: recordedContainer("registry-disconnected.inspect.json"),
   cache: recordedContainer("cache.inspect.json"),
-  cacheStopped: recordedContainer("cache-stopped.inspect.json"),
   cacheRestarting: recordedContainer("cache-restarting.inspect.json"),
 };
 export const INSPECT_NETWORK = "kdev-doc-exp";
