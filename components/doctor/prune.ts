@@ -12,7 +12,7 @@ import { dataVolume, publishedPort, registryUrl } from "./environment";
 import { type Exec, execCommand, lastLine } from "../exec";
 import { type ContainerInfo, own, parseContainers, parseLines } from "./parse";
 import { pingUntil, RegistryApi } from "./registryApi";
-import { readVolumeSizes } from "./volumes";
+import { readVolumeSizes } from "./facts";
 
 export interface PruneOptions {
   /** Push registry container. Default: the only container labelled as one. */

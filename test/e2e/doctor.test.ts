@@ -18,7 +18,7 @@ import { nodeScript } from "../../components/doctor/facts";
 import { type Exec, execCommand, type ExecResult } from "../../components/exec";
 import type { PruneReport } from "../../components/doctor/prune";
 import { RegistryApi, type RegistryClient } from "../../components/doctor/registryApi";
-import type { CheckResult } from "../../components/doctor/types";
+import type { CheckResult } from "../../components/doctor/checks";
 import { BED_BIN, REPO_DIR, run, waitFor } from "../support/bed";
 import { BASE_IMAGE, DevEnvironment, type DevStack } from "../support/lifecycle";
 

@@ -16,11 +16,11 @@ import {
   checkResolves,
   checkRunning,
   checkTool,
+  fixCommand,
   RECREATE_CLUSTER,
+  type Verdict,
 } from "../../../components/doctor/checks";
 import type { CacheTarget, RegistryTarget } from "../../../components/doctor/environment";
-import { fixCommand } from "../../../components/doctor/judge";
-import type { Verdict } from "../../../components/doctor/types";
 import { failed, INSPECT, INSPECT_NETWORK as NETWORK, NOT_ON_PATH, ok, recorded } from "./recorded";
 
 const { registry: REGISTRY, cache: CACHE } = INSPECT;

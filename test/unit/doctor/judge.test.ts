@@ -3,9 +3,8 @@
  * JSON.stringify and back, then changed the way a fault would change them.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { attributeCauses } from "../../../components/doctor/checks";
+import { attributeCauses, judge } from "../../../components/doctor/checks";
 import { type Facts, gather } from "../../../components/doctor/facts";
-import { judge } from "../../../components/doctor/judge";
 import { CACHE, CLUSTER, NETWORK, PORT, REGISTRY, replay, rootFaults, WORKER } from "./recorded";
 
 async function recordedFacts(fault?: string): Promise<Facts> {

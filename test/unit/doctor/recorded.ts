@@ -19,7 +19,7 @@ import {
   parseHostsList,
 } from "../../../components/doctor/parse";
 import type { RegistryClient } from "../../../components/doctor/registryApi";
-import type { CheckResult } from "../../../components/doctor/types";
+import type { CheckResult } from "../../../components/doctor/checks";
 import type { Exec, ExecResult } from "../../../components/exec";
 
 export function recorded(file: string): string {

@@ -6,7 +6,7 @@ import {
   styleFor,
   summarize,
 } from "../../../components/doctor/report";
-import type { CheckResult } from "../../../components/doctor/types";
+import type { CheckResult } from "../../../components/doctor/checks";
 
 const RESULTS: CheckResult[] = [
   {
