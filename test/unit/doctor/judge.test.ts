@@ -40,13 +40,19 @@ describe("judge", () => {
         "kubectl": { "code": -1, "stdout": "", "stderr": "", "missing": true, "timedOut": false }
       }
     }`);
-    expect(judge(facts).map((v) => [v.id, v.status, v.detail])).toEqual([
-      ["docker", "fail", "the Docker daemon does not answer: Cannot connect to the Docker daemon"],
-      ["kind", "pass", "kind v0.30.0"],
+    expect(judge(facts).map((v) => [v.id, v.status, v.detail, v.remedy])).toEqual([
+      [
+        "docker",
+        "fail",
+        "the Docker daemon does not answer: Cannot connect to the Docker daemon",
+        "start Docker, then check with: docker info",
+      ],
+      ["kind", "pass", "kind v0.30.0", ""],
       [
         "kubectl",
         "warn",
         "kubectl is not on PATH; the doctor read the cluster with the control plane's own kubectl",
+        "install kubectl (https://kubernetes.io/docs/tasks/tools/) to use the cluster from the host",
       ],
     ]);
   });
@@ -63,6 +69,10 @@ describe("judge", () => {
         `npx kind-dev doctor --fix --cluster ${CLUSTER} --kubeconfig KUBECONFIG (writes the file the component renders)`,
       ],
     ]);
+    const stale = judge(facts).find((v) => v.id === `node.hosts-toml@${WORKER}/docker.io`);
+    expect(stale?.fix?.description).toBe(
+      `rewrote /etc/containerd/certs.d/docker.io/hosts.toml on ${WORKER}`,
+    );
   });
 
   it("no registry container and nothing that names one: the registry's files are not judged", () => {

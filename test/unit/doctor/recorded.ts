@@ -38,7 +38,6 @@ export function recordedContainer(file: string): ContainerInfo {
 /** The recorded `docker container inspect` files, parsed; made on network INSPECT_NETWORK. */
 export const INSPECT = {
   registry: recordedContainer("registry.inspect.json"),
-  registryStopped: recordedContainer("registry-stopped.inspect.json"),
   cache: recordedContainer("cache.inspect.json"),
   cacheRestarting: recordedContainer("cache-restarting.inspect.json"),
 };
