@@ -22,23 +22,23 @@ import {
 } from "../../../components/doctor/checks";
 import type { CacheTarget, RegistryTarget } from "../../../components/doctor/environment";
 import type { ExecResult } from "../../../components/exec";
-import { failed, INSPECT, INSPECT_NETWORK as NETWORK, NOT_ON_PATH, ok, recorded } from "./recorded";
+import { failed, INSPECT, NETWORK, PORT, NOT_ON_PATH, ok, recorded } from "./recorded";
 
 const { registry: REGISTRY, cache: CACHE } = INSPECT;
 
 const registryTarget = (container = REGISTRY): RegistryTarget => ({
-  name: "kdev-doc-rec-registry",
+  name: "kdev-doc-registry",
   container,
-  port: 5093,
-  volume: "kdev-doc-rec-registry-data",
+  port: PORT,
+  volume: "kdev-doc-registry-data",
   foundBy: `label, on network ${NETWORK}`,
 });
 
-const cacheTarget = (container = CACHE, name = "kdev-doc-rec-cache"): CacheTarget => ({
+const cacheTarget = (container = CACHE, name = "kdev-doc-cache-docker-io"): CacheTarget => ({
   name,
   container,
   upstreamHost: "docker.io",
-  remoteUrl: "http://kdev-doc-exp-reg2:5000",
+  remoteUrl: "http://kdev-doc-upstream:5000",
   volume: `${name}-data`,
   foundBy: `label, on network ${NETWORK}`,
 });
@@ -90,70 +90,70 @@ it.each([
     "registry removed with its volume",
     checkRunning("registry", { ...registryTarget(), container: undefined, foundBy: "--registry" }),
     "fail",
-    "container kdev-doc-rec-registry (found by --registry) does not exist, nor its volume kdev-doc-rec-registry-data",
+    "container kdev-doc-registry (found by --registry) does not exist, nor its volume kdev-doc-registry-data",
     "pulumi up --replace '<URN of the <env>-registry command, from pulumi stack --show-urns>' (an empty registry)",
   ],
   [
     "registry made by another tool",
     checkRegistryLabel({ ...REGISTRY, labels: {} }),
     "fail",
-    "kdev-doc-rec-registry lacks the label dev.pulumi-kind-dev.managed=true: another tool made it (kind's shell script?), and pulumi up will not adopt it",
-    "docker rm -f kdev-doc-rec-registry, then pulumi up (push its images again), or set registryName to another name",
+    "kdev-doc-registry lacks the label dev.pulumi-kind-dev.managed=true: another tool made it (kind's shell script?), and pulumi up will not adopt it",
+    "docker rm -f kdev-doc-registry, then pulumi up (push its images again), or set registryName to another name",
   ],
   [
     "registry without a published port",
     checkRegistryPublished({ ...REGISTRY, ports: [] }),
     "fail",
-    "kdev-doc-rec-registry does not publish port 5000: nothing on the host can push to it",
-    "docker rm -f kdev-doc-rec-registry, then pulumi up (creates it again on its volume, published)",
+    "kdev-doc-registry does not publish port 5000: nothing on the host can push to it",
+    "docker rm -f kdev-doc-registry, then pulumi up (creates it again on its volume, published)",
   ],
   [
     "registry API refused",
-    checkRegistryApi(REGISTRY, { url: "http://127.0.0.1:5093/v2/", error: "ECONNREFUSED" }),
+    checkRegistryApi(REGISTRY, { url: `http://127.0.0.1:${PORT}/v2/`, error: "ECONNREFUSED" }),
     "fail",
-    "GET http://127.0.0.1:5093/v2/: ECONNREFUSED",
-    "docker logs kdev-doc-rec-registry (and check what listens on the port: ss -ltnp)",
+    `GET http://127.0.0.1:${PORT}/v2/: ECONNREFUSED`,
+    "docker logs kdev-doc-registry (and check what listens on the port: ss -ltnp)",
   ],
   [
     "registry API answers 404",
-    checkRegistryApi(REGISTRY, { url: "http://127.0.0.1:5093/v2/", status: 404 }),
+    checkRegistryApi(REGISTRY, { url: `http://127.0.0.1:${PORT}/v2/`, status: 404 }),
     "fail",
-    "GET http://127.0.0.1:5093/v2/ -> 404, expected 200 (another program on that port?)",
-    "docker logs kdev-doc-rec-registry (and check what listens on the port: ss -ltnp)",
+    `GET http://127.0.0.1:${PORT}/v2/ -> 404, expected 200 (another program on that port?)`,
+    "docker logs kdev-doc-registry (and check what listens on the port: ss -ltnp)",
   ],
   [
     "cache removed, its volume kept",
     checkRunning("cache", { ...cacheTarget(), container: undefined }, true),
     "fail",
-    `container kdev-doc-rec-cache (found by label, on network ${NETWORK}) does not exist; its volume kdev-doc-rec-cache-data is still there; nodes pull docker.io from http://kdev-doc-exp-reg2:5000 directly meanwhile`,
-    "pulumi up (creates kdev-doc-rec-cache again on kdev-doc-rec-cache-data)",
+    `container kdev-doc-cache-docker-io (found by label, on network ${NETWORK}) does not exist; its volume kdev-doc-cache-docker-io-data is still there; nodes pull docker.io from http://kdev-doc-upstream:5000 directly meanwhile`,
+    "pulumi up (creates kdev-doc-cache-docker-io again on kdev-doc-cache-docker-io-data)",
   ],
   [
     "upstream answers 401 (a registry that wants a token counts)",
     upstream(ok("401")),
     "pass",
-    "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401, from dev-control-plane",
+    "GET http://kdev-doc-upstream:5000/v2/ -> 401, from dev-control-plane",
     "",
   ],
   [
     "upstream does not resolve",
-    upstream(failed(6, "curl: (6) Could not resolve host: kdev-doc-exp-reg2\n", "000")),
+    upstream(failed(6, "curl: (6) Could not resolve host: kdev-doc-upstream\n", "000")),
     "warn",
-    `GET http://kdev-doc-exp-reg2:5000/v2/ from dev-control-plane (network ${NETWORK}): curl: (6) Could not resolve host: kdev-doc-exp-reg2; the cache serves what it holds, new images cannot be fetched`,
-    "docker exec dev-control-plane curl -sS -o /dev/null -w '%{http_code}\\n' http://kdev-doc-exp-reg2:5000/v2/ (then fix the network, proxy or credentials on the way)",
+    `GET http://kdev-doc-upstream:5000/v2/ from dev-control-plane (network ${NETWORK}): curl: (6) Could not resolve host: kdev-doc-upstream; the cache serves what it holds, new images cannot be fetched`,
+    "docker exec dev-control-plane curl -sS -o /dev/null -w '%{http_code}\\n' http://kdev-doc-upstream:5000/v2/ (then fix the network, proxy or credentials on the way)",
   ],
   [
     "upstream asks for a password login the cache lacks",
     upstream(ok('401 Basic realm="team"')),
     "fail",
-    "kdev-doc-rec-cache has no login for http://kdev-doc-exp-reg2:5000, which answers 401 and asks for one: pulls of docker.io images through it fail",
-    "docker login kdev-doc-exp-reg2:5000, then give the cache for docker.io credentialsFromDocker: true (or username and password) and run pulumi up",
+    "kdev-doc-cache-docker-io has no login for http://kdev-doc-upstream:5000, which answers 401 and asks for one: pulls of docker.io images through it fail",
+    "docker login kdev-doc-upstream:5000, then give the cache for docker.io credentialsFromDocker: true (or username and password) and run pulumi up",
   ],
   [
     "upstream asks for a login the cache has",
     upstream(ok('401 Basic realm="team"'), withEnv({ REGISTRY_PROXY_USERNAME: "alice" })),
     "pass",
-    "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401 (a login), from dev-control-plane; the cache has one",
+    "GET http://kdev-doc-upstream:5000/v2/ -> 401 (a login), from dev-control-plane; the cache has one",
     "",
   ],
   [
@@ -163,7 +163,7 @@ it.each([
       withEnv({ REGISTRY_PROXY_EXEC_COMMAND: "/kind-dev/credential-helper" }),
     ),
     "pass",
-    "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401 (a login), from dev-control-plane; the cache has a credential helper",
+    "GET http://kdev-doc-upstream:5000/v2/ -> 401 (a login), from dev-control-plane; the cache has a credential helper",
     "",
   ],
   // A token service (Docker Hub, ghcr.io) gives anonymous tokens: /v2/ alone cannot tell.
@@ -171,14 +171,14 @@ it.each([
     "upstream is a token service",
     upstream(ok('401 Bearer realm="https://auth.docker.io/token"')),
     "pass",
-    "GET http://kdev-doc-exp-reg2:5000/v2/ -> 401, from dev-control-plane",
+    "GET http://kdev-doc-upstream:5000/v2/ -> 401, from dev-control-plane",
     "",
   ],
   [
     "upstream not checked without a running node",
     checkCacheUpstream(cacheTarget(), NETWORK, {}),
     "warn",
-    `not checked: no running node on network ${NETWORK} to probe http://kdev-doc-exp-reg2:5000/v2/ from`,
+    `not checked: no running node on network ${NETWORK} to probe http://kdev-doc-upstream:5000/v2/ from`,
     "pulumi up (the cluster's nodes are the probe's vantage point)",
   ],
   [
@@ -219,27 +219,27 @@ it("a registry stopped: --fix starts it", () => {
     id: "registry.running",
     title: "push registry container runs",
     status: "fail",
-    detail: "kdev-doc-rec-registry is exited (exit code 2)",
-    remedy: "docker start kdev-doc-rec-registry",
+    detail: "kdev-doc-registry is exited (exit code 2)",
+    remedy: "docker start kdev-doc-registry",
     dependsOn: ["docker"],
     fix: {
-      description: "started kdev-doc-rec-registry",
-      argv: ["docker", "start", "kdev-doc-rec-registry"],
+      description: "started kdev-doc-registry",
+      argv: ["docker", "start", "kdev-doc-registry"],
     },
   });
 });
 
 it.each([
-  ["127.0.0.1", "pass", "127.0.0.1:5093 -> 5000"],
-  ["::1", "pass", "::1:5093 -> 5000"],
+  ["127.0.0.1", "pass", `127.0.0.1:${PORT} -> 5000`],
+  ["::1", "pass", `::1:${PORT} -> 5000`],
   [
     "0.0.0.0",
     "warn",
-    "published on 0.0.0.0:5093: any machine that reaches this one can push and pull",
+    `published on 0.0.0.0:${PORT}: any machine that reaches this one can push and pull`,
   ],
-  ["", "warn", "published on 0.0.0.0:5093: any machine that reaches this one can push and pull"],
+  ["", "warn", `published on 0.0.0.0:${PORT}: any machine that reaches this one can push and pull`],
 ])("registry published on %j: %s", (hostIp, status, detail) => {
-  const c = { ...REGISTRY, ports: [{ containerPort: "5000/tcp", hostIp, hostPort: 5093 }] };
+  const c = { ...REGISTRY, ports: [{ containerPort: "5000/tcp", hostIp, hostPort: PORT }] };
   expect(checkRegistryPublished(c)).toMatchObject({ status, detail });
 });
 

@@ -58,12 +58,6 @@ describe("parseContainerdConfig", () => {
 describe("checkContainerd", () => {
   it.each([
     [
-      "the component's patch",
-      NODE_CONFIG,
-      "pass",
-      'config_path = "/etc/containerd/certs.d", no legacy registry.mirrors/configs',
-    ],
-    [
       "kind's base config (no patch)",
       KIND_BASE_CONFIG,
       "fail",

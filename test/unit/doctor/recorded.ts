@@ -35,14 +35,6 @@ export function recordedContainer(file: string): ContainerInfo {
   return c;
 }
 
-/** The recorded `docker container inspect` files, parsed; made on network INSPECT_NETWORK. */
-export const INSPECT = {
-  registry: recordedContainer("registry.inspect.json"),
-  cache: recordedContainer("cache.inspect.json"),
-  cacheRestarting: recordedContainer("cache-restarting.inspect.json"),
-};
-export const INSPECT_NETWORK = "kdev-doc-exp";
-
 export function ok(stdout: string): ExecResult {
   return { code: 0, stdout, stderr: "", missing: false, timedOut: false };
 }
@@ -83,6 +75,19 @@ export const PORT = Number(
     JSON.stringify(HEALTHY.find((c) => "argv" in c && c.argv.includes("pull"))),
   )?.[1],
 );
+
+/** What `docker container inspect` printed for the registry and the cache in this recording. */
+export const HEALTHY_INSPECT =
+  HEALTHY.flatMap((c) => ("argv" in c && c.argv.includes(REGISTRY) ? [c.result.stdout] : []))[0] ??
+  "";
+const [CACHE_INSPECTED, REGISTRY_INSPECTED] = parseContainers(HEALTHY_INSPECT);
+
+/** Recorded containers, parsed: the healthy session's registry and cache, and a cache restarting. */
+export const INSPECT = {
+  registry: REGISTRY_INSPECTED as ContainerInfo,
+  cache: CACHE_INSPECTED as ContainerInfo,
+  cacheRestarting: recordedContainer("cache-restarting.inspect.json"),
+};
 
 /** How the recordings write scripts/hosts-node.sh where a command passes it. */
 export const NODE_SCRIPT_RECORDED = "(scripts/hosts-node.sh)";
