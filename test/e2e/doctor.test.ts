@@ -15,11 +15,12 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type DoctorReport, runDoctor } from "../../components/doctor/doctor";
 import { nodeScript } from "../../components/doctor/facts";
-import { type Exec, execCommand, type ExecResult } from "../../components/exec";
+import { type Exec, execCommand } from "../../components/exec";
 import type { PruneReport } from "../../components/doctor/prune";
 import { RegistryApi, type RegistryClient } from "../../components/doctor/registryApi";
 import type { CheckResult } from "../../components/doctor/checks";
 import { BED_BIN, REPO_DIR, run, waitFor } from "../support/bed";
+import { type Call as RecordedCall, rootFaults } from "../unit/doctor/recorded";
 import { BASE_IMAGE, DevEnvironment, type DevStack } from "../support/lifecycle";
 
 const CLUSTER = "kdev-doc";
@@ -37,11 +38,8 @@ const DOCTOR_PATH = `${BED_BIN}:${process.env["PATH"] ?? ""}`;
 let dev: DevStack;
 let kubeconfigFile: string;
 
-/** One command the doctor ran, or one call of the registry's HTTP API, and its outcome. */
-type RecordedCall =
-  | { argv: string[]; result: ExecResult }
-  | { http: string; value: unknown }
-  | { http: string; error: string };
+/** `kind-dev doctor --cluster kdev-doc --kubeconfig <file>`. */
+const doctorOn = () => ["doctor", "--cluster", CLUSTER, "--kubeconfig", kubeconfigFile];
 
 function kindDev(...args: string[]) {
   const start = Date.now();
@@ -60,15 +58,7 @@ function kindDev(...args: string[]) {
  * own kubectl (see the first step).
  */
 function doctor(...extra: string[]) {
-  const r = kindDev(
-    "doctor",
-    "--cluster",
-    CLUSTER,
-    "--kubeconfig",
-    kubeconfigFile,
-    "--json",
-    ...extra,
-  );
+  const r = kindDev(...doctorOn(), "--json", ...extra);
   try {
     return { run: r, report: JSON.parse(r.stdout) as DoctorReport };
   } catch {
@@ -202,11 +192,6 @@ function trimCall(call: RecordedCall): RecordedCall {
   return { argv, result: { ...call.result, stdout } };
 }
 
-/** Failed checks that do not follow from another one: the faults the doctor names. */
-function roots(results: readonly CheckResult[]): CheckResult[] {
-  return results.filter((r) => r.status === "fail" && r.causedBy === undefined);
-}
-
 function notPassing(results: readonly CheckResult[]): string {
   return results
     .filter((r) => r.status !== "pass")
@@ -221,24 +206,23 @@ function expectHealthy(report: DoctorReport): void {
 
 /** The doctor names exactly this one fault, with this remedy, and warns of nothing. */
 function expectOnlyFault(report: DoctorReport, id: string, remedy: string): void {
-  const found = roots(report.results).map((r) => [r.id, r.remedy]);
+  const found = rootFaults(report.results).map((r) => [r.id, r.remedy]);
   expect(found, notPassing(report.results)).toEqual([[id, remedy]]);
   expect(report.results.filter((r) => r.status === "warn")).toEqual([]);
   expect(report.ok).toBe(false);
 }
 
 /** `--fix`, then the report after the repair passes every check. */
-function expectFixed(id: string): DoctorReport {
+function expectFixed(id: string): void {
   const { run: r, report } = doctor("--fix");
   expect(report.fixes.map((f) => [f.id, f.ok])).toEqual([[id, true]]);
-  expect(roots(report.before ?? []).map((x) => x.id)).toEqual([id]);
+  expect(rootFaults(report.before ?? []).map((x) => x.id)).toEqual([id]);
   expectHealthy(report);
   expect(r.status).toBe(0);
-  return report;
 }
 
 /** Doctor until every check passes (a node coming back, a registry starting). */
-async function healthyWithin(what: string, ms: number): Promise<DoctorReport> {
+async function healthyWithin(what: string, ms: number): Promise<void> {
   let last: DoctorReport | undefined;
   await waitFor(
     what,
@@ -251,7 +235,6 @@ async function healthyWithin(what: string, ms: number): Promise<DoctorReport> {
   ).catch((e: Error) => {
     throw new Error(`${e.message}; last report:\n${last ? notPassing(last.results) : "none"}`);
   });
-  return last as DoctorReport;
 }
 
 function volumeBytes(volume: string): number {
@@ -317,7 +300,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
         "kind-dev-doctor",
       );
     }
-    const table = kindDev("doctor", "--cluster", CLUSTER, "--kubeconfig", kubeconfigFile);
+    const table = kindDev(...doctorOn());
     expect(table.status).toBe(0);
     // Without --kubeconfig: kind's own kubeconfig, or (where kind's privileged exec fails, as on
     // these machines without the wrapper) the control plane's kubectl, with a warning.
@@ -376,7 +359,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
     await record("registry-disconnected");
     const { report } = doctor();
     expectOnlyFault(report, "registry.network", `docker network connect ${NETWORK} ${REGISTRY}`);
-    const table = kindDev("doctor", "--cluster", CLUSTER, "--kubeconfig", kubeconfigFile);
+    const table = kindDev(...doctorOn());
     expect(table.status).toBe(1);
     console.log(`[doctor e2e] kind-dev doctor with the registry off the network:\n${table.stdout}`);
     expectFixed("registry.network");
@@ -404,7 +387,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
       // Nothing --fix may do: it only explains.
       const fixed = doctor("--fix").report;
       expect(fixed.fixes).toEqual([]);
-      expect(roots(fixed.results).map((x) => x.id)).toEqual(["configmap"]);
+      expect(rootFaults(fixed.results).map((x) => x.id)).toEqual(["configmap"]);
       expect(r.status).toBe(1);
       await dev.up({ refresh: true });
       expectHealthy(doctor().report);
@@ -421,8 +404,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
       run("docker", ["start", WORKER]);
       dev.kube.kubectl("wait", "--for=condition=Ready", `node/${WORKER}`, "--timeout=300s");
       // hosts.toml lives in the node's filesystem: a restart keeps it, nothing to fix.
-      const after = await healthyWithin("the doctor passing after the node restart", 300_000);
-      expect(after.fixes).toEqual([]);
+      await healthyWithin("the doctor passing after the node restart", 300_000);
     },
   );
 

@@ -14,10 +14,10 @@ import {
   parseLines,
   tellingLine,
 } from "../../../components/doctor/parse";
-import { recorded } from "./recorded";
+import { healthyOutput, recorded, WORKER } from "./recorded";
 
 /** /etc/containerd/config.toml of a node of the test bed's cluster, patched by the component. */
-const NODE_CONFIG = recorded("node-containerd-config.toml");
+const NODE_CONFIG = healthyOutput(WORKER, "/etc/containerd/config.toml");
 /** kind's base image config, before any patch: no config_path. */
 const KIND_BASE_CONFIG = recorded("kind-base-containerd-config.toml");
 

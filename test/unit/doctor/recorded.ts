@@ -43,15 +43,10 @@ export function failed(code: number, stderr: string, stdout = ""): ExecResult {
   return { code, stdout, stderr, missing: false, timedOut: false };
 }
 
-export const NOT_ON_PATH: ExecResult = {
-  code: -1,
-  stdout: "",
-  stderr: "",
-  missing: true,
-  timedOut: false,
-};
+export const NOT_ON_PATH: ExecResult = { ...failed(-1, ""), missing: true };
 
-type Call =
+/** One command the doctor ran, or one call of the registry's HTTP API, and its outcome. */
+export type Call =
   | { argv: string[]; result: ExecResult }
   | { http: string; value: unknown }
   | { http: string; error: string };
@@ -76,10 +71,14 @@ export const PORT = Number(
   )?.[1],
 );
 
+/** What the command of the healthy session whose arguments include all of `args` printed. */
+export function healthyOutput(...args: string[]): string {
+  const call = HEALTHY.find((c) => "argv" in c && args.every((a) => c.argv.includes(a)));
+  return call !== undefined && "argv" in call ? call.result.stdout : "";
+}
+
 /** What `docker container inspect` printed for the registry and the cache in this recording. */
-export const HEALTHY_INSPECT =
-  HEALTHY.flatMap((c) => ("argv" in c && c.argv.includes(REGISTRY) ? [c.result.stdout] : []))[0] ??
-  "";
+export const HEALTHY_INSPECT = healthyOutput("inspect", REGISTRY);
 const [CACHE_INSPECTED, REGISTRY_INSPECTED] = parseContainers(HEALTHY_INSPECT);
 
 /** Recorded containers, parsed: the healthy session's registry and cache, and a cache restarting. */
@@ -188,8 +187,7 @@ export async function doctor(
 
 /** A node's hosts.toml files in the healthy recording: what the component's command wrote. */
 export function recordedHosts(node: string): Record<string, string> {
-  const list = HEALTHY.find((c) => "argv" in c && c.argv[2] === node && c.argv.includes("--list"));
-  return parseHostsList(list !== undefined && "argv" in list ? list.result.stdout : "");
+  return parseHostsList(healthyOutput(node, "--list"));
 }
 
 export const rootFaults = (results: readonly CheckResult[]) =>
