@@ -28,7 +28,6 @@ describe("judge", () => {
     const copy: Facts = JSON.parse(JSON.stringify(facts));
     expect(copy).toStrictEqual(facts);
     expect(judge(copy)).toEqual(judge(facts));
-    expect(judge(healthy()).map((v) => v.status)).toEqual(Array(34).fill("pass"));
   });
 
   it("Docker down: the tools are judged, nothing else", () => {

@@ -1,7 +1,6 @@
 /**
- * Output recorded from real commands (docker 20.10, registry:3 containers made by the
- * component's own script, a kind node of the test bed), read by the doctor's unit tests; see
- * recorded/README.md for how each file was made. And the doctor's recorded sessions, replayed:
+ * Output recorded from real commands, read by the doctor's unit tests (recorded/README.md says
+ * how each file was made), and the doctor's recorded sessions, replayed:
  * every command the doctor ran on the end-to-end environment (cluster kdev-doc, two nodes,
  * registry kdev-doc-registry, cache kdev-doc-cache-docker-io), healthy and with one fault at a
  * time, and what each returned. A fault session holds only what differed from the healthy one.
@@ -24,15 +23,6 @@ import type { Exec, ExecResult } from "../../../components/exec";
 
 export function recorded(file: string): string {
   return readFileSync(path.join(__dirname, "recorded", file), "utf8");
-}
-
-/** The one container in a recorded `docker container inspect`. */
-export function recordedContainer(file: string): ContainerInfo {
-  const [c] = parseContainers(recorded(file));
-  if (c === undefined) {
-    throw new Error(`${file} holds no container`);
-  }
-  return c;
 }
 
 export function ok(stdout: string): ExecResult {
@@ -85,7 +75,7 @@ const [CACHE_INSPECTED, REGISTRY_INSPECTED] = parseContainers(HEALTHY_INSPECT);
 export const INSPECT = {
   registry: REGISTRY_INSPECTED as ContainerInfo,
   cache: CACHE_INSPECTED as ContainerInfo,
-  cacheRestarting: recordedContainer("cache-restarting.inspect.json"),
+  cacheRestarting: parseContainers(recorded("cache-restarting.inspect.json"))[0] as ContainerInfo,
 };
 
 /** How the recordings write scripts/hosts-node.sh where a command passes it. */
