@@ -776,35 +776,22 @@ export function checkVolume(
  */
 export function attributeCauses(verdicts: readonly Verdict[]): CheckResult[] {
   const byId = new Map(verdicts.map((v) => [v.id, v]));
-  const roots = new Map<string, string | undefined>();
-  const rootOf = (id: string, seen: Set<string>): string | undefined => {
-    if (roots.has(id)) {
-      return roots.get(id);
-    }
+  const rootOf = (id: string, seen = new Set<string>()): string | undefined => {
     const v = byId.get(id);
-    if (v === undefined || v.status === "pass" || seen.has(id)) {
+    const dep = v?.dependsOn?.find((d) => byId.get(d)?.status === "fail");
+    if (v === undefined || v.status === "pass" || dep === undefined || seen.has(id)) {
       return undefined;
     }
-    seen.add(id);
-    let root: string | undefined;
-    for (const dep of v.dependsOn ?? []) {
-      if (byId.get(dep)?.status === "fail") {
-        root = rootOf(dep, seen) ?? dep;
-        break;
-      }
-    }
-    roots.set(id, root);
-    return root;
+    return rootOf(dep, seen.add(id)) ?? dep;
   };
   return verdicts.map((v) => {
-    const root = v.status === "pass" ? undefined : rootOf(v.id, new Set());
-    const rootVerdict = root === undefined ? undefined : byId.get(root);
+    const root = rootOf(v.id);
     return {
       id: v.id,
       title: v.title,
       status: v.status,
       detail: v.detail,
-      remedy: rootVerdict === undefined ? v.remedy : rootVerdict.remedy,
+      remedy: (root === undefined ? v : byId.get(root))?.remedy ?? v.remedy,
       ...(root === undefined ? {} : { causedBy: root }),
     };
   });
