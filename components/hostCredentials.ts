@@ -6,10 +6,10 @@
  * with `get` and the server on stdin (the docker-credential-helpers protocol), never a shell and
  * never a secret in its arguments. And the daemon's `registry-mirrors` (`docker info`).
  */
-import { execFileSync } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { execCommandSync, type ExecResult, lastLine } from "./exec";
 import { KindDevArgumentError } from "./validate";
 
 export interface Login {
@@ -22,8 +22,8 @@ export interface HostAccess {
   readonly env: NodeJS.ProcessEnv;
   /** The file's text, or undefined when it does not exist. */
   readonly readFile: (file: string) => string | undefined;
-  /** Runs a program (no shell) with `input` on stdin; its stdout, or throws. */
-  readonly run: (program: string, args: readonly string[], input?: string) => string;
+  /** Runs a program (no shell) with `input` on stdin, to its end. */
+  readonly run: (program: string, args: readonly string[], input?: string) => ExecResult;
 }
 
 export const HOST: HostAccess = {
@@ -38,13 +38,7 @@ export const HOST: HostAccess = {
       throw e;
     }
   },
-  run: (program, args, input) =>
-    execFileSync(program, args, {
-      input: input ?? "",
-      encoding: "utf8",
-      timeout: 30_000,
-      stdio: ["pipe", "pipe", "pipe"],
-    }),
+  run: (program, args, input) => execCommandSync(program, args, { input, timeoutMs: 30_000 }),
 };
 
 /** Where Docker Hub logins are kept: the key `docker login` writes for it. */
@@ -125,18 +119,15 @@ export function dockerLogin(field: string, host: string, access: HostAccess = HO
         `${file} keeps the login for ${host} in the credential helper ${program} (${where}), which is not on PATH; install it or put its directory on PATH`,
       );
     }
-    let out: string;
-    try {
-      out = access.run(found, ["get"], helperKey ?? server);
-    } catch (e) {
+    const r = access.run(found, ["get"], helperKey ?? server);
+    if (r.code !== 0) {
       // The protocol's error text is on stdout ("credentials not found in native keychain").
-      const err = e as { stdout?: string; stderr?: string; message?: string };
-      const said = `${err.stdout ?? ""} ${err.stderr ?? ""}`.trim() || (err.message ?? "");
+      const said = `${r.stdout} ${r.stderr}`.trim() || lastLine(r);
       return fail(`${program} get found no login for ${host} (${said.split("\n")[0]})`);
     }
     let answer: { Username?: unknown; Secret?: unknown };
     try {
-      answer = JSON.parse(out) as typeof answer;
+      answer = JSON.parse(r.stdout) as typeof answer;
     } catch {
       return fail(`${program} get did not answer JSON for ${host}`);
     }
@@ -182,17 +173,15 @@ function usable(
  * when the daemon does not answer.
  */
 export function dockerMirrors(field: string, access: HostAccess = HOST): string[] {
-  let out: string;
-  try {
-    out = access.run("docker", ["info", "--format", "{{json .RegistryConfig.Mirrors}}"]);
-  } catch (e) {
-    const said = (e as { stderr?: string }).stderr?.trim().split("\n")[0] ?? "";
+  const r = access.run("docker", ["info", "--format", "{{json .RegistryConfig.Mirrors}}"]);
+  if (r.code !== 0) {
+    const said = r.stderr.trim().split("\n")[0] ?? "";
     throw new KindDevArgumentError(
       field,
       true,
       `needs the Docker daemon's registry-mirrors, but 'docker info' failed${said === "" ? "" : ` (${said})`}; start Docker and retry`,
     );
   }
-  const mirrors: unknown = JSON.parse(out.trim() || "null");
+  const mirrors: unknown = JSON.parse(r.stdout.trim() || "null");
   return Array.isArray(mirrors) ? mirrors.map(String) : [];
 }

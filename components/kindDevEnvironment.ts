@@ -60,8 +60,6 @@ export class KindDevEnvironment extends pulumi.ComponentResource {
 
     const network = createNetwork(name, config, this);
     const registries = createRegistries(name, config, network, this);
-    // The cluster waits for the registry and the caches: one that cannot start stops the run
-    // before kind creates a cluster whose nodes would pull through it.
     const registryContainers = [registries.registry, ...registries.caches];
     const cluster = createCluster(name, config, [network, ...registryContainers], this);
     createNodeHosts(name, config, cluster.command, registryContainers, this);

@@ -5,8 +5,7 @@ import type { Script } from "./scripts";
 /**
  * A `local.Command` that runs a script of scripts.ts: its steps are the script's short lines,
  * and its environment carries the values and the script texts they run (scripts.ts
- * scriptSteps). The provider runs `delete` with the environment recorded in the state, so a
- * delete step runs the text of the version that created or last updated the command.
+ * scriptSteps).
  */
 export function scriptCommand(
   name: string,

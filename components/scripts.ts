@@ -156,10 +156,7 @@ export interface RegistryContainerScriptInput {
   readonly probeUrl?: string;
   /** Seconds the probe waits for the registry. Default 60. */
   readonly attempts?: number;
-  /**
-   * Secret variables (cache credentials): their values go in the environment only; the
-   * fingerprint and the labels hold their names (see specHash).
-   */
+  /** Secret variables (cache credentials): values in the environment only (see specHash). */
   readonly secretEnv: Readonly<Record<string, string>>;
   /** What the program's lookup found (lookup.ts). */
   readonly state: ContainerState;
@@ -179,9 +176,7 @@ export interface RegistryContainerScriptInput {
 
 /**
  * Makes one registry or cache container exist as specified, on its named volume (see
- * scripts/registry-ensure.sh for what it keeps, replaces or refuses). The fingerprint covers the
- * spec and the names of the secret variables; the script compares their values with the
- * container's environment, so a changed credential replaces the container too.
+ * scripts/registry-ensure.sh for what it keeps, replaces or refuses).
  */
 export function registryContainerScript(input: RegistryContainerScriptInput): Script {
   return scriptSteps(
@@ -251,10 +246,7 @@ export function registryContainerEnvironment(
   };
 }
 
-/**
- * Creates the kind cluster; deletes it on delete; an update (only the script text changed, the
- * config did not) checks it is still there.
- */
+/** The kind cluster's steps: create, delete, and an update that checks it is still there. */
 export function clusterScript(
   cluster: string,
   network: string,
@@ -318,11 +310,8 @@ export function hostsEnvironment(
 }
 
 /**
- * Makes one node hold exactly these `hosts.toml` files, in one `docker exec`: writes the files
- * whose text differs, removes the directories it wrote before that the list no longer names
- * (the node keeps a manifest of them, `/etc/containerd/certs.d/.kind-dev-managed`), never
- * touches a directory it did not write. On delete it removes what the manifest lists, if the
- * node still exists. See scripts/hosts-sync.sh and scripts/hosts-node.sh.
+ * Makes one node hold exactly these `hosts.toml` files, and on delete removes what it wrote:
+ * scripts/hosts-sync.sh, hosts-clear.sh and hosts-node.sh.
  */
 export function hostsScript(node: string, files: readonly HostsFile[]): Script {
   return scriptSteps(

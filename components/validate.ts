@@ -52,12 +52,7 @@ export function dnsLabel(field: string, value: unknown, maxLength = 63): string 
  */
 export const MAX_CLUSTER_NAME = 63 - "-control-plane".length;
 
-/**
- * Docker looks a container or a network up by its full ID, then by its exact name, then by an ID
- * prefix: `docker rm -f cafe` removes the container whose ID starts with `cafe` when none is named
- * `cafe`. IDs are lowercase hex, so a name made only of 0-9 and a-f cannot be told from an ID
- * prefix. (Volumes have no ID: Docker looks them up by exact name only.)
- */
+/** IDs are lowercase hex: Docker may read a name of 0-9 and a-f only as an ID prefix (lib.sh). */
 const HEX_ONLY = /^[0-9a-f]+$/;
 
 /** A container or network name (a DNS label) that Docker cannot mistake for an ID prefix. */

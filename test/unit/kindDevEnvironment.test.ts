@@ -3,20 +3,57 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { changedPaths, formatPath, plannedStep } from "./engineDiff";
 import { DEFAULT_HOSTS_ENVIRONMENT, KIND_CONFIG, KIND_CONFIG_ARGS } from "./fixtures";
 import type { Script } from "../../components/scripts";
 import { PROBE, scriptHarness, seed, stepText } from "./scripts/harness";
-import {
-  FAKE_KUBECONFIG,
-  isSecret,
-  options,
-  promiseOf,
-  recordOptions,
-  registrations,
-  reset,
-  settle,
-} from "./mocks";
+
+/** Every registration, and the options of every child of the component. */
+const registrations: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+const options: {
+  type: string;
+  name: string;
+  opts: pulumi.ResourceOptions;
+  resource: pulumi.Resource;
+}[] = [];
+const FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\n# fake\n";
+
+pulumi.runtime.setMocks(
+  {
+    newResource(args) {
+      registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
+      const commandOutputs =
+        args.type === "command:local:Command" ? { stdout: "", stderr: "" } : {};
+      return { id: `${args.name}-id`, state: { ...args.inputs, ...commandOutputs } };
+    },
+    call(args) {
+      throw new Error(`unmocked invoke ${args.token}`);
+    },
+  },
+  "kind-dev-test",
+  "unit",
+  false,
+);
+
+const recordOptions: pulumi.ResourceTransformation = (args) => {
+  options.push({ type: args.type, name: args.name, opts: args.opts, resource: args.resource });
+  return undefined;
+};
+
+function reset(): void {
+  registrations.length = 0;
+  options.length = 0;
+}
+
+const promiseOf = <T>(output: pulumi.Output<T>) =>
+  new Promise<T>((resolve) => output.apply(resolve));
+
+/** Resolves once every pending registration has reached the mocks. */
+async function settle(): Promise<void> {
+  await pulumi.runtime.awaitStackRegistrations();
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 // Program-time lookups run docker and kind; here they answer from this table.
 const lookups = vi.hoisted(() => ({
@@ -94,20 +131,6 @@ const STEP_FILES: Record<string, Partial<Record<"create" | "update" | "delete", 
   "dev-control-plane-hosts": { create: "hosts-sync", delete: "hosts-clear" },
   "dev-worker-hosts": { create: "hosts-sync", delete: "hosts-clear" },
 };
-
-/** The same inputs as an earlier version of this package recorded them: other script texts. */
-function withOlderScripts(inputs: Record<string, unknown>): Record<string, unknown> {
-  const environment = inputs["environment"] as Record<string, string>;
-  return {
-    ...inputs,
-    environment: Object.fromEntries(
-      Object.entries(environment).map(([k, v]) => [
-        k,
-        k.startsWith("KIND_DEV_") ? `${v}# an earlier version\n` : v,
-      ]),
-    ),
-  };
-}
 
 const SHARED = [
   `${CMD} dev-cache-docker-io`,
@@ -283,16 +306,7 @@ describe("KindDevEnvironment under mocks", () => {
       KIND_CONFIG,
       NODE_IMAGE: "kindest/node:v1.34.0",
     });
-    const opts = optsOf("dev-cluster");
-    // The variables that name and configure the cluster replace it; the script texts beside
-    // them do not (the command SDK adds its own triggers[*]).
-    expect(opts.replaceOnChanges).toEqual([
-      "environment.CLUSTER",
-      "environment.KIND_CONFIG",
-      "environment.KIND_EXPERIMENTAL_DOCKER_NETWORK",
-      "triggers[*]",
-    ]);
-    expect(opts.deleteBeforeReplace).toBe(true);
+    expect(optsOf("dev-cluster").deleteBeforeReplace).toBe(true);
   });
 
   it("points kind at a non-default network through KIND_EXPERIMENTAL_DOCKER_NETWORK", async () => {
@@ -316,6 +330,7 @@ describe("KindDevEnvironment under mocks", () => {
     for (const n of ["dev-network", "dev-registry", "dev-cache-docker-io"]) {
       const environment = inputsOf(n)["environment"] as object;
       expect("KIND_DEV_DELETE" in environment, n).toBe(!retained.includes(n));
+      expect(inputsOf(n)["delete"] === undefined, n).toBe(retained.includes(n));
     }
   });
 
@@ -338,9 +353,9 @@ describe("KindDevEnvironment under mocks", () => {
     const env = await build({ clusterName: "dev", workers: 2 });
     expect(await promiseOf(env.clusterName)).toBe("dev");
     expect(await promiseOf(env.kubeconfig)).toBe(FAKE_KUBECONFIG);
-    expect(await isSecret(env.kubeconfig)).toBe(true);
+    expect(await pulumi.isSecret(env.kubeconfig)).toBe(true);
     expect(lookups.kubeconfigReads).toContain("dev");
-    expect(await isSecret(env.registryHost)).toBe(false);
+    expect(await pulumi.isSecret(env.registryHost)).toBe(false);
     expect(await promiseOf(env.registryHost)).toBe("localhost:5001");
     expect(await promiseOf(env.registryHostFromClusterNetwork)).toBe("kind-registry:5000");
     expect(await promiseOf(env.mirrors)).toEqual({
@@ -516,86 +531,33 @@ describe("KindDevEnvironment under mocks", () => {
     });
   }, 60_000);
 
-  it("replaces the cluster for a new name, config or network, and updates it for new script texts", async () => {
-    const args = { clusterName: "dev", workers: 1 };
-    await build(args);
-    const current = inputsOf("dev-cluster");
-    const replaceOnChanges = optsOf("dev-cluster").replaceOnChanges ?? [];
-    const cluster = async (changed: import("../../components").KindDevEnvironmentArgs) => {
-      await build(changed);
-      return inputsOf("dev-cluster");
-    };
-    const paths = (olds: Record<string, unknown>, news: Record<string, unknown>) =>
-      changedPaths(olds, news).map(formatPath);
-
-    expect(plannedStep(current, await cluster(args), replaceOnChanges)).toBe("same");
-
-    const workers = await cluster({ ...args, workers: 2 });
-    expect(paths(current, workers)).toEqual(["environment.KIND_CONFIG"]);
-    expect(plannedStep(current, workers, replaceOnChanges)).toBe("replace");
-
-    const renamed = await cluster({ ...args, clusterName: "other" });
-    expect(paths(current, renamed)).toEqual(["environment.CLUSTER", "environment.KIND_CONFIG"]);
-    expect(plannedStep(current, renamed, replaceOnChanges)).toBe("replace");
-
-    const network = await cluster({ ...args, networkName: "devnet" });
-    expect(paths(current, network)).toEqual(["environment.KIND_EXPERIMENTAL_DOCKER_NETWORK"]);
-    expect(plannedStep(current, network, replaceOnChanges)).toBe("replace");
-    expect(plannedStep(network, current, replaceOnChanges)).toBe("replace");
-    // Every variable of the environment but the script texts is one that replaces the cluster.
-    for (const variable of Object.keys(network["environment"] as object)) {
-      if (!/^KIND_DEV_(CREATE|UPDATE|DELETE)$/.test(variable)) {
-        expect(replaceOnChanges).toContain(`environment.${variable}`);
-      }
-    }
-
-    // A new version of this package: every script text differs, nothing else.
-    const older = withOlderScripts(current);
-    expect(paths(older, current)).toEqual([
-      "environment.KIND_DEV_CREATE",
-      "environment.KIND_DEV_DELETE",
-      "environment.KIND_DEV_UPDATE",
+  it("replaces only the cluster, only for what names it: new script texts or REPAIR update in place", async () => {
+    // The engine replaces a command when an input under its replaceOnChanges changes and updates
+    // it otherwise: test/integration/commandSteps.test.ts shows it on the real engine.
+    await build({ clusterName: "dev", networkName: "devnet", retainOnDestroy: false });
+    const replacing = registrations
+      .filter((r) => r.type === CMD)
+      .map((r) => [r.name, optsOf(r.name).replaceOnChanges]);
+    // triggers[*] is the command SDK's own; the node commands' trigger is the cluster's id.
+    expect(Object.fromEntries(replacing)).toEqual({
+      "dev-network": ["triggers[*]"],
+      "dev-registry": ["triggers[*]"],
+      "dev-cache-docker-io": ["triggers[*]"],
+      "dev-cluster": [
+        "environment.CLUSTER",
+        "environment.KIND_CONFIG",
+        "environment.KIND_EXPERIMENTAL_DOCKER_NETWORK",
+        "triggers[*]",
+      ],
+      "dev-control-plane-hosts": ["triggers[*]"],
+    });
+    // Every variable of the cluster's environment but the script texts names the cluster.
+    const variables = Object.keys(inputsOf("dev-cluster")["environment"] as object);
+    expect(variables.filter((v) => !v.startsWith("KIND_DEV_")).sort()).toEqual([
+      "CLUSTER",
+      "KIND_CONFIG",
+      "KIND_EXPERIMENTAL_DOCKER_NETWORK",
     ]);
-    expect(plannedStep(older, current, replaceOnChanges)).toBe("update");
-    // What the release before short lines recorded: the texts were the lines themselves.
-    const environment = current["environment"] as Record<string, string>;
-    const before = {
-      create: stepText("cluster-create"),
-      update: stepText("cluster-update"),
-      delete: stepText("cluster-delete"),
-      environment: { CLUSTER: "dev", KIND_CONFIG: environment["KIND_CONFIG"] },
-    };
-    expect(plannedStep(before, current, replaceOnChanges)).toBe("update");
-    // Why the paths are narrow: the whole environment would replace the cluster for new texts.
-    expect(plannedStep(older, current, ["environment", "triggers[*]"])).toBe("replace");
-  });
-
-  it("updates the other commands in place for new script texts; node commands follow the cluster", async () => {
-    await build({ clusterName: "dev", retainOnDestroy: false });
-    for (const name of [
-      "dev-network",
-      "dev-registry",
-      "dev-cache-docker-io",
-      "dev-control-plane-hosts",
-    ]) {
-      const current = inputsOf(name);
-      const replaceOnChanges = optsOf(name).replaceOnChanges ?? [];
-      expect(plannedStep(withOlderScripts(current), current, replaceOnChanges), name).toBe(
-        "update",
-      );
-    }
-    const hosts = inputsOf("dev-control-plane-hosts");
-    const hostsReplace = optsOf("dev-control-plane-hosts").replaceOnChanges ?? [];
-    expect(plannedStep({ ...hosts, triggers: ["an-older-cluster-id"] }, hosts, hostsReplace)).toBe(
-      "replace",
-    );
-    // A registry removed by hand: the lookup flips REPAIR, which updates (runs the script again).
-    const registry = inputsOf("dev-registry");
-    const environment = registry["environment"] as Record<string, string>;
-    const repaired = { ...registry, environment: { ...environment, REPAIR: "recreate" } };
-    expect(plannedStep(registry, repaired, optsOf("dev-registry").replaceOnChanges ?? [])).toBe(
-      "update",
-    );
   });
 
   it("creates nothing when an argument is invalid", async () => {

@@ -3,7 +3,6 @@
  * naming it, its value and what is allowed; what the validators accept is inert in a shell, TOML
  * or YAML.
  */
-import * as pulumi from "@pulumi/pulumi";
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { KindDevEnvironmentArgs } from "../../components/args";
@@ -243,13 +242,5 @@ describe("validators only accept inert strings", () => {
         }
       }),
     );
-  });
-});
-
-describe("KindDevArgumentError", () => {
-  it("is a RunError to the engine, which then prints its message without a stack trace", () => {
-    const e = new v.KindDevArgumentError("networkName", "host", "is not allowed");
-    expect(pulumi.RunError.isInstance(e)).toBe(true);
-    expect(e.message).toBe('KindDevEnvironment: invalid networkName "host": is not allowed');
   });
 });

@@ -17,30 +17,13 @@ import {
   LABEL_UPSTREAM,
   REGISTRY_DATA_PATH,
 } from "../../../components/render/containerSpecs";
-import {
-  hostsEnvironment,
-  hostsFileEnvName,
-  publishArg,
-  registryContainerLines,
-  scriptSteps,
-  stepLine,
-} from "../../../components/scripts";
+import { hostsEnvironment, publishArg, scriptSteps, stepLine } from "../../../components/scripts";
 import { DEFAULT_HOSTS_ENVIRONMENT, DEFAULT_HOSTS_FILES } from "../fixtures";
 import { ensure, REGISTRY_SPEC, SCRIPTS_DIR, scriptHarness } from "./harness";
 
 const h = scriptHarness();
 
 describe("the command line of a step", () => {
-  it("is the same for a registry whatever its environment", () => {
-    expect(registryContainerLines(true)).toEqual({
-      create: 'exec /bin/sh -c "${KIND_DEV_CREATE:?}" registry-ensure.sh',
-      delete: 'exec /bin/sh -c "${KIND_DEV_DELETE:?}" registry-remove.sh',
-    });
-    expect(registryContainerLines(false)).toEqual({
-      create: 'exec /bin/sh -c "${KIND_DEV_CREATE:?}" registry-ensure.sh',
-    });
-  });
-
   const line = stepLine("create", "x");
   const script = [
     "set -eu",
@@ -101,15 +84,6 @@ describe("the environment", () => {
       NODE: "dev-control-plane",
       HOSTS: "",
     });
-  });
-
-  it.each([
-    ["docker-io", "HOSTS_TOML_DOCKER_IO"],
-    ["registry-k8s-io", "HOSTS_TOML_REGISTRY_K8S_IO"],
-    ["localhost-5001", "HOSTS_TOML_LOCALHOST_5001"],
-    ["my-registry-5000", "HOSTS_TOML_MY_REGISTRY_5000"],
-  ])("carries %s's text in %s", (slug, name) => {
-    expect(hostsFileEnvName({ slug })).toBe(name);
   });
 
   it("refuses two hosts.toml files that would share a variable", () => {
