@@ -1,24 +1,86 @@
 /**
- * Every check's verdict as a pure function of what docker, kind, kubectl and the nodes returned.
- * Each verdict says what was found in one line and names the exact command that repairs it;
- * verdicts `--fix` can repair carry that repair as a command to run.
+ * The doctor's judgement: every check's verdict as a pure function of the facts gathered
+ * (facts.ts) and of the targets chosen from them (environment.ts chooseTargets). Each verdict
+ * says what was found in one line and names the exact command that repairs it; verdicts `--fix`
+ * can repair carry that repair as a command to run.
  */
 import { CERTS_D } from "../render/containerd";
 import { LABEL_MANAGED, REGISTRY_CONTAINER_PORT } from "../render/containerSpecs";
-import { type ExecResult, lastLine } from "../exec";
+import { displayCommand, type ExecResult, lastLine } from "../exec";
 import type { HostsFile } from "../render/hostsToml";
 import { hostsScript } from "../scripts";
-import { type CacheTarget, type ClusterChoice, kepField, type RegistryTarget } from "./environment";
+import {
+  type CacheTarget,
+  chooseTargets,
+  type ClusterChoice,
+  kepField,
+  type RegistryTarget,
+  type Targets,
+} from "./environment";
+import type { Facts, Found, Narrowing } from "./facts";
 import {
   type ContainerInfo,
   type ContainerdRegistryConfig,
   formatBytes,
   type NodeCondition,
+  own,
+  parseContainerdConfig,
   parseKindVersion,
   parseKubectlVersion,
   plural,
 } from "./parse";
-import type { CheckResult, Fix, Verdict } from "./types";
+
+export type CheckStatus = "pass" | "warn" | "fail";
+
+export interface CheckResult {
+  /**
+   * Stable identifier: `area.check`, then `@subject` for per-container and per-node checks, e.g.
+   * `registry.network`, `cache.running@kind-cache-docker-io`,
+   * `node.hosts-toml@dev-worker/localhost:5001`.
+   */
+  readonly id: string;
+  /** What was checked, in a few words. */
+  readonly title: string;
+  readonly status: CheckStatus;
+  /** What was found, one line. */
+  readonly detail: string;
+  /** One line naming the exact command that repairs it; empty when the check passes. */
+  readonly remedy: string;
+  /**
+   * Set when this check fails only because another one did (a pull fails because the node's
+   * `hosts.toml` is missing): the id of that root check, whose remedy this one repeats.
+   */
+  readonly causedBy?: string;
+}
+
+/** A repair `--fix` may run: one command, with an optional environment. */
+export interface Fix {
+  /** What the repair does, for the report: `connected kind-registry to network kind`. */
+  readonly description: string;
+  readonly argv: readonly [string, ...string[]];
+  /** Variables added to the doctor's environment for the command. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** A check's result as the checks compute it, before causes are attributed. */
+export interface Verdict extends CheckResult {
+  /** Checks whose failure explains this one's. */
+  readonly dependsOn?: readonly string[];
+  /** Present when `--fix` can repair the fault safely and locally. */
+  readonly fix?: Fix;
+}
+
+export interface FixOutcome {
+  /** The check the repair was for. */
+  readonly id: string;
+  readonly description: string;
+  readonly ok: boolean;
+  /** The command's error when it failed. */
+  readonly error?: string;
+}
+
+/** The narrowing flags, in the order the doctor's remedies repeat them. */
+export const NARROWING = ["cluster", "registry", "kubeconfig"] as const;
 
 /** `pulumi up --replace` of one of the component's commands, named by its logical name's end. */
 const replace = (command: string) =>
@@ -53,68 +115,57 @@ export function notChecked(id: string, title: string, why: string, deps: readonl
 
 // ---- tools --------------------------------------------------------------------------------
 
-interface Tool {
-  readonly title: string;
-  /** How bad it is when the tool is missing or fails. */
-  readonly status: "warn" | "fail";
-  readonly missing: readonly [detail: string, remedy: string];
-  /** The version the tool printed; undefined when it did not answer. */
-  readonly version: (stdout: string) => string | undefined;
-  readonly failed: (error: string) => readonly [detail: string, remedy: string];
-  readonly passed: (version: string) => string;
-}
-
 /**
  * `docker version --format '{{.Server.Version}}'`, `kind version`, `kubectl version --client -o
- * json`; without kubectl the doctor uses the control plane's own.
+ * json` (without kubectl the doctor uses the control plane's own): how bad a missing or failing
+ * tool is, the detail and remedy when it is missing, the detail's start and the remedy when it
+ * fails, and the detail's start when it answers.
  */
 const TOOLS = {
   docker: {
     title: "Docker answers",
     status: "fail",
+    version: (stdout: string) => stdout.trim() || undefined,
     missing: [
       "the docker CLI is not on PATH",
       "install Docker (https://docs.docker.com/engine/install/) and put docker on PATH",
     ],
-    version: (stdout) => stdout.trim() || undefined,
-    failed: (e) => [
-      `the Docker daemon does not answer: ${e}`,
-      "start Docker, then check with: docker info",
-    ],
-    passed: (v) => `Docker engine ${v}`,
+    failed: ["the Docker daemon does not answer", "start Docker, then check with: docker info"],
+    passed: "Docker engine",
   },
   kind: {
     title: "kind present",
     status: "fail",
+    version: parseKindVersion,
     missing: [
       "the kind CLI is not on PATH",
       "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and put it on PATH",
     ],
-    version: parseKindVersion,
-    failed: (e) => [`kind version failed: ${e}`, "kind version"],
-    passed: (v) => `kind ${v}`,
+    failed: ["kind version failed", "kind version"],
+    passed: "kind",
   },
   kubectl: {
     title: "kubectl present",
     status: "warn",
+    version: parseKubectlVersion,
     missing: [
       "kubectl is not on PATH; the doctor read the cluster with the control plane's own kubectl",
       "install kubectl (https://kubernetes.io/docs/tasks/tools/) to use the cluster from the host",
     ],
-    version: parseKubectlVersion,
-    failed: (e) => [`kubectl version --client failed: ${e}`, "kubectl version --client"],
-    passed: (v) => `kubectl ${v}`,
+    failed: ["kubectl version --client failed", "kubectl version --client"],
+    passed: "kubectl",
   },
-} as const satisfies Record<string, Tool>;
+} as const;
 
 export function checkTool(id: keyof typeof TOOLS, r: ExecResult): Verdict {
-  const tool: Tool = TOOLS[id];
+  const tool = TOOLS[id];
   const v = check(id, tool.title);
   const version = r.code === 0 ? tool.version(r.stdout) : undefined;
   if (version !== undefined) {
-    return v.pass(tool.passed(version));
+    return v.pass(`${tool.passed} ${version}`);
   }
-  return v[tool.status](...(r.missing ? tool.missing : tool.failed(lastLine(r))));
+  const [detail, remedy] = r.missing ? tool.missing : tool.failed;
+  return v[tool.status](r.missing ? detail : `${detail}: ${lastLine(r)}`, remedy);
 }
 
 // ---- cluster -------------------------------------------------------------------------------
@@ -725,36 +776,193 @@ export function checkVolume(
  */
 export function attributeCauses(verdicts: readonly Verdict[]): CheckResult[] {
   const byId = new Map(verdicts.map((v) => [v.id, v]));
-  const roots = new Map<string, string | undefined>();
-  const rootOf = (id: string, seen: Set<string>): string | undefined => {
-    if (roots.has(id)) {
-      return roots.get(id);
-    }
+  const rootOf = (id: string, seen = new Set<string>()): string | undefined => {
     const v = byId.get(id);
-    if (v === undefined || v.status === "pass" || seen.has(id)) {
+    const dep = v?.dependsOn?.find((d) => byId.get(d)?.status === "fail");
+    if (v === undefined || v.status === "pass" || dep === undefined || seen.has(id)) {
       return undefined;
     }
-    seen.add(id);
-    let root: string | undefined;
-    for (const dep of v.dependsOn ?? []) {
-      if (byId.get(dep)?.status === "fail") {
-        root = rootOf(dep, seen) ?? dep;
-        break;
-      }
-    }
-    roots.set(id, root);
-    return root;
+    return rootOf(dep, seen.add(id)) ?? dep;
   };
   return verdicts.map((v) => {
-    const root = v.status === "pass" ? undefined : rootOf(v.id, new Set());
-    const rootVerdict = root === undefined ? undefined : byId.get(root);
+    const root = rootOf(v.id);
     return {
       id: v.id,
       title: v.title,
       status: v.status,
       detail: v.detail,
-      remedy: rootVerdict === undefined ? v.remedy : rootVerdict.remedy,
+      remedy: (root === undefined ? v : byId.get(root))?.remedy ?? v.remedy,
       ...(root === undefined ? {} : { causedBy: root }),
     };
   });
+}
+
+// ---- judgement ----------------------------------------------------------------------------
+
+/** The doctor's own command line for remedies: --fix plus the flags the user narrowed with. */
+export function fixCommand(requested: Narrowing): string {
+  const flags = NARROWING.flatMap((k) =>
+    requested[k] === undefined ? [] : [`--${k}`, requested[k]],
+  );
+  return displayCommand(["npx", "kind-dev", "doctor", "--fix", ...flags]);
+}
+
+/** The verdicts of the checks that apply: undefined stands for one that does not. */
+function applying(list: readonly (Verdict | undefined)[]): Verdict[] {
+  return list.filter((v): v is Verdict => v !== undefined);
+}
+
+/** Every check's verdict, in the report's order: tools, cluster, registry, caches, nodes, the rest. */
+export function judge(facts: Facts): Verdict[] {
+  const tools = (["docker", "kind", "kubectl"] as const).map((id) =>
+    checkTool(id, facts.tools[id]),
+  );
+  const found = facts.found;
+  if (found === undefined || tools[0]?.status === "fail") {
+    return tools;
+  }
+  const t = chooseTargets(facts.requested, found);
+  const cluster = t.cluster.name;
+  const fix = fixCommand(facts.requested);
+  const hasVolume = (v: string) => Object.hasOwn(found.volumes ?? {}, v);
+  return applying([
+    ...tools,
+    checkCluster({ ...t.cluster, nodes: found.nodes, network: t.network }),
+    cluster === undefined || found.kubeconfig === undefined
+      ? undefined
+      : checkKubeconfig(cluster, found.kubeconfig),
+    "error" in t.expected
+      ? {
+          id: "expected",
+          title: "names fit the component",
+          status: "fail",
+          detail: `the registry and caches found are not ones the component makes: ${t.expected.error}`,
+          remedy: "npx kind-dev doctor --registry <container> --cluster <name>",
+        }
+      : undefined,
+    ...judgeRegistry(found, t, hasVolume(t.registry?.volume ?? "")),
+    ...t.caches.flatMap((cache) => [
+      checkRunning("cache", cache, hasVolume(cache.volume), own(found.logs, cache.name)),
+      cache.container &&
+        checkOnNetwork(
+          `cache.network@${cache.name}`,
+          `cache ${cache.name} on the cluster's network`,
+          cache.container,
+          t.network,
+          [`cache.running@${cache.name}`],
+        ),
+      checkCacheUpstream(cache, t.network, own(found.upstreams, cache.name) ?? {}),
+    ]),
+    ...found.nodes.flatMap((node) => judgeNode(node, found, t, fix)),
+    cluster === undefined
+      ? undefined
+      : checkConfigMap(
+          cluster,
+          found.configMap,
+          t.registry?.port === undefined || "error" in t.expected
+            ? undefined
+            : t.expected.localRegistryHosting,
+        ),
+    ...judgeVolumes(found, t),
+  ]);
+}
+
+function judgeRegistry(found: Found, t: Targets, volumeExists: boolean): Verdict[] {
+  const registry = t.registry;
+  if (registry === undefined) {
+    return [checkNoRegistry(t.network)];
+  }
+  const running = checkRunning("registry", registry, volumeExists, own(found.logs, registry.name));
+  const c = registry.container;
+  return c === undefined
+    ? [running]
+    : [
+        running,
+        checkRegistryLabel(c),
+        checkOnNetwork("registry.network", "registry on the cluster's network", c, t.network, [
+          "registry.running",
+        ]),
+        checkRegistryPublished(c),
+        checkRegistryApi(c, found.registryApi),
+      ];
+}
+
+function judgeNode(node: string, found: Found, t: Targets, fix: string): Verdict[] {
+  const container = found.nodeContainers.find((c) => c.name === node);
+  const running = checkRunning("node", { name: node, ...(container ? { container } : {}) });
+  const cluster = t.cluster.name;
+  const api = found.apiNodes;
+  const ready =
+    cluster === undefined
+      ? undefined
+      : checkNodeReady(
+          node,
+          cluster,
+          "conditions" in api ? own(api.conditions, node) : undefined,
+          "error" in api ? api.error : undefined,
+          container?.running === true,
+        );
+  const files = own(found.nodeFiles, node);
+  if (files === undefined) {
+    const reason =
+      running.status === "pass"
+        ? `could not read ${node}'s files with docker exec`
+        : `${node} is not running`;
+    const unread = (id: string, title: string) =>
+      notChecked(id, title, reason, [`node.running@${node}`]);
+    return applying([
+      running,
+      ready,
+      unread(`node.containerd@${node}`, `containerd on ${node} reads hosts.toml`),
+      ...t.expectedHosts.map((f) =>
+        unread(`node.hosts-toml@${node}/${f.hostDir}`, `${node} has hosts.toml for ${f.hostDir}`),
+      ),
+    ]);
+  }
+  // --fix writes every file of the node, as the component's command does, or none.
+  const write =
+    "error" in t.expected || t.expectedHosts.length < t.expected.hostsFiles.length
+      ? undefined
+      : writeHostsCommand(node, t.expected.hostsFiles);
+  const addresses = own(found.resolved, node) ?? {};
+  const resolves = (name: string, deps: readonly string[]) =>
+    checkResolves(node, name, own(addresses, name), t.network, deps);
+  const registry = t.registry;
+  const config = files.containerdConfig;
+  return applying([
+    running,
+    ready,
+    checkContainerd(node, config === undefined ? undefined : parseContainerdConfig(config)),
+    ...t.expectedHosts.map((f) =>
+      checkHostsToml(node, f.hostDir, f.toml, own(files.hostsToml, f.hostDir), fix, write),
+    ),
+    registry && resolves(registry.name, ["registry.running", "registry.network"]),
+    ...t.caches.map((c) =>
+      resolves(c.name, [`cache.running@${c.name}`, `cache.network@${c.name}`]),
+    ),
+    checkPull(
+      node,
+      registry?.port === undefined ? undefined : `localhost:${registry.port}`,
+      own(found.pulls, node) ?? {},
+    ),
+  ]);
+}
+
+/** The registry's and each cache's volume; a container gone with its volume is reported once. */
+function judgeVolumes(found: Found, t: Targets): Verdict[] {
+  const sizes = found.volumes ?? {};
+  const owners = [
+    ...(t.registry === undefined ? [] : [{ ...t.registry, owner: `registry ${t.registry.name}` }]),
+    ...t.caches.map((c) => ({ ...c, owner: `cache ${c.name}` })),
+  ];
+  return owners
+    .filter((o) => Object.hasOwn(sizes, o.volume) || o.container !== undefined)
+    .map((o) =>
+      checkVolume(
+        o.volume,
+        o.owner,
+        Object.hasOwn(sizes, o.volume) || found.volumes === null,
+        own(sizes, o.volume) ?? undefined,
+      ),
+    );
 }

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { runDoctor } from "./doctor";
-import { NARROWING } from "./facts";
+import { NARROWING } from "./checks";
 import { formatBytes, plural } from "./parse";
 import { RegistryApiError } from "./registryApi";
 import { collectorText, PruneError, type PruneReport, runPrune } from "./prune";

@@ -30,6 +30,7 @@ import {
   parseHostsList,
   parseLines,
   parseNodeConditions,
+  parseVolumeSizes,
   tellingLine,
 } from "./parse";
 import {
@@ -40,7 +41,6 @@ import {
   probeImage,
 } from "./probeImage";
 import { pingUntil, type RegistryClient } from "./registryApi";
-import { readVolumeSizes } from "./volumes";
 
 /** The flags that narrow what the doctor looks at. */
 export interface Narrowing {
@@ -51,9 +51,6 @@ export interface Narrowing {
   /** kubeconfig for kubectl. Default: `kind get kubeconfig --name <cluster>`. */
   readonly kubeconfig?: string;
 }
-
-/** The narrowing flags, in the order the doctor's remedies repeat them. */
-export const NARROWING = ["cluster", "registry", "kubeconfig"] as const;
 
 /** Everything the doctor learnt, as plain data: judge() needs nothing else. */
 export interface Facts {
@@ -432,4 +429,24 @@ function nodeOrder(a: string, b: string): number {
   };
   // Two nodes of no known kind: Infinity - Infinity is NaN, so their names decide.
   return rank(a) - rank(b) || a.localeCompare(b);
+}
+
+/**
+ * Every volume's size as `docker system df -v` measures it (file sizes, 4 significant digits).
+ * The daemon runs one disk-usage walk at a time and refuses a second one meanwhile, so a
+ * refusal is retried for a few seconds. Undefined when docker cannot tell.
+ */
+export async function readVolumeSizes(exec: Exec): Promise<Record<string, number | null> | null> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await exec("docker", ["system", "df", "-v", "--format", "{{json .Volumes}}"], {
+      timeoutMs: 120_000,
+    });
+    if (r.code === 0) {
+      return parseVolumeSizes(r.stdout);
+    }
+    if (!/already running/.test(r.stderr) || attempt >= 20) {
+      return null;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

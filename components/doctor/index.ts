@@ -1,5 +1,5 @@
 export { runDoctor, type DoctorOptions, type DoctorReport } from "./doctor";
-export type { CheckResult, CheckStatus, FixOutcome } from "./types";
+export type { CheckResult, CheckStatus, FixOutcome } from "./checks";
 export {
   runPrune,
   PruneError,

@@ -48,29 +48,8 @@ function str(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
-/** The fields of `docker container inspect` that parseContainers reads. */
-interface InspectedContainer {
-  readonly Name?: string;
-  readonly Path?: string;
-  readonly Args?: string[] | null;
-  readonly RestartCount?: number;
-  readonly State?: {
-    readonly Status?: string;
-    readonly Running?: boolean;
-    readonly Restarting?: boolean;
-    readonly ExitCode?: number;
-    readonly StartedAt?: string;
-  };
-  readonly Config?: {
-    readonly Image?: string;
-    readonly Labels?: Record<string, string> | null;
-    readonly Env?: string[] | null;
-  };
-  readonly HostConfig?: {
-    readonly PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
-  };
-  readonly NetworkSettings?: { readonly Networks?: Record<string, unknown> | null };
-  readonly Mounts?: { Type?: string; Name?: string; Destination?: string }[] | null;
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
 }
 
 /**
@@ -83,35 +62,45 @@ export function parseContainers(stdout: string): ContainerInfo[] {
   if (!Array.isArray(parsed)) {
     throw new Error(`docker container inspect printed ${text.slice(0, 80)}, not a JSON array`);
   }
-  return parsed.map(({ State: state = {}, Config: config = {}, ...c }: InspectedContainer) => ({
-    name: (c.Name ?? "").replace(/^\//, ""),
-    image: config.Image ?? "",
-    labels: { ...config.Labels },
-    status: state.Status ?? "",
-    running: state.Running === true,
-    restarting: state.Restarting === true,
-    restartCount: c.RestartCount ?? 0,
-    exitCode: state.ExitCode ?? 0,
-    startedAt: state.StartedAt ?? "",
-    networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort(),
-    ports: Object.entries(c.HostConfig?.PortBindings ?? {}).flatMap(([containerPort, bindings]) =>
-      (bindings ?? []).map((b) => ({
-        containerPort,
-        hostIp: b.HostIp ?? "",
-        hostPort: Number(b.HostPort ?? ""),
-      })),
-    ),
-    env: Object.fromEntries(
-      (config.Env ?? []).flatMap((line) => {
-        const eq = line.indexOf("=");
-        return eq > 0 ? [[line.slice(0, eq), line.slice(eq + 1)]] : [];
-      }),
-    ),
-    volumes: (c.Mounts ?? [])
-      .filter((m) => m.Type === "volume")
-      .map((m) => ({ name: m.Name ?? "", destination: m.Destination ?? "" })),
-    command: [c.Path ?? "", ...(c.Args ?? [])].filter((a) => a !== ""),
-  }));
+  return parsed.map(record).map((c) => {
+    const state = record(c["State"]);
+    const config = record(c["Config"]);
+    return {
+      name: str(c["Name"]).replace(/^\//, ""),
+      image: str(config["Image"]),
+      labels: { ...(record(config["Labels"]) as Record<string, string>) },
+      status: str(state["Status"]),
+      running: state["Running"] === true,
+      restarting: state["Restarting"] === true,
+      restartCount: Number(c["RestartCount"] ?? 0),
+      exitCode: Number(state["ExitCode"] ?? 0),
+      startedAt: str(state["StartedAt"]),
+      networks: Object.keys(record(record(c["NetworkSettings"])["Networks"])).sort(),
+      ports: Object.entries(record(record(c["HostConfig"])["PortBindings"])).flatMap(
+        ([containerPort, bindings]) =>
+          list(bindings)
+            .map(record)
+            .map((b) => ({
+              containerPort,
+              hostIp: str(b["HostIp"]),
+              hostPort: Number(str(b["HostPort"])),
+            })),
+      ),
+      env: Object.fromEntries(
+        list(config["Env"])
+          .map(str)
+          .flatMap((line) => {
+            const eq = line.indexOf("=");
+            return eq > 0 ? [[line.slice(0, eq), line.slice(eq + 1)]] : [];
+          }),
+      ),
+      volumes: list(c["Mounts"])
+        .map(record)
+        .filter((m) => m["Type"] === "volume")
+        .map((m) => ({ name: str(m["Name"]), destination: str(m["Destination"]) })),
+      command: [c["Path"], ...list(c["Args"])].map(str).filter((a) => a !== ""),
+    };
+  });
 }
 
 /** `kind version`: `kind v0.30.0 go1.24.6 linux/amd64` -> `v0.30.0`. */

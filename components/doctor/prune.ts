@@ -12,7 +12,7 @@ import { dataVolume, publishedPort, registryUrl } from "./environment";
 import { type Exec, execCommand, lastLine } from "../exec";
 import { type ContainerInfo, own, parseContainers, parseLines } from "./parse";
 import { pingUntil, RegistryApi } from "./registryApi";
-import { readVolumeSizes } from "./volumes";
+import { readVolumeSizes } from "./facts";
 
 export interface PruneOptions {
   /** Push registry container. Default: the only container labelled as one. */
@@ -253,19 +253,17 @@ async function listTags(api: PruneApi): Promise<TagInfo[]> {
   for (const repository of await api.repositories()) {
     for (const tag of await api.tags(repository)) {
       const m = await api.getManifest(repository, tag);
-      let configDigest: unknown = (m.body["config"] as { digest?: unknown } | undefined)?.digest;
-      if (isIndex(m.mediaType)) {
-        const first = (m.body["manifests"] as { digest?: unknown }[] | undefined)?.[0]?.digest;
-        if (typeof first === "string") {
-          const child = await api.getManifest(repository, first);
-          configDigest = (child.body["config"] as { digest?: unknown } | undefined)?.digest;
-        }
+      const configOf = (body: Record<string, unknown>): unknown =>
+        (body["config"] as { digest?: unknown } | undefined)?.digest;
+      let configDigest = configOf(m.body);
+      // An index: the creation time of its first platform's image.
+      const first = (m.body["manifests"] as { digest?: unknown }[] | undefined)?.[0]?.digest;
+      if (isIndex(m.mediaType) && typeof first === "string") {
+        configDigest = configOf((await api.getManifest(repository, first)).body);
       }
-      let created: string | undefined;
-      if (typeof configDigest === "string") {
-        const config = await api.getBlobJson(repository, configDigest);
-        created = typeof config["created"] === "string" ? config["created"] : undefined;
-      }
+      const config =
+        typeof configDigest === "string" ? await api.getBlobJson(repository, configDigest) : {};
+      const created = typeof config["created"] === "string" ? config["created"] : undefined;
       out.push({
         repository,
         tag,

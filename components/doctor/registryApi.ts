@@ -62,10 +62,16 @@ export class RegistryApi implements RegistryClient {
     private readonly timeoutMs = 15_000,
   ) {}
 
-  private async request(method: string, path: string, init: RequestInit = {}): Promise<Response> {
+  /** One request; with `ok`, any other status throws, with the start of the body. */
+  private async request(
+    method: string,
+    path: string,
+    { ok, shown = path, ...init }: RequestInit & { ok?: number[]; shown?: string } = {},
+  ): Promise<Response> {
     const url = path.startsWith("http") ? path : `${this.base}${path}`;
+    let r: Response;
     try {
-      return await fetch(url, {
+      r = await fetch(url, {
         ...init,
         method,
         redirect: "manual",
@@ -77,15 +83,13 @@ export class RegistryApi implements RegistryClient {
         `${method} ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
       );
     }
-  }
-
-  private async expect(r: Response, method: string, path: string, ok: number[]): Promise<void> {
-    if (!ok.includes(r.status)) {
+    if (ok !== undefined && !ok.includes(r.status)) {
       const body = (await r.text()).trim().slice(0, 300);
       throw new RegistryApiError(
-        `${method} ${this.base}${path} -> ${r.status}${body === "" ? "" : `: ${body}`}`,
+        `${method} ${this.base}${shown} -> ${r.status}${body === "" ? "" : `: ${body}`}`,
       );
     }
+    return r;
   }
 
   /** GET /v2/: the status, or an error when nothing answers. */
@@ -97,27 +101,25 @@ export class RegistryApi implements RegistryClient {
 
   async pushBlob(repository: string, blob: Blob): Promise<void> {
     const path = `/v2/${repository}/blobs/${blob.digest}`;
-    const head = await this.request("HEAD", path);
-    if (head.status === 200) {
+    if ((await this.request("HEAD", path)).status === 200) {
       return;
     }
     const start = `/v2/${repository}/blobs/uploads/`;
-    const upload = await this.request("POST", start);
-    await this.expect(upload, "POST", start, [202]);
-    const location = upload.headers.get("location");
+    const location = (await this.request("POST", start, { ok: [202] })).headers.get("location");
     if (location === null) {
       throw new RegistryApiError(`POST ${this.base}${start} -> 202 without a Location header`);
     }
     const target = new URL(location, this.base);
     target.searchParams.set("digest", blob.digest);
-    const put = await this.request("PUT", target.toString(), {
+    await this.request("PUT", target.toString(), {
       body: blob.bytes,
       headers: {
         "content-type": "application/octet-stream",
         "content-length": String(blob.bytes.length),
       },
+      ok: [201],
+      shown: target.pathname,
     });
-    await this.expect(put, "PUT", target.pathname, [201]);
   }
 
   /** Stores a manifest under a tag; returns its digest. */
@@ -127,21 +129,20 @@ export class RegistryApi implements RegistryClient {
     mediaType: string,
     bytes: Buffer,
   ): Promise<string> {
-    const path = `/v2/${repository}/manifests/${tag}`;
-    const r = await this.request("PUT", path, {
+    const r = await this.request("PUT", `/v2/${repository}/manifests/${tag}`, {
       body: bytes,
       headers: { "content-type": mediaType },
+      ok: [201],
     });
-    await this.expect(r, "PUT", path, [201]);
     return r.headers.get("docker-content-digest") ?? "";
   }
 
   async getManifest(repository: string, reference: string): Promise<Manifest> {
-    const path = `/v2/${repository}/manifests/${reference}`;
-    const r = await this.request("GET", path, { headers: { accept: MANIFEST_ACCEPT } });
-    await this.expect(r, "GET", path, [200]);
-    const text = await r.text();
-    const body = JSON.parse(text) as Record<string, unknown>;
+    const r = await this.request("GET", `/v2/${repository}/manifests/${reference}`, {
+      headers: { accept: MANIFEST_ACCEPT },
+      ok: [200],
+    });
+    const body = JSON.parse(await r.text()) as Record<string, unknown>;
     return {
       digest: r.headers.get("docker-content-digest") ?? "",
       mediaType:
@@ -152,17 +153,13 @@ export class RegistryApi implements RegistryClient {
   }
 
   async getBlobJson(repository: string, digest: string): Promise<Record<string, unknown>> {
-    const path = `/v2/${repository}/blobs/${digest}`;
-    const r = await this.request("GET", path);
-    await this.expect(r, "GET", path, [200]);
+    const r = await this.request("GET", `/v2/${repository}/blobs/${digest}`, { ok: [200] });
     return JSON.parse(await r.text()) as Record<string, unknown>;
   }
 
   /** Deletes a manifest (and every tag on it) by digest. */
   async deleteManifest(repository: string, digest: string): Promise<void> {
-    const path = `/v2/${repository}/manifests/${digest}`;
-    const r = await this.request("DELETE", path);
-    await this.expect(r, "DELETE", path, [202]);
+    await this.request("DELETE", `/v2/${repository}/manifests/${digest}`, { ok: [202] });
   }
 
   /** Follows `Link: <...>; rel="next"`. A repository without tags answers 404: no items. */
@@ -170,12 +167,11 @@ export class RegistryApi implements RegistryClient {
     const out: string[] = [];
     let next: string | undefined = path;
     while (next !== undefined) {
-      const r = await this.request("GET", next);
+      const r = await this.request("GET", next, { ok: [200, 404] });
       if (r.status === 404) {
         await r.arrayBuffer();
         return out;
       }
-      await this.expect(r, "GET", next, [200]);
       const body = (await r.json()) as Record<string, unknown>;
       const items = body[key];
       if (Array.isArray(items)) {

@@ -1,7 +1,7 @@
 /** The doctor's and prune's output: a table for people (colour on a terminal only), or JSON. */
 import type { DoctorReport } from "./doctor";
 import { plural } from "./parse";
-import type { CheckResult, CheckStatus } from "./types";
+import type { CheckResult, CheckStatus } from "./checks";
 
 export interface Style {
   readonly colour: boolean;

@@ -15,11 +15,12 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { type DoctorReport, runDoctor } from "../../components/doctor/doctor";
 import { nodeScript } from "../../components/doctor/facts";
-import { type Exec, execCommand, type ExecResult } from "../../components/exec";
+import { type Exec, execCommand } from "../../components/exec";
 import type { PruneReport } from "../../components/doctor/prune";
 import { RegistryApi, type RegistryClient } from "../../components/doctor/registryApi";
-import type { CheckResult } from "../../components/doctor/types";
+import type { CheckResult } from "../../components/doctor/checks";
 import { BED_BIN, REPO_DIR, run, waitFor } from "../support/bed";
+import { type Call as RecordedCall, rootFaults } from "../unit/doctor/recorded";
 import { BASE_IMAGE, DevEnvironment, type DevStack } from "../support/lifecycle";
 
 const CLUSTER = "kdev-doc";
@@ -37,32 +38,17 @@ const DOCTOR_PATH = `${BED_BIN}:${process.env["PATH"] ?? ""}`;
 let dev: DevStack;
 let kubeconfigFile: string;
 
-/** One command the doctor ran, or one call of the registry's HTTP API, and its outcome. */
-type RecordedCall =
-  | { argv: string[]; result: ExecResult }
-  | { http: string; value: unknown }
-  | { http: string; error: string };
+/** `kind-dev doctor --cluster kdev-doc --kubeconfig <file>`. */
+const doctorOn = () => ["doctor", "--cluster", CLUSTER, "--kubeconfig", kubeconfigFile];
 
-interface CliRun {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly seconds: number;
-}
-
-function kindDev(...args: string[]): CliRun {
+function kindDev(...args: string[]) {
   const start = Date.now();
   const r = spawnSync(process.execPath, [CLI, ...args], {
     env: { ...process.env, PATH: DOCTOR_PATH, NO_COLOR: "1" },
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
-  return {
-    status: r.status,
-    stdout: r.stdout,
-    stderr: r.stderr,
-    seconds: (Date.now() - start) / 1000,
-  };
+  return { ...r, seconds: (Date.now() - start) / 1000 };
 }
 
 /**
@@ -71,23 +57,13 @@ function kindDev(...args: string[]): CliRun {
  * wrapper makes work on these machines; without it the doctor falls back to the control plane's
  * own kubectl (see the first step).
  */
-function doctor(...extra: string[]): { run: CliRun; report: DoctorReport } {
-  const r = kindDev(
-    "doctor",
-    "--cluster",
-    CLUSTER,
-    "--kubeconfig",
-    kubeconfigFile,
-    "--json",
-    ...extra,
-  );
-  let report: DoctorReport;
+function doctor(...extra: string[]) {
+  const r = kindDev(...doctorOn(), "--json", ...extra);
   try {
-    report = JSON.parse(r.stdout) as DoctorReport;
+    return { run: r, report: JSON.parse(r.stdout) as DoctorReport };
   } catch {
     throw new Error(`kind-dev doctor printed no JSON (exit ${r.status}): ${r.stdout}\n${r.stderr}`);
   }
-  return { run: r, report };
 }
 
 /**
@@ -216,11 +192,6 @@ function trimCall(call: RecordedCall): RecordedCall {
   return { argv, result: { ...call.result, stdout } };
 }
 
-/** Failed checks that do not follow from another one: the faults the doctor names. */
-function roots(results: readonly CheckResult[]): CheckResult[] {
-  return results.filter((r) => r.status === "fail" && r.causedBy === undefined);
-}
-
 function notPassing(results: readonly CheckResult[]): string {
   return results
     .filter((r) => r.status !== "pass")
@@ -233,36 +204,25 @@ function expectHealthy(report: DoctorReport): void {
   expect(report.ok).toBe(true);
 }
 
-/** The doctor names exactly this one fault, with this remedy. */
-function expectOnlyFault(report: DoctorReport, id: string, remedy: string | RegExp): CheckResult {
-  const found = roots(report.results);
-  expect(
-    found.map((r) => r.id),
-    notPassing(report.results),
-  ).toEqual([id]);
+/** The doctor names exactly this one fault, with this remedy, and warns of nothing. */
+function expectOnlyFault(report: DoctorReport, id: string, remedy: string): void {
+  const found = rootFaults(report.results).map((r) => [r.id, r.remedy]);
+  expect(found, notPassing(report.results)).toEqual([[id, remedy]]);
   expect(report.results.filter((r) => r.status === "warn")).toEqual([]);
-  const fault = found[0] as CheckResult;
-  if (typeof remedy === "string") {
-    expect(fault.remedy).toBe(remedy);
-  } else {
-    expect(fault.remedy).toMatch(remedy);
-  }
   expect(report.ok).toBe(false);
-  return fault;
 }
 
 /** `--fix`, then the report after the repair passes every check. */
-function expectFixed(id: string): DoctorReport {
+function expectFixed(id: string): void {
   const { run: r, report } = doctor("--fix");
   expect(report.fixes.map((f) => [f.id, f.ok])).toEqual([[id, true]]);
-  expect(roots(report.before ?? []).map((x) => x.id)).toEqual([id]);
+  expect(rootFaults(report.before ?? []).map((x) => x.id)).toEqual([id]);
   expectHealthy(report);
   expect(r.status).toBe(0);
-  return report;
 }
 
 /** Doctor until every check passes (a node coming back, a registry starting). */
-async function healthyWithin(what: string, ms: number): Promise<DoctorReport> {
+async function healthyWithin(what: string, ms: number): Promise<void> {
   let last: DoctorReport | undefined;
   await waitFor(
     what,
@@ -275,18 +235,16 @@ async function healthyWithin(what: string, ms: number): Promise<DoctorReport> {
   ).catch((e: Error) => {
     throw new Error(`${e.message}; last report:\n${last ? notPassing(last.results) : "none"}`);
   });
-  return last as DoctorReport;
 }
 
 function volumeBytes(volume: string): number {
   const out = run("docker", ["system", "df", "-v", "--format", "{{json .Volumes}}"]);
   const v = (JSON.parse(out) as { Name: string; Size: string }[]).find((x) => x.Name === volume);
-  const m = /^([\d.]+)([kMGT]?B)$/.exec(v?.Size ?? "");
-  const unit: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
-  if (m?.[1] === undefined || m[2] === undefined) {
+  const m = /^([\d.]+)([kMG]?)B$/.exec(v?.Size ?? "");
+  if (m === null) {
     throw new Error(`no size for volume ${volume}: ${out}`);
   }
-  return Number(m[1]) * (unit[m[2]] ?? 1);
+  return Number(m[1]) * 1000 ** " kMG".indexOf(m[2] || " ");
 }
 
 /** A repository's tags; none when the registry does not know it (404). */
@@ -335,41 +293,6 @@ describe("kind-dev doctor and prune on a real environment", () => {
     const { run: r, report } = doctor();
     expectHealthy(report);
     expect(r.status).toBe(0);
-    const ids = report.results.map((x) => x.id);
-    for (const node of [CONTROL_PLANE, WORKER]) {
-      expect(ids).toEqual(
-        expect.arrayContaining([
-          `node.ready@${node}`,
-          `node.containerd@${node}`,
-          `node.hosts-toml@${node}/localhost:${env.registryPort}`,
-          `node.hosts-toml@${node}/${REGISTRY}:5000`,
-          `node.hosts-toml@${node}/docker.io`,
-          `node.resolve@${node}/${REGISTRY}`,
-          `node.resolve@${node}/${CACHE}`,
-          `node.pull@${node}`,
-        ]),
-      );
-    }
-    expect(ids).toEqual(
-      expect.arrayContaining([
-        "docker",
-        "kind",
-        "kubectl",
-        "cluster",
-        "kubeconfig",
-        "registry.running",
-        "registry.label",
-        "registry.network",
-        "registry.published",
-        "registry.api",
-        `cache.running@${CACHE}`,
-        `cache.network@${CACHE}`,
-        `cache.upstream@${CACHE}`,
-        "configmap",
-        `volume@${REGISTRY}-data`,
-        `volume@${CACHE}-data`,
-      ]),
-    );
     // The probe image is gone from the registry and the nodes again.
     expect(tags("kind-dev-doctor")).toEqual([]);
     for (const node of [CONTROL_PLANE, WORKER]) {
@@ -377,7 +300,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
         "kind-dev-doctor",
       );
     }
-    const table = kindDev("doctor", "--cluster", CLUSTER, "--kubeconfig", kubeconfigFile);
+    const table = kindDev(...doctorOn());
     expect(table.status).toBe(0);
     // Without --kubeconfig: kind's own kubeconfig, or (where kind's privileged exec fails, as on
     // these machines without the wrapper) the control plane's kubectl, with a warning.
@@ -414,18 +337,11 @@ describe("kind-dev doctor and prune on a real environment", () => {
     await record("hosts-toml-removed");
     const { run: r, report } = doctor();
     const id = `node.hosts-toml@${WORKER}/localhost:${env.registryPort}`;
-    const fault = expectOnlyFault(
+    expectOnlyFault(
       report,
       id,
       `npx kind-dev doctor --fix --cluster ${CLUSTER} --kubeconfig ${kubeconfigFile} (writes the file the component renders)`,
     );
-    expect(fault.detail).toMatch(
-      /^missing \/etc\/containerd\/certs.d\/localhost:\d+\/hosts.toml: /,
-    );
-    expect(report.results.find((x) => x.id === `node.pull@${WORKER}`)).toMatchObject({
-      status: "fail",
-      causedBy: id,
-    });
     expect(r.status).toBe(1);
     expectFixed(id);
     expect(
@@ -443,14 +359,9 @@ describe("kind-dev doctor and prune on a real environment", () => {
     await record("registry-disconnected");
     const { report } = doctor();
     expectOnlyFault(report, "registry.network", `docker network connect ${NETWORK} ${REGISTRY}`);
-    const table = kindDev("doctor", "--cluster", CLUSTER, "--kubeconfig", kubeconfigFile);
+    const table = kindDev(...doctorOn());
     expect(table.status).toBe(1);
     console.log(`[doctor e2e] kind-dev doctor with the registry off the network:\n${table.stdout}`);
-    for (const node of [CONTROL_PLANE, WORKER]) {
-      expect(report.results.find((x) => x.id === `node.resolve@${node}/${REGISTRY}`)).toMatchObject(
-        { status: "fail", causedBy: "registry.network" },
-      );
-    }
     expectFixed("registry.network");
   });
 
@@ -468,16 +379,15 @@ describe("kind-dev doctor and prune on a real environment", () => {
       dev.kube.kubectl("delete", "configmap", "-n", "kube-public", "local-registry-hosting");
       await record("configmap-deleted");
       const { run: r, report } = doctor();
-      const fault = expectOnlyFault(
+      expectOnlyFault(
         report,
         "configmap",
         "pulumi up --refresh (Pulumi notices it is gone or changed and writes it again)",
       );
-      expect(fault.detail).toMatch(/^does not exist/);
       // Nothing --fix may do: it only explains.
       const fixed = doctor("--fix").report;
       expect(fixed.fixes).toEqual([]);
-      expect(roots(fixed.results).map((x) => x.id)).toEqual(["configmap"]);
+      expect(rootFaults(fixed.results).map((x) => x.id)).toEqual(["configmap"]);
       expect(r.status).toBe(1);
       await dev.up({ refresh: true });
       expectHealthy(doctor().report);
@@ -491,13 +401,10 @@ describe("kind-dev doctor and prune on a real environment", () => {
       await record("node-stopped");
       const { report } = doctor();
       expectOnlyFault(report, `node.running@${WORKER}`, `docker start ${WORKER}`);
-      const failing = report.results.filter((x) => x.status === "fail").map((x) => x.id);
-      expect(failing.every((id) => id.includes(`@${WORKER}`))).toBe(true);
       run("docker", ["start", WORKER]);
       dev.kube.kubectl("wait", "--for=condition=Ready", `node/${WORKER}`, "--timeout=300s");
       // hosts.toml lives in the node's filesystem: a restart keeps it, nothing to fix.
-      const after = await healthyWithin("the doctor passing after the node restart", 300_000);
-      expect(after.fixes).toEqual([]);
+      await healthyWithin("the doctor passing after the node restart", 300_000);
     },
   );
 
@@ -505,17 +412,11 @@ describe("kind-dev doctor and prune on a real environment", () => {
     run("docker", ["rm", "-f", REGISTRY]);
     await record("registry-removed");
     const { report } = doctor();
-    const fault = expectOnlyFault(
+    expectOnlyFault(
       report,
       "registry.running",
       `pulumi up (creates ${REGISTRY} again on ${REGISTRY}-data, images included)`,
     );
-    expect(fault.detail).toContain("does not exist; its volume");
-    for (const node of [CONTROL_PLANE, WORKER]) {
-      expect(report.results.find((x) => x.id === `node.resolve@${node}/${REGISTRY}`)).toMatchObject(
-        { status: "fail", causedBy: "registry.running" },
-      );
-    }
     expect(doctor("--fix").report.fixes).toEqual([]);
     await dev.up();
     expectHealthy(doctor().report);

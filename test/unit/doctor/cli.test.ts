@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { main, parseKeepLast } from "../../../components/doctor/cli";
+import { main } from "../../../components/doctor/cli";
 
 async function kindDev(...argv: string[]) {
   let stdout = "";
@@ -104,14 +104,6 @@ describe("a bad command line: what is wrong and the usage line on stderr, exit 2
       stdout: "",
       stderr: `${message}\nUsage: ${usage}\n`,
     });
-  });
-
-  it("reads --keep-last as a whole number", () => {
-    expect(parseKeepLast("3")).toBe(3);
-    expect(parseKeepLast("0")).toBe(0);
-    expect(() => parseKeepLast("-1")).toThrow(
-      'invalid --keep-last "-1": must be a whole number of 0 or more',
-    );
   });
 });
 

@@ -8,21 +8,21 @@ import {
   selectRegistry,
 } from "../../../components/doctor/environment";
 import type { ContainerInfo } from "../../../components/doctor/parse";
-import { INSPECT, INSPECT_NETWORK as NETWORK } from "./recorded";
+import { INSPECT, NETWORK, PORT } from "./recorded";
 
-const { registry: REGISTRY, registryOffNetwork: REGISTRY_OFF_NETWORK, cache: CACHE } = INSPECT;
+const { registry: REGISTRY, cache: CACHE } = INSPECT;
 
-const HOSTING = `host: "localhost:5093"
-hostFromContainerRuntime: "localhost:5093"
-hostFromClusterNetwork: "kdev-doc-rec-registry:5000"
+const HOSTING = `host: "localhost:${PORT}"
+hostFromContainerRuntime: "localhost:${PORT}"
+hostFromClusterNetwork: "kdev-doc-registry:5000"
 help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
 `;
 
 const NODE_HOSTS = {
-  "localhost:5093": '[host."http://kdev-doc-rec-registry:5000"]\n',
-  "kdev-doc-rec-registry:5000": '[host."http://kdev-doc-rec-registry:5000"]\n',
+  [`localhost:${PORT}`]: '[host."http://kdev-doc-registry:5000"]\n',
+  "kdev-doc-registry:5000": '[host."http://kdev-doc-registry:5000"]\n',
   "docker.io":
-    'server = "http://kdev-doc-exp-reg2:5000"\n\n[host."http://kdev-doc-rec-cache:5000"]\n  capabilities = ["pull", "resolve"]\n',
+    'server = "http://kdev-doc-upstream:5000"\n\n[host."http://kdev-doc-cache-docker-io:5000"]\n  capabilities = ["pull", "resolve"]\n',
 };
 
 describe("selectCluster", () => {
@@ -35,7 +35,6 @@ describe("selectCluster", () => {
       ["a", "b"],
       { problem: "no kind cluster named c (kind get clusters: a, b)" },
     ],
-    ["the only one", undefined, ["a"], { name: "a" }],
     ["none", undefined, [], { problem: "no kind cluster (kind get clusters lists none)" }],
     ["the one whose network holds a registry", undefined, ["a", "b"], { name: "b" }],
   ])("%s", (_name, requested, clusters, expected) => {
@@ -53,33 +52,17 @@ describe("selectCluster", () => {
 });
 
 describe("selectRegistry", () => {
-  const found = (container: ContainerInfo | undefined, foundBy: string) => ({
-    name: "kdev-doc-rec-registry",
-    container,
-    port: 5093,
-    volume: "kdev-doc-rec-registry-data",
-    foundBy,
-  });
   it.each([
-    [
-      "the labelled registry on the cluster's network, with its published port",
-      { containers: [CACHE, REGISTRY] },
-      found(REGISTRY, `label, on network ${NETWORK}`),
-    ],
-    [
-      "a registry off the network, through the ConfigMap",
-      { containers: [REGISTRY_OFF_NETWORK], configMap: HOSTING },
-      found(REGISTRY_OFF_NETWORK, "the ConfigMap's hostFromClusterNetwork"),
-    ],
-    [
-      "a registry removed by hand, named by the ConfigMap",
-      { containers: [], configMap: HOSTING },
-      found(undefined, "the ConfigMap's hostFromClusterNetwork"),
-    ],
     [
       "a registry removed by hand, named by the nodes' hosts.toml",
       { containers: [], nodeHosts: [NODE_HOSTS] },
-      found(undefined, "the nodes' hosts.toml"),
+      {
+        name: "kdev-doc-registry",
+        container: undefined,
+        port: PORT,
+        volume: "kdev-doc-registry-data",
+        foundBy: "the nodes' hosts.toml",
+      },
     ],
     [
       "--registry as given",
@@ -109,11 +92,11 @@ describe("selectCaches", () => {
       selectCaches({ containers: [REGISTRY, CACHE], network: NETWORK, nodeHosts: [gone] }),
     ).toEqual([
       {
-        name: "kdev-doc-rec-cache",
+        name: "kdev-doc-cache-docker-io",
         container: CACHE,
         upstreamHost: "docker.io",
-        remoteUrl: "http://kdev-doc-exp-reg2:5000",
-        volume: "kdev-doc-rec-cache-data",
+        remoteUrl: "http://kdev-doc-upstream:5000",
+        volume: "kdev-doc-cache-docker-io-data",
         foundBy: `label, on network ${NETWORK}`,
       },
       {
@@ -131,7 +114,7 @@ describe("selectCaches", () => {
 describe("expectedFiles", () => {
   it("is what the component renders for these names", () => {
     const cache = selectCaches({ containers: [CACHE], network: NETWORK, nodeHosts: [] });
-    const expected = expectedFiles({ name: "kdev-doc-rec-registry", port: 5093 }, cache);
+    const expected = expectedFiles({ name: "kdev-doc-registry", port: PORT }, cache);
     expect(Object.fromEntries(expected.hostsFiles.map((f) => [f.hostDir, f.toml]))).toEqual(
       NODE_HOSTS,
     );
@@ -150,22 +133,22 @@ describe("kepField and registryUrl", () => {
     const text = `host: localhost:5001\nhostFromClusterNetwork: 'r:5000'\n${HOSTING}`;
     expect(kepField(text, "host")).toBe("localhost:5001");
     expect(kepField(text, "hostFromClusterNetwork")).toBe("r:5000");
-    expect(kepField(HOSTING, "hostFromClusterNetwork")).toBe("kdev-doc-rec-registry:5000");
+    expect(kepField(HOSTING, "hostFromClusterNetwork")).toBe("kdev-doc-registry:5000");
     expect(kepField(HOSTING, "hostFromContainer")).toBeUndefined();
   });
 
   it.each([
-    ["127.0.0.1", "http://127.0.0.1:5093"],
-    ["0.0.0.0", "http://127.0.0.1:5093"],
-    ["", "http://127.0.0.1:5093"],
-    ["::", "http://[::1]:5093"],
-    ["::1", "http://[::1]:5093"],
-    ["192.168.1.5", "http://192.168.1.5:5093"],
+    ["127.0.0.1", `http://127.0.0.1:${PORT}`],
+    ["0.0.0.0", `http://127.0.0.1:${PORT}`],
+    ["", `http://127.0.0.1:${PORT}`],
+    ["::", `http://[::1]:${PORT}`],
+    ["::1", `http://[::1]:${PORT}`],
+    ["192.168.1.5", `http://192.168.1.5:${PORT}`],
   ])("published on %j: %s", (hostIp, url) => {
     expect(
       registryUrl(
-        { ...REGISTRY, ports: [{ containerPort: "5000/tcp", hostIp, hostPort: 5093 }] },
-        5093,
+        { ...REGISTRY, ports: [{ containerPort: "5000/tcp", hostIp, hostPort: PORT }] },
+        PORT,
       ),
     ).toBe(url);
   });

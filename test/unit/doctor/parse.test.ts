@@ -3,7 +3,6 @@ import {
   checkContainerd,
   checkHostsToml,
   RECREATE_CLUSTER,
-  writeHostsCommand,
 } from "../../../components/doctor/checks";
 import {
   formatBytes,
@@ -13,19 +12,15 @@ import {
   parseHumanSize,
   parseKindVersion,
   parseLines,
-  parseNodeConditions,
-  parseHostsList,
   tellingLine,
 } from "../../../components/doctor/parse";
-import { hostsScript } from "../../../components/scripts";
-import { recorded } from "./recorded";
+import { healthyOutput, recorded, WORKER } from "./recorded";
 
 /** /etc/containerd/config.toml of a node of the test bed's cluster, patched by the component. */
-const NODE_CONFIG = recorded("node-containerd-config.toml");
+const NODE_CONFIG = healthyOutput(WORKER, "/etc/containerd/config.toml");
 /** kind's base image config, before any patch: no config_path. */
 const KIND_BASE_CONFIG = recorded("kind-base-containerd-config.toml");
 
-const REGISTRY_TOML = '[host."http://kdev-doc-registry:5000"]\n';
 const MIRROR_TOML =
   'server = "http://kdev-doc-upstream:5000"\n\n[host."http://kdev-doc-cache-docker-io:5000"]\n  capabilities = ["pull", "resolve"]\n';
 
@@ -62,12 +57,6 @@ describe("parseContainerdConfig", () => {
 
 describe("checkContainerd", () => {
   it.each([
-    [
-      "the component's patch",
-      NODE_CONFIG,
-      "pass",
-      'config_path = "/etc/containerd/certs.d", no legacy registry.mirrors/configs',
-    ],
     [
       "kind's base config (no patch)",
       KIND_BASE_CONFIG,
@@ -113,71 +102,7 @@ describe("checkContainerd", () => {
   });
 });
 
-describe("parseHostsList and checkHostsToml", () => {
-  const hostsToml = parseHostsList(recorded("node-hosts-list.out"));
-
-  it("reads every hosts.toml a node's hosts-node.sh --list printed", () => {
-    expect(hostsToml).toEqual({
-      "docker.io": MIRROR_TOML,
-      "kdev-doc-registry:5000": REGISTRY_TOML,
-      "localhost:33573": REGISTRY_TOML,
-    });
-  });
-
-  it("passes a file as rendered; a missing or stale one fails, and --fix writes it", () => {
-    const fix = "npx kind-dev doctor --fix --cluster kdev-doc";
-    const files = [
-      { hostDir: "localhost:5001", slug: "localhost-5001", toml: REGISTRY_TOML },
-      { hostDir: "docker.io", slug: "docker-io", toml: MIRROR_TOML },
-    ];
-    const write = writeHostsCommand("kdev-doc-worker", files);
-    // The node's own command, as the component declares it, with every file of the node.
-    const script = hostsScript("kdev-doc-worker", files);
-    expect(write).toEqual({ argv: ["sh", "-c", script.create], env: script.environment });
-    expect(write.env).toMatchObject({
-      NODE: "kdev-doc-worker",
-      HOSTS: "HOSTS_TOML_LOCALHOST_5001 localhost:5001\nHOSTS_TOML_DOCKER_IO docker.io\n",
-      HOSTS_TOML_LOCALHOST_5001: REGISTRY_TOML,
-      HOSTS_TOML_DOCKER_IO: MIRROR_TOML,
-    });
-    /** The verdict for hostDir: its id, title and dependency written out once. */
-    const verdict = (dir: string, status: string, detail: string, fixed?: string) => ({
-      id: `node.hosts-toml@kdev-doc-worker/${dir}`,
-      title: `kdev-doc-worker has hosts.toml for ${dir}`,
-      status,
-      detail,
-      remedy: fixed === undefined ? "" : `${fix} (writes the file the component renders)`,
-      dependsOn: ["node.running@kdev-doc-worker"],
-      ...(fixed === undefined ? {} : { fix: { description: fixed, ...write } }),
-    });
-    const check = (dir: string, expected: string, found: string | undefined) =>
-      checkHostsToml("kdev-doc-worker", dir, expected, found, fix, write);
-    expect(check("docker.io", MIRROR_TOML, hostsToml["docker.io"])).toEqual(
-      verdict(
-        "docker.io",
-        "pass",
-        "as the component renders it (-> http://kdev-doc-cache-docker-io:5000)",
-      ),
-    );
-    expect(check("localhost:5001", REGISTRY_TOML, undefined)).toEqual(
-      verdict(
-        "localhost:5001",
-        "fail",
-        "missing /etc/containerd/certs.d/localhost:5001/hosts.toml: containerd on kdev-doc-worker sends pulls of localhost:5001/... to localhost:5001 itself",
-        "wrote /etc/containerd/certs.d/localhost:5001/hosts.toml on kdev-doc-worker",
-      ),
-    );
-    const stale = MIRROR_TOML.replace("kdev-doc-cache-docker-io", "kind-cache-docker-io");
-    expect(check("docker.io", MIRROR_TOML, stale)).toEqual(
-      verdict(
-        "docker.io",
-        "fail",
-        'stale /etc/containerd/certs.d/docker.io/hosts.toml: line 3 is "[host.\\"http://kind-cache-docker-io:5000\\"]", expected "[host.\\"http://kdev-doc-cache-docker-io:5000\\"]"',
-        "rewrote /etc/containerd/certs.d/docker.io/hosts.toml on kdev-doc-worker",
-      ),
-    );
-  });
-
+describe("checkHostsToml", () => {
   it("offers no repair while the doctor does not know every file of the node", () => {
     const v = checkHostsToml("kdev-doc-worker", "docker.io", MIRROR_TOML, undefined, "x");
     expect(v.fix).toBeUndefined();
@@ -193,17 +118,6 @@ describe("small readers", () => {
       ),
     ).toEqual({ "kdev-doc-registry": "192.168.80.3", "kdev-doc-cache-docker-io": "192.168.80.4" });
     expect(parseGetent("")).toEqual({});
-  });
-
-  it("kubectl get nodes: each node's Ready condition", () => {
-    const nodes = parseNodeConditions(recorded("kubectl-get-nodes.json"));
-    expect(nodes).toEqual({
-      "kdev-doc-control-plane": {
-        ready: true,
-        reason: "KubeletReady: kubelet is posting ready status",
-      },
-      "kdev-doc-worker": { ready: true, reason: "KubeletReady: kubelet is posting ready status" },
-    });
   });
 
   it("kind's outputs", () => {

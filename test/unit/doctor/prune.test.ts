@@ -12,7 +12,7 @@ import {
   type TagInfo,
 } from "../../../components/doctor/prune";
 import type { Exec } from "../../../components/exec";
-import { INSPECT, ok, recorded } from "./recorded";
+import { HEALTHY_INSPECT, INSPECT, ok } from "./recorded";
 
 const tag = (repository: string, t: string, digest: string, created?: string): TagInfo => ({
   repository,
@@ -187,7 +187,7 @@ describe("collectorMode", () => {
 });
 
 describe("runPrune: each flag does what its usage says", () => {
-  const REGISTRY = "kdev-doc-rec-registry";
+  const REGISTRY = "kdev-doc-registry";
   /** A registry with three tags of one repository, v1 the oldest; every command recorded. */
   async function prune(options: Omit<PruneOptions, "exec" | "api">) {
     const calls: string[][] = [];
@@ -196,11 +196,7 @@ describe("runPrune: each flag does what its usage says", () => {
       calls.push([file, ...args]);
       const df = [{ Name: `${REGISTRY}-data`, Size: calls.length < 4 ? "30MB" : "20MB" }];
       return ok(
-        args[0] === "container"
-          ? recorded("registry.inspect.json")
-          : args[0] === "system"
-            ? JSON.stringify(df)
-            : "",
+        args[0] === "container" ? HEALTHY_INSPECT : args[0] === "system" ? JSON.stringify(df) : "",
       );
     };
     const api = () => ({

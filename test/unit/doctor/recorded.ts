@@ -1,7 +1,6 @@
 /**
- * Output recorded from real commands (docker 20.10, registry:3 containers made by the
- * component's own script, a kind node of the test bed), read by the doctor's unit tests; see
- * recorded/README.md for how each file was made. And the doctor's recorded sessions, replayed:
+ * Output recorded from real commands, read by the doctor's unit tests (recorded/README.md says
+ * how each file was made), and the doctor's recorded sessions, replayed:
  * every command the doctor ran on the end-to-end environment (cluster kdev-doc, two nodes,
  * registry kdev-doc-registry, cache kdev-doc-cache-docker-io), healthy and with one fault at a
  * time, and what each returned. A fault session holds only what differed from the healthy one.
@@ -19,32 +18,12 @@ import {
   parseHostsList,
 } from "../../../components/doctor/parse";
 import type { RegistryClient } from "../../../components/doctor/registryApi";
-import type { CheckResult } from "../../../components/doctor/types";
+import type { CheckResult } from "../../../components/doctor/checks";
 import type { Exec, ExecResult } from "../../../components/exec";
 
 export function recorded(file: string): string {
   return readFileSync(path.join(__dirname, "recorded", file), "utf8");
 }
-
-/** The one container in a recorded `docker container inspect`. */
-export function recordedContainer(file: string): ContainerInfo {
-  const [c] = parseContainers(recorded(file));
-  if (c === undefined) {
-    throw new Error(`${file} holds no container`);
-  }
-  return c;
-}
-
-/** The recorded `docker container inspect` files, parsed; made on network INSPECT_NETWORK. */
-export const INSPECT = {
-  registry: recordedContainer("registry.inspect.json"),
-  registryStopped: recordedContainer("registry-stopped.inspect.json"),
-  registryOffNetwork: recordedContainer("registry-disconnected.inspect.json"),
-  cache: recordedContainer("cache.inspect.json"),
-  cacheStopped: recordedContainer("cache-stopped.inspect.json"),
-  cacheRestarting: recordedContainer("cache-restarting.inspect.json"),
-};
-export const INSPECT_NETWORK = "kdev-doc-exp";
 
 export function ok(stdout: string): ExecResult {
   return { code: 0, stdout, stderr: "", missing: false, timedOut: false };
@@ -54,15 +33,10 @@ export function failed(code: number, stderr: string, stdout = ""): ExecResult {
   return { code, stdout, stderr, missing: false, timedOut: false };
 }
 
-export const NOT_ON_PATH: ExecResult = {
-  code: -1,
-  stdout: "",
-  stderr: "",
-  missing: true,
-  timedOut: false,
-};
+export const NOT_ON_PATH: ExecResult = { ...failed(-1, ""), missing: true };
 
-type Call =
+/** One command the doctor ran, or one call of the registry's HTTP API, and its outcome. */
+export type Call =
   | { argv: string[]; result: ExecResult }
   | { http: string; value: unknown }
   | { http: string; error: string };
@@ -86,6 +60,23 @@ export const PORT = Number(
     JSON.stringify(HEALTHY.find((c) => "argv" in c && c.argv.includes("pull"))),
   )?.[1],
 );
+
+/** What the command of the healthy session whose arguments include all of `args` printed. */
+export function healthyOutput(...args: string[]): string {
+  const call = HEALTHY.find((c) => "argv" in c && args.every((a) => c.argv.includes(a)));
+  return call !== undefined && "argv" in call ? call.result.stdout : "";
+}
+
+/** What `docker container inspect` printed for the registry and the cache in this recording. */
+export const HEALTHY_INSPECT = healthyOutput("inspect", REGISTRY);
+const [CACHE_INSPECTED, REGISTRY_INSPECTED] = parseContainers(HEALTHY_INSPECT);
+
+/** Recorded containers, parsed: the healthy session's registry and cache, and a cache restarting. */
+export const INSPECT = {
+  registry: REGISTRY_INSPECTED as ContainerInfo,
+  cache: CACHE_INSPECTED as ContainerInfo,
+  cacheRestarting: parseContainers(recorded("cache-restarting.inspect.json"))[0] as ContainerInfo,
+};
 
 /** How the recordings write scripts/hosts-node.sh where a command passes it. */
 export const NODE_SCRIPT_RECORDED = "(scripts/hosts-node.sh)";
@@ -186,8 +177,7 @@ export async function doctor(
 
 /** A node's hosts.toml files in the healthy recording: what the component's command wrote. */
 export function recordedHosts(node: string): Record<string, string> {
-  const list = HEALTHY.find((c) => "argv" in c && c.argv[2] === node && c.argv.includes("--list"));
-  return parseHostsList(list !== undefined && "argv" in list ? list.result.stdout : "");
+  return parseHostsList(healthyOutput(node, "--list"));
 }
 
 export const rootFaults = (results: readonly CheckResult[]) =>
