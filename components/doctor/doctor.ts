@@ -1,18 +1,12 @@
 /**
  * `kind-dev doctor`, in three steps: gather the facts (facts.ts: every docker, kind, kubectl
- * and node command), choose the targets from them (environment.ts), judge them (checks.ts, a pure
+ * and node command), choose the targets from them (environment.ts), judge them (judge.ts, a pure
  * function). With `fix` it runs the repairs the verdicts carry, then gathers and judges again.
  * Needs no Pulumi: the registry and caches are found by their labels, the cluster with kind.
  */
 import { type Exec, execCommand, type ExecResult, lastLine } from "../exec";
-import {
-  attributeCauses,
-  type CheckResult,
-  type FixOutcome,
-  judge,
-  NARROWING,
-  type Verdict,
-} from "./checks";
+import { type CheckResult, type FixOutcome, NARROWING, type Verdict } from "./checks";
+import { attributeCauses, judge } from "./judge";
 import { gather, type Narrowing, type RegistryClientFactory } from "./facts";
 import { RegistryApi } from "./registryApi";
 

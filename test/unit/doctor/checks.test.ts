@@ -2,9 +2,8 @@
  * The verdicts the recorded sessions (doctor.test.ts) do not reach, from recorded inputs through
  * the pure check functions. Expected values are written out.
  */
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
-  attributeCauses,
   checkCacheUpstream,
   checkCluster,
   checkConfigMap,
@@ -16,9 +15,7 @@ import {
   checkResolves,
   checkRunning,
   checkTool,
-  fixCommand,
   RECREATE_CLUSTER,
-  type Verdict,
 } from "../../../components/doctor/checks";
 import type { CacheTarget, RegistryTarget } from "../../../components/doctor/environment";
 import type { ExecResult } from "../../../components/exec";
@@ -261,44 +258,5 @@ it("a cache restarting: the registry's own panic line from its log, no repair", 
     remedy:
       "make http://kdev-doc-nowhere:5000 answer, then check: docker logs kdev-doc-rec-cache-bad",
     dependsOn: ["docker"],
-  });
-});
-
-describe("attributeCauses", () => {
-  const v = (id: string, status: Verdict["status"], dependsOn: string[] = []): Verdict => ({
-    id,
-    title: id,
-    status,
-    detail: `${id} detail`,
-    remedy: `${id} remedy`,
-    dependsOn,
-  });
-
-  it("ties a failure to the root of the failures it depends on, and repeats its remedy", () => {
-    const results = attributeCauses([
-      v("registry.running", "pass"),
-      v("registry.network", "fail", ["registry.running"]),
-      v("node.resolve@w/kind-registry", "fail", ["registry.network"]),
-      v("node.pull@w", "fail", ["node.resolve@w/kind-registry", "registry.api"]),
-      v("registry.api", "warn", ["registry.network"]),
-      v("configmap", "fail", ["registry.running"]),
-    ]);
-    expect(results.map((r) => [r.id, r.causedBy, r.remedy])).toEqual([
-      ["registry.running", undefined, "registry.running remedy"],
-      ["registry.network", undefined, "registry.network remedy"],
-      ["node.resolve@w/kind-registry", "registry.network", "registry.network remedy"],
-      ["node.pull@w", "registry.network", "registry.network remedy"],
-      ["registry.api", "registry.network", "registry.network remedy"],
-      ["configmap", undefined, "configmap remedy"],
-    ]);
-    expect(Object.keys(results[0] ?? {})).toEqual(["id", "title", "status", "detail", "remedy"]);
-  });
-});
-
-describe("remedies as commands", () => {
-  it("quotes only what a shell would split", () => {
-    expect(fixCommand({ cluster: "dev", kubeconfig: "/tmp/my config" })).toBe(
-      "npx kind-dev doctor --fix --cluster dev --kubeconfig '/tmp/my config'",
-    );
   });
 });

@@ -3,7 +3,8 @@
  * JSON.stringify and back, then changed the way a fault would change them.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { attributeCauses, judge } from "../../../components/doctor/checks";
+import type { Verdict } from "../../../components/doctor/checks";
+import { attributeCauses, fixCommand, judge } from "../../../components/doctor/judge";
 import { type Facts, gather } from "../../../components/doctor/facts";
 import { CACHE, CLUSTER, NETWORK, PORT, REGISTRY, replay, rootFaults, WORKER } from "./recorded";
 
@@ -120,5 +121,44 @@ describe("judge", () => {
       [`volume@${REGISTRY}-data`, "warn", `registry ${REGISTRY}: size unknown`],
       [`volume@${CACHE}-data`, "warn", `cache ${CACHE}: size unknown`],
     ]);
+  });
+});
+
+describe("attributeCauses", () => {
+  const v = (id: string, status: Verdict["status"], dependsOn: string[] = []): Verdict => ({
+    id,
+    title: id,
+    status,
+    detail: `${id} detail`,
+    remedy: `${id} remedy`,
+    dependsOn,
+  });
+
+  it("ties a failure to the root of the failures it depends on, and repeats its remedy", () => {
+    const results = attributeCauses([
+      v("registry.running", "pass"),
+      v("registry.network", "fail", ["registry.running"]),
+      v("node.resolve@w/kind-registry", "fail", ["registry.network"]),
+      v("node.pull@w", "fail", ["node.resolve@w/kind-registry", "registry.api"]),
+      v("registry.api", "warn", ["registry.network"]),
+      v("configmap", "fail", ["registry.running"]),
+    ]);
+    expect(results.map((r) => [r.id, r.causedBy, r.remedy])).toEqual([
+      ["registry.running", undefined, "registry.running remedy"],
+      ["registry.network", undefined, "registry.network remedy"],
+      ["node.resolve@w/kind-registry", "registry.network", "registry.network remedy"],
+      ["node.pull@w", "registry.network", "registry.network remedy"],
+      ["registry.api", "registry.network", "registry.network remedy"],
+      ["configmap", undefined, "configmap remedy"],
+    ]);
+    expect(Object.keys(results[0] ?? {})).toEqual(["id", "title", "status", "detail", "remedy"]);
+  });
+});
+
+describe("remedies as commands", () => {
+  it("quotes only what a shell would split", () => {
+    expect(fixCommand({ cluster: "dev", kubeconfig: "/tmp/my config" })).toBe(
+      "npx kind-dev doctor --fix --cluster dev --kubeconfig '/tmp/my config'",
+    );
   });
 });
