@@ -130,8 +130,9 @@ function parse(command: Command, args: readonly string[]): Values {
       allowPositionals: false,
     }).values;
   } catch (e) {
-    // Node's first sentence: `Unknown option '--x'`, `Unexpected argument 'x'`, ...
-    const what = ((e as Error).message.split(". ")[0] ?? "").replace(/^[A-Z]/, (c) =>
+    // Node's first sentence: `Unknown option '--x'`, `Unexpected argument 'x'`, ... (its
+    // sentences end in ". " or ".\n").
+    const what = ((e as Error).message.split(/\.\s/)[0] ?? "").replace(/^[A-Z]/, (c) =>
       c.toLowerCase(),
     );
     throw new UsageError(what);

@@ -94,6 +94,11 @@ describe("a bad command line: what is wrong and the usage line on stderr, exit 2
     [["prune", "--force"], "kind-dev prune: unknown option '--force'", PRUNE],
     [["prune"], "kind-dev prune: say what to delete: --keep-last N, --untagged, or both", PRUNE],
     [
+      ["prune", "--keep-last", "-1"],
+      "kind-dev prune: option '--keep-last' argument is ambiguous",
+      PRUNE,
+    ],
+    [
       ["prune", "--keep-last", "two"],
       'kind-dev prune: invalid --keep-last "two": must be a whole number of 0 or more',
       PRUNE,
