@@ -13,7 +13,7 @@
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-BED_PACKAGES=(docker.io docker-registry containerd debootstrap iproute2 curl ca-certificates iptables)
+BED_PACKAGES=(docker.io docker-registry containerd debootstrap iproute2 curl ca-certificates iptables jq)
 DOCKERD_LOG=$BED_CACHE/dockerd.log
 
 SUDO=()
