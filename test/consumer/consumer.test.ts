@@ -10,12 +10,11 @@
  *
  * Needs `npm run testbed:e2e` (Docker engine, Pulumi CLI and plugins, kind, node image).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { run } from "../support/bed";
 import { ConsumerProject, lockVersion } from "../support/gitHost";
-import { npmInstallArgs } from "../support/install";
 import { NODE_IMAGE } from "../support/lifecycle";
 
 /** An image every node of the bed's node image carries, so the Deployment needs no registry. */
@@ -83,44 +82,10 @@ describe("a team repo installs the npm pack tarball and uses it on the real engi
     const teamDir = c.project;
     const pulumiVersion = lockVersion("@pulumi/pulumi");
     const kubernetesVersion = lockVersion("@pulumi/kubernetes");
-    const json = (file: string, value: unknown) =>
-      writeFileSync(path.join(teamDir, file), `${JSON.stringify(value, null, 2)}\n`);
-    json("package.json", {
-      name: "team-infra",
-      private: true,
-      dependencies: {
-        "@pulumi/kubernetes": kubernetesVersion,
-        "@pulumi/pulumi": pulumiVersion,
-      },
-      devDependencies: {
-        "@types/node": lockVersion("@types/node"),
-        "ts-node": lockVersion("ts-node"),
-        typescript: lockVersion("typescript"),
-      },
-    });
-    writeFileSync(
-      path.join(teamDir, "Pulumi.yaml"),
-      "name: team-infra\nruntime:\n  name: nodejs\n  options:\n    typescript: true\nmain: index.ts\n",
-    );
-    json("tsconfig.json", {
-      compilerOptions: {
-        target: "ES2022",
-        module: "commonjs",
-        moduleResolution: "node",
-        strict: true,
-        esModuleInterop: true,
-        skipLibCheck: true,
-        types: ["node"],
-      },
-      files: ["index.ts"],
-    });
-    writeFileSync(path.join(teamDir, "index.ts"), PROGRAM);
-    // The README's command, with the local bare repository for the hosting service. npm clones
-    // the tag and runs the package's `prepare` (the build) there; the team's own SDKs come from
-    // npm's cache where it has them (the versions this repository installs too).
+    c.typescriptProgram(PROGRAM);
+    // The README's command, with the local bare repository for the hosting service.
     const repo = c.release!;
-    const args = npmInstallArgs(repo.fileUrl, repo.tag);
-    await c.command("npm", [...args, "--prefer-offline", "--no-audit", "--no-fund"], teamDir);
+    expect(await c.npmInstall(repo.tag)).toBe(repo.commit);
     const declared = (
       JSON.parse(readFileSync(path.join(teamDir, "package.json"), "utf8")) as {
         dependencies: Record<string, string>;

@@ -36,7 +36,7 @@ import {
   tryRun,
   WRAPPER_DIR,
 } from "./bed";
-import { commandLine, OWNER, REPO_NAME } from "./install";
+import { commandLine, npmInstallArgs, OWNER, REPO_NAME } from "./install";
 import { NODE_IMAGE } from "./lifecycle";
 
 export interface GitHost {
@@ -60,13 +60,22 @@ function git(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
   return r.stdout.trim();
 }
 
+const WHO = {
+  GIT_AUTHOR_NAME: "release",
+  GIT_AUTHOR_EMAIL: "release@localhost",
+  GIT_COMMITTER_NAME: "release",
+  GIT_COMMITTER_EMAIL: "release@localhost",
+};
+
 export interface ReleaseRepo {
   /** The folder served: `<root>/<owner>/pulumi-kind-dev.git` is the bare repository. */
   readonly root: string;
   /** `file://` URL of the bare repository. */
   readonly fileUrl: string;
-  /** `v<version>`, the version of HEAD's package.json. */
+  /** `v<version>`, the version of the release's package.json. */
   readonly tag: string;
+  /** The commit on `main` that `tag` names. */
+  readonly commit: string;
 }
 
 /**
@@ -83,19 +92,32 @@ export function makeReleaseRepo(dir: string, ref = "HEAD"): ReleaseRepo {
   const bare = path.join(root, OWNER, `${REPO_NAME}.git`);
   mkdirSync(bare, { recursive: true });
   git(["init", "--quiet", "--bare", "--initial-branch=main", bare], root);
-  const who = {
-    GIT_AUTHOR_NAME: "release",
-    GIT_AUTHOR_EMAIL: "release@localhost",
-    GIT_COMMITTER_NAME: "release",
-    GIT_COMMITTER_EMAIL: "release@localhost",
-  };
   const tree = git(["rev-parse", `${ref}^{tree}`], REPO_DIR);
   git(["fetch", "--quiet", "--no-tags", REPO_DIR, ref], bare);
-  const commit = git(["commit-tree", tree, "-m", `pulumi-kind-dev ${tag}`], bare, who);
+  const commit = git(["commit-tree", tree, "-m", `pulumi-kind-dev ${tag}`], bare, WHO);
   git(["update-ref", "refs/heads/main", commit], bare);
-  git(["tag", "-a", tag, "-m", tag, commit], bare, who);
+  git(["tag", "-a", tag, "-m", tag, commit], bare, WHO);
   git(["config", "http.receivepack", "false"], bare);
-  return { root, fileUrl: `file://${bare}`, tag };
+  return { root, fileUrl: `file://${bare}`, tag, commit };
+}
+
+/**
+ * The work tree (every file git does not ignore, committed or not) as a commit on top of the
+ * release in `repo`, tagged `tag`, through an index of its own (the checkout's is not touched).
+ */
+export function commitWorkTree(repo: ReleaseRepo, tag: string): string {
+  const env = {
+    ...WHO,
+    GIT_DIR: repo.fileUrl.slice("file://".length),
+    GIT_WORK_TREE: REPO_DIR,
+    GIT_INDEX_FILE: path.join(repo.root, "work-tree.index"),
+  };
+  git(["read-tree", "main"], REPO_DIR, env);
+  git(["add", "--all"], REPO_DIR, env);
+  const tree = git(["write-tree"], REPO_DIR, env);
+  const commit = git(["commit-tree", tree, "-p", "main", "-m", "the work tree"], REPO_DIR, env);
+  git(["tag", "-a", tag, "-m", tag, commit], REPO_DIR, env);
+  return commit;
 }
 
 /** makeReleaseRepo, served over HTTPS on 127.0.0.1:443 as `localhost`. */
@@ -262,6 +284,12 @@ export interface ConsumerOptions {
    * own (consumerEnv). Without: npm reads the bare repository, the bed's PULUMI_HOME.
    */
   readonly gitHost: boolean;
+  /** Without a git host: the tag or commit the release is made from (HEAD unless given). */
+  readonly release?: string;
+  /** The program's workers, 1 unless 0: up expects their nodes. */
+  readonly workers?: 0 | 1;
+  /** The program keeps the default retainOnDestroy: destroy keeps the registry and network. */
+  readonly keepsRegistry?: boolean;
   /** A directory whose `pulumi` (and language hosts) come first on PATH. */
   readonly cliDir?: string;
   /** Added to the environment of every `pulumi` command. */
@@ -301,7 +329,7 @@ export class ConsumerProject {
         this.host = await startGitHost(this.work);
         this.home = consumerPulumiHome(path.join(this.work, "pulumi-home"));
       } else {
-        this.release = makeReleaseRepo(this.work);
+        this.release = makeReleaseRepo(this.work, o.release);
       }
       this.registryPort = await freePort();
     });
@@ -364,6 +392,58 @@ export class ConsumerProject {
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
   }
 
+  /**
+   * A TypeScript program in `project` with `index.ts` and the SDKs, types and compiler of this
+   * repository's lock file, as a team's repo declares them.
+   */
+  typescriptProgram(program: string): void {
+    const json = (file: string, value: unknown) =>
+      writeFileSync(path.join(this.project, file), `${JSON.stringify(value, null, 2)}\n`);
+    const versions = (names: string[]) => Object.fromEntries(names.map((n) => [n, lockVersion(n)]));
+    json("package.json", {
+      name: "team-infra",
+      private: true,
+      dependencies: versions(["@pulumi/kubernetes", "@pulumi/pulumi"]),
+      devDependencies: versions(["@types/node", "ts-node", "typescript"]),
+    });
+    writeFileSync(
+      path.join(this.project, "Pulumi.yaml"),
+      "name: team-infra\nruntime:\n  name: nodejs\n  options:\n    typescript: true\nmain: index.ts\n",
+    );
+    json("tsconfig.json", {
+      compilerOptions: {
+        target: "ES2022",
+        module: "commonjs",
+        moduleResolution: "node",
+        strict: true,
+        esModuleInterop: true,
+        skipLibCheck: true,
+        types: ["node"],
+      },
+      files: ["index.ts"],
+    });
+    writeFileSync(path.join(this.project, "index.ts"), program);
+  }
+
+  /**
+   * The README's `npm install` of `ref` from the bare repository into `project` (npm clones it
+   * and runs the package's `prepare`, the build; other packages come from npm's cache where it
+   * has them). Returns the commit npm resolved.
+   */
+  async npmInstall(ref: string): Promise<string> {
+    const args = npmInstallArgs(this.release!.fileUrl, ref);
+    await this.command(
+      "npm",
+      [...args, "--prefer-offline", "--no-audit", "--no-fund"],
+      this.project,
+    );
+    const lock = JSON.parse(readFileSync(path.join(this.project, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { resolved?: string }>;
+    };
+    const resolved = lock.packages["node_modules/pulumi-kind-dev"]?.resolved ?? "";
+    return resolved.slice(resolved.lastIndexOf("#") + 1);
+  }
+
   /** Selects (or creates) the stack of the program in `dir`. */
   async select(dir = this.project, home = this.home): Promise<Stack> {
     this.stack = await bedStack({ stackName: this.o.stackName, workDir: dir }, this.env(home));
@@ -372,7 +452,7 @@ export class ConsumerProject {
 
   /**
    * `up` of the program with the free port as its `registryPort` config: it succeeds, and the
-   * environment has a control plane and a worker and the registry on that port. Its outputs.
+   * environment has a control plane (and a worker) and the registry on that port. Its outputs.
    */
   async up(): Promise<OutputMap> {
     const stack = await this.select();
@@ -383,7 +463,8 @@ export class ConsumerProject {
     expect(result.summary.result).toBe("succeeded");
     const outputs = await stack.outputs();
     const name = this.o.name;
-    expect(outputs["nodeNames"]?.value).toEqual([`${name}-control-plane`, `${name}-worker`]);
+    const workers = this.o.workers === 0 ? [] : [`${name}-worker`];
+    expect(outputs["nodeNames"]?.value).toEqual([`${name}-control-plane`, ...workers]);
     expect(outputs["registryHost"]?.value).toBe(`localhost:${this.registryPort}`);
     return outputs;
   }
@@ -425,7 +506,7 @@ export class ConsumerProject {
     return { dir, home };
   }
 
-  /** `destroy`, which removes the cluster, the registry and the network. */
+  /** `destroy`, which removes the cluster, the registry and the network (or keeps both). */
   async destroy(): Promise<void> {
     const result = await this.timed("destroy", () =>
       this.stack!.destroy({ onOutput: (o) => process.stdout.write(o) }),
@@ -433,7 +514,8 @@ export class ConsumerProject {
     expect(result.summary.result).toBe("succeeded");
     const name = this.o.name;
     expect(run("kind", ["get", "clusters"]).split("\n")).not.toContain(name);
-    expect(tryRun("docker", ["inspect", `${name}-registry`]).ok).toBe(false);
-    expect(tryRun("docker", ["network", "inspect", name]).ok).toBe(false);
+    const kept = this.o.keepsRegistry === true;
+    expect(tryRun("docker", ["inspect", `${name}-registry`]).ok).toBe(kept);
+    expect(tryRun("docker", ["network", "inspect", name]).ok).toBe(kept);
   }
 }
