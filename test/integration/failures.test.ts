@@ -32,6 +32,8 @@ import { FAILURES, type FailureValues } from "../support/failures";
  * a few KB, where the script's text once made it 40 KB.
  */
 const SCREEN = { lines: 40, bytes: 4096 };
+/** The command provider's line for a step that exited 1. */
+const EXIT_1 = expect.stringMatching(/^error: exit status 1: running "exec \/bin\/sh -c .*\.sh":$/);
 
 interface UpResult {
   readonly code: number;
@@ -92,6 +94,23 @@ describeDocker("the first failures a user meets, through npm run up", () => {
     expect(Buffer.byteLength(result.output), result.output).toBeLessThanOrEqual(SCREEN.bytes);
     expect(result.output).not.toContain("set -eu");
     expect(result.output).not.toContain("shellcheck");
+  }
+
+  /**
+   * The lines of the engine's diagnostics for the command `resource`: the provider's error line,
+   * then what the step printed.
+   */
+  function diagnostics(output: string, resource: string): string[] {
+    const block = output.split(`\n  command:local:Command (${resource}):\n`)[1]?.split("\n\n")[0];
+    return (block ?? "").split("\n").map((line) => line.trim());
+  }
+
+  /** Docker's reason for not pulling `image`: the one line `docker pull` prints. */
+  async function pullError(image: string): Promise<string> {
+    const r = await dockerResult(["pull", "--quiet", image]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^Error response from daemon: [^\n]+\n$/);
+    return r.stderr.trim();
   }
 
   async function clusterExists(): Promise<boolean> {
@@ -173,7 +192,18 @@ describeDocker("the first failures a user meets, through npm run up", () => {
       registryImage: image,
       caches: JSON.stringify([{ upstreamHost: "docker.io", containerName: names.cache }]),
     });
-    expectShort(result, `pulumi-kind-dev: ${FAILURES.registryImage({ ...values, image })}`);
+    const reason = await pullError(image);
+    const line = `pulumi-kind-dev: ${FAILURES.registryImage({ ...values, image, reason })}`;
+    expectShort(result, line);
+    // Each step printed that one line and started nothing, volume included.
+    for (const [resource, name] of [
+      ["dev-registry", names.registry],
+      ["dev-cache-docker-io", names.cache],
+    ] as const) {
+      expect(diagnostics(result.output, resource)).toEqual([EXIT_1, line]);
+      expect((await dockerResult(["container", "inspect", name])).code, name).not.toBe(0);
+      expect(await volumeExists(`${name}-data`), name).toBe(false);
+    }
     expect(await clusterExists()).toBe(false);
     expect(result.output).not.toContain("Creating cluster");
   });
@@ -240,8 +270,16 @@ describeDocker("the first failures a user meets, through npm run up", () => {
 
   it("a node image that does not exist: named before kind runs", async () => {
     const image = `kind-dev-test.invalid/node:${id}`;
-    const result = await up({ nodeImage: image });
-    expectShort(result, `pulumi-kind-dev: ${FAILURES.nodeImage({ ...values, image })}`);
+    const state = path.join(emptyBedCache, "state");
+    const result = await up({ nodeImage: image }, { XDG_STATE_HOME: state });
+    const reason = await pullError(image);
+    const line = `pulumi-kind-dev: ${FAILURES.nodeImage({ ...values, image, reason })}`;
+    expectShort(result, line);
+    expect(diagnostics(result.output, "dev-cluster")).toEqual([EXIT_1, line]);
+    // kind never ran: it writes its log beside the scripts' locks.
+    const scripts = path.join(state, "pulumi-kind-dev");
+    expect(existsSync(path.join(scripts, "locks"))).toBe(true);
+    expect(existsSync(path.join(scripts, `kind-create-${names.cluster}.log`))).toBe(false);
     expect(await clusterExists()).toBe(false);
   });
 });

@@ -10,6 +10,8 @@ export interface FailureValues {
   readonly port: string;
   readonly registry: string;
   readonly cluster: string;
+  /** Docker's reason for not pulling `image`: the last line of its error. */
+  readonly reason?: string;
 }
 
 /** The values docs/troubleshooting.md shows in their place. */
@@ -18,6 +20,7 @@ export const PLACEHOLDERS: FailureValues = {
   port: "<port>",
   registry: "<registryName>",
   cluster: "<clusterName>",
+  reason: "<Docker's reason>",
 };
 
 export const FAILURES = {
@@ -26,7 +29,7 @@ export const FAILURES = {
   noKind: () =>
     "kind not on PATH. Install them (https://www.pulumi.com/docs/install/, https://kind.sigs.k8s.io/docs/user/quick-start/#installation) and run npm run up again.",
   registryImage: (v: FailureValues) =>
-    `the image ${v.image} is not on this machine and could not be pulled`,
+    `the image ${v.image} is not on this machine and could not be pulled (${v.reason}); nothing was started. Check registryImage, or make ${v.image} available (docker pull ${v.image}), then run pulumi up again.`,
   portTaken: (v: FailureValues) =>
     `port ${v.port} on 127.0.0.1 is taken by another program, so the registry ${v.registry} cannot publish it. Stop that program or set registryPort to a free port.`,
   containerNotOurs: (v: FailureValues) =>
@@ -34,5 +37,5 @@ export const FAILURES = {
   clusterNotOurs: (v: FailureValues) =>
     `a kind cluster named ${v.cluster} already exists and is not in this stack; delete it (kind delete cluster --name ${v.cluster}) or choose another clusterName`,
   nodeImage: (v: FailureValues) =>
-    `the node image ${v.image} is not on this machine and could not be pulled`,
+    `the node image ${v.image} is not on this machine and could not be pulled (${v.reason}). Check nodeImage (kind's release notes list the images for each release), then run pulumi up again.`,
 } as const satisfies Record<string, (v: FailureValues) => string>;

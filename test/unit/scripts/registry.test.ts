@@ -206,21 +206,7 @@ describe("a first start", () => {
     expect(acts(other.calls)).toEqual([]);
   });
 
-  it("a first start whose image cannot be pulled starts nothing, volume included", () => {
-    const r = h.run(registry(), "create", {
-      ...seed({ networks: [{ name: "kind" }], images: [] }),
-      FAKE_PULL_EXIT: "1",
-    });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(
-      "pulumi-kind-dev: the image registry:3 is not on this machine and could not be pulled (",
-    );
-    expect(r.stderr).toContain(
-      "; nothing was started. Check registryImage, or make registry:3 available",
-    );
-    expect(acts(r.calls)).toEqual([["pull", "--quiet", "registry:3"]]);
-  });
-
+  // A first start whose image cannot be pulled: test/integration/failures.test.ts.
   it("hands every value to docker unchanged whatever it contains (property)", () => {
     const value = fc
       .string({ unit: "binary", minLength: 1, maxLength: 20 })
