@@ -119,17 +119,25 @@ describe("cluster-update (only the script text changed)", () => {
 });
 
 describe("cluster-delete", () => {
-  it("deletes the cluster by name", () => {
+  it("deletes the cluster by name, then kind's create log for it (no other)", () => {
+    fs.mkdirSync(h.statePath(""), { recursive: true });
+    for (const name of ["dev", "dev2"]) {
+      fs.writeFileSync(h.statePath(`kind-create-${name}.log`), "kind output\n");
+    }
     const r = h.run(cluster, "delete");
     expect(r.status).toBe(0);
     expect(r.calls.map((c) => [c.tool, ...c.argv])).toEqual([
       ["docker", "info"],
       ["kind", "delete", "cluster", "--name", "dev"],
     ]);
+    expect(fs.readdirSync(h.statePath(""))).toEqual(["kind-create-dev2.log", "locks"]);
   });
 
-  it("fails when kind does", () => {
+  it("fails when kind does, and keeps kind's create log", () => {
+    fs.mkdirSync(h.statePath(""), { recursive: true });
+    fs.writeFileSync(h.statePath("kind-create-dev.log"), "kind output\n");
     const r = h.run(cluster, "delete", { FAKE_KIND_EXIT: "1" });
+    expect(fs.existsSync(h.statePath("kind-create-dev.log"))).toBe(true);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
       'Deleting cluster "dev" ...\n' +
