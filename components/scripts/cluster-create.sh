@@ -170,10 +170,25 @@ printf 'watcher %s\n' "$watcher_pid" >>"$marker"
 status=0
 wait "$kind_pid" || status=$?
 if [ "$status" != 0 ]; then
-  tail -n 5 "$log" | while IFS= read -r line; do
+  # kind's output may not end in a newline: its last line is still read.
+  tail -n 5 "$log" | while IFS= read -r line || [ -n "$line" ]; do
     echo "  $line" >&2
   done
-  say "could not create the kind cluster $CLUSTER: kind exited $status (its last lines above; all of them in $log). Fix what it reports, then run pulumi up again; kind removed what it had made."
+  # kind's own default node image (the stack names none), which it could not pull.
+  image=
+  while IFS= read -r line || [ -n "$line" ]; do
+    case $line in
+    *'failed to pull image "'*)
+      image=${line#*failed to pull image \"}
+      image=${image%%\"*}
+      ;;
+    esac
+  done <"$log"
+  if [ -n "$image" ]; then
+    say "could not create the kind cluster $CLUSTER: kind could not pull its node image $image (Docker's reason above; all of kind's output in $log). Make it available (docker pull $image) or set nodeImage to a kind node image on this machine, then run pulumi up again."
+  else
+    say "could not create the kind cluster $CLUSTER: kind exited $status (its last lines above; all of them in $log). Fix what it reports, then run pulumi up again; kind removed what it had made."
+  fi
   exit 1
 fi
 say "created the kind cluster $CLUSTER (kind's output: $log)"

@@ -78,6 +78,26 @@ describe("cluster-create", () => {
     expect(fs.readdirSync(h.statePath("locks"))).toEqual([]);
   });
 
+  it("when kind cannot pull its own node image: names the image and nodeImage", () => {
+    // kind v0.33.0's output with no route to Docker Hub.
+    const image =
+      "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5";
+    const r = h.run(cluster, "create", {
+      FAKE_KIND_EXIT: "1",
+      FAKE_KIND_ERROR:
+        `ERROR: failed to create cluster: failed to pull image "${image}": command "docker pull ${image}" failed with error: exit status 1\n\n` +
+        'Command Output: Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host',
+    });
+    expect(r.status).toBe(1);
+    const log = h.statePath("kind-create-dev.log");
+    expect(r.stderr.split("\n").slice(-4)).toEqual([
+      "  ",
+      '  Command Output: Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host',
+      `pulumi-kind-dev: could not create the kind cluster dev: kind could not pull its node image ${image} (Docker's reason above; all of kind's output in ${log}). Make it available (docker pull ${image}) or set nodeImage to a kind node image on this machine, then run pulumi up again.`,
+      "",
+    ]);
+  });
+
   it("hands kind the config byte for byte whatever it contains (property)", () => {
     const value = fc.string({ unit: "binary", maxLength: 60 }).filter((s) => !s.includes("\0"));
     fc.assert(
@@ -110,17 +130,25 @@ describe("cluster-update (only the script text changed)", () => {
 });
 
 describe("cluster-delete", () => {
-  it("deletes the cluster by name", () => {
+  it("deletes the cluster by name, then kind's create log for it (no other)", () => {
+    fs.mkdirSync(h.statePath(""), { recursive: true });
+    for (const name of ["dev", "dev2"]) {
+      fs.writeFileSync(h.statePath(`kind-create-${name}.log`), "kind output\n");
+    }
     const r = h.run(cluster, "delete");
     expect(r.status).toBe(0);
     expect(r.calls.map((c) => [c.tool, ...c.argv])).toEqual([
       ["docker", "info"],
       ["kind", "delete", "cluster", "--name", "dev"],
     ]);
+    expect(fs.readdirSync(h.statePath(""))).toEqual(["kind-create-dev2.log", "locks"]);
   });
 
-  it("fails when kind does", () => {
+  it("fails when kind does, and keeps kind's create log", () => {
+    fs.mkdirSync(h.statePath(""), { recursive: true });
+    fs.writeFileSync(h.statePath("kind-create-dev.log"), "kind output\n");
     const r = h.run(cluster, "delete", { FAKE_KIND_EXIT: "1" });
+    expect(fs.existsSync(h.statePath("kind-create-dev.log"))).toBe(true);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
       'Deleting cluster "dev" ...\n' +
