@@ -9,7 +9,8 @@
 #   kind                        sigs.k8s.io/kind (its default node image is Kubernetes 1.34)
 # and, asked for by name, the language hosts of the tests that use the component from another
 # language (test/consumer): `yaml` (pulumi-language-yaml) and `python` (pulumi-language-python
-# with the CLI of its own release, see python_host).
+# with the CLI of its own release, see python_host); and `docker-build`, what LocalImage needs
+# (pulumi-resource-docker-build and the docker CLI's buildx plugin, see docker_build).
 # Each lands in $BED_CACHE/<tool>/<version>/ and is linked into $BED_BIN. A tool already built
 # for that version is not built again, so a second run takes seconds. The resource plugins are
 # also linked into $PULUMI_HOME/plugins/resource-<name>-v<version>/, where the engine looks for
@@ -19,12 +20,8 @@
 # provider modules have no `provider/vX.Y.Z` tags at all, so they exist only as pseudo-versions.
 # The maps below say, for each npm SDK version, which module version builds the matching plugin.
 # A version missing from a map cannot be built here: change package.json to a mapped version.
-# Usage: test/bed/pulumi-toolchain.sh [cli X.Y.Z | yaml | python]   (KIND_DEV_BED_CACHE moves the cache)
-# It exits 1 when a plugin cannot be built.
-#
-# Not built: pulumi-resource-docker, which only LocalImage uses (the dev stack does not). No
-# version of github.com/pulumi/pulumi-docker/provider (v3, v4 or v5) is downloadable through the
-# proxy here, so LocalImage is covered by unit tests under mocks only.
+# Usage: test/bed/pulumi-toolchain.sh [cli X.Y.Z | yaml | python | docker-build]
+# (KIND_DEV_BED_CACHE moves the cache). It exits 1 when a plugin cannot be built.
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -88,6 +85,22 @@ kubernetes_module_version() {
     4.25.0) echo v4.0.0-20260115033456-f47bc2d6f199 ;; # the v4.25.0 commit itself
     4.27.0) echo v4.0.0-20260304044920-867400a6a208 ;; # v4.27.0 + 2 commits (SDK/test deps only)
     4.29.0) echo v4.0.0-20260421181658-ec3b5cbc2087 ;; # v4.29.0 + 7 commits, see above
+    *) return 1 ;;
+  esac
+}
+
+# github.com/pulumi/pulumi-docker-build: its releases are tagged and served. v0.0.22's go.mod asks
+# for pulumi-java v1.29.0 and pulumi-language-dotnet/v3 v3.107.0, whose .zip the proxy refuses
+# (403); dotnet v3.110.0 is the nearest served, and it raises pkg/v3 to v3.255.0, which needs
+# pulumi-java >= v1.33.0 (DocLanguageHelper.ResolveDocRef) and pulumi-go-provider >= v1.4.0
+# (PackageSpec.Provider became a pointer in pkg/v3 v3.248). Those only generate SDKs, which the
+# plugin never does at run time. Output as command_module_version's.
+docker_build_module_version() {
+  case $1 in
+    0.0.22)
+      echo v0.0.22 github.com/pulumi/pulumi-java@v1.33.0 \
+        github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3@v3.110.0 github.com/pulumi/pulumi-go-provider@v1.4.1
+      ;;
     *) return 1 ;;
   esac
 }
@@ -161,6 +174,16 @@ wrapper_gomod() {
   } >go.mod
 }
 
+# mapped_wrapper NAME MODULE MAPFN VERSION: wrapper_gomod for MODULE at the module version MAPFN
+# gives for the npm VERSION, plus the extra requirements MAPFN names.
+mapped_wrapper() {
+  local modv extra req
+  read -r modv extra < <("$3" "$4")
+  local reqs=("$2" "$modv")
+  for req in $extra; do reqs+=("${req%@*}" "${req#*@}"); done
+  wrapper_gomod "$1" "$(gomod_file "$2" "$modv")" -- "${reqs[@]}"
+}
+
 # link_hosts CLI_VERSION HOST...: links the language hosts (langhost_versions' release) next to
 # the CLI, where it looks first (see env.sh).
 link_hosts() {
@@ -203,11 +226,8 @@ build_langhost() {
 }
 
 build_command() {
-  local out=$1 modv extra req
-  read -r modv extra < <(command_module_version "$COMMAND_VERSION")
-  local reqs=(github.com/pulumi/pulumi-command/provider "$modv")
-  for req in $extra; do reqs+=("${req%@*}" "${req#*@}"); done
-  wrapper_gomod pulumi-resource-command "$(gomod_file github.com/pulumi/pulumi-command/provider "$modv")" -- "${reqs[@]}"
+  local out=$1
+  mapped_wrapper pulumi-resource-command github.com/pulumi/pulumi-command/provider command_module_version "$COMMAND_VERSION"
   go build -ldflags="$LDFLAGS_BASE -X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$COMMAND_VERSION" \
     -o "$out/pulumi-resource-command" github.com/pulumi/pulumi-command/provider/cmd/pulumi-resource-command
 }
@@ -352,8 +372,44 @@ python_host() {
   fi
 }
 
+# `docker-build`: pulumi-resource-docker-build at the lock file's @pulumi/docker-build, and the
+# docker CLI's buildx plugin, which the provider runs in exec mode (`docker buildx build`, with
+# the Docker daemon's own BuildKit). Debian's docker.io has no buildx, and no Debian package
+# provides it: it is built from its Go module and linked where the docker CLI looks for plugins,
+# only when `docker buildx` does not already work (a buildx the machine has is kept).
+BUILDX_VERSION=v0.35.0
+build_docker_build() {
+  local out=$1 module=github.com/pulumi/pulumi-docker-build
+  mapped_wrapper pulumi-resource-docker-build "$module" docker_build_module_version "$DOCKER_BUILD_VERSION"
+  go build -ldflags="$LDFLAGS_BASE -X $module/provider.Version=v$DOCKER_BUILD_VERSION" \
+    -o "$out/pulumi-resource-docker-build" "$module/provider/cmd/pulumi-resource-docker-build"
+}
+build_buildx() {
+  local out=$1 module=github.com/docker/buildx
+  wrapper_gomod docker-buildx "$(gomod_file "$module" "$BUILDX_VERSION")" -- "$module" "$BUILDX_VERSION"
+  go build -ldflags="$LDFLAGS_BASE -X $module/version.Version=$BUILDX_VERSION" \
+    -o "$out/docker-buildx" "$module/cmd/buildx"
+}
+docker_build() {
+  DOCKER_BUILD_VERSION=$(bed_lock_version @pulumi/docker-build) || {
+    bed_log "docker-build: @pulumi/docker-build is not in package-lock.json"
+    return 1
+  }
+  plugin docker-build "$DOCKER_BUILD_VERSION" docker_build_module_version build_docker_build
+  build_tool docker-buildx "$BUILDX_VERSION" docker-buildx build_buildx
+  missing
+  local have plugins=${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins
+  if have=$(docker buildx version 2>/dev/null); then
+    bed_log "docker buildx: already works, left as it is: $have"
+  else
+    mkdir -p "$plugins"
+    ln -sfn "$BED_CACHE/docker-buildx/$BUILDX_VERSION/docker-buildx" "$plugins/docker-buildx"
+    bed_log "docker buildx: linked $plugins/docker-buildx: $(docker buildx version)"
+  fi
+}
+
 usage() {
-  bed_log "usage: $0 [cli X.Y.Z | yaml | python]"
+  bed_log "usage: $0 [cli X.Y.Z | yaml | python | docker-build]"
   exit 2
 }
 case "${1-}:$#" in
@@ -364,5 +420,6 @@ case "${1-}:$#" in
     ;;
   yaml:1) bed_step language-yaml yaml_host ;;
   python:1) bed_step language-python python_host ;;
+  docker-build:1) bed_step docker-build docker_build ;;
   *) usage ;;
 esac

@@ -6,7 +6,8 @@
 #                                  minor kind ships), Pulumi CLI and plugins, kind CLI
 #   test/bed/testbed.sh --node-image   ... and what the end-to-end tests add: the kind node image,
 #                                  Tilt's KEP-1755 reader, Tilt, crane and the crane image,
-#                                  the Pulumi YAML language host
+#                                  the Pulumi YAML and Python language hosts, the docker-build
+#                                  plugin and docker buildx (LocalImage in test/consumer)
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -30,6 +31,7 @@ if [ "$with_node_image" = 1 ]; then
   bed_step workflow-clients bash "$BED_DIR/workflow-clients.sh"
   bed_step language-yaml bash "$BED_DIR/language-yaml.sh"
   bed_step language-python bash "$BED_DIR/language-python.sh"
+  bed_step docker-build bash "$BED_DIR/docker-build.sh"
 fi
 bed_log "test bed ready in $((SECONDS - start))s; tools in $BED_BIN (tests put it first on PATH)"
 ls -l "$BED_BIN" >&2
