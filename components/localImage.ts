@@ -118,7 +118,7 @@ export class LocalImage extends pulumi.ComponentResource {
         ...(args.platform === undefined
           ? {}
           : { platforms: [args.platform as dockerbuild.Platform] }),
-        builder: { name: pulumi.output(contextBuilder()) },
+        builder: { name: contextBuilder() },
         exec: true,
         push: true,
         buildOnPreview: false,

@@ -17,7 +17,7 @@ const registered: { type: string; name: string; inputs: Record<string, unknown> 
 let providerDigest = "";
 
 // The builder of the current docker context (lookup.test.ts runs the real lookup).
-vi.mock("../../components/lookup", () => ({ contextBuilder: async () => "desktop-linux" }));
+vi.mock("../../components/lookup", () => ({ contextBuilder: () => "desktop-linux" }));
 
 pulumi.runtime.setMocks(
   {
