@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as docker from "@pulumi/docker";
+import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
+import { contextBuilder } from "./lookup";
 import { imageReference, KindDevArgumentError } from "./validate";
 
 export interface LocalImageArgs {
@@ -88,8 +89,10 @@ export function validateLocalImageArgs(args: LocalImageArgs): void {
 /**
  * An image built from a local context and pushed to the environment's registry. Pods use `ref`,
  * the digest-pinned reference (`localhost:5001/app@sha256:...`), so a new build rolls out by
- * itself and nothing depends on a mutable tag. The Docker provider hashes the context: an
- * unchanged context is neither rebuilt nor pushed again.
+ * itself and nothing depends on a mutable tag. `@pulumi/docker-build`'s Image builds it through
+ * `docker buildx build` with the builder of the current docker context: the daemon's own
+ * BuildKit, for which `localhost:<port>` is the host (a builder in a container would push to
+ * itself). The provider hashes the context: an unchanged context is neither rebuilt nor pushed.
  */
 export class LocalImage extends pulumi.ComponentResource {
   /** `<registryHost>/<repository>:<tag>`. */
@@ -102,25 +105,28 @@ export class LocalImage extends pulumi.ComponentResource {
   constructor(name: string, args: LocalImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("kind-dev:index:LocalImage", name, {}, opts);
     validateLocalImageArgs(args);
-    const tag = args.tag ?? "latest";
-    const image = new docker.Image(
+    const repository = pulumi.interpolate`${args.registryHost}/${args.repository}`;
+    this.imageName = pulumi.interpolate`${repository}:${args.tag ?? "latest"}`;
+    const image = new dockerbuild.Image(
       `${name}-image`,
       {
-        imageName: pulumi.interpolate`${args.registryHost}/${args.repository}:${tag}`,
-        build: {
-          context: args.context,
-          dockerfile: path.join(args.context, args.dockerfile ?? "Dockerfile"),
-          ...(args.buildArgs === undefined ? {} : { args: args.buildArgs }),
-          ...(args.target === undefined ? {} : { target: args.target }),
-          ...(args.platform === undefined ? {} : { platform: args.platform }),
-        },
-        registry: { server: args.registryHost },
+        tags: [this.imageName],
+        context: { location: args.context },
+        dockerfile: { location: path.join(args.context, args.dockerfile ?? "Dockerfile") },
+        ...(args.buildArgs === undefined ? {} : { buildArgs: args.buildArgs }),
+        ...(args.target === undefined ? {} : { target: args.target }),
+        ...(args.platform === undefined
+          ? {}
+          : { platforms: [args.platform as dockerbuild.Platform] }),
+        builder: { name: contextBuilder() },
+        exec: true,
+        push: true,
+        buildOnPreview: false,
       },
       { parent: this },
     );
-    this.imageName = image.imageName;
-    this.ref = image.repoDigest;
-    this.digest = image.repoDigest.apply((d) => d.slice(d.lastIndexOf("@") + 1));
+    this.digest = image.digest;
+    this.ref = pulumi.interpolate`${repository}@${image.digest}`;
     this.registerOutputs({ imageName: this.imageName, ref: this.ref, digest: this.digest });
   }
 }

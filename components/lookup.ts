@@ -3,7 +3,7 @@
  * with argument vectors, never through a shell, and they print nothing: the command provider
  * would log whatever a command prints, which must not include a kubeconfig.
  */
-import { execCommand as exec } from "./exec";
+import { execCommand as exec, execCommandSync, lastLine } from "./exec";
 import { LABEL_REPAIR } from "./render/containerSpecs";
 
 /**
@@ -58,4 +58,36 @@ export async function readKubeconfig(clusterName: string): Promise<string> {
     );
   }
   return r.stdout;
+}
+
+/** A failed lookup, printed by the engine as its message alone (the mark of Pulumi's RunError). */
+class LookupError extends Error {
+  readonly __pulumiRunError = true;
+}
+
+/**
+ * The buildx builder LocalImage builds with: the one named after the current docker context,
+ * which builds with that daemon's own BuildKit, so the image lands in its image store and
+ * `localhost:<port>` is the host's. Read when the program runs (a constructor's read, so
+ * synchronous); throws when docker or its buildx plugin is missing.
+ */
+export function contextBuilder(): string {
+  const context = execCommandSync("docker", ["context", "show"]);
+  if (context.missing) {
+    throw new LookupError(
+      "pulumi-kind-dev: LocalImage needs the docker CLI on PATH; install Docker and retry",
+    );
+  }
+  const name = context.stdout.trim();
+  if (context.code !== 0 || !/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/.test(name)) {
+    throw new LookupError(
+      `pulumi-kind-dev: LocalImage could not read the current docker context ('docker context show': ${lastLine(context)})`,
+    );
+  }
+  if (execCommandSync("docker", ["buildx", "version"]).code !== 0) {
+    throw new LookupError(
+      "pulumi-kind-dev: LocalImage builds with 'docker buildx', and 'docker buildx version' failed: install Docker's buildx plugin (Docker Desktop and Docker CE include it; https://github.com/docker/buildx#installing) and retry.",
+    );
+  }
+  return name;
 }

@@ -1,20 +1,23 @@
 /**
- * LocalImage under mocks. No docker provider plugin builds on the test bed, so nothing here runs
- * a build or a push: these tests pin what LocalImage hands `docker.Image` (every input, exactly)
- * and that its outputs pass on what the provider answers, unchanged. The provider's answer is
- * chosen by each test, so a wrong wiring cannot agree with it by accident.
+ * LocalImage under mocks: what it hands `@pulumi/docker-build`'s Image (every input, exactly)
+ * and that its outputs are made of what the provider answers, which each test chooses, so a wrong
+ * wiring cannot agree with it by accident. The real build and push, on the engine with the
+ * docker-build plugin: test/consumer/consumer.test.ts.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
-const IMAGE = "docker:index/image:Image";
+const IMAGE = "docker-build:index:Image";
 /** Every registration: what the component hands each provider. */
 const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
-/** The `repoDigest` the mocked docker provider answers, set by each test. */
-let providerRepoDigest = "";
+/** The `digest` the mocked docker-build provider answers, set by each test. */
+let providerDigest = "";
+
+// The builder of the current docker context (lookup.test.ts runs the real lookup).
+vi.mock("../../components/lookup", () => ({ contextBuilder: () => "desktop-linux" }));
 
 pulumi.runtime.setMocks(
   {
@@ -22,7 +25,7 @@ pulumi.runtime.setMocks(
       registered.push({ type: args.type, name: args.name, inputs: args.inputs });
       return {
         id: `${args.name}-id`,
-        state: args.type === IMAGE ? { ...args.inputs, repoDigest: providerRepoDigest } : {},
+        state: args.type === IMAGE ? { ...args.inputs, digest: providerDigest } : {},
       };
     },
     call(args) {
@@ -57,8 +60,8 @@ beforeEach(() => {
 });
 
 describe("LocalImage under mocks", () => {
-  it("hands docker.Image the build and the push, and passes its repoDigest on as ref", async () => {
-    providerRepoDigest = `localhost:5001/team/app@sha256:${"3f".repeat(32)}`;
+  it("hands docker-build's Image the build and the push, and makes ref of its digest", async () => {
+    providerDigest = `sha256:${"3f".repeat(32)}`;
     const img = new lib.LocalImage("app", {
       repository: "team/app",
       tag: "dev",
@@ -69,7 +72,7 @@ describe("LocalImage under mocks", () => {
       target: "runtime",
       platform: "linux/amd64",
     });
-    expect(await valueOf(img.ref)).toBe(providerRepoDigest);
+    expect(await valueOf(img.ref)).toBe(`localhost:5001/team/app@sha256:${"3f".repeat(32)}`);
     expect(await valueOf(img.digest)).toBe(`sha256:${"3f".repeat(32)}`);
     expect(await valueOf(img.imageName)).toBe("localhost:5001/team/app:dev");
     await pulumi.runtime.awaitStackRegistrations();
@@ -78,36 +81,40 @@ describe("LocalImage under mocks", () => {
       [IMAGE, "app-image"],
     ]);
     expect(registered[1]?.inputs).toEqual({
-      imageName: "localhost:5001/team/app:dev",
-      build: {
-        context,
-        dockerfile: path.join(context, "build/Other.Dockerfile"),
-        args: { VERSION: "1" },
-        target: "runtime",
-        platform: "linux/amd64",
-      },
-      registry: { server: "localhost:5001" },
-      // @pulumi/docker's defaults, sent as inputs: build at up, not at preview, and push.
+      tags: ["localhost:5001/team/app:dev"],
+      context: { location: context },
+      dockerfile: { location: path.join(context, "build/Other.Dockerfile") },
+      buildArgs: { VERSION: "1" },
+      target: "runtime",
+      platforms: ["linux/amd64"],
+      builder: { name: "desktop-linux" },
+      exec: true,
+      push: true,
       buildOnPreview: false,
-      skipPush: false,
+      // @pulumi/docker-build's default, sent as an input.
+      network: "default",
     });
   });
 
   it("defaults: tag latest, the context's Dockerfile, no build args, target or platform", async () => {
-    providerRepoDigest = `localhost:5002/app@sha256:${"0c".repeat(32)}`;
+    providerDigest = `sha256:${"0c".repeat(32)}`;
     const img = new lib.LocalImage("app", {
       repository: "app",
       context,
       registryHost: "localhost:5002",
     });
-    expect(await valueOf(img.digest)).toBe(`sha256:${"0c".repeat(32)}`);
+    expect(await valueOf(img.ref)).toBe(`localhost:5002/app@sha256:${"0c".repeat(32)}`);
     await pulumi.runtime.awaitStackRegistrations();
     expect(registered.find((r) => r.type === IMAGE)?.inputs).toEqual({
-      imageName: "localhost:5002/app:latest",
-      build: { context, dockerfile: path.join(context, "Dockerfile") },
-      registry: { server: "localhost:5002" },
+      tags: ["localhost:5002/app:latest"],
+      context: { location: context },
+      dockerfile: { location: path.join(context, "Dockerfile") },
+      builder: { name: "desktop-linux" },
+      exec: true,
+      push: true,
       buildOnPreview: false,
-      skipPush: false,
+      // @pulumi/docker-build's default, sent as an input.
+      network: "default",
     });
   });
 

@@ -1,9 +1,9 @@
-/** components/lookup.ts: what the program asks docker and kind, against the fakes. */
+/** components/lookup.ts: what the program asks docker and kind, against fakes. */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { containerState, readKubeconfig } from "../../components/lookup";
+import { containerState, contextBuilder, readKubeconfig } from "../../components/lookup";
 
 const FAKES = path.resolve(__dirname, "fakes");
 const saved = { ...process.env };
@@ -70,6 +70,42 @@ describe("readKubeconfig", () => {
     withTools(["kind"], {}, { FAKE_KIND_EXIT: "1" });
     await expect(readKubeconfig("dev")).rejects.toThrow(
       `pulumi-kind-dev: could not read the kubeconfig of kind cluster "dev" (was it deleted outside Pulumi? then run 'pulumi up --replace' on the cluster resource): ERROR: could not locate any control plane nodes for cluster named 'dev'`,
+    );
+  });
+});
+
+describe("contextBuilder", () => {
+  /** A docker CLI that answers `context show` and `buildx version` as the script says. */
+  function docker(script: string): void {
+    withTools([]);
+    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\ncase "$1 $2" in\n${script}\nesac\n`, {
+      mode: 0o755,
+    });
+  }
+  const buildx = `"buildx version") echo "github.com/docker/buildx v0.35.0 abc" ;;`;
+
+  it("is the current docker context's name", () => {
+    docker(`"context show") echo desktop-linux ;;\n${buildx}`);
+    expect(contextBuilder()).toBe("desktop-linux");
+  });
+
+  it("says when the buildx plugin is missing", () => {
+    docker(
+      `"context show") echo default ;;\n"buildx version") echo "docker: unknown command: docker buildx" >&2; exit 1 ;;`,
+    );
+    expect(() => contextBuilder()).toThrow(
+      "pulumi-kind-dev: LocalImage builds with 'docker buildx', and 'docker buildx version' failed: install Docker's buildx plugin (Docker Desktop and Docker CE include it; https://github.com/docker/buildx#installing) and retry.",
+    );
+  });
+
+  it("refuses a context it cannot read, and says when docker is missing", () => {
+    docker(`"context show") echo "no context" >&2; exit 1 ;;\n${buildx}`);
+    expect(() => contextBuilder()).toThrow(
+      "pulumi-kind-dev: LocalImage could not read the current docker context ('docker context show': no context)",
+    );
+    withTools([]);
+    expect(() => contextBuilder()).toThrow(
+      "pulumi-kind-dev: LocalImage needs the docker CLI on PATH; install Docker and retry",
     );
   });
 });
