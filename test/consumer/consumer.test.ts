@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { run, tryRun, waitFor } from "../support/bed";
+import { BED_CACHE, run, tryRun, waitFor } from "../support/bed";
 import { ConsumerProject, lockVersion } from "../support/gitHost";
 import { BASE_IMAGE, NODE_IMAGE } from "../support/lifecycle";
 
@@ -119,8 +119,14 @@ describe("a team repo installs the npm pack tarball and uses it on the real engi
     label: "consumer",
     name: NAME,
     stackName: "team",
-    tools: [],
-    toolsHint: "'npm run testbed:e2e'",
+    tools: [
+      path.join(
+        BED_CACHE,
+        `pulumi-home/plugins/resource-docker-build-v${lockVersion("@pulumi/docker-build")}`,
+        "pulumi-resource-docker-build",
+      ),
+    ],
+    toolsHint: "'npm run testbed:e2e' or 'bash test/bed/docker-build.sh'",
     gitHost: false,
   });
 
