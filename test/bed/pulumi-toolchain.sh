@@ -93,8 +93,9 @@ kubernetes_module_version() {
 # for pulumi-java v1.29.0 and pulumi-language-dotnet/v3 v3.107.0, whose .zip the proxy refuses
 # (403); dotnet v3.110.0 is the nearest served, and it raises pkg/v3 to v3.255.0, which needs
 # pulumi-java >= v1.33.0 (DocLanguageHelper.ResolveDocRef) and pulumi-go-provider >= v1.4.0
-# (PackageSpec.Provider became a pointer in pkg/v3 v3.248). Those only generate SDKs, which the
-# plugin never does at run time. Output as command_module_version's.
+# (PackageSpec.Provider became a pointer in pkg/v3 v3.248). The provider takes from java and
+# dotnet only the types of its schema's language sections (SDK generation settings). Output as
+# command_module_version's.
 docker_build_module_version() {
   case $1 in
     0.0.22)
