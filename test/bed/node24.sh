@@ -94,7 +94,7 @@ main() {
   # shellcheck disable=SC2016 # JavaScript, not shell
   installed=$("$NODE24" -e '
     const v = (p) => require(`./node_modules/${p}/package.json`).version;
-    console.log(`node ${process.version}, @pulumi/pulumi ${v("@pulumi/pulumi")}, @pulumi/kubernetes ${v("@pulumi/kubernetes")}, @pulumi/command ${v("@pulumi/command")}, @pulumi/docker ${v("@pulumi/docker")}`);
+    console.log(`node ${process.version}, @pulumi/pulumi ${v("@pulumi/pulumi")}, @pulumi/kubernetes ${v("@pulumi/kubernetes")}, @pulumi/command ${v("@pulumi/command")}, @pulumi/docker-build ${v("@pulumi/docker-build")}`);
   ')
   bed_log "node24: versions used: $installed"
   local nested
