@@ -251,7 +251,7 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
   const KIND = path.join(BED_BIN, "kind");
 
   it.skipIf(!existsSync(KIND))(
-    "case 3: kind fails: its last lines, one line naming its log, and no marker left",
+    "case 3: kind fails (it cannot pull the node image): its last lines with docker's reason, one line naming the image and the log, no marker left",
     async () => {
       const cluster = `own-test-c1-${id}`;
       const config = resolveConfig({
@@ -260,14 +260,17 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
         nodeImage: MISSING_IMAGE,
         caches: [],
       });
+      // No NODE_IMAGE, so no pull before kind: kind pulls the image itself, as it does its default.
       const r = await run(clusterScript(cluster, network, renderKindConfig(config)));
       expect(r.code).toBe(1);
       const log = path.join(state, "pulumi-kind-dev", `kind-create-${cluster}.log`);
       const lines = r.stderr.trimEnd().split("\n");
       expect(lines.length).toBeLessThanOrEqual(6);
       expect(lines.at(-1)).toBe(
-        `pulumi-kind-dev: could not create the kind cluster ${cluster}: kind exited 1 (its last lines above; all of them in ${log}). Fix what it reports, then run pulumi up again; kind removed what it had made.`,
+        `pulumi-kind-dev: could not create the kind cluster ${cluster}: kind could not pull its node image ${MISSING_IMAGE} (Docker's reason above; all of kind's output in ${log}). Make it available (docker pull ${MISSING_IMAGE}) or set nodeImage to a kind node image on this machine, then run pulumi up again.`,
       );
+      // kind's last line, docker's reason, has no newline after it.
+      expect(lines.at(-2)).toMatch(/^ {2}Command Output: Error response from daemon: /);
       expect(readFileSync(log, "utf8")).toContain(MISSING_IMAGE);
       expect(existsSync(path.join(state, "pulumi-kind-dev", `creating-${cluster}`))).toBe(false);
       const nodes = await docker([
