@@ -222,7 +222,7 @@ describeDocker("the first failures a user meets, through npm run up", () => {
 
   it("a container of the registry's name that is not ours: refused, left alone", async () => {
     await docker(["create", "--name", names.registry, BED_IMAGES.registry]);
-    cleanups.push(() => dockerResult(["rm", "-f", names.registry]));
+    cleanups.push(() => dockerResult(["rm", "-f", "-v", names.registry]));
     const result = await up({});
     expectShort(
       result,
@@ -250,7 +250,7 @@ describeDocker("the first failures a user meets, through npm run up", () => {
       "io.x-k8s.kind.role=control-plane",
       BED_IMAGES.registry,
     ]);
-    cleanups.push(() => dockerResult(["rm", "-f", node]));
+    cleanups.push(() => dockerResult(["rm", "-f", "-v", node]));
     const result = await up({});
     expectShort(result, `pulumi-kind-dev: ${FAILURES.clusterNotOurs(values)}`);
     expect((await docker(["inspect", "-f", "{{.State.Status}}", node])).trim()).toBe("created");
