@@ -5,6 +5,7 @@
  */
 import { execCommand as exec, execCommandSync, lastLine } from "./exec";
 import { LABEL_REPAIR } from "./render/containerSpecs";
+import { KindDevError } from "./validate";
 
 /**
  * Where a registry container stands: `present`; `missing` (its volume is there but the container
@@ -60,11 +61,6 @@ export async function readKubeconfig(clusterName: string): Promise<string> {
   return r.stdout;
 }
 
-/** A failed lookup, printed by the engine as its message alone (the mark of Pulumi's RunError). */
-class LookupError extends Error {
-  readonly __pulumiRunError = true;
-}
-
 /**
  * The buildx builder LocalImage builds with: the one named after the current docker context,
  * which builds with that daemon's own BuildKit, so the image lands in its image store and
@@ -74,18 +70,18 @@ class LookupError extends Error {
 export function contextBuilder(): string {
   const context = execCommandSync("docker", ["context", "show"]);
   if (context.missing) {
-    throw new LookupError(
+    throw new KindDevError(
       "pulumi-kind-dev: LocalImage needs the docker CLI on PATH; install Docker and retry",
     );
   }
   const name = context.stdout.trim();
   if (context.code !== 0 || !/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/.test(name)) {
-    throw new LookupError(
+    throw new KindDevError(
       `pulumi-kind-dev: LocalImage could not read the current docker context ('docker context show': ${lastLine(context)})`,
     );
   }
   if (execCommandSync("docker", ["buildx", "version"]).code !== 0) {
-    throw new LookupError(
+    throw new KindDevError(
       "pulumi-kind-dev: LocalImage builds with 'docker buildx', and 'docker buildx version' failed: install Docker's buildx plugin (Docker Desktop and Docker CE include it; https://github.com/docker/buildx#installing) and retry.",
     );
   }

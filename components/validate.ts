@@ -5,13 +5,13 @@
  */
 import { isIP } from "node:net";
 
-export class KindDevArgumentError extends Error {
-  /**
-   * The mark of Pulumi's RunError (without importing the SDK, which the doctor must not load):
-   * the engine prints the message alone, not the program's stack trace.
-   */
+/** An error the engine prints as its message alone, not with the program's stack trace. */
+export class KindDevError extends Error {
+  /** The mark of Pulumi's RunError (without importing the SDK, which the doctor must not load). */
   readonly __pulumiRunError = true;
+}
 
+export class KindDevArgumentError extends KindDevError {
   constructor(field: string, value: unknown, allowed: string) {
     super(`KindDevEnvironment: invalid ${field} ${show(value)}: ${allowed}`);
     this.name = "KindDevArgumentError";
