@@ -86,6 +86,9 @@ export function validateLocalImageArgs(args: LocalImageArgs): void {
   }
 }
 
+/** The docker context's builder, read by the first LocalImage of the program: one for all. */
+let builder: string | undefined;
+
 /**
  * An image built from a local context and pushed to the environment's registry. Pods use `ref`,
  * the digest-pinned reference (`localhost:5001/app@sha256:...`), so a new build rolls out by
@@ -118,7 +121,7 @@ export class LocalImage extends pulumi.ComponentResource {
         ...(args.platform === undefined
           ? {}
           : { platforms: [args.platform as dockerbuild.Platform] }),
-        builder: { name: contextBuilder() },
+        builder: { name: (builder ??= contextBuilder()) },
         exec: true,
         push: true,
         buildOnPreview: false,

@@ -17,7 +17,8 @@ const registered: { type: string; name: string; inputs: Record<string, unknown> 
 let providerDigest = "";
 
 // The builder of the current docker context (lookup.test.ts runs the real lookup).
-vi.mock("../../components/lookup", () => ({ contextBuilder: () => "desktop-linux" }));
+const contextBuilder = vi.hoisted(() => vi.fn(() => "desktop-linux"));
+vi.mock("../../components/lookup", () => ({ contextBuilder }));
 
 pulumi.runtime.setMocks(
   {
@@ -105,6 +106,8 @@ describe("LocalImage under mocks", () => {
     });
     expect(await valueOf(img.ref)).toBe(`localhost:5002/app@sha256:${"0c".repeat(32)}`);
     await pulumi.runtime.awaitStackRegistrations();
+    // Read once, by the first LocalImage of the program.
+    expect(contextBuilder).toHaveBeenCalledTimes(1);
     expect(registered.find((r) => r.type === IMAGE)?.inputs).toEqual({
       tags: ["localhost:5002/app:latest"],
       context: { location: context },
