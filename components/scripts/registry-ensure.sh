@@ -119,6 +119,29 @@ warn_if_restarting() {
   say "warning: cache $CONTAINER is restarting: the registry exits at start while its upstream $REGISTRY_PROXY_REMOTEURL does not answer. Until it does, nodes pull from $UPSTREAM directly; see 'docker logs $CONTAINER'"
 }
 
+# distribution 2.8 (registry:2) has no proxy exec: it logs at start that it ignores the helper's
+# variables, and would pull without a login. Such a cache goes (with the volume this run made).
+refuse_ignored_helper() {
+  polls=0
+  first=
+  while [ -z "$first" ] && [ "$polls" -lt 30 ]; do
+    since=$(inspect '{{.State.StartedAt}}') || exit 1
+    first=$(docker logs --since "$since" "$id" 2>&1 | head -n 3)
+    [ -n "$first" ] || sleep 0.1
+    polls=$((polls + 1))
+  done
+  case $first in
+  *"unrecognized environment variable REGISTRY_PROXY_EXEC"*)
+    docker rm -f "$id" >/dev/null 2>&1 || docker_down rm
+    if [ "${new_volume:-0}" = 1 ]; then
+      docker volume rm "$VOLUME" >/dev/null 2>&1 || true
+    fi
+    say "the cache $CONTAINER cannot use credentialHelper: its image $IMAGE runs distribution 2, which ignores a credential helper and would pull without a login; the container was removed. Set registryImage to a distribution v3 image (registry:3, the default) or drop credentialHelper, then run pulumi up again."
+    exit 1
+    ;;
+  esac
+}
+
 # 1 when this run creates or starts the container (then it is checked below).
 started=0
 create=1
@@ -284,5 +307,8 @@ fi
 if [ -n "$PROBE_URL" ]; then
   wait_until_it_answers
 elif [ "$started" = 1 ]; then
+  if [ -n "${HELPER:-}" ]; then
+    refuse_ignored_helper
+  fi
   warn_if_restarting
 fi

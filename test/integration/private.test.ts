@@ -31,6 +31,8 @@ import {
   BED_IMAGES,
   bedSuite,
   catalog,
+  componentRegistryScript,
+  containerInfo,
   describeDocker,
   docker,
   ensureRegistryContainerOk,
@@ -39,8 +41,10 @@ import {
   MANIFEST_V2,
   mustContainerInfo,
   REPO_DIR,
+  runScript,
   runScriptOk,
   waitFor,
+  volumeExists,
   waitForHttpOk,
 } from "./helpers";
 
@@ -425,6 +429,29 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
       0,
     ]);
     expect(after.env.filter((e) => e.startsWith("REGISTRY_PROXY_PASSWORD"))).toEqual([]);
+  });
+
+  it("credentialHelper on registry:2, which ignores it: the step fails saying so, and nothing is left", async () => {
+    const name = `${tokenCache}-v2`;
+    const [cache] = resolveConfig(
+      {
+        networkName: network,
+        registryImage: BED_IMAGES.registry2,
+        caches: [{ upstreamHost: "ghcr.io", containerName: name, credentialHelper: "kdev-test" }],
+      },
+      host,
+    ).caches;
+    res.container(name);
+    res.volume(`${name}-data`);
+    const r = await runScript(await componentRegistryScript(cache!.spec));
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      `pulumi-kind-dev: started the cache container ${name}; data on volume ${name}-data\npulumi-kind-dev: the cache ${name} cannot use credentialHelper: its image registry:2 runs distribution 2, which ignores a credential helper and would pull without a login; the container was removed. Set registryImage to a distribution v3 image (registry:3, the default) or drop credentialHelper, then run pulumi up again.\n`,
+    ]);
+    expect([await containerInfo(name), await volumeExists(`${name}-data`)]).toEqual([
+      undefined,
+      false,
+    ]);
   });
 
   it("useDockerMirror on a second Docker daemon started with --registry-mirror", async () => {
