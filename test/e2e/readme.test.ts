@@ -144,6 +144,7 @@ describe("the README's commands, literally", () => {
 
   afterAll(async () => {
     await sh("npm run down").catch(() => undefined);
+    tryRun("docker", ["image", "rm", "localhost:5001/app:dev"]);
     for (const name of [DEV.registry, DEV.cache]) {
       const labels = tryRun("docker", [
         "inspect",

@@ -108,7 +108,6 @@ describe("workflows: Tilt, in-cluster builds, four upstreams, two clusters, faul
     for (const u of UPSTREAMS) {
       const dockerfile = `FROM ${CRANE_IMAGE}\nRUN echo ${u.host} > /marker\n`;
       pushed.set(u.host, await buildAndPush(u.standInPort, repo(u), "1", dockerfile, true));
-      run("docker", ["image", "rm", `localhost:${u.standInPort}/${repo(u)}:1`]);
     }
     dev = await env.stack(`wf-dev-${process.pid}`, "kdev-wf-dev", { retainOnDestroy: true });
     devKube = dev.kube;
@@ -173,6 +172,7 @@ describe("workflows: Tilt, in-cluster builds, four upstreams, two clusters, faul
     const built = await manifestOf(env.registryPort, "tilt-hello", tag ?? "");
     await devKube.waitPhase(devKube.runningPods("app=tilt-hello")[0]?.name ?? "", "Running");
     expect(podImageDigests(devKube, "app=tilt-hello")).toEqual([built.digest]);
+    run("docker", ["image", "rm", image]);
   });
 
   step(
@@ -182,6 +182,7 @@ describe("workflows: Tilt, in-cluster builds, four upstreams, two clusters, faul
       const craneRef = `localhost:${env.registryPort}/tools/crane:v0.22.1`;
       run("docker", ["tag", CRANE_IMAGE, craneRef]);
       run("docker", ["push", craneRef]);
+      run("docker", ["image", "rm", craneRef]);
       const hosting = parseYaml(devKube.registryHosting()) as { hostFromClusterNetwork: string };
       const inCluster = hosting.hostFromClusterNetwork;
       expect(inCluster).toBe(`${REGISTRY}:5000`);

@@ -316,6 +316,8 @@ export async function buildAndPush(
     run("docker", ["image", "rm", built]);
   }
   run("docker", ["push", ref]);
+  // The registry holds it now; the local tag would outlive the registry's port.
+  run("docker", ["image", "rm", ref]);
   return manifestOf(port, repo, tag);
 }
 
