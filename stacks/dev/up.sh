@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Brings the dev stack up on a local file backend: no Pulumi account needed.
+# Usage: npm run up [-- FLAG...], each FLAG passed to pulumi up (--refresh, --diff, ...).
 #   PULUMI_BACKEND_URL       default file://$HOME/.pulumi-kind-dev (state stays on this machine)
 #   PULUMI_CONFIG_PASSPHRASE encrypts the stack's secrets (the kubeconfig); default empty
 #   KIND_DEV_STACK           stack name, default dev (config in stacks/dev/Pulumi.<stack>.yaml)
@@ -12,6 +13,13 @@
 # when the stack names none, and the registry image where it cannot be pulled. The first such
 # run is long (docs/offline.md gives the measured time); later runs reuse what it built.
 set -euo pipefail
+if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+  while IFS= read -r line && [[ $line == \#* ]]; do
+    line=${line#\#}
+    [[ $line == '!'* ]] || echo "${line# }"
+  done <"$0"
+  exit 0
+fi
 cd "$(dirname "$0")/../.."
 
 say() { echo "pulumi-kind-dev: $*" >&2; }
