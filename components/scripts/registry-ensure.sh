@@ -119,14 +119,15 @@ warn_if_restarting() {
   say "warning: cache $CONTAINER is restarting: the registry exits at start while its upstream $REGISTRY_PROXY_REMOTEURL does not answer. Until it does, nodes pull from $UPSTREAM directly; see 'docker logs $CONTAINER'"
 }
 
-# distribution 2.8 (registry:2) has no proxy exec: it logs at start that it ignores the helper's
-# variables, and would pull without a login. Such a cache goes (with the volume this run made).
+# distribution 2.8 (registry:2) has no proxy exec: its first lines say that it ignores the
+# helper's variables, and it would pull without a login. Such a cache goes (with the volume if
+# this run made it). Not `--since` its start: once a cache restarts a few times (no upstream),
+# Docker 20.10 prints nothing since the start it records.
 refuse_ignored_helper() {
   polls=0
   first=
   while [ -z "$first" ] && [ "$polls" -lt 30 ]; do
-    since=$(inspect '{{.State.StartedAt}}') || exit 1
-    first=$(docker logs --since "$since" "$id" 2>&1 | head -n 3)
+    first=$(docker logs "$id" 2>&1 | head -n 3)
     [ -n "$first" ] || sleep 0.1
     polls=$((polls + 1))
   done
@@ -304,11 +305,12 @@ if [ -n "$PUBLISH" ]; then
     ;;
   esac
 fi
+# Also when kept: one made by 1.0.0 was not checked.
+if [ -n "${HELPER:-}" ]; then
+  refuse_ignored_helper
+fi
 if [ -n "$PROBE_URL" ]; then
   wait_until_it_answers
 elif [ "$started" = 1 ]; then
-  if [ -n "${HELPER:-}" ]; then
-    refuse_ignored_helper
-  fi
   warn_if_restarting
 fi

@@ -431,8 +431,9 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
     expect(after.env.filter((e) => e.startsWith("REGISTRY_PROXY_PASSWORD"))).toEqual([]);
   });
 
-  it("credentialHelper on registry:2, which ignores it: the step fails saying so, and nothing is left", async () => {
+  it("credentialHelper on registry:2, which ignores it: the step fails saying so, and removes the cache", async () => {
     const name = `${tokenCache}-v2`;
+    const volume = `${name}-data`;
     const [cache] = resolveConfig(
       {
         networkName: network,
@@ -442,16 +443,26 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
       host,
     ).caches;
     res.container(name);
-    res.volume(`${name}-data`);
-    const r = await runScript(await componentRegistryScript(cache!.spec));
-    expect([r.code, r.stderr]).toEqual([
+    res.volume(volume);
+    const script = await componentRegistryScript(cache!.spec);
+    const refused = (first: string) => [
       1,
-      `pulumi-kind-dev: started the cache container ${name}; data on volume ${name}-data\npulumi-kind-dev: the cache ${name} cannot use credentialHelper: its image registry:2 runs distribution 2, which ignores a credential helper and would pull without a login; the container was removed. Set registryImage to a distribution v3 image (registry:3, the default) or drop credentialHelper, then run pulumi up again.\n`,
-    ]);
-    expect([await containerInfo(name), await volumeExists(`${name}-data`)]).toEqual([
-      undefined,
-      false,
-    ]);
+      `pulumi-kind-dev: ${first}\npulumi-kind-dev: the cache ${name} cannot use credentialHelper: its image registry:2 runs distribution 2, which ignores a credential helper and would pull without a login; the container was removed. Set registryImage to a distribution v3 image (registry:3, the default) or drop credentialHelper, then run pulumi up again.\n`,
+    ];
+    const r = await runScript(script);
+    expect([r.code, r.stderr]).toEqual(
+      refused(`started the cache container ${name}; data on volume ${volume}`),
+    );
+    expect([await containerInfo(name), await volumeExists(volume)]).toEqual([undefined, false]);
+
+    // Kept from before the check (1.0.0 had none): the same fingerprint, made without it.
+    await runScriptOk({ ...script, environment: { ...script.environment, HELPER: "" } });
+    expect((await mustContainerInfo(name)).running).toBe(true);
+    const kept = await runScript(await componentRegistryScript(cache!.spec));
+    expect([kept.code, kept.stderr]).toEqual(
+      refused(`using the existing cache container ${name}; data on volume ${volume}`),
+    );
+    expect([await containerInfo(name), await volumeExists(volume)]).toEqual([undefined, true]);
   });
 
   it("useDockerMirror on a second Docker daemon started with --registry-mirror", async () => {
