@@ -124,7 +124,12 @@ describe("workflows: Tilt, in-cluster builds, four upstreams, two clusters, faul
 
   step("2. Tilt: `tilt ci` finds the registry itself, pushes there, and the pod runs", async () => {
     const dir = mkdtempSync(path.join(env.backend, "tilt-"));
-    writeFileSync(path.join(dir, "Dockerfile"), `FROM ${CRANE_IMAGE}\nRUN echo tilt > /marker\n`);
+    // Tilt's legacy build leaves its intermediate containers; the label finds them.
+    const label = `dev.pulumi-kind-dev.test=tilt-${process.pid}`;
+    writeFileSync(
+      path.join(dir, "Dockerfile"),
+      `FROM ${CRANE_IMAGE}\nLABEL ${label}\nRUN echo tilt > /marker\n`,
+    );
     writeFileSync(
       path.join(dir, "app.yaml"),
       JSON.stringify({
@@ -155,6 +160,10 @@ describe("workflows: Tilt, in-cluster builds, four upstreams, two clusters, faul
         timeoutMs: 600_000,
       },
     );
+    const leftovers = run("docker", ["ps", "-aq", "--filter", `label=${label}`]).trim();
+    for (const id of leftovers === "" ? [] : leftovers.split("\n")) {
+      run("docker", ["rm", id]);
+    }
     const log = `${tilt.stdout}${tilt.stderr}`;
     console.log(`[workflows] tilt ci (exit ${tilt.code}):\n${log.slice(-4000)}`);
     expect(tilt.code).toBe(0);
