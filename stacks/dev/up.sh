@@ -36,6 +36,12 @@ stack_config() {
   echo "$value"
 }
 
+# bed_build CMD...: a test-bed build, with Go's "go: downloading MODULE VERSION" lines (hundreds
+# on a cold machine, and no help when a build fails) left out of stderr. Its status is the build's.
+bed_build() {
+  { "$@" 2>&1 1>&3 3>&- | { grep --line-buffered -v '^go: downloading ' || true; } >&2; } 3>&1
+}
+
 # The test bed can build what is missing only on Linux with apt (Debian, Ubuntu) and Go.
 can_bootstrap() {
   [[ ${KIND_DEV_NO_BOOTSTRAP:-} != 1 && $(uname -s) == Linux ]] && command -v apt-get >/dev/null 2>&1 &&
@@ -86,7 +92,7 @@ if ((${#missing[@]})); then
   say "${missing[*]} not on PATH: building the Pulumi CLI, its plugins and kind from Go modules (test/bed/pulumi-toolchain.sh; about 20 minutes the first time on 2 cores)"
   start=$SECONDS
   [ -d node_modules ] || npm ci --no-audit --no-fund
-  bash test/bed/pulumi-toolchain.sh
+  bed_build bash test/bed/pulumi-toolchain.sh
   # shellcheck source-path=SCRIPTDIR/../.. source=test/bed/env.sh
   source test/bed/env.sh
   bootstrapped=1
@@ -99,7 +105,7 @@ if [[ ${bootstrapped:-0} == 1 ]]; then
   # names one, use the test bed's (built once, about 20 minutes the first time).
   if [[ -z $(stack_config nodeImage) ]]; then
     say "no nodeImage in $stack_file: using the test bed's node image (test/bed/node-image.sh)"
-    image=$(bash test/bed/node-image.sh | tail -n 1)
+    image=$(bed_build bash test/bed/node-image.sh | tail -n 1)
     args+=(--config "kind-dev:nodeImage=$image")
   fi
   # Machines where `docker run --privileged` fails need the test bed's docker wrapper for kind.
@@ -121,7 +127,7 @@ if [[ $registry_image == registry:[23] ]] && can_bootstrap &&
   ! docker pull -q "$registry_image" >/dev/null 2>&1; then
   say "$registry_image cannot be pulled: building it (test/bed/images.sh; a few minutes the first time)"
   start=$SECONDS
-  bash test/bed/images.sh "$registry_image"
+  bed_build bash test/bed/images.sh "$registry_image"
   say "$registry_image built in $((SECONDS - start))s"
 fi
 

@@ -1,5 +1,4 @@
 /** The kind-dev command line: --help on every command, and one exact line for a bad one. */
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -76,19 +75,6 @@ Options:
     [["prune", "-h"], PRUNE_HELP],
   ])("kind-dev %j", async (argv, stdout) => {
     expect(await kindDev(...argv)).toEqual({ code: 0, stdout, stderr: "" });
-  });
-
-  it.each(["--help", "-h"])("npm run up -- %s: before any tool is looked for", (flag) => {
-    // No docker, node, pulumi or kind on this PATH: the usage comes before any of them is used.
-    const r = spawnSync("/bin/bash", ["stacks/dev/up.sh", flag], { env: { PATH: "/nowhere" } });
-    expect([r.status, r.stderr.toString(), r.stdout.toString().split("\n").slice(0, 2)]).toEqual([
-      0,
-      "",
-      [
-        "Brings the dev stack up on a local file backend: no Pulumi account needed.",
-        "Usage: npm run up [-- FLAG...], each FLAG passed to pulumi up (--refresh, --diff, ...).",
-      ],
-    ]);
   });
 });
 
