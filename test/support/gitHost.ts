@@ -36,7 +36,7 @@ import {
   tryRun,
   WRAPPER_DIR,
 } from "./bed";
-import { commandLine, npmInstallArgs, OWNER, REPO_NAME } from "./install";
+import { ALLOW_GIT_COMMAND, commandLine, npmInstallArgs, OWNER, REPO_NAME } from "./install";
 import { NODE_IMAGE } from "./lifecycle";
 
 export interface GitHost {
@@ -426,11 +426,12 @@ export class ConsumerProject {
   }
 
   /**
-   * The README's `npm install` of `ref` from the bare repository into `project` (npm clones it
-   * and runs the package's `prepare`, the build; other packages come from npm's cache where it
-   * has them). Returns the commit npm resolved.
+   * The README's two commands in `project`: the `.npmrc` line, then `npm install` of `ref` from
+   * the bare repository (npm clones it and runs the package's `prepare`, the build; other
+   * packages come from npm's cache where it has them). Returns the commit npm resolved.
    */
   async npmInstall(ref: string): Promise<string> {
+    await this.command("bash", ["-c", ALLOW_GIT_COMMAND], this.project);
     const args = npmInstallArgs(this.release!.fileUrl, ref);
     await this.command(
       "npm",

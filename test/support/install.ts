@@ -2,7 +2,7 @@
  * How a team installs a release of this package: the commands the README's Install section
  * shows in their hosted form (github.com/OWNER/pulumi-kind-dev, OWNER standing for the owner of
  * package.json's `repository`), and the consumer tests run with a local git host in its place
- * (test/support/gitHost.ts). test/unit/readme.test.ts checks that the README shows exactly
+ * (test/support/gitHost.ts). test/unit/docs.test.ts checks that the README shows exactly
  * these commands for package.json's version.
  */
 export const OWNER = "OWNER";
@@ -15,6 +15,15 @@ export const HOSTED = {
   /** The host `pulumi package add` clones from over HTTPS. */
   host: "github.com",
 } as const;
+
+/**
+ * What the team's `.npmrc` says so that npm 12, which fetches no git dependency unless allowed,
+ * installs the ones its package.json names (and `npm ci` of a teammate installs them again).
+ */
+export const NPMRC_ALLOW_GIT = "allow-git=root";
+
+/** The README's command that adds NPMRC_ALLOW_GIT to the project's `.npmrc`. */
+export const ALLOW_GIT_COMMAND = `echo "${NPMRC_ALLOW_GIT}" >> .npmrc`;
 
 /** `npm install` of the tag from a git URL (npm runs the package's `prepare`: the build). */
 export function npmInstallArgs(gitUrl: string, tag: string): string[] {

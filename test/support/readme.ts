@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { commandLine, HOSTED, npmInstallArgs, packageAddArgs } from "./install";
+import { ALLOW_GIT_COMMAND, commandLine, HOSTED, npmInstallArgs, packageAddArgs } from "./install";
 
 const ROOT = path.join(__dirname, "../..");
 
@@ -57,6 +57,8 @@ export function readReadmeCommands(): string[] {
 
 /** Commands that test/e2e/readme.test.ts does not run literally, and what covers them. */
 export const COVERED_ELSEWHERE: Readonly<Record<string, string>> = {
+  [ALLOW_GIT_COMMAND]:
+    "test/consumer/npm12.test.ts runs it before the install with npm 12, consumer.test.ts with the machine's npm",
   [commandLine("npm", npmInstallArgs(HOSTED.gitUrl, RELEASE_TAG))]:
     "test/consumer/consumer.test.ts runs it with a local bare repository for github.com",
   [commandLine("pulumi", packageAddArgs(HOSTED.host, RELEASE_TAG))]:
