@@ -136,6 +136,8 @@ check_tag() {
     fi
   elif [[ -n $at ]]; then
     ok "tag: HEAD is $TAG"
+  elif ((BETWEEN)); then
+    ok "tag: $TAG is free: a release being prepared, or a clone without the last release's tag (git fetch --tags)"
   else
     ok "tag: $TAG is free"
   fi

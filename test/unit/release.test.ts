@@ -100,9 +100,12 @@ describe("test/release/check.sh --metadata-only", () => {
   it("passes a consistent untagged repository, and the same tagged with --tagged", () => {
     const dir = repo();
     const untagged = check(dir);
-    expect(untagged.out).toContain("release: ok: tag: v1.2.3 is free");
+    expect(untagged.out).toContain("release: ok: tag: v1.2.3 is free\n");
     expect(untagged.out).toContain("release: 4 passed, 0 failed");
     expect(untagged.code).toBe(0);
+    expect(check(dir, "--between-releases").out).toContain(
+      "release: ok: tag: v1.2.3 is free: a release being prepared, or a clone without the last release's tag (git fetch --tags)\n",
+    );
     git(dir, "tag", "-a", "v1.2.3", "-m", "v1.2.3");
     const tagged = check(dir, "--tagged");
     expect(tagged.out).toContain("release: ok: tag: HEAD is v1.2.3, the work tree is clean");
