@@ -2,15 +2,16 @@
  * The README's install of a release by its tag with npm 12, which fetches no git dependency
  * unless the project allows it, on Node 24 (test/bed/node24.sh --tools): without the README's
  * `.npmrc` line npm refuses the tag; with it the tag installs, built by its `prepare`, and loads,
- * and a teammate's `npm ci` installs it again. A local bare repository stands in for the hosting
- * service (test/support/gitHost.ts). Needs no Docker and no Pulumi CLI.
+ * a teammate's `npm ci` installs it again, and `npm install` of a newer tag moves it there. A
+ * local bare repository stands in for the hosting service (test/support/gitHost.ts). Needs no
+ * Docker and no Pulumi CLI.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_DIR, run, runAsync } from "../support/bed";
-import { makeReleaseRepo, type ReleaseRepo } from "../support/gitHost";
+import { commitWorkTree, makeReleaseRepo, type ReleaseRepo } from "../support/gitHost";
 import { ALLOW_GIT_COMMAND, npmInstallArgs } from "../support/install";
 
 describe("npm 12 on Node 24: the README's install of a release by its tag", () => {
@@ -68,5 +69,13 @@ describe("npm 12 on Node 24: the README's install of a release by its tag", () =
     const ci = await npm("ci");
     expect(ci.code, ci.stderr).toBe(0);
     expect(await loads()).toBe("function function\n");
+  });
+
+  it("npm install of a newer tag moves the package there", async () => {
+    const next = commitWorkTree(release, "v-next");
+    const r = await npm(...npmInstallArgs(release.fileUrl, "v-next"));
+    expect(r.code, r.stderr).toBe(0);
+    const lock = readFileSync(path.join(project, "package-lock.json"), "utf8");
+    expect(lock).toContain(`"resolved": "git+${release.fileUrl}#${next}"`);
   });
 });

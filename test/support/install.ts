@@ -18,9 +18,11 @@ export const HOSTED = {
 
 /**
  * What the team's `.npmrc` says so that npm 12, which fetches no git dependency unless allowed,
- * installs the ones its package.json names (and `npm ci` of a teammate installs them again).
+ * installs this one, moves it to another tag, and installs it again in a teammate's `npm ci`.
+ * Not `root` (only those package.json names): npm 11.19 and 12.2 then refuse to move it to
+ * another tag, and npm 11.9 to 11.12 refuse even its first install.
  */
-export const NPMRC_ALLOW_GIT = "allow-git=root";
+export const NPMRC_ALLOW_GIT = "allow-git=all";
 
 /** The README's command that adds NPMRC_ALLOW_GIT to the project's `.npmrc`. */
 export const ALLOW_GIT_COMMAND = `echo "${NPMRC_ALLOW_GIT}" >> .npmrc`;
