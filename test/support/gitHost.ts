@@ -426,12 +426,15 @@ export class ConsumerProject {
   }
 
   /**
-   * The README's two commands in `project`: the `.npmrc` line, then `npm install` of `ref` from
-   * the bare repository (npm clones it and runs the package's `prepare`, the build; other
-   * packages come from npm's cache where it has them). Returns the commit npm resolved.
+   * The README's two commands in `project`: the `.npmrc` line (once: a later install, of a newer
+   * tag, finds it there), then `npm install` of `ref` from the bare repository (npm clones it and
+   * runs the package's `prepare`, the build; other packages come from npm's cache where it has
+   * them). Returns the commit npm resolved.
    */
   async npmInstall(ref: string): Promise<string> {
-    await this.command("bash", ["-c", ALLOW_GIT_COMMAND], this.project);
+    if (!existsSync(path.join(this.project, ".npmrc"))) {
+      await this.command("bash", ["-c", ALLOW_GIT_COMMAND], this.project);
+    }
     const args = npmInstallArgs(this.release!.fileUrl, ref);
     await this.command(
       "npm",
