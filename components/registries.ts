@@ -12,16 +12,12 @@ function credentials(cache: ResolvedCache): pulumi.Output<Record<string, string>
     return undefined;
   }
   return pulumi.secret(
-    pulumi.all([cache.username ?? "", cache.password ?? ""]).apply(([user, password]) => {
-      const env: Record<string, string> = {};
-      if (user !== "") {
-        env["REGISTRY_PROXY_USERNAME"] = user;
-      }
-      if (password !== "") {
-        env["REGISTRY_PROXY_PASSWORD"] = password;
-      }
-      return env;
-    }),
+    pulumi
+      .all([cache.username ?? "", cache.password ?? ""])
+      .apply(([user, password]): Record<string, string> => ({
+        ...(user === "" ? {} : { REGISTRY_PROXY_USERNAME: user }),
+        ...(password === "" ? {} : { REGISTRY_PROXY_PASSWORD: password }),
+      })),
   );
 }
 

@@ -19,9 +19,6 @@ export class KindDevArgumentError extends KindDevError {
 }
 
 function show(value: unknown): string {
-  if (typeof value === "string") {
-    return JSON.stringify(value);
-  }
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {

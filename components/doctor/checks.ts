@@ -105,10 +105,9 @@ export function notChecked(id: string, title: string, why: string, deps: readonl
 // ---- tools --------------------------------------------------------------------------------
 
 /**
- * `docker version --format '{{.Server.Version}}'`, `kind version`, `kubectl version --client -o
- * json` (without kubectl the doctor uses the control plane's own): how bad a missing or failing
- * tool is, the detail and remedy when it is missing, the detail's start and the remedy when it
- * fails, and the detail's start when it answers.
+ * Per tool, of its version command (facts.ts): how bad a missing or failing tool is, the detail
+ * and remedy when it is missing, the detail's start and the remedy when it fails, and the
+ * detail's start when it answers. Without kubectl the doctor uses the control plane's own.
  */
 const TOOLS = {
   docker: {

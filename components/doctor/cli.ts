@@ -232,9 +232,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (e instanceof UsageError) {
       const usage = command === undefined ? TOP_SYNOPSIS : synopsis(name, command);
       const who = command === undefined ? "kind-dev" : `kind-dev ${name}`;
-      io.stderr.write(`${who}: ${e.message}
-Usage: ${usage}
-`);
+      io.stderr.write(`${who}: ${e.message}\nUsage: ${usage}\n`);
       return 2;
     }
     if (e instanceof PruneError || e instanceof RegistryApiError) {

@@ -44,20 +44,20 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   let verdicts = await diagnose(false);
   const fixes: FixOutcome[] = [];
   let before: CheckResult[] | undefined;
-  const fixable = verdicts.filter((v) => v.status !== "pass" && v.fix !== undefined);
+  const fixable = verdicts.flatMap(({ id, status, fix }) =>
+    status !== "pass" && fix !== undefined ? [{ id, fix }] : [],
+  );
   if (options.fix === true && fixable.length > 0) {
     before = attributeCauses(verdicts);
     // One command may repair several checks (a node's hosts.toml files): it runs once.
     const ran = new Map<string, ExecResult>();
     for (const { id, fix } of fixable) {
-      if (fix !== undefined) {
-        const { description, argv, ...options } = fix;
-        const key = JSON.stringify([argv, options]);
-        const r = ran.get(key) ?? (await exec(argv[0], argv.slice(1), options));
-        ran.set(key, r);
-        const ok = r.code === 0;
-        fixes.push({ id, description, ok, ...(ok ? {} : { error: lastLine(r) }) });
-      }
+      const { description, argv, ...options } = fix;
+      const key = JSON.stringify([argv, options]);
+      const r = ran.get(key) ?? (await exec(argv[0], argv.slice(1), options));
+      ran.set(key, r);
+      const ok = r.code === 0;
+      fixes.push({ id, description, ok, ...(ok ? {} : { error: lastLine(r) }) });
     }
     verdicts = await diagnose(true);
   }

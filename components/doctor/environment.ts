@@ -53,10 +53,8 @@ export function dataVolume(name: string, c: ContainerInfo | undefined): string {
 
 /** The host port published for the registry's port 5000, if any. */
 export function publishedPort(c: ContainerInfo): number | undefined {
-  const binding = c.ports.find(
-    (p) => p.containerPort === `${REGISTRY_CONTAINER_PORT}/tcp` && p.hostPort > 0,
-  );
-  return binding?.hostPort;
+  const port = `${REGISTRY_CONTAINER_PORT}/tcp`;
+  return c.ports.find((p) => p.containerPort === port && p.hostPort > 0)?.hostPort;
 }
 
 /**
@@ -144,7 +142,6 @@ export interface RegistryInput {
  * one the nodes' `hosts.toml` for `localhost:<port>` points at; else the only labelled registry.
  */
 export function selectRegistry(input: RegistryInput): RegistryTarget | undefined {
-  const byName = (name: string) => input.containers.find((c) => c.name === name);
   const hostingPort = portOf(kepField(input.configMap, "host"));
   const fromHosts = input.nodeHosts
     .flatMap((files) => Object.entries(files))
@@ -152,7 +149,7 @@ export function selectRegistry(input: RegistryInput): RegistryTarget | undefined
     .map(([dir, toml]) => ({ name: endpointName(toml), port: portOf(dir) }))
     .find((e) => e.name !== undefined);
   const target = (name: string, foundBy: string, port?: number): RegistryTarget => {
-    const container = byName(name);
+    const container = input.containers.find((c) => c.name === name);
     return {
       name,
       container,
@@ -276,24 +273,20 @@ export interface Targets {
 
 /** The cluster, registry and caches to check: a pure function of the facts. */
 export function chooseTargets(requested: Narrowing, found: Listed): Targets {
-  const cluster = selectCluster(
-    requested.cluster,
-    found.clusters,
-    found.clusterNetworks,
-    found.containers,
-  );
+  const { clusters, clusterNetworks, containers } = found;
+  const cluster = selectCluster(requested.cluster, clusters, clusterNetworks, containers);
   const network = found.nodes
     .map((n) => found.nodeContainers.find((c) => c.name === n)?.networks[0])
     .find((n) => n);
   const nodeHosts = Object.values(found.nodeFiles).map((f) => f.hostsToml);
   const registry = selectRegistry({
     requested: requested.registry,
-    containers: found.containers,
+    containers,
     network,
     configMap: found.configMap.value,
     nodeHosts,
   });
-  const caches = selectCaches({ containers: found.containers, network, nodeHosts });
+  const caches = selectCaches({ containers, network, nodeHosts });
   let expected: Targets["expected"];
   try {
     expected = expectedFiles(

@@ -108,7 +108,8 @@ const NAMES = ["--format", "{{.Names}}"];
 const UPSTREAM_FORMAT = "%{http_code} %header{www-authenticate}";
 const NOT_FOUND = /\(NotFound\)|not found/;
 
-async function inspect(exec: Exec, names: readonly string[]): Promise<ContainerInfo[]> {
+/** `docker container inspect`, parsed; no command for no names. */
+export async function inspect(exec: Exec, names: readonly string[]): Promise<ContainerInfo[]> {
   return names.length === 0
     ? []
     : parseContainers((await exec("docker", ["container", "inspect", ...names])).stdout);
@@ -269,32 +270,29 @@ async function probe(
       ? pullProbes(exec, client(registryUrl(reg, port), 15_000), `localhost:${port}`, running)
       : {},
   );
-  const restarting = [reg, ...caches.map((c) => c.container)].filter((c) => c?.restarting);
+  const restarting = [reg, ...caches.map((c) => c.container)].flatMap((c) =>
+    c?.restarting ? [c.name] : [],
+  );
   const names = [...(registry === undefined ? [] : [registry.name]), ...caches.map((c) => c.name)];
+  const remotes = Object.fromEntries(caches.map((c) => [c.name, c.remoteUrl]));
   const probeNode = running[0];
   const [registryApi, pulls, logs, upstreams, resolved] = await Promise.all([
     apiProbing,
     pulling,
-    entries(
-      restarting.map((c) => c?.name ?? ""),
-      async (name) => {
-        const r = await exec("docker", ["logs", "--tail", "60", name]);
-        return tellingLine(`${r.stdout}\n${r.stderr}`);
-      },
-    ),
-    entries(
-      caches.map((c) => c.name),
-      async (name): Promise<UpstreamProbe> => {
-        const remote = caches.find((c) => c.name === name)?.remoteUrl ?? "";
-        if (probeNode === undefined || remote === "") {
-          return {};
-        }
-        const curl = ["curl", "-sS", "-o", "/dev/null", "-w", UPSTREAM_FORMAT, "--max-time", "5"];
-        const url = `${remote.replace(/\/+$/, "")}/v2/`;
-        const probe = ["exec", probeNode, ...curl, url];
-        return { node: probeNode, result: await exec("docker", probe, { timeoutMs: 15_000 }) };
-      },
-    ),
+    entries(restarting, async (name) => {
+      const r = await exec("docker", ["logs", "--tail", "60", name]);
+      return tellingLine(`${r.stdout}\n${r.stderr}`);
+    }),
+    entries(Object.keys(remotes), async (name): Promise<UpstreamProbe> => {
+      const remote = remotes[name] ?? "";
+      if (probeNode === undefined || remote === "") {
+        return {};
+      }
+      const curl = ["curl", "-sS", "-o", "/dev/null", "-w", UPSTREAM_FORMAT, "--max-time", "5"];
+      const url = `${remote.replace(/\/+$/, "")}/v2/`;
+      const probe = ["exec", probeNode, ...curl, url];
+      return { node: probeNode, result: await exec("docker", probe, { timeoutMs: 15_000 }) };
+    }),
     entries(running, async (n) =>
       names.length === 0
         ? {}
@@ -388,10 +386,7 @@ async function clusterReader(
   const withFile = (file: string) => (args: readonly string[]) =>
     exec("kubectl", ["--kubeconfig", file, "--request-timeout", "20s", ...args]);
   if (kubeconfig !== undefined && hostKubectl) {
-    return {
-      kubectl: withFile(kubeconfig),
-      source: { from: "flag", file: kubeconfig },
-    };
+    return { kubectl: withFile(kubeconfig), source: { from: "flag", file: kubeconfig } };
   }
   let kindError: string | undefined;
   if (hostKubectl) {
@@ -434,7 +429,7 @@ function nodeOrder(a: string, b: string): number {
 /**
  * Every volume's size as `docker system df -v` measures it (file sizes, 4 significant digits).
  * The daemon runs one disk-usage walk at a time and refuses a second one meanwhile, so a
- * refusal is retried for a few seconds. Undefined when docker cannot tell.
+ * refusal is retried for a few seconds. Null when docker cannot tell.
  */
 export async function readVolumeSizes(exec: Exec): Promise<Record<string, number | null> | null> {
   for (let attempt = 0; ; attempt++) {

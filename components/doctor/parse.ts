@@ -133,13 +133,11 @@ export interface NodeCondition {
 
 /** `kubectl get nodes -o json` -> node name -> its Ready condition. */
 export function parseNodeConditions(stdout: string): Record<string, NodeCondition> {
-  const items = record(JSON.parse(stdout))["items"];
+  const nodes = list(record(JSON.parse(stdout))["items"]).map(record);
   return Object.fromEntries(
-    (Array.isArray(items) ? items : []).map(record).map((node) => {
-      const conditions = record(node["status"])["conditions"];
-      const ready = (Array.isArray(conditions) ? conditions : [])
-        .map(record)
-        .find((c) => c["type"] === "Ready");
+    nodes.map((node) => {
+      const conditions = list(record(node["status"])["conditions"]).map(record);
+      const ready = conditions.find((c) => c["type"] === "Ready");
       const condition =
         ready === undefined
           ? { ready: false, reason: "no Ready condition" }
@@ -229,11 +227,9 @@ export function parseContainerdConfig(text: string): ContainerdRegistryConfig {
  */
 export function parseVolumeSizes(stdout: string): Record<string, number | null> {
   const text = stdout.trim();
-  const parsed: unknown = text === "" ? [] : JSON.parse(text);
+  const volumes = list(text === "" ? [] : JSON.parse(text)).map(record);
   return Object.fromEntries(
-    (Array.isArray(parsed) ? parsed : [])
-      .map(record)
-      .map((v) => [str(v["Name"]), parseHumanSize(str(v["Size"])) ?? null]),
+    volumes.map((v) => [str(v["Name"]), parseHumanSize(str(v["Size"])) ?? null]),
   );
 }
 

@@ -28,11 +28,9 @@ function blob(bytes: Buffer): Blob {
   return { digest: sha256(bytes), bytes };
 }
 
-const OCI_ARCHITECTURES = new Map([
-  ["x64", "amd64"],
-  ["ia32", "386"],
-  ["ppc64", "ppc64le"],
-]);
+const jsonBlob = (value: object) => blob(Buffer.from(JSON.stringify(value)));
+
+const OCI_ARCHITECTURES = new Map(Object.entries({ x64: "amd64", ia32: "386", ppc64: "ppc64le" }));
 
 /** Node's `process.arch` as an OCI architecture. */
 export function ociArchitecture(arch: string): string {
@@ -47,25 +45,17 @@ export function probeImage(architecture: string): Record<"layer" | "config" | "m
   // An empty tar archive: its two 512-byte end blocks.
   const tar = Buffer.alloc(1024, 0);
   const layer = blob(gzipSync(tar, { level: 9 }));
-  const config = blob(
-    Buffer.from(
-      JSON.stringify({
-        architecture,
-        os: "linux",
-        config: {},
-        rootfs: { type: "layers", diff_ids: [sha256(tar)] },
-      }),
-    ),
-  );
-  const manifest = blob(
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_MANIFEST,
-        config: { mediaType: OCI_CONFIG, digest: config.digest, size: config.bytes.length },
-        layers: [{ mediaType: OCI_LAYER_GZIP, digest: layer.digest, size: layer.bytes.length }],
-      }),
-    ),
-  );
+  const config = jsonBlob({
+    architecture,
+    os: "linux",
+    config: {},
+    rootfs: { type: "layers", diff_ids: [sha256(tar)] },
+  });
+  const manifest = jsonBlob({
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    config: { mediaType: OCI_CONFIG, digest: config.digest, size: config.bytes.length },
+    layers: [{ mediaType: OCI_LAYER_GZIP, digest: layer.digest, size: layer.bytes.length }],
+  });
   return { layer, config, manifest };
 }

@@ -10,9 +10,9 @@
 import { LABEL_MANAGED, LABEL_ROLE, REGISTRY_CONTAINER_PORT } from "../render/containerSpecs";
 import { dataVolume, publishedPort, registryUrl } from "./environment";
 import { type Exec, execCommand, lastLine } from "../exec";
-import { type ContainerInfo, own, parseContainers, parseLines } from "./parse";
+import { type ContainerInfo, own, parseLines } from "./parse";
 import { pingUntil, RegistryApi } from "./registryApi";
-import { readVolumeSizes } from "./facts";
+import { inspect, readVolumeSizes } from "./facts";
 
 export interface PruneOptions {
   /** Push registry container. Default: the only container labelled as one. */
@@ -97,6 +97,9 @@ export function isIndex(mediaType: string): boolean {
   );
 }
 
+const newestFirst = (a: TagInfo, b: TagInfo) =>
+  (b.created ?? "").localeCompare(a.created ?? "") || a.tag.localeCompare(b.tag);
+
 /**
  * Which images `--keep-last N` deletes: per repository, tags sorted newest first by image
  * creation time (no time counts as oldest; equal times by tag name), the first N kept. An image
@@ -108,16 +111,10 @@ export function planKeepLast(tags: readonly TagInfo[], keepLast: number): PruneP
       `invalid --keep-last ${String(keepLast)}: must be a whole number of 0 or more`,
     );
   }
-  const byRepo = new Map<string, TagInfo[]>();
-  for (const t of tags) {
-    byRepo.set(t.repository, [...(byRepo.get(t.repository) ?? []), t]);
-  }
   const keep: TagInfo[] = [];
   const deletions: ManifestDeletion[] = [];
-  for (const repository of [...byRepo.keys()].sort()) {
-    const sorted = [...(byRepo.get(repository) ?? [])].sort(
-      (a, b) => (b.created ?? "").localeCompare(a.created ?? "") || a.tag.localeCompare(b.tag),
-    );
+  for (const repository of [...new Set(tags.map((t) => t.repository))].sort()) {
+    const sorted = tags.filter((t) => t.repository === repository).sort(newestFirst);
     const kept = sorted.slice(0, keepLast);
     const keptDigests = new Set(kept.map((t) => t.digest));
     const doomed = new Map<string, string[]>();
@@ -167,19 +164,9 @@ export function garbageCollectArgv(
     .filter((k) => k.startsWith("REGISTRY_") && !k.startsWith("REGISTRY_PROXY_"))
     .sort()
     .flatMap((k) => ["--env", `${k}=${c.env[k] ?? ""}`]);
-  return [
-    "run",
-    "--rm",
-    "--network",
-    "none",
-    "--volumes-from",
-    c.name,
-    ...env,
-    c.image,
-    "garbage-collect",
-    ...(deleteUntagged ? ["--delete-untagged"] : []),
-    configPath,
-  ];
+  const collect = ["garbage-collect", ...(deleteUntagged ? ["--delete-untagged"] : []), configPath];
+  const run = ["run", "--rm", "--network", "none", "--volumes-from", c.name];
+  return [...run, ...env, c.image, ...collect];
 }
 
 /**
@@ -235,8 +222,7 @@ async function findRegistry(exec: Exec, requested: string | undefined): Promise<
     name = names[0] ?? "";
   }
   // docker also takes the name as an ID prefix: only a container of that exact name counts.
-  const inspected = parseContainers((await exec("docker", ["container", "inspect", name])).stdout);
-  const c = inspected.find((x) => x.name === name);
+  const c = (await inspect(exec, [name])).find((x) => x.name === name);
   if (c === undefined) {
     throw new PruneError(`no container named ${name}`);
   }
@@ -280,7 +266,8 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
   const start = Date.now();
   const exec = options.exec ?? execCommand;
   const log = options.log ?? (() => undefined);
-  if (options.keepLast === undefined && options.untagged !== true) {
+  const { keepLast, untagged = false, dryRun = false } = options;
+  if (keepLast === undefined && !untagged) {
     throw new PruneError("say what to delete: --keep-last N, --untagged, or both");
   }
   const c = await findRegistry(exec, options.registry);
@@ -297,18 +284,11 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
     `registry ${c.name} (${c.image}, distribution ${distribution}, config ${configPath}), volume ${volume}`,
   );
   const tags = await listTags(api);
-  const plan =
-    options.keepLast === undefined
-      ? { keep: tags, delete: [] }
-      : planKeepLast(tags, options.keepLast);
-  const { deleteUntagged, note } = collectorMode(
-    options.untagged === true,
-    distribution,
-    plan.keep,
-  );
+  const plan = keepLast === undefined ? { keep: tags, delete: [] } : planKeepLast(tags, keepLast);
+  const { deleteUntagged, note } = collectorMode(untagged, distribution, plan.keep);
   for (const d of plan.delete) {
     log(
-      `${options.dryRun ? "would delete" : "deleting"} ${d.repository}@${d.digest} (${d.tags.join(", ")})`,
+      `${dryRun ? "would delete" : "deleting"} ${d.repository}@${d.digest} (${d.tags.join(", ")})`,
     );
   }
   const report = {
@@ -319,7 +299,7 @@ export async function runPrune(options: PruneOptions): Promise<PruneReport> {
     deleteUntagged,
     ...(note ? { note } : {}),
   };
-  if (options.dryRun === true) {
+  if (dryRun) {
     return { ...report, dryRun: true, seconds: (Date.now() - start) / 1000 };
   }
 

@@ -172,14 +172,11 @@ export class RegistryApi implements RegistryClient {
         await r.arrayBuffer();
         return out;
       }
-      const body = (await r.json()) as Record<string, unknown>;
-      const items = body[key];
+      const items = ((await r.json()) as Record<string, unknown>)[key];
       if (Array.isArray(items)) {
         out.push(...items.filter((i): i is string => typeof i === "string"));
       }
-      const link = r.headers.get("link");
-      const m = link === null ? null : /<([^>]+)>;\s*rel="next"/.exec(link);
-      next = m?.[1];
+      next = /<([^>]+)>;\s*rel="next"/.exec(r.headers.get("link") ?? "")?.[1];
     }
     return out;
   }

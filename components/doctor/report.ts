@@ -58,20 +58,12 @@ export function summarize(results: readonly CheckResult[]): string {
 export function formatDoctorReport(report: DoctorReport, style: Style): string {
   const parts: string[] = [];
   if (report.fixes.length > 0 && report.before !== undefined) {
-    parts.push("Before --fix:\n" + formatTable(report.before, style));
-    parts.push(
-      "Repairs:\n" +
-        report.fixes
-          .map(
-            (f) =>
-              `  ${paint(style, f.ok ? COLOURS.pass : COLOURS.fail, f.ok ? "done" : "FAILED")}  ${f.description}${
-                f.error === undefined ? "" : `: ${f.error}`
-              }`,
-          )
-          .join("\n") +
-        "\n",
-    );
-    parts.push("After --fix:");
+    const repairs = report.fixes.map((f) => {
+      const done = paint(style, f.ok ? COLOURS.pass : COLOURS.fail, f.ok ? "done" : "FAILED");
+      return `  ${done}  ${f.description}${f.error === undefined ? "" : `: ${f.error}`}\n`;
+    });
+    parts.push(`Before --fix:\n${formatTable(report.before, style)}`);
+    parts.push(`Repairs:\n${repairs.join("")}`, "After --fix:");
   }
   parts.push(formatTable(report.results, style));
   parts.push(`${summarize(report.results)}; ${report.seconds.toFixed(1)} s\n`);

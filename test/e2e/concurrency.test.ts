@@ -22,8 +22,8 @@ import {
   tryRun,
   WRAPPER_DIR,
 } from "../support/bed";
+import { containerRunning, NODE_IMAGE } from "../support/lifecycle";
 
-const NODE_IMAGE = process.env["KIND_DEV_BED_NODE_IMAGE"] ?? "kind-dev-bed/node:v1.34.0";
 const PID = process.pid;
 const NAMES = {
   cluster: "kdev-cc",
@@ -122,14 +122,7 @@ describe("two pulumi up at once", () => {
     expect(run("kind", ["get", "nodes", "--name", NAMES.cluster]).trim()).toBe(
       `${NAMES.cluster}-control-plane`,
     );
-    expect(
-      run("docker", [
-        "inspect",
-        "-f",
-        "{{.State.Running}}",
-        `${NAMES.cluster}-control-plane`,
-      ]).trim(),
-    ).toBe("true");
+    expect(containerRunning(`${NAMES.cluster}-control-plane`)).toBe(true);
     expect(containersNamed(NAMES.registry)).toHaveLength(1);
     expect(containersNamed(NAMES.cache)).toHaveLength(1);
   });

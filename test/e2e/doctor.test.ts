@@ -328,12 +328,8 @@ describe("kind-dev doctor and prune on a real environment", () => {
   });
 
   step("a node's hosts.toml removed: named, and --fix writes it again", async () => {
-    run("docker", [
-      "exec",
-      WORKER,
-      "rm",
-      `/etc/containerd/certs.d/localhost:${env.registryPort}/hosts.toml`,
-    ]);
+    const file = `/etc/containerd/certs.d/localhost:${env.registryPort}/hosts.toml`;
+    run("docker", ["exec", WORKER, "rm", file]);
     await record("hosts-toml-removed");
     const { run: r, report } = doctor();
     const id = `node.hosts-toml@${WORKER}/localhost:${env.registryPort}`;
@@ -344,14 +340,7 @@ describe("kind-dev doctor and prune on a real environment", () => {
     );
     expect(r.status).toBe(1);
     expectFixed(id);
-    expect(
-      run("docker", [
-        "exec",
-        WORKER,
-        "cat",
-        `/etc/containerd/certs.d/localhost:${env.registryPort}/hosts.toml`,
-      ]),
-    ).toBe(`[host."http://${REGISTRY}:5000"]\n`);
+    expect(run("docker", ["exec", WORKER, "cat", file])).toBe(`[host."http://${REGISTRY}:5000"]\n`);
   });
 
   step("the registry disconnected from the network: named, and --fix connects it", async () => {

@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BED_BIN, REPO_DIR, run, tryRun, WRAPPER_DIR } from "../support/bed";
+import { containerRunning } from "../support/lifecycle";
 
 /** What the dev stack (stacks/dev/Pulumi.dev.yaml and the component's defaults) creates. */
 const DEV = {
@@ -130,12 +131,8 @@ describe("the README's commands, literally", () => {
     // As empty as this machine allows: the registry image and the node image go, so the first
     // run makes both again (the Go build cache and the Debian packages stay).
     tryRun("docker", ["image", "rm", "-f", "registry:3"]);
-    for (const image of run("docker", [
-      "images",
-      "--format",
-      "{{.Repository}}:{{.Tag}}",
-      NODE_IMAGE_TAG,
-    ]).split("\n")) {
+    const format = "{{.Repository}}:{{.Tag}}";
+    for (const image of run("docker", ["images", "--format", format, NODE_IMAGE_TAG]).split("\n")) {
       if (image !== "") {
         tryRun("docker", ["image", "rm", "-f", image]);
       }
@@ -258,9 +255,7 @@ describe("the README's commands, literally", () => {
   it("npm run down drops the cluster and keeps the registry with its images", async () => {
     await ok("npm run down");
     expect(run("kind", ["get", "clusters"]).split("\n")).not.toContain(DEV.cluster);
-    expect(run("docker", ["inspect", "-f", "{{.State.Running}}", DEV.registry]).trim()).toBe(
-      "true",
-    );
+    expect(containerRunning(DEV.registry)).toBe(true);
     expect(run("curl", ["-fsS", `http://127.0.0.1:${DEV.port}/v2/app/tags/list`])).toContain(
       '"dev"',
     );

@@ -35,7 +35,6 @@ import {
   componentRegistryScript,
   ensureRegistryContainerOk,
   fetchImage,
-  freePort,
   http,
   logsOf,
   MANIFEST_V2,
@@ -102,7 +101,7 @@ const TTL_SEEN: Record<string, { what: string; log: string; seconds: number }> =
 // The ensure script's cache path on the default registry:3, and on registry:2.
 for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
   describeDocker(`pull-through cache on ${registryImage}, in front of a local upstream`, () => {
-    const suite = bedSuite(3);
+    const suite = bedSuite(4);
     const { id, res, network } = suite;
     const upstream = `kdt-up-${id}`;
     const cacheName = `kdt-cache-${id}`;
@@ -117,30 +116,16 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
     /** The image's manifest digest, then its blobs'. */
     let digests: string[];
 
-    function cacheSpec(containerName = cacheName, hostPort = cachePort): ContainerSpec {
-      return suite.cacheSpec(upstream, { containerName, hostPort, ttl: TTL }, { registryImage });
+    function cacheConfig(containerName = cacheName, hostPort = cachePort): ResolvedConfig {
+      const cache = { containerName, hostPort, ttl: TTL };
+      return suite.cacheConfig(upstream, cache, { registryImage, registryPort: suite.port(0) });
     }
+    const cacheSpec = (c: ResolvedConfig = config): ContainerSpec => c.caches[0]!.spec;
 
     beforeAll(async () => {
       [upstreamPort, cachePort] = [suite.port(1), suite.port(2)];
-      config = suite.config({
-        registryImage,
-        registryPort: suite.port(0),
-        caches: [
-          {
-            upstreamHost: "docker.io",
-            remoteUrl: `http://${upstream}:5000`,
-            containerName: cacheName,
-            hostPort: cachePort,
-            ttl: TTL,
-          },
-        ],
-      });
-
-      // The upstream: a plain registry on the same network (not the component's, so plain docker
-      // run), holding the image under library/.
+      config = cacheConfig();
       await startUpstream(res, upstream, network, upstreamPort, `library/${repo}`, id);
-
       // The cache, as the component starts it (no probe, no credentials).
       res.container(cacheName);
       res.volume(cacheSpec().volume);
@@ -177,7 +162,6 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
     it("a first pull through a node fetches every blob from the cache, none from the upstream", async () => {
       digests = await fetchImage(upstreamPort, `library/${repo}`);
       const [manifest = "", ...blobs] = digests;
-      // A node stand-in with the files its hosts.toml command writes pulls the image.
       const controlPlane = config.nodes[0]?.name ?? "";
       await startNodeStandin(res, controlPlane, network, CONTAINERD_CONFIG_PATCH, id);
       await runScriptOk(hostsScript(controlPlane, planHostsFiles(config)));
@@ -190,15 +174,9 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
 
       // containerd asked the cache for the manifest and each blob, and the upstream for nothing:
       // the cache fetched them from the upstream on the node's behalf.
-      const fromNode = await containerdRequests(cacheName);
-      expect(fromNode.some((l) => l.includes(`/v2/library/${repo}/manifests/1?ns=docker.io`))).toBe(
-        true,
-      );
-      for (const blob of blobs) {
-        expect(
-          fromNode.some((l) => l.includes(`/v2/library/${repo}/blobs/${blob}?ns=docker.io`)),
-          blob,
-        ).toBe(true);
+      const fromNode = (await containerdRequests(cacheName)).join("\n");
+      for (const object of ["manifests/1", ...blobs.map((blob) => `blobs/${blob}`)]) {
+        expect(fromNode, object).toContain(`/v2/library/${repo}/${object}?ns=docker.io`);
       }
       expect(await containerdRequests(upstream)).toEqual([]);
       // The proxy stores what it fetched while serving it: the catalog may lag the pull a little.
@@ -277,9 +255,9 @@ for (const registryImage of [BED_IMAGES.registry, BED_IMAGES.registry2]) {
 
     it("a cache started while its upstream does not answer: the script warns and succeeds", async () => {
       await docker(["stop", upstream]);
-      const port = await freePort();
+      const port = suite.port(3);
       const name = res.container(`kdt-cache2-${id}`);
-      const late = cacheSpec(name, port);
+      const late = cacheSpec(cacheConfig(name, port));
       res.volume(late.volume);
       const r = await runScript(await componentRegistryScript(late));
       expect(r.code).toBe(0);

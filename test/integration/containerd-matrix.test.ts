@@ -21,7 +21,6 @@ import { CERTS_D, CONTAINERD_CONFIG_PATCH } from "../../components/render/contai
 import { hostsScript } from "../../components/scripts";
 import {
   BED_DIR,
-  BED_IMAGES,
   bedEnv,
   bedSuite,
   catalog,
@@ -30,6 +29,8 @@ import {
   docker,
   dockerResult,
   ensureRegistryContainerOk,
+  logsOf,
+  pushTestImage,
   runAsync,
   runScriptOk,
   startNodeStandin,
@@ -136,11 +137,10 @@ function parsePlugins(out: string): { type: string; id: string; status: string }
  * quotes a value only when it has special characters, so both forms are read).
  */
 async function requestsBy(container: string, version: string): Promise<string[]> {
-  const r = await dockerResult(["logs", container]);
   const agent = `http.request.useragent=containerd/${version} `;
   const quotedAgent = `http.request.useragent="containerd/${version}"`;
   const uri = /\bhttp\.request\.uri=(?:"([^"]*)"|(\S+))/;
-  return (r.stdout + r.stderr)
+  return (await logsOf(container))
     .split("\n")
     .filter((l) => `${l} `.includes(agent) || l.includes(quotedAgent))
     .map((l) => {
@@ -155,8 +155,10 @@ describeDocker(
     const suite = bedSuite(3);
     const { id, res, network } = suite;
     const upstream = `kdt-up-${id}`;
+    const cacheName = `kdt-cache-${id}`;
     const repo = `kdt-testimg-${id}`;
     let config: ResolvedConfig;
+    let cachePort: number;
     /** The same image by the push registry's two names. */
     let viaLocalhost: string;
     let viaClusterName: string;
@@ -170,39 +172,26 @@ describeDocker(
         throw new Error(`test/bed/containerd-matrix.sh exited ${built.code}:\n${built.stderr}`);
       }
 
-      const [registryPort, upstreamPort, cachePort] = [suite.port(0), suite.port(1), suite.port(2)];
-      config = suite.config({
+      cachePort = suite.port(2);
+      config = suite.cacheConfig(
+        upstream,
+        { containerName: cacheName, hostPort: cachePort },
         // One node per version, named as kind names them.
-        workers: MATRIX.length - 1,
-        registryPort,
-        caches: [
-          {
-            upstreamHost: "docker.io",
-            remoteUrl: `http://${upstream}:5000`,
-            containerName: `kdt-cache-${id}`,
-            hostPort: cachePort,
-          },
-        ],
-      });
-      const cache = config.caches[0];
-      if (cache === undefined) {
-        throw new Error("no cache planned");
-      }
-      res.container(config.registry.spec.name);
+        { workers: MATRIX.length - 1, registryPort: suite.port(0) },
+      );
+      const { registry } = config;
+      res.container(registry.spec.name);
+      res.volume(registry.spec.volume);
+      await ensureRegistryContainerOk(registry.spec, { probeUrl: registry.probeUrl });
+      viaLocalhost = res.image(`${registry.host}/kdt/testimg:1`);
+      viaClusterName = `${registry.hostFromClusterNetwork}/kdt/testimg:1`;
+      await pushTestImage(viaLocalhost);
 
-      res.volume(config.registry.spec.volume);
-      await ensureRegistryContainerOk(config.registry.spec, { probeUrl: config.registry.probeUrl });
-      viaLocalhost = res.image(`${config.registry.host}/kdt/testimg:1`);
-      viaClusterName = `${config.registry.hostFromClusterNetwork}/kdt/testimg:1`;
-      await docker(["tag", BED_IMAGES.testImage, viaLocalhost]);
-      await docker(["push", viaLocalhost]);
-
-      // Docker Hub's stand-in: a plain registry holding the image under library/.
-      await startUpstream(res, upstream, network, upstreamPort, `library/${repo}`, id);
-
-      res.container(cache.spec.name);
-      res.volume(cache.spec.volume);
-      await ensureRegistryContainerOk(cache.spec);
+      await startUpstream(res, upstream, network, suite.port(1), `library/${repo}`, id);
+      const cache = config.caches[0]!.spec;
+      res.container(cache.name);
+      res.volume(cache.volume);
+      await ensureRegistryContainerOk(cache);
       await waitForHttpOk(`http://127.0.0.1:${cachePort}/v2/`);
     }, 3_700_000);
 
@@ -330,10 +319,6 @@ describeDocker(
       });
 
       it("a Docker Hub image is pulled through the cache, never from the upstream directly", async () => {
-        const cache = config.caches[0];
-        if (cache === undefined) {
-          throw new Error("no cache planned");
-        }
         const pull = await criPull(node, `${repo}:1`);
         expect(pull.stderr).toBe("");
         expect(pull.code).toBe(0);
@@ -342,11 +327,11 @@ describeDocker(
         ) as { repoTags: string[] };
         expect(inspect.repoTags).toContain(`docker.io/library/${repo}:1`);
 
-        expect(await requestsBy(cache.spec.name, containerd)).toContain(
+        expect(await requestsBy(cacheName, containerd)).toContain(
           `/v2/library/${repo}/manifests/1?ns=docker.io`,
         );
         expect(await requestsBy(upstream, containerd)).toEqual([]);
-        expect(await catalog(cache.spec.ports[0]?.hostPort ?? 0)).toContain(`library/${repo}`);
+        expect(await catalog(cachePort)).toContain(`library/${repo}`);
       });
 
       it(`without the component's patch, the hosts.toml files are read on 2.2+ only`, async () => {

@@ -14,6 +14,7 @@ import { networkScript, type Script } from "../../components/scripts";
 import {
   BED_BIN,
   describeDocker,
+  dockerResult,
   freePort,
   http,
   mustContainerInfo,
@@ -23,6 +24,7 @@ import {
   runAsync,
   runId,
   type RunResult,
+  runScript,
 } from "./helpers";
 
 /** Every distinct docker client on this machine: the first on PATH (outside the bed) and Debian's. */
@@ -50,13 +52,8 @@ describeDocker("the component's scripts with each docker client", () => {
   /** Runs a script with `client` as the only `docker` on PATH. */
   function runWith(client: string, cmd: Script, phase: "create" | "delete"): Promise<RunResult> {
     const dir = path.join(binDir, String(CLIENTS.indexOf(client)));
-    const script = phase === "create" ? cmd.create : cmd.delete;
-    if (script === undefined) {
-      throw new Error(`no ${phase} script`);
-    }
-    return runAsync("/bin/sh", ["-c", script], {
-      env: { ...cmd.environment, PATH: `${dir}:/usr/sbin:/usr/bin:/sbin:/bin` },
-    });
+    const PATH = `${dir}:/usr/sbin:/usr/bin:/sbin:/bin`;
+    return runScript({ ...cmd, environment: { ...cmd.environment, PATH } }, phase);
   }
 
   beforeAll(async () => {
@@ -82,46 +79,36 @@ describeDocker("the component's scripts with each docker client", () => {
     expect(version.code).toBe(0);
     console.log(`[clients] ${client}: client ${version.stdout.trim()}`);
     const id = runId();
-    const port = await freePort();
     const config = resolveConfig({
       clusterName: `kdt-${id}`,
       networkName: res.network(`kdt-net-${id}`),
       registryName: res.container(`kdt-reg-${id}`),
-      registryPort: port,
+      registryPort: await freePort(),
       caches: [],
       retainOnDestroy: false,
     });
-    res.volume(config.registry.spec.volume);
+    const { spec, probeUrl } = config.registry;
+    res.volume(spec.volume);
     const net = await runWith(client, networkScript(config.networkName, true), "create");
     expect(net.code, net.stderr).toBe(0);
 
     const ensure = async () =>
       runWith(
         client,
-        await componentRegistryScript(config.registry.spec, {
-          probeUrl: config.registry.probeUrl,
-          removeOnDelete: true,
-        }),
+        await componentRegistryScript(spec, { probeUrl, removeOnDelete: true }),
         "create",
       );
     const first = await ensure();
     expect(first.code, first.stderr).toBe(0);
-    const started = (await mustContainerInfo(config.registry.spec.name)).startedAt;
-    expect((await http(config.registry.probeUrl)).status).toBe(200);
+    const started = (await mustContainerInfo(spec.name)).startedAt;
+    expect((await http(probeUrl)).status).toBe(200);
     const second = await ensure();
     expect(second.code, second.stderr).toBe(0);
-    expect((await mustContainerInfo(config.registry.spec.name)).startedAt).toBe(started);
+    expect((await mustContainerInfo(spec.name)).startedAt).toBe(started);
 
-    const removed = await runWith(
-      client,
-      await componentRegistryScript(config.registry.spec, { removeOnDelete: true }),
-      "delete",
-    );
+    const script = await componentRegistryScript(spec, { removeOnDelete: true });
+    const removed = await runWith(client, script, "delete");
     expect(removed.code, removed.stderr).toBe(0);
-    expect(
-      await runAsync("docker", ["container", "inspect", config.registry.spec.name]),
-    ).toMatchObject({
-      code: 1,
-    });
+    expect((await dockerResult(["container", "inspect", spec.name])).code).toBe(1);
   });
 });

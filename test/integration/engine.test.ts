@@ -83,6 +83,9 @@ describeDocker("the real engine previews the dev stack", () => {
   });
 });
 
+/** Where the hosts.toml command lists, on each node, the host directories it wrote. */
+const MANAGED_LIST = "/etc/containerd/certs.d/.kind-dev-managed";
+
 /** The component's type and name, so every child's URN is the component's own. */
 class StandInEnvironment extends pulumi.ComponentResource {
   constructor() {
@@ -116,12 +119,7 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
     return new Map(planHostsFiles(config()).map((f) => [f.hostDir, f.toml]));
   }
   async function manifestOn(node: string): Promise<string | undefined> {
-    const r = await dockerResult([
-      "exec",
-      node,
-      "cat",
-      "/etc/containerd/certs.d/.kind-dev-managed",
-    ]);
+    const r = await dockerResult(["exec", node, "cat", MANAGED_LIST]);
     return r.code === 0 ? r.stdout : undefined;
   }
   /** Inode of a file: `mv` of a rewritten file gives a new one. */
@@ -193,10 +191,7 @@ describeDocker("the real engine runs the hosts.toml commands on node stand-ins",
   });
 
   it("a preview names the file that changes; the update writes it alone", async () => {
-    const [node] = nodes();
-    if (node === undefined) {
-      throw new Error("no node");
-    }
+    const node = nodes()[0]!;
     await docker([
       "exec",
       node,

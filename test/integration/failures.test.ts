@@ -76,11 +76,10 @@ describeDocker("the first failures a user meets, through npm run up", () => {
         .map(([k, v]) => `  kind-dev:${k}: ${typeof v === "number" ? v : JSON.stringify(v)}\n`)
         .join("")}`,
     );
-    const result = await npmRunUp(
+    return npmRunUp(
       { ...process.env, ...pulumiEnv(backend), KIND_DEV_STACK: stack, ...env },
       300_000,
     );
-    return result;
   }
 
   /** The checks every failure must pass: exit code, one screen, no script text. */

@@ -20,7 +20,6 @@ import { BED_BIN, freePort, REPO_DIR, runAsync, type RunResult, waitFor } from "
 
 export {
   BED_BIN,
-  BED_CACHE,
   freePort,
   pulumiEnv,
   REPO_DIR,
@@ -84,8 +83,8 @@ function describeRun(what: string, r: RunResult): string {
 }
 
 /** `docker ARGS`; throws with the output when it fails. Returns stdout. */
-export async function docker(args: readonly string[], input?: string): Promise<string> {
-  const r = await runAsync("docker", args, input === undefined ? {} : { input });
+export async function docker(args: readonly string[]): Promise<string> {
+  const r = await runAsync("docker", args);
   if (r.code !== 0) {
     throw new Error(describeRun(`docker ${args.join(" ")}`, r));
   }
@@ -156,14 +155,13 @@ export async function componentRegistryScript(
   spec: ContainerSpec,
   options: RegistryCommandOptions = {},
 ): Promise<Script> {
+  const { state, repair } = await lookupContainer(spec.name, spec.volume);
   return registryContainerScript({
     spec,
     probeUrl: options.probeUrl,
     secretEnv: options.secretEnv ?? {},
-    ...(await lookupContainer(spec.name, spec.volume).then((l) => ({
-      state: l.state,
-      repairMark: l.repair,
-    }))),
+    state,
+    repairMark: repair,
     removeOnDelete: options.removeOnDelete ?? false,
     ownCluster: options.ownCluster,
   });
@@ -243,15 +241,6 @@ export async function waitForHttpOk(url: string, timeoutMs = 60_000): Promise<vo
 /** A random suffix for names of this run. */
 export function runId(): string {
   return randomBytes(4).toString("hex");
-}
-
-/** Distinct free ports. */
-async function freePorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < n) {
-    ports.add(await freePort());
-  }
-  return [...ports];
 }
 
 /** How a TCP connect to host:port ends, within timeoutMs. */
@@ -421,11 +410,11 @@ export interface BedSuite {
   /** The component's plan for names of this run (`kdt-<id>`...) on the network, with `args`. */
   config(args?: KindDevEnvironmentArgs): ResolvedConfig;
   /** The plan with one Docker Hub cache in front of `upstream` (a container on the network). */
-  cacheSpec(
+  cacheConfig(
     upstream: string,
     cache: Omit<CacheArgs, "upstreamHost" | "remoteUrl">,
     args?: KindDevEnvironmentArgs,
-  ): ContainerSpec;
+  ): ResolvedConfig;
 }
 
 /**
@@ -436,7 +425,7 @@ export function bedSuite(ports = 0): BedSuite {
   const id = runId();
   const res = new Resources();
   const network = `kdt-net-${id}`;
-  let free: number[] = [];
+  const free = new Set<number>();
   const config = (args: KindDevEnvironmentArgs = {}): ResolvedConfig =>
     resolveConfig({
       clusterName: `kdt-${id}`,
@@ -447,7 +436,9 @@ export function bedSuite(ports = 0): BedSuite {
     });
   beforeAll(async () => {
     await prepareBed();
-    free = await freePorts(ports);
+    while (free.size < ports) {
+      free.add(await freePort());
+    }
     res.network(network);
     await runScriptOk(networkScript(network, true));
   });
@@ -457,23 +448,18 @@ export function bedSuite(ports = 0): BedSuite {
     res,
     network,
     port(i) {
-      const p = free[i];
+      const p = [...free][i];
       if (p === undefined) {
-        throw new Error(`port ${i} of ${free.length} taken for this suite`);
+        throw new Error(`port ${i} of ${free.size} taken for this suite`);
       }
       return p;
     },
     config,
-    cacheSpec(upstream, cache, args = {}) {
-      const planned = config({
+    cacheConfig: (upstream, cache, args = {}) =>
+      config({
         ...args,
         caches: [{ upstreamHost: "docker.io", remoteUrl: `http://${upstream}:5000`, ...cache }],
-      }).caches[0];
-      if (planned === undefined) {
-        throw new Error("no cache planned");
-      }
-      return planned.spec;
-    },
+      }),
   };
 }
 
@@ -498,19 +484,8 @@ export async function startNodeStandin(
   res.container(name);
   await docker([
     "create",
-    "--name",
-    name,
-    "--hostname",
-    name,
-    "--network",
-    network,
-    "--cap-add",
-    "SYS_ADMIN",
-    "--tmpfs",
-    "/var/lib/containerd",
-    "--label",
-    `${TEST_LABEL}=${id}`,
-    image,
+    ...["--name", name, "--hostname", name, "--network", network, "--label", `${TEST_LABEL}=${id}`],
+    ...["--cap-add", "SYS_ADMIN", "--tmpfs", "/var/lib/containerd", image],
   ]);
   const dir = res.tempDir();
   const file = path.join(dir, "50-kind-dev.toml");
@@ -542,7 +517,11 @@ export async function startUpstream(
 ): Promise<void> {
   await res.run(name, id, { network }, "--publish", `127.0.0.1:${port}:5000`, BED_IMAGES.registry);
   await waitForHttpOk(`http://127.0.0.1:${port}/v2/`);
-  const pushed = res.image(`localhost:${port}/${repo}:1`);
-  await docker(["tag", BED_IMAGES.testImage, pushed]);
-  await docker(["push", pushed]);
+  await pushTestImage(res.image(`localhost:${port}/${repo}:1`));
+}
+
+/** Tags the bed's test image as `ref` and pushes it. */
+export async function pushTestImage(ref: string): Promise<void> {
+  await docker(["tag", BED_IMAGES.testImage, ref]);
+  await docker(["push", ref]);
 }

@@ -55,19 +55,6 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
   const { id, res, network } = bedSuite();
   let state = "";
 
-  /** The script with this test's state directory and kubeconfig, plus `extra`. */
-  function here(cmd: Script, extra: Record<string, string> = {}): Script {
-    return {
-      ...cmd,
-      environment: {
-        ...cmd.environment,
-        XDG_STATE_HOME: state,
-        KUBECONFIG: path.join(state, "kubeconfig"),
-        ...extra,
-      },
-    };
-  }
-
   function cache(name: string, over: Partial<Parameters<typeof cacheContainerSpec>[0]> = {}) {
     res.container(name);
     res.volume(`${name}-data`);
@@ -97,8 +84,11 @@ describeDocker("issue #19: exact names, docker not answering, markers, images, o
     });
   }
 
+  /** Runs the script with this test's state directory and kubeconfig, plus `extra`. */
   function run(cmd: Script, phase: "create" | "delete" = "create", extra = {}): Promise<RunResult> {
-    return runScript(here(cmd, extra), phase);
+    const kubeconfig = path.join(state, "kubeconfig");
+    const environment = { ...cmd.environment, XDG_STATE_HOME: state, KUBECONFIG: kubeconfig };
+    return runScript({ ...cmd, environment: { ...environment, ...extra } }, phase);
   }
 
   beforeAll(() => {

@@ -40,6 +40,7 @@ import {
   logsOf,
   MANIFEST_V2,
   mustContainerInfo,
+  pushTestImage,
   REPO_DIR,
   runScript,
   runScriptOk,
@@ -102,18 +103,16 @@ async function startSecondDaemon(
     { detached: true, stdio: ["ignore", log, log] },
   );
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const onDaemon = (...args: string[]) => runAsync("docker", args, { env: { DOCKER_HOST: host } });
   const stop = async () => {
-    const ids = await runAsync("docker", ["ps", "-aq"], { env: { DOCKER_HOST: host } });
-    const all = ids.stdout.split("\n").filter((id) => id !== "");
+    const all = (await onDaemon("ps", "-aq")).stdout.split("\n").filter((id) => id !== "");
     if (all.length > 0) {
-      await runAsync("docker", ["rm", "-f", "-v", ...all], { env: { DOCKER_HOST: host } });
+      await onDaemon("rm", "-f", "-v", ...all);
     }
     // A stopped daemon keeps its networks' bridges on the host: they go first.
-    const nets = await runAsync("docker", ["network", "ls", "-q", "--filter", "type=custom"], {
-      env: { DOCKER_HOST: host },
-    });
+    const nets = await onDaemon("network", "ls", "-q", "--filter", "type=custom");
     for (const net of nets.stdout.split("\n").filter((n) => n !== "")) {
-      await runAsync("docker", ["network", "rm", net], { env: { DOCKER_HOST: host } });
+      await onDaemon("network", "rm", net);
     }
     child.kill("SIGTERM");
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
@@ -126,9 +125,7 @@ async function startSecondDaemon(
   };
   try {
     await waitFor("the second dockerd answers", 60_000, async () =>
-      (await runAsync("docker", ["info"], { env: { DOCKER_HOST: host } })).code === 0
-        ? true
-        : undefined,
+      (await onDaemon("info")).code === 0 ? true : undefined,
     );
   } catch (e) {
     const said = readFileSync(path.join(dir, "dockerd.log"), "utf8")
@@ -258,9 +255,7 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
     };
     await run([]);
     for (const repo of ["acme/app", "acme/other", "acme/third", "library/hubimg"]) {
-      const ref = res.image(`localhost:${ports.upstream}/${repo}:1`);
-      await docker(["tag", BED_IMAGES.testImage, ref]);
-      await docker(["push", ref]);
+      await pushTestImage(res.image(`localhost:${ports.upstream}/${repo}:1`));
     }
     htpasswd(passwords[0] ?? "");
     login(passwords[0] ?? "");
@@ -511,9 +506,7 @@ describeDocker("private upstreams: host credentials, a team cache, the daemon's 
         ...["--publish", `127.0.0.1:${mirrorPort}:5000`, BED_IMAGES.registry],
       );
       await waitForHttpOk(`http://127.0.0.1:${mirrorPort}/v2/`);
-      const ref = `localhost:${mirrorPort}/library/hubimg:1`;
-      await docker(["tag", BED_IMAGES.testImage, ref]);
-      await docker(["push", ref]);
+      await pushTestImage(`localhost:${mirrorPort}/library/hubimg:1`);
 
       const config = resolveConfig({
         networkName: network,

@@ -35,6 +35,7 @@ import {
   localNonLoopbackIPv4,
   MANIFEST_V2,
   mustContainerInfo,
+  pushTestImage,
   type RegistryCommandOptions,
   componentRegistryScript,
   runScript,
@@ -46,6 +47,10 @@ import {
   waitForHttpOk,
 } from "./helpers";
 
+async function imageId(ref: string): Promise<string> {
+  return (await docker(["image", "inspect", "--format", "{{.Id}}", ref])).trim();
+}
+
 /** The ensure script's registry path, run on the default registry:3 and on registry:2. */
 const registrySuite = (registryImage: string) => (): void => {
   const suite = bedSuite(2);
@@ -56,17 +61,13 @@ const registrySuite = (registryImage: string) => (): void => {
   let port: number;
   let otherPort: number;
   let image: string;
-  let imageId: string;
 
   function configFor(registryPort: number, registryName = name): Config {
     return suite.config({ registryName, registryImage, registryPort });
   }
 
   function ensure(c: Config = config, secretEnv?: Record<string, string>) {
-    return ensureRegistryContainerOk(c.registry.spec, {
-      probeUrl: c.registry.probeUrl,
-      ...(secretEnv === undefined ? {} : { secretEnv }),
-    });
+    return ensureRegistryContainerOk(c.registry.spec, { probeUrl: c.registry.probeUrl, secretEnv });
   }
 
   /** The component's command for the registry in force, with `options`. */
@@ -82,7 +83,7 @@ const registrySuite = (registryImage: string) => (): void => {
     expect(await catalog(registryPort)).toEqual(["kdt/testimg"]);
     await dockerResult(["image", "rm", ref]);
     await docker(["pull", ref]);
-    expect((await docker(["image", "inspect", "--format", "{{.Id}}", ref])).trim()).toBe(imageId);
+    expect(await imageId(ref)).toBe(await imageId(BED_IMAGES.testImage));
   }
 
   beforeAll(async () => {
@@ -90,9 +91,6 @@ const registrySuite = (registryImage: string) => (): void => {
     res.container(name);
     config = configFor(port);
     res.volume(config.registry.spec.volume);
-    imageId = (
-      await docker(["image", "inspect", "--format", "{{.Id}}", BED_IMAGES.testImage])
-    ).trim();
   });
 
   it("the ensure script creates the volume and starts the labelled container, ready to serve", async () => {
@@ -132,8 +130,7 @@ const registrySuite = (registryImage: string) => (): void => {
 
   it("accepts docker push to localhost:<port>", async () => {
     image = res.image(`${config.registry.host}/kdt/testimg:${id}`);
-    await docker(["tag", BED_IMAGES.testImage, image]);
-    await docker(["push", image]);
+    await pushTestImage(image);
     await expectImageServed(port, image);
   });
 
@@ -334,20 +331,11 @@ describeDocker(
 
     /** The registry and the cache as the component plans them; no registryImage: the default. */
     function specsFor(registryImage?: string): Record<(typeof roles)[number], ContainerSpec> {
-      const image = registryImage === undefined ? {} : { registryImage };
-      const config = suite.config({
-        registryName: `kdt-upgrade-${id}`,
-        registryPort: port,
-        ...image,
-        caches: [
-          {
-            upstreamHost: "docker.io",
-            remoteUrl: `http://${upstream}:5000`,
-            containerName: `kdt-cache-${id}`,
-            hostPort: cachePort,
-          },
-        ],
-      });
+      const config = suite.cacheConfig(
+        upstream,
+        { containerName: `kdt-cache-${id}`, hostPort: cachePort },
+        { registryName: `kdt-upgrade-${id}`, registryPort: port, registryImage },
+      );
       return { registry: config.registry.spec, cache: config.caches[0]!.spec };
     }
     /** Runs both ensure scripts; what each said. */
@@ -372,8 +360,7 @@ describeDocker(
       const old = specsFor(BED_IMAGES.registry2);
       await ensure(old);
       const ref = res.image(`localhost:${port}/kdt/upgrade:${id}`);
-      await docker(["tag", BED_IMAGES.testImage, ref]);
-      await docker(["push", ref]);
+      await pushTestImage(ref);
       const manifestUrl = `http://127.0.0.1:${port}/v2/kdt/upgrade/manifests/${id}`;
       const accept = { Accept: MANIFEST_V2 };
       const stored = await http(manifestUrl, { headers: accept });
@@ -423,16 +410,11 @@ describeDocker(
       // The registry reads what registry:2 wrote: same catalog, same manifest bytes, same image.
       expect(await catalog(port)).toEqual(["kdt/upgrade"]);
       expect(await http(manifestUrl, { headers: accept })).toEqual(stored);
-      const imageId = (
-        await docker(["image", "inspect", "--format", "{{.Id}}", BED_IMAGES.testImage])
-      ).trim();
       await docker(["image", "rm", ref]);
       await docker(["pull", ref]);
-      expect((await docker(["image", "inspect", "--format", "{{.Id}}", ref])).trim()).toBe(imageId);
+      expect(await imageId(ref)).toBe(await imageId(BED_IMAGES.testImage));
       // ... and takes pushes on top of it.
-      const next = res.image(`localhost:${port}/kdt/upgrade:${id}-v3`);
-      await docker(["tag", BED_IMAGES.testImage, next]);
-      await docker(["push", next]);
+      await pushTestImage(res.image(`localhost:${port}/kdt/upgrade:${id}-v3`));
       const tags = await http(`http://127.0.0.1:${port}/v2/kdt/upgrade/tags/list`);
       expect((JSON.parse(tags.body) as { tags: string[] }).tags.sort()).toEqual([id, `${id}-v3`]);
       // Upstream gone: whatever the cache serves comes from the volume registry:2 filled.

@@ -106,10 +106,7 @@ export const TOOLS_ENV: NodeJS.ProcessEnv = {
   PATH: `${WRAPPER_DIR}:${BED_BIN}:${process.env["PATH"] ?? ""}`,
 };
 
-/**
- * Runs a command with TOOLS_ENV (plus `env`); throws with its stderr when it fails. Returns
- * stdout.
- */
+/** Runs a command with TOOLS_ENV (plus `env`): its stdout; throws with its stderr if it fails. */
 export function run(
   file: string,
   args: string[],
@@ -148,8 +145,7 @@ export interface RunResult {
 
 /**
  * Runs a program with TOOLS_ENV (plus `env`) without blocking the event loop (a server in this
- * process keeps answering it); never throws for a non-zero exit. `input` goes to its standard
- * input.
+ * process keeps answering it); never throws for a non-zero exit; `input` is its standard input.
  */
 export function runAsync(
   file: string,
@@ -242,7 +238,6 @@ export async function startRegistryStandIn(
     `the registry ${name}`,
     60_000,
     () => tryRun("curl", ["-fsS", `http://127.0.0.1:${port}/v2/`]).ok,
-    250,
   );
 }
 

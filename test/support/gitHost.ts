@@ -48,17 +48,8 @@ export interface GitHost {
   close(): Promise<void>;
 }
 
-function git(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): string {
-  const r = spawnSync("git", args, {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, ...env },
-  });
-  if (r.status !== 0) {
-    throw new Error(`git ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
-  }
-  return r.stdout.trim();
-}
+const git = (args: string[], cwd: string, env: Record<string, string> = {}): string =>
+  run("git", args, { cwd, env }).trim();
 
 const WHO = {
   GIT_AUTHOR_NAME: "release",
@@ -128,23 +119,9 @@ export async function startGitHost(dir: string): Promise<GitHost> {
   const r = spawnSync(
     "openssl",
     [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout",
-      key,
-      "-out",
-      caFile,
+      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"],
+      ...["-nodes", "-days", "2", "-subj", "/CN=localhost"],
+      ...["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", caFile],
     ],
     { encoding: "utf8" },
   );

@@ -20,9 +20,7 @@ export class Kube {
   }
 
   apply(manifest: string): void {
-    run("kubectl", ["--kubeconfig", this.kubeconfigFile, "apply", "-f", "-"], {
-      input: manifest,
-    });
+    run("kubectl", ["--kubeconfig", this.kubeconfigFile, "apply", "-f", "-"], { input: manifest });
   }
 
   /** The text of the KEP-1755 ConfigMap's `localRegistryHosting.v1`. */
@@ -44,17 +42,9 @@ export class Kube {
 
   /** Running pods in `default` with the label selector, and their nodes. */
   runningPods(selector: string): { name: string; node: string }[] {
-    const out = this.kubectl(
-      "get",
-      "pods",
-      "-n",
-      "default",
-      "-l",
-      selector,
-      "-o",
-      'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}',
-    );
-    return out
+    const jsonpath =
+      'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}';
+    return this.kubectl("get", "pods", "-n", "default", "-l", selector, "-o", jsonpath)
       .split("\n")
       .filter((l) => l.trim() !== "")
       .map((l) => {

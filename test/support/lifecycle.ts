@@ -146,7 +146,6 @@ export class DevEnvironment {
     this.step = e2eStep(suite, () => this.diagnostics());
   }
 
-  /** The upstream for `host`. */
   upstream(host = "docker.io"): Upstream {
     const u = this.upstreams.find((x) => x.host === host);
     if (u === undefined) {
@@ -372,15 +371,9 @@ export function expectPulledThrough(u: Upstream, repo: string, image: PushedImag
 
 /** The digests (`sha256:...`) of the images the running containers of pods `selector` run. */
 export function podImageDigests(kube: Kube, selector: string): string[] {
-  const out = kube.kubectl(
-    "get",
-    "pods",
-    "-l",
-    selector,
-    "-o",
-    'jsonpath={range .items[*].status.containerStatuses[*]}{.imageID}{"\\n"}{end}',
-  );
-  return out
+  const jsonpath = 'jsonpath={range .items[*].status.containerStatuses[*]}{.imageID}{"\\n"}{end}';
+  return kube
+    .kubectl("get", "pods", "-l", selector, "-o", jsonpath)
     .split("\n")
     .filter((l) => l !== "")
     .map((id) => id.slice(id.lastIndexOf("@") + 1));

@@ -110,15 +110,8 @@ export function replay(fault?: string, repair?: Run): Replay {
   const layers = [fault === undefined ? [] : session(fault), HEALTHY];
   let repaired = false;
   const ran: Run[] = [];
-  const find = <T extends Call>(match: (c: Call) => c is T): T | undefined => {
-    for (const layer of repaired ? [HEALTHY] : layers) {
-      const found = layer.find(match);
-      if (found !== undefined) {
-        return found;
-      }
-    }
-    return undefined;
-  };
+  const find = <T extends Call>(match: (c: Call) => c is T): T | undefined =>
+    (repaired ? HEALTHY : layers.flat()).find(match);
   const exec: Exec = async (file, args, options = {}) => {
     const argv = [file, ...args];
     const key = JSON.stringify(argv.map((a) => (a === NODE_SCRIPT ? NODE_SCRIPT_RECORDED : a)));
@@ -135,7 +128,7 @@ export function replay(fault?: string, repair?: Run): Replay {
       throw new Error(`not in the recording, nor the repair expected: ${JSON.stringify(run)}`);
     }
     repaired = true;
-    return { code: 0, stdout: "", stderr: "", missing: false, timedOut: false };
+    return ok("");
   };
   const http = async (name: string): Promise<never> => {
     const call = find(

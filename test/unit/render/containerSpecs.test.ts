@@ -1,4 +1,4 @@
-/** components/render/containers.ts: the registry and cache containers as plain data. */
+/** components/render/containerSpecs.ts: the registry and cache containers as plain data. */
 import { describe, expect, it } from "vitest";
 import * as specs from "../../../components/render/containerSpecs";
 import { DOCKER_HUB_CACHE_INPUT, REGISTRY_INPUT } from "../fixtures";

@@ -5,19 +5,13 @@ import { expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { tomlString, urlHost, yamlString } from "../../../components/render/text";
 
-it("tomlString round-trips any string through a TOML parser", () => {
+it.each([
+  ["tomlString", "TOML", (s: string) => parseToml(`k = ${tomlString(s)}`)],
+  ["yamlString", "YAML", (s: string) => parseYaml(`k: ${yamlString(s)}`) as unknown],
+])("%s round-trips any string through a %s parser", (_quote, _format, parse) => {
   fc.assert(
     fc.property(fc.string({ unit: "binary", maxLength: 60 }), (s) => {
-      expect(parseToml(`k = ${tomlString(s)}`)).toEqual({ k: s });
-    }),
-    { numRuns: 500 },
-  );
-});
-
-it("yamlString round-trips any string through a YAML parser", () => {
-  fc.assert(
-    fc.property(fc.string({ unit: "binary", maxLength: 60 }), (s) => {
-      expect(parseYaml(`k: ${yamlString(s)}`)).toEqual({ k: s });
+      expect(parse(s)).toEqual({ k: s });
     }),
     { numRuns: 500 },
   );

@@ -24,6 +24,11 @@ const config = 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: "dev"\n
 const cluster = clusterScript("dev", "kind", config);
 const kindCalls = (r: Result) =>
   r.calls.filter((c) => c.tool === "kind").map((c) => c.argv.slice(0, 4));
+/** A file in the package's state directory, as an earlier run left it. */
+function leave(file: string, text: string): void {
+  fs.mkdirSync(h.statePath(""), { recursive: true });
+  fs.writeFileSync(h.statePath(file), text);
+}
 
 describe("cluster-create", () => {
   // One that cannot be pulled: test/integration/failures.test.ts.
@@ -131,10 +136,8 @@ describe("cluster-update (only the script text changed)", () => {
 
 describe("cluster-delete", () => {
   it("deletes the cluster by name, then kind's create log for it (no other)", () => {
-    fs.mkdirSync(h.statePath(""), { recursive: true });
-    for (const name of ["dev", "dev2"]) {
-      fs.writeFileSync(h.statePath(`kind-create-${name}.log`), "kind output\n");
-    }
+    leave("kind-create-dev.log", "kind output\n");
+    leave("kind-create-dev2.log", "kind output\n");
     const r = h.run(cluster, "delete");
     expect(r.status).toBe(0);
     expect(r.calls.map((c) => [c.tool, ...c.argv])).toEqual([
@@ -145,8 +148,7 @@ describe("cluster-delete", () => {
   });
 
   it("fails when kind does, and keeps kind's create log", () => {
-    fs.mkdirSync(h.statePath(""), { recursive: true });
-    fs.writeFileSync(h.statePath("kind-create-dev.log"), "kind output\n");
+    leave("kind-create-dev.log", "kind output\n");
     const r = h.run(cluster, "delete", { FAKE_KIND_EXIT: "1" });
     expect(fs.existsSync(h.statePath("kind-create-dev.log"))).toBe(true);
     expect(r.status).toBe(1);
@@ -170,10 +172,7 @@ describe("the interrupted create", () => {
         },
       ],
     });
-  function writeMarker(text: string): void {
-    fs.mkdirSync(h.statePath(""), { recursive: true });
-    fs.writeFileSync(marker(), text);
-  }
+  const writeMarker = (text: string) => leave("creating-dev", text);
 
   it.each(["SIGTERM", "SIGINT", "SIGKILL"] as const)(
     "killed by %s while kind runs: kind goes on, the marker stays and records the node; the next run deletes that cluster and creates it again",

@@ -43,9 +43,8 @@ describe("network-remove", () => {
   it("is there only when the network is not retained; it removes its own network by ID", () => {
     expect(networkScript("kind", false).delete).toBeUndefined();
     const id = fakeId("1a");
-    const r = h.run(networkScript("kind", true), "delete", {
-      ...seed({ networks: [{ id, name: "kind", labels: OURS }] }),
-    });
+    const world = seed({ networks: [{ id, name: "kind", labels: OURS }] });
+    const r = h.run(networkScript("kind", true), "delete", world);
     expect(r.status).toBe(0);
     expect(r.calls.map((c) => c.argv)).toEqual([
       ["info"],
@@ -80,17 +79,13 @@ describe("network-remove", () => {
 
   // The daemon down from the start: test/integration/ownership.test.ts, case 2.
   it.each([
-    ["docker network ls fails", { FAKE_DOCKER_FAIL: "network ls" }, "docker network ls"],
-    [
-      "docker network inspect fails",
-      { FAKE_DOCKER_FAIL: "network inspect" },
-      "docker network inspect",
-    ],
-  ])("fails in one line when %s, removing nothing", (_what, fault, failed) => {
-    const r = h.run(networkScript("kind", true), "delete", { ...NET, ...fault });
+    ["docker network ls fails", "network ls"],
+    ["docker network inspect fails", "network inspect"],
+  ])("fails in one line when %s, removing nothing", (_what, failed) => {
+    const r = h.run(networkScript("kind", true), "delete", { ...NET, FAKE_DOCKER_FAIL: failed });
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
-      `pulumi-kind-dev: the Docker daemon does not answer ('${failed}' failed); start Docker and retry\n`,
+      `pulumi-kind-dev: the Docker daemon does not answer ('docker ${failed}' failed); start Docker and retry\n`,
     );
     expect(acts(r.calls)).toEqual([]);
   });

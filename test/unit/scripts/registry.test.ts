@@ -463,13 +463,12 @@ describe("registry-remove", () => {
   it("is there only when not retained; removes container and volume by ID and exact name", () => {
     expect(ensure(CACHE_SPEC).delete).toBeUndefined();
     const net = fakeId("5e");
-    const r = h.run(cache(), "delete", {
-      ...seed({
-        networks: [{ id: net, name: "kind", labels: OURS }],
-        volumes: [{ name: "kind-cache-docker-io-data", labels: OURS }],
-        containers: [made(CACHE_SPEC)],
-      }),
+    const engine = seed({
+      networks: [{ id: net, name: "kind", labels: OURS }],
+      volumes: [{ name: "kind-cache-docker-io-data", labels: OURS }],
+      containers: [made(CACHE_SPEC)],
     });
+    const r = h.run(cache(), "delete", engine);
     expect(r.status).toBe(0);
     // First: which kind nodes on its network (by the network's ID) could still pull through it.
     expect(r.calls.map((c) => c.argv)).toEqual([
@@ -567,23 +566,15 @@ describe("registry-remove", () => {
 
   // The daemon down from the start: test/integration/ownership.test.ts, case 2.
   it.each([
-    [
-      "docker ps fails (the daemon stopped after docker info)",
-      { FAKE_DOCKER_FAIL: "ps" },
-      "docker ps",
-    ],
-    ["docker network ls fails", { FAKE_DOCKER_FAIL: "network ls" }, "docker network ls"],
-    [
-      "the container lookup fails",
-      { FAKE_DOCKER_FAIL: "container inspect" },
-      "docker container inspect",
-    ],
-  ])("fails in one line when %s, removing nothing", (_what, fault, failed) => {
+    ["docker ps fails (the daemon stopped after docker info)", "ps"],
+    ["docker network ls fails", "network ls"],
+    ["the container lookup fails", "container inspect"],
+  ])("fails in one line when %s, removing nothing", (_what, failed) => {
     const both = world(CACHE_SPEC, [made(CACHE_SPEC)]);
-    const r = h.run(cache(), "delete", { ...both, ...fault });
+    const r = h.run(cache(), "delete", { ...both, FAKE_DOCKER_FAIL: failed });
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
-      `pulumi-kind-dev: the Docker daemon does not answer ('${failed}' failed); start Docker and retry\n`,
+      `pulumi-kind-dev: the Docker daemon does not answer ('docker ${failed}' failed); start Docker and retry\n`,
     );
     expect(acts(r.calls)).toEqual([]);
     h.sh("docker ps -a --format x >/dev/null", both);
