@@ -7,7 +7,7 @@
  * case 4.)
  * Needs `npm run testbed:e2e`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,6 +34,8 @@ const NAMES = {
 const STACKS = [`cc-a-${PID}`, `cc-b-${PID}`] as const;
 
 let backend: string;
+/** The two terminals' XDG_STATE_HOME (locks, markers, kind's log): not the contributor's own. */
+let state: string;
 let port: number;
 let upstreamPort: number;
 
@@ -71,6 +73,7 @@ function up(stack: string): Promise<{ code: number; output: string }> {
     ...TOOLS_ENV,
     ...pulumiEnv(backend, `${WRAPPER_DIR}:`),
     KIND_DEV_STACK: stack,
+    XDG_STATE_HOME: state,
   });
 }
 
@@ -84,6 +87,7 @@ describe("two pulumi up at once", () => {
   beforeAll(async () => {
     requireE2eBed(NODE_IMAGE);
     backend = mkdtempSync(path.join(os.tmpdir(), "kind-dev-cc-"));
+    state = mkdtempSync(path.join(os.tmpdir(), "kind-dev-cc-state-"));
     port = await freePort();
     // The cache's upstream: nothing answers there; the cache only has to exist.
     upstreamPort = await freePort();
@@ -100,6 +104,7 @@ describe("two pulumi up at once", () => {
       rmSync(stackFile(stack), { force: true });
     }
     rmSync(backend, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
   });
 
   it("the same cluster from two stacks: one makes it, the other waits and refuses; nothing is killed", async () => {
@@ -125,5 +130,8 @@ describe("two pulumi up at once", () => {
     expect(containerRunning(`${NAMES.cluster}-control-plane`)).toBe(true);
     expect(containersNamed(NAMES.registry)).toHaveLength(1);
     expect(containersNamed(NAMES.cache)).toHaveLength(1);
+    // Both terminals kept their locks and kind's log in the suite's state directory.
+    const kindLog = path.join(state, "pulumi-kind-dev", `kind-create-${NAMES.cluster}.log`);
+    expect(existsSync(kindLog)).toBe(true);
   });
 });
