@@ -24,6 +24,9 @@ BED_PULUMI_CLI_VERSION=${KIND_DEV_BED_PULUMI_CLI_VERSION:-3.276.0}
 
 bed_log() { printf '[testbed] %s\n' "$*" >&2; }
 
+# For -h and --help: the running script's opening comment, its ShellCheck directives left out.
+bed_help() { sed -n '1d; /^#/!q; /^# shellcheck/d; s/^# \{0,1\}//p' "$0"; }
+
 # Every image the bed builds carries the hash of its recipe in this label.
 RECIPE_LABEL=kind-dev-bed.recipe
 image_recipe() { docker image inspect -f "{{index .Config.Labels \"$RECIPE_LABEL\"}}" "$1" 2>/dev/null || true; }

@@ -85,13 +85,8 @@ copy_repo() {
 main() {
   local mode=unit
   case ${1:-} in
-    "") ;;
     --e2e) mode=e2e ;;
     --tools) mode=tools ;;
-    *)
-      echo "usage: $0 [--e2e | --tools]" >&2
-      return 2
-      ;;
   esac
   local version=${NODE24_VERSION:-}
   if [[ -z $version ]]; then
@@ -178,4 +173,11 @@ main() {
   return "$status"
 }
 
-bed_step node24 main "$@"
+case $#:${1:-} in
+  0: | 1:--e2e | 1:--tools) bed_step node24 main "$@" ;;
+  1:-h | 1:--help) bed_help ;;
+  *)
+    echo "usage: $0 [--e2e | --tools]" >&2
+    exit 2
+    ;;
+esac

@@ -14,6 +14,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 case "${1-}:$#" in
   :0) with_node_image=0 ;;
   --node-image:1) with_node_image=1 ;;
+  -h:1 | --help:1)
+    bed_help
+    exit
+    ;;
   *)
     echo "usage: $0 [--node-image]" >&2
     exit 2

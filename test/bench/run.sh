@@ -6,6 +6,16 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
+# shellcheck source=test/bed/common.sh
+source test/bed/common.sh
+case $#:${1:-} in
+  0:) ;;
+  1:-h | 1:--help) bed_help && exit ;;
+  *)
+    echo "usage: npm run bench (no arguments; docs/benchmarks.md describes the BENCH_* variables)" >&2
+    exit 2
+    ;;
+esac
 # ctlptl's first build takes minutes of (niced) CPU: start it now, next to the test bed's steps.
 ctlptl_log=$(mktemp)
 bash test/bed/ctlptl.sh >"$ctlptl_log" 2>&1 &
@@ -21,4 +31,4 @@ cat "$ctlptl_log" >&2
 rm -f "$ctlptl_log"
 # shellcheck source-path=SCRIPTDIR/../.. source=test/bed/env.sh
 source test/bed/env.sh
-exec npx ts-node --transpile-only test/bench/bench.ts "$@"
+exec npx ts-node --transpile-only test/bench/bench.ts

@@ -23,6 +23,10 @@ SCHEMA=1
 BUILD=1
 for arg in "$@"; do
   case $arg in
+    -h | --help)
+      sed -n '1d; /^#/!q; s/^# \{0,1\}//p' "$0"
+      exit
+      ;;
     --tagged) TAGGED=1 ;;
     --between-releases) BETWEEN=1 ;;
     --skip-schema) SCHEMA=0 ;;

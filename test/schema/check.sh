@@ -53,4 +53,11 @@ main() {
   ((failed == 0))
 }
 
-main
+case $#:${1:-} in
+  0:) main ;;
+  1:-h | 1:--help) bed_help ;;
+  *)
+    echo "usage: $0 (no arguments; UPDATE_SCHEMA=1 records the snapshot)" >&2
+    exit 2
+    ;;
+esac
