@@ -12,17 +12,18 @@ import { REPO_DIR } from "../support/bed";
 
 const UP = path.join(REPO_DIR, "stacks/dev/up.sh");
 
-it.each(["--help", "-h"])("npm run up -- %s: the usage, before any tool is looked for", (flag) => {
+it.each([
+  ["up", "--help", "Brings the dev stack up on a local file backend: no Pulumi account needed."],
+  ["up", "-h", "Brings the dev stack up on a local file backend: no Pulumi account needed."],
+  ["down", "--help", "Destroys the dev stack's cluster. The registry, the caches and their data"],
+])("npm run %s -- %s: the usage, before any tool is looked for", (script, flag, first) => {
   // No docker, node, pulumi or kind on this PATH: the usage comes before any of them is used.
-  const r = spawnSync("/bin/bash", [UP, flag], { env: { PATH: "/nowhere" } });
-  expect([r.status, r.stderr.toString(), r.stdout.toString().split("\n").slice(0, 2)]).toEqual([
-    0,
-    "",
-    [
-      "Brings the dev stack up on a local file backend: no Pulumi account needed.",
-      "Usage: npm run up [-- FLAG...], each FLAG passed to pulumi up (--refresh, --diff, ...).",
-    ],
-  ]);
+  const r = spawnSync("/bin/bash", [path.join(REPO_DIR, `stacks/dev/${script}.sh`), flag], {
+    env: { PATH: "/nowhere" },
+  });
+  const out = r.stdout.toString();
+  expect([r.status, r.stderr.toString(), out.slice(0, first.length)]).toEqual([0, "", first]);
+  expect(out).toContain(`Usage: npm run ${script} [-- FLAG...], each FLAG passed to pulumi `);
 });
 
 /** A Go build's chatter: what a cold module cache prints, then one line that is not a download. */
