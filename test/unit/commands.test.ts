@@ -35,6 +35,12 @@ describe.each([
     "usage: test/bed/node24.sh [--e2e | --tools]\n",
   ],
   [
+    "test/unit/scripts/shells.sh",
+    "The unit tests of the component's scripts (test/unit/scripts) with another shell as /bin/sh.",
+    [["zsh"], ["bash", "--x"]],
+    "usage: test/unit/scripts/shells.sh [bash] [busybox]\n",
+  ],
+  [
     "test/bench/run.sh",
     "npm run bench: builds/checks the test bed (Docker, images, Pulumi, kind, node image) and ctlptl",
     [["--smoke"]],

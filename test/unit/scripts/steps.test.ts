@@ -3,6 +3,7 @@
  * script texts and values, and the spelling the script files share with the TypeScript side.
  * Which script each of the component's commands runs: kindDevEnvironment.test.ts.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -23,6 +24,35 @@ import { ensure, REGISTRY_SPEC, SCRIPTS_DIR, scriptHarness } from "./harness";
 
 const h = scriptHarness();
 
+/** /bin/sh, which runs the scripts: dash here, bash or BusyBox under test/unit/scripts/shells.sh. */
+function shell(): keyof typeof SHELL_SAYS {
+  if (/^BusyBox /.test(spawnSync("/bin/sh", ["--help"], { encoding: "utf8" }).stderr)) {
+    return "busybox";
+  }
+  const bash = spawnSync("/bin/sh", ["-c", "echo ${BASH_VERSION:-}"], { encoding: "utf8" });
+  return bash.stdout.trim() === "" ? "dash" : "bash";
+}
+
+/** Each shell's exit status, stdout and stderr for a step whose script fails in the shell itself. */
+const SHELL_SAYS = {
+  dash: {
+    unbound: [2, "", "x.sh: 2: NOT_SET: parameter not set\n"],
+    notFound: [127, "", "x.sh: 2: nope: not found\n"],
+    unset: [2, "", "/bin/sh: 1: KIND_DEV_CREATE: parameter not set or null\n"],
+  },
+  bash: {
+    unbound: [1, "", "x.sh: line 2: NOT_SET: unbound variable\n"],
+    notFound: [127, "", "x.sh: line 2: nope: command not found\n"],
+    unset: [127, "", "/bin/sh: line 1: KIND_DEV_CREATE: parameter null or not set\n"],
+  },
+  // BusyBox numbers the lines of a `sh -c` text from 0.
+  busybox: {
+    unbound: [2, "", "x.sh: line 1: NOT_SET: parameter not set\n"],
+    notFound: [127, "", "x.sh: line 1: nope: not found\n"],
+    unset: [2, "", "/bin/sh: KIND_DEV_CREATE: parameter not set or null\n"],
+  },
+} as const;
+
 describe("the command line of a step", () => {
   const line = stepLine("create", "x");
   const script = [
@@ -35,23 +65,16 @@ describe("the command line of a step", () => {
     "END",
     "",
   ].join("\n");
-  const unset = "/bin/sh: 1: KIND_DEV_CREATE: parameter not set or null\n";
-  const unbound = "NOT_SET: parameter not set\n";
+  const says = SHELL_SAYS[shell()];
   const written = 'a "quoted" sub tick\nx.sh\n$HOME ${X:-} `x` \\\ntrap ran\n';
 
   it.each([
     ["passes the exit status on", "set -eu\necho started >&2\nexit 7\n", 7, "", "started\n"],
     ["stops at a failure (set -e)", "set -eu\necho before\nfalse\necho after\n", 1, "before\n", ""],
-    ["names script and line (set -u)", 'set -eu\necho "$NOT_SET"\n', 2, "", `x.sh: 2: ${unbound}`],
-    [
-      "names the script in shell errors",
-      "set -eu\nnope\necho after\n",
-      127,
-      "",
-      "x.sh: 2: nope: not found\n",
-    ],
-    ["runs nothing when the variable is empty", "", 2, "", unset],
-    ["runs nothing when the variable is missing", undefined, 2, "", unset],
+    ["names script and line (set -u)", 'set -eu\necho "$NOT_SET"\n', ...says.unbound],
+    ["names the script in shell errors", "set -eu\nnope\necho after\n", ...says.notFound],
+    ["runs nothing when the variable is empty", "", ...says.unset],
+    ["runs nothing when the variable is missing", undefined, ...says.unset],
     [
       "runs the text as written: quotes, substitutions, here-documents, an EXIT trap",
       script,
