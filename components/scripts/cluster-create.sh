@@ -67,7 +67,8 @@ stop_interrupted_kind() {
   case $pid in
   '' | *[!0-9]*) return 0 ;;
   esac
-  args=$(ps -p "$pid" -o args= 2>/dev/null || true)
+  # /proc where there is one: BusyBox's ps (Alpine) has no -p.
+  args=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || ps -p "$pid" -o args= 2>/dev/null || true)
   case $args in
   *"create cluster --name $CLUSTER "*)
     say "stopping kind (pid $pid), still creating $CLUSTER for the interrupted run"

@@ -31,7 +31,9 @@ export const SCRIPTS_DIR = path.resolve(__dirname, "../../../components/scripts"
 const TOOLS = "sh cat mktemp rm grep sleep curl node mv mkdir rmdir printenv tail tr ps".split(" ");
 
 function which(tool: string): string {
-  const found = ["/usr/local/bin", "/usr/bin", "/bin"]
+  // test/unit/scripts/shells.sh puts BusyBox's applets first.
+  const found = [process.env.KIND_DEV_TEST_TOOLS ?? [], "/usr/local/bin", "/usr/bin", "/bin"]
+    .flat()
     .map((dir) => path.join(dir, tool))
     .find((p) => fs.existsSync(p));
   if (found === undefined) {
