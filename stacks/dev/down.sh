@@ -6,7 +6,8 @@
 set -euo pipefail
 if [[ ${1:-} == -h || ${1:-} == --help ]]; then
   while IFS= read -r line && [[ $line == \#* ]]; do
-    [[ $line == '#!'* ]] || { line=${line#\#} && echo "${line# }"; }
+    line=${line#\#}
+    [[ $line == '!'* ]] || echo "${line# }"
   done <"$0"
   exit 0
 fi

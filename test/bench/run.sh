@@ -10,7 +10,10 @@ cd "$repo"
 source test/bed/common.sh
 case $#:${1:-} in
   0:) ;;
-  1:-h | 1:--help) bed_help && exit ;;
+  1:-h | 1:--help)
+    bed_help
+    exit
+    ;;
   *)
     echo "usage: npm run bench (no arguments; docs/benchmarks.md describes the BENCH_* variables)" >&2
     exit 2

@@ -24,7 +24,9 @@ BUILD=1
 for arg in "$@"; do
   case $arg in
     -h | --help)
-      sed -n '1d; /^#/!q; s/^# \{0,1\}//p' "$0"
+      # shellcheck source-path=SCRIPTDIR source=../bed/common.sh
+      source "$SCRIPT_DIR/../bed/common.sh"
+      bed_help
       exit
       ;;
     --tagged) TAGGED=1 ;;

@@ -9,12 +9,14 @@
 # Usage: bash test/unit/scripts/shells.sh [bash] [busybox]   (default: both)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
+# shellcheck source-path=SCRIPTDIR/../../.. source=test/bed/common.sh
+source test/bed/common.sh
 shells=("$@")
 ((${#shells[@]})) || shells=(bash busybox)
 for shell in "${shells[@]}"; do
   case $shell in
     -h | --help)
-      sed -n '1d; /^#/!q; s/^# \{0,1\}//p' "$0"
+      bed_help
       exit
       ;;
     bash | busybox) ;;
